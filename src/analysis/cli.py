@@ -1,0 +1,208 @@
+"""The ``segreport`` command.
+
+Exit codes: 0 every report succeeded; 1 at least one report failed (the others were still
+produced); 2 bad input or usage (a readable message, no traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import load_params, parse_set
+from .errors import AnalysisError
+
+
+def _fail(exc: AnalysisError) -> None:
+    click.echo(f"segreport: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _params(unit, params_file, sets, **extra) -> dict:
+    overrides = parse_set(sets)
+    for key, value in extra.items():
+        if value is not None:
+            overrides[key] = value
+    return load_params(
+        unit=unit if unit != "all" else None, params_file=params_file, overrides=overrides
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="segreport")
+def main() -> None:
+    """Customer classification and segmentation reports from CRM exports."""
+
+
+@main.command()
+@click.option(
+    "--period",
+    help="2025-Q3, 2025-09, 2025 or 2025-07-01..2025-09-30. "
+    "Default: the latest complete period in the data.",
+)
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    default=["all"],
+    show_default=True,
+    help="Business unit (repeatable), or 'all' for every unit plus the company report.",
+)
+@click.option("--reports", help="Comma-separated report names. Default: all reports.")
+@click.option("--formats", help="Comma-separated output formats: html, pdf.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Notebooks executed in parallel.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False),
+    help="A YAML file of parameters layered over params/default.yaml.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one parameter, e.g. --set language=zh (repeatable).",
+)
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Folder with the input files.")
+@click.option("--output", type=click.Path(file_okay=False), help="Folder for the reports.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and exit without running.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress lines on stderr (default: only on a terminal).",
+)
+def run(
+    period, units, reports, formats, jobs, params_file, sets, data_dir, output, dry_run, progress
+) -> None:
+    """Run the reports for one period and one or more units."""
+    from .report import runner  # noqa: PLC0415  (keeps `segreport --help` fast)
+
+    try:
+        unit_list = list(dict.fromkeys(units)) or ["all"]
+        options = dict(
+            period=period,
+            data_dir=data_dir,
+            output_dir=output,
+            reports=reports.split(",") if reports else None,
+            formats=formats.split(",") if formats else None,
+        )
+        params = _params(
+            unit_list[0] if len(unit_list) == 1 else None, params_file, sets, **options
+        )
+        plan = runner.plan_run(
+            params, units=unit_list, unit_params=lambda u: _params(u, params_file, sets, **options)
+        )
+    except AnalysisError as exc:
+        _fail(exc)
+    click.echo(
+        f"segreport: period {plan.period} ({plan.period.start} to {plan.period.end}), "
+        f"units: {', '.join(u for u in plan.units if u not in plan.skipped_units)}; "
+        f"{len(plan.tasks)} notebook(s); output {plan.output}",
+        err=True,
+    )
+    for unit, reason in plan.skipped_units.items():
+        click.echo(f"segreport: skipping unit {unit}: {reason}", err=True)
+    if dry_run:
+        for task in plan.tasks:
+            click.echo(f"{task.unit}\t{task.report}\t{task.html}")
+        return
+    results = runner.execute_plan(plan, jobs=jobs, progress=progress)
+    failed = [r for r in results if r.status == "failed"]
+    ok = sum(r.status == "ok" for r in results)
+    click.echo(
+        f"segreport: {ok} report(s) ok, {len(failed)} failed; portal: "
+        f"{Path(plan.output) / 'index.html'}",
+        err=True,
+    )
+    for r in failed:
+        click.echo(
+            f"segreport: FAILED {r.unit}/{r.report}: {r.error.splitlines()[0] if r.error else ''}",
+            err=True,
+        )
+    sys.exit(runner.exit_code(results))
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="data/sample",
+    show_default=True,
+    help="Folder to write the sample tables into.",
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--customers",
+    "n_customers",
+    type=click.IntRange(10, 50_000_000),
+    default=20_000,
+    show_default=True,
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+def sample(out_dir, seed, n_customers, fmt) -> None:
+    """Generate deterministic synthetic CRM data with planted truth (truth.json)."""
+    from .data.sample import write_sample  # noqa: PLC0415
+
+    try:
+        path = write_sample(out_dir, n_customers=n_customers, seed=seed, fmt=fmt)
+    except AnalysisError as exc:
+        _fail(exc)
+    click.echo(f"segreport: sample data for {n_customers:,} customers written to {path}", err=True)
+
+
+@main.command()
+@click.option("--params", "params_file", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
+@click.option("--data-dir", type=click.Path(file_okay=False))
+def validate(params_file, sets, data_dir) -> None:
+    """Check the input data against the contract and list the repairs it needs."""
+    from .data import load_dataset  # noqa: PLC0415
+
+    try:
+        params = _params(None, params_file, sets, data_dir=data_dir)
+        data = load_dataset(params)
+    except AnalysisError as exc:
+        _fail(exc)
+    click.echo(f"data as of {str(data.data_end)[:10]}; units: {', '.join(data.units)}")
+    for table, rows in data.quality.rows_kept.items():
+        click.echo(
+            f"  {table}: {data.quality.rows_read.get(table, rows):,} rows read, {rows:,} kept"
+        )
+    frame = data.quality.to_frame()
+    if frame.empty:
+        click.echo("no repairs needed")
+    for row in frame.itertuples():
+        column = f" ({row.column})" if row.column else ""
+        click.echo(f"  repair: {row.table}.{row.rule}{column}: {row.rows:,} row(s) {row.action}")
+
+
+@main.command()
+@click.option("--output", type=click.Path(file_okay=False), default="reports", show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
+def portal(output, sets) -> None:
+    """Rebuild reports/index.html from what is on disk."""
+    from .report.portal import write_portal  # noqa: PLC0415
+
+    try:
+        params = _params(None, None, sets)
+    except AnalysisError as exc:
+        _fail(exc)
+    click.echo(str(write_portal(Path(output), params["language"])))
+
+
+if __name__ == "__main__":
+    main()

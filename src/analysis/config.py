@@ -1,0 +1,279 @@
+"""Parameters: load YAML, merge overrides, validate. Importing this module has no side effects.
+
+Parameters are layered, later layers winning:
+
+1. ``params/default.yaml`` (the schema: every known key with its default),
+2. ``params/units/<unit>.yaml`` when it exists,
+3. a user file (``--params FILE`` / ``params_file``),
+4. ``--set key=value`` overrides (dotted keys, YAML-typed values) or papermill parameters.
+
+Validation rejects unknown keys and wrong types and names the key. A key whose default is
+``null`` takes the type listed in :data:`NULLABLE_TYPES`; mappings listed in
+:data:`OPEN_MAPPINGS` accept user-defined keys (column mappings, playbooks).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ParamsError
+from .period import Period
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Keys whose default is null, and the type(s) they accept otherwise.
+NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
+    "period": (str, int),
+    "params_file": (str,),
+    "cache_dir": (str,),
+    "reports": (list,),
+    "date_format": (str,),
+    "quality.today": (str, date),
+    "files.customers": (str,),
+    "files.survey_responses": (str,),
+    "files.interactions": (str,),
+}
+
+#: Mappings whose keys are the user's to choose (validated by the code that reads them).
+OPEN_MAPPINGS = ("columns", "files", "units", "value.segment_map", "segmentation.names")
+
+# Unit names end up in paths and HTML: letters, digits, '_', '-' and '.', not starting with '.'.
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
+
+
+def project_root() -> Path:
+    """The folder holding ``params/default.yaml``: the checkout this package lives in,
+    else the first such folder above the current directory, else the current directory."""
+    candidates = [PACKAGE_DIR.parent.parent, *Path.cwd().resolve().parents]
+    candidates.insert(1, Path.cwd().resolve())
+    for folder in candidates:
+        if (folder / "params" / "default.yaml").is_file():
+            return folder
+    return Path.cwd().resolve()
+
+
+def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML mapping, with errors that name the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"parameter file '{path}' does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"parameter file '{path}' is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"parameter file '{path}' must hold a mapping of key: value")
+    return data
+
+
+def load_defaults(root: Path | None = None) -> dict[str, Any]:
+    return read_yaml((root or project_root()) / "params" / "default.yaml")
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated by ``override``; nested mappings merge, everything else replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def nest(dotted: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn ``{"a.b": 1, "c": 2}`` into ``{"a": {"b": 1}, "c": 2}``."""
+    out: dict[str, Any] = {}
+    for key, value in dotted.items():
+        key = str(key).strip()
+        if not key:
+            raise ParamsError("an override has an empty key")
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ParamsError(f"override {key!r}: {part!r} is set twice with different shapes")
+        node[leaf] = value
+    return out
+
+
+def parse_set(assignments: Iterable[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", "language=zh"]`` into ``{"a": {"b": 1}, "language": "zh"}``.
+
+    Values are read as YAML scalars (``1`` is an int, ``true`` a bool, ``[a, b]`` a list),
+    never evaluated as code; text that is not valid YAML stays a plain string.
+    """
+    pairs: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ParamsError(f"--set expects key=value, got {item!r}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        pairs[key.strip()] = value
+    return nest(pairs)
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    names = {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _accepts(value: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, int) and float in types:
+        return True
+    return isinstance(value, types)
+
+
+def validate(params: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> None:
+    """Check ``params`` against the schema given by ``defaults``.
+
+    Raises
+    ------
+    ParamsError
+        Naming the first unknown key or the first value of the wrong type.
+    """
+    for key, value in params.items():
+        dotted = f"{prefix}{key}"
+        if key not in defaults:
+            known = ", ".join(sorted(map(str, defaults))) or "(none)"
+            raise ParamsError(f"unknown parameter '{dotted}'. Known keys here: {known}")
+        default = defaults[key]
+        if value is None:
+            if default is not None and dotted not in NULLABLE_TYPES:
+                raise ParamsError(f"parameter '{dotted}' may not be empty (null)")
+            continue
+        if default is None:
+            types = NULLABLE_TYPES.get(dotted)
+            if types is None:
+                raise ParamsError(f"parameter '{dotted}' has no declared type (schema bug)")
+        else:
+            types = (dict,) if isinstance(default, dict) else (type(default),)
+            if isinstance(default, float):
+                types = (float, int)
+        if not _accepts(value, types):
+            raise ParamsError(
+                f"parameter '{dotted}' must be {_type_names(types)}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        if isinstance(default, dict) and dotted not in OPEN_MAPPINGS:
+            validate(value, default, prefix=f"{dotted}.")
+
+
+def check_name(value: str, what: str = "unit") -> str:
+    """Validate a name that becomes part of a path (unit names): no traversal, no separators."""
+    if not isinstance(value, str) or not _SAFE_NAME.match(value) or ".." in value:
+        raise ParamsError(
+            f"{what} {value!r} is not allowed: use letters, digits, '_', '-' or '.', "
+            "at most 64 characters, not starting with '.' and without '..'"
+        )
+    return value
+
+
+def load_params(
+    *,
+    unit: str | None = None,
+    params_file: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    root: Path | None = None,
+) -> dict[str, Any]:
+    """Resolve the full parameter set for one run (see module docstring for the layers).
+
+    Examples
+    --------
+    >>> p = load_params(overrides={"language": "zh"})
+    >>> p["language"]
+    'zh'
+    """
+    root = root or project_root()
+    defaults = load_defaults(root)
+    layers: list[Mapping[str, Any]] = []
+    overrides = dict(overrides or {})
+    unit = overrides.get("unit", unit)
+    if unit is not None:
+        check_name(str(unit))
+        unit_file = root / "params" / "units" / f"{unit}.yaml"
+        if unit_file.is_file():
+            layers.append(read_yaml(unit_file))
+    params_file = overrides.pop("params_file", None) or params_file
+    if params_file:
+        path = Path(params_file)
+        layers.append(read_yaml(path if path.is_absolute() else _resolve(path, root)))
+    layers.append(overrides)
+    params = copy.deepcopy(defaults)
+    for layer in layers:
+        validate(layer, defaults)
+        params = deep_merge(params, layer)
+    if unit is not None:
+        params["unit"] = str(unit)
+    validate(params, defaults)
+    check_name(params["unit"])
+    if params.get("period") is not None:
+        Period.parse(str(params["period"]))  # fail early on a bad period
+    if params["language"] not in ("en", "zh"):
+        raise ParamsError(f"parameter 'language' must be en or zh, got {params['language']!r}")
+    return params
+
+
+def _resolve(path: Path, root: Path) -> Path:
+    """Relative paths are taken from the current directory when they exist there, else
+    from the project root (notebooks run inside ``notebooks/``)."""
+    return path if path.exists() else root / path
+
+
+def resolve_path(value: str | os.PathLike, root: Path | None = None) -> Path:
+    """Resolve a path parameter (data_dir, output_dir) to an absolute path."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    return _resolve(path, root or project_root()).resolve()
+
+
+def notebook_params(namespace: Mapping[str, Any], root: Path | None = None) -> dict[str, Any]:
+    """Collect parameters from a notebook's globals (the ``parameters`` cell plus whatever
+    papermill injected) and resolve them with :func:`load_params`.
+
+    Every top-level key of ``params/default.yaml`` can be set in the notebook or injected with
+    ``papermill -p key value`` / ``-f file.yaml``; ``None`` means "use the default". Names that
+    are not parameters (modules, functions, IPython's ``In``/``Out``) are ignored.
+    """
+    root = root or project_root()
+    defaults = load_defaults(root)
+    plain = (str, int, float, bool, list, dict)
+    given = {
+        key: namespace[key]
+        for key in defaults
+        if key in namespace and namespace[key] is not None and isinstance(namespace[key], plain)
+    }
+    extra = namespace.get("overrides") or {}
+    if not isinstance(extra, Mapping):
+        raise ParamsError("notebook parameter 'overrides' must be a mapping of dotted keys")
+    merged = deep_merge(given, nest(extra))
+    return load_params(
+        unit=merged.pop("unit", None),
+        params_file=namespace.get("params_file"),
+        overrides=merged,
+        root=root,
+    )

@@ -1,0 +1,508 @@
+"""Load the four input tables, apply the column mapping, repair and validate them once.
+
+:func:`load_dataset` is where data enters segreport: everything after it works on clean,
+typed tables that satisfy the contract (DESIGN §3), and every repair is counted in
+``Dataset.quality``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import resolve_path
+from ..errors import DataError
+from . import schema
+from .io import file_digest, read_table
+from .quality import DataQualityReport
+
+TABLE_ORDER = ("customers", "orders", "survey_responses", "interactions")
+
+
+@dataclass
+class Dataset:
+    """Clean input tables plus the quality report and where they came from."""
+
+    customers: pd.DataFrame
+    orders: pd.DataFrame
+    survey_responses: pd.DataFrame | None = None
+    interactions: pd.DataFrame | None = None
+    quality: DataQualityReport = field(default_factory=DataQualityReport)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def data_end(self) -> pd.Timestamp | None:
+        """The last order date: the "data date" shown in report headers."""
+        return None if self.orders.empty else self.orders["order_date"].max().normalize()
+
+    @property
+    def units(self) -> list[str]:
+        return sorted(self.orders["business_unit"].dropna().unique().tolist())
+
+    def tables(self) -> dict[str, pd.DataFrame | None]:
+        return {name: getattr(self, name) for name in TABLE_ORDER}
+
+    def for_unit(self, unit: str) -> Dataset:
+        """Only the unit's orders, surveys and interactions, and the customers who have
+        any of them (or whose ``business_unit`` is the unit). ``all`` returns everything."""
+        if unit == "all":
+            return self
+
+        def own(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+            if frame is None:
+                return None
+            return frame.loc[frame["business_unit"] == unit].reset_index(drop=True)
+
+        orders, surveys, interactions = (
+            own(self.orders),
+            own(self.survey_responses),
+            own(self.interactions),
+        )
+        ids = set(orders["customer_id"])
+        if interactions is not None:
+            ids |= set(interactions["customer_id"])
+        members = self.customers["customer_id"].isin(ids)
+        if "business_unit" in self.customers.columns:
+            members |= self.customers["business_unit"] == unit
+        return replace(
+            self,
+            customers=self.customers.loc[members].reset_index(drop=True),
+            orders=orders,
+            survey_responses=surveys,
+            interactions=interactions,
+            quality=self.quality.for_unit(unit),
+        )
+
+
+def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict) -> pd.DataFrame:
+    """Mapping, required-column check and type conversion of one raw table."""
+    mapping = (params.get("columns") or {}).get(table)
+    frame = schema.apply_mapping(frame, mapping, table=table, file=file)
+    schema.check_required(frame, table, file)
+    spec = schema.TABLES[table]
+    for column in spec.ids:
+        if column in frame.columns:
+            frame[column] = schema.clean_ids(frame[column])
+    for column in (
+        "business_unit",
+        "status",
+        "customer_type",
+        "type",
+        "channel",
+        "product_category",
+        "touchpoint",
+        "region",
+        "city",
+        "gender",
+    ):
+        if column in frame.columns:
+            frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
+    for column in ("status", "customer_type", "type"):
+        if column in frame.columns:
+            frame[column] = frame[column].str.lower()
+    return frame
+
+
+def _parse_dates(frame, table, file, column, report, params, *, required: bool):
+    raw = frame[column]
+    parsed = schema.to_dates(
+        raw, date_format=params.get("date_format"), dayfirst=bool(params.get("dayfirst"))
+    )
+    bad = parsed.isna() & raw.notna()
+    if required:
+        bad |= raw.isna()
+    if required and bad.all() and len(frame):
+        raise DataError(
+            f"no value of the date column '{column}' can be read as a date.",
+            file=file,
+            column=column,
+            examples=raw.dropna().head(5).tolist(),
+        )
+    frame[column] = parsed
+    if bad.any():
+        if required:
+            report.record(
+                table, "bad_date", "removed", bad, frame, column=column, example_cols=[column]
+            )
+            frame = frame.loc[~bad]
+        else:
+            report.record(table, "bad_date", "set_missing", bad, frame, column=column)
+    return frame
+
+
+def _drop_future(frame, table, column, report, today):
+    future = frame[column] > pd.Timestamp(today) + pd.Timedelta(days=1)
+    if future.any():
+        report.record(
+            table,
+            "future_date",
+            "removed",
+            future,
+            frame,
+            column=column,
+            example_cols=[column],
+            amount_col="amount",
+        )
+    return frame.loc[~future]
+
+
+def _generate_ids(frame, table, column, prefix, report):
+    missing = frame[column].isna()
+    if missing.any():
+        report.record(table, "missing_id", "generated", missing, frame, column=column)
+        frame.loc[missing, column] = [f"{prefix}{i}" for i in np.flatnonzero(missing.to_numpy())]
+    return frame
+
+
+def _drop_missing(frame, table, column, rule, report, amount_col=None):
+    missing = frame[column].isna()
+    if missing.any():
+        report.record(table, rule, "removed", missing, frame, column=column, amount_col=amount_col)
+    return frame.loc[~missing]
+
+
+def _drop_duplicates(frame, table, report):
+    dupes = frame.duplicated(keep="first")
+    if dupes.any():
+        report.record(table, "duplicate_rows", "removed", dupes, frame)
+    return frame.loc[~dupes]
+
+
+def _clean_orders(raw, file, params, report, today):
+    frame = _drop_duplicates(raw, "orders", report)
+    frame = _prepare(frame, "orders", file, params)
+    frame = _drop_missing(frame, "orders", "business_unit", "missing_business_unit", report)
+    frame = _parse_dates(frame, "orders", file, "order_date", report, params, required=True)
+    amount = (
+        schema.to_numbers(frame["amount"])
+        if frame["amount"].dtype != "float64"
+        else frame["amount"]
+    )
+    bad = amount.isna()
+    if bad.all() and len(frame):
+        raise DataError(
+            "no value of 'amount' is a number.",
+            file=file,
+            column="amount",
+            examples=frame["amount"].head(5).tolist(),
+        )
+    frame["amount"] = amount
+    if bad.any():
+        report.record("orders", "bad_amount", "removed", bad, frame, column="amount")
+        frame = frame.loc[~bad]
+    for column in ("quantity", "discount"):
+        if column in frame.columns:
+            frame[column] = schema.to_numbers(frame[column])
+    frame = _drop_future(frame, "orders", "order_date", report, today)
+    frame = _drop_missing(frame, "orders", "customer_id", "missing_customer_id", report, "amount")
+    frame = _generate_ids(frame, "orders", "order_id", "generated-", report)
+    if "status" not in frame.columns:
+        frame["status"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    status = frame["status"]
+    unknown = status.notna() & ~status.isin(schema.ORDER_STATUSES)
+    if unknown.any():
+        report.record(
+            "orders",
+            "unknown_status",
+            "kept",
+            unknown,
+            frame,
+            column="status",
+            example_cols=["status"],
+        )
+    cancelled = status == "cancelled"
+    if cancelled.any():
+        report.record("orders", "cancelled", "excluded", cancelled, frame, amount_col="amount")
+        frame = frame.loc[~cancelled.fillna(False)]
+    zero = frame["amount"] == 0
+    if zero.any():
+        report.record("orders", "zero_amount", "removed", zero, frame)
+        frame = frame.loc[~zero]
+    refund = frame["amount"] < 0
+    if refund.any():
+        report.record("orders", "refund", "kept", refund, frame, amount_col="amount")
+    # Refund rows are "returned", everything else that remains is a completed purchase.
+    frame["status"] = np.where(refund, "returned", "completed")
+    frame["status"] = frame["status"].astype("string")
+    return frame.reset_index(drop=True)
+
+
+def _clean_customers(raw, file, params, report, today):
+    frame = _drop_duplicates(raw, "customers", report)
+    frame = _prepare(frame, "customers", file, params)
+    frame = _drop_missing(frame, "customers", "customer_id", "missing_customer_id", report)
+    dupes = frame["customer_id"].duplicated(keep="first")
+    if dupes.any():
+        report.record(
+            "customers",
+            "duplicate_customer_id",
+            "removed",
+            dupes,
+            frame,
+            column="customer_id",
+            example_cols=["customer_id"],
+        )
+        frame = frame.loc[~dupes]
+    for column in ("signup_date", "churn_date"):
+        if column in frame.columns:
+            frame = _parse_dates(frame, "customers", file, column, report, params, required=False)
+            future = frame[column] > pd.Timestamp(today) + pd.Timedelta(days=1)
+            if future.any():
+                report.record(
+                    "customers", "future_date", "set_missing", future, frame, column=column
+                )
+                frame.loc[future, column] = pd.NaT
+    if "age" in frame.columns:
+        frame["age"] = schema.to_numbers(frame["age"])
+        bad = (frame["age"] < 0) | (frame["age"] > 120)
+        if bad.any():
+            report.record("customers", "out_of_range", "set_missing", bad, frame, column="age")
+            frame.loc[bad, "age"] = np.nan
+    if "churned" in frame.columns:
+        frame["churned"] = schema.to_bools(frame["churned"])
+    if "customer_type" in frame.columns:
+        odd = frame["customer_type"].notna() & ~frame["customer_type"].isin(schema.CUSTOMER_TYPES)
+        if odd.any():
+            report.record(
+                "customers",
+                "unknown_category",
+                "kept",
+                odd,
+                frame,
+                column="customer_type",
+                example_cols=["customer_type"],
+            )
+            frame.loc[odd, "customer_type"] = "other"
+    return frame.reset_index(drop=True)
+
+
+def _clean_surveys(raw, file, params, report, today):
+    frame = _drop_duplicates(raw, "survey_responses", report)
+    frame = _prepare(frame, "survey_responses", file, params)
+    frame = _drop_missing(
+        frame, "survey_responses", "business_unit", "missing_business_unit", report
+    )
+    frame = _parse_dates(
+        frame, "survey_responses", file, "response_date", report, params, required=True
+    )
+    frame = _drop_future(frame, "survey_responses", "response_date", report, today)
+    frame = _generate_ids(frame, "survey_responses", "response_id", "generated-", report)
+    dupes = frame["response_id"].duplicated(keep="first")
+    if dupes.any():  # same id, different content: keep the answers, make the id unique
+        report.record(
+            "survey_responses", "missing_id", "generated", dupes, frame, column="response_id"
+        )
+        frame.loc[dupes, "response_id"] = (
+            frame.loc[dupes, "response_id"]
+            + "-"
+            + pd.Series(range(int(dupes.sum())), index=frame.index[dupes]).astype(str)
+        )
+    low, high = params.get("quality", {}).get("rating_scale", [1, 5])
+    scales = {"nps": (0, 10), "csat": (1, 5)}
+    scales |= {c: (low, high) for c in frame.columns if c.startswith(schema.RATING_PREFIX)}
+    for column, (lo, hi) in scales.items():
+        if column not in frame.columns:
+            continue
+        values = schema.to_numbers(frame[column])
+        invalid = frame[column].notna() & (
+            values.isna() | (values < lo) | (values > hi) | (values != values.round())
+        )
+        if invalid.any():
+            report.record(
+                "survey_responses",
+                "out_of_range",
+                "set_missing",
+                invalid,
+                frame,
+                column=column,
+                example_cols=["response_id", column],
+            )
+        frame[column] = values.mask(invalid)
+    if "customer_id" not in frame.columns:
+        frame["customer_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    anonymous = int(frame["customer_id"].isna().sum())
+    if anonymous:
+        report.notes.append({"key": "quality.note.anonymous", "n": anonymous})
+    return frame.reset_index(drop=True)
+
+
+def _clean_interactions(raw, file, params, report, today):
+    frame = _drop_duplicates(raw, "interactions", report)
+    frame = _prepare(frame, "interactions", file, params)
+    frame = _drop_missing(frame, "interactions", "business_unit", "missing_business_unit", report)
+    frame = _drop_missing(frame, "interactions", "customer_id", "missing_customer_id", report)
+    frame = _parse_dates(frame, "interactions", file, "date", report, params, required=True)
+    frame = _drop_future(frame, "interactions", "date", report, today)
+    frame = _generate_ids(frame, "interactions", "interaction_id", "generated-", report)
+    if "type" in frame.columns:
+        odd = frame["type"].notna() & ~frame["type"].isin(schema.INTERACTION_TYPES)
+        if odd.any():
+            report.record(
+                "interactions",
+                "unknown_category",
+                "kept",
+                odd,
+                frame,
+                column="type",
+                example_cols=["type"],
+            )
+            frame.loc[odd, "type"] = "other"
+    if "resolved" in frame.columns:
+        frame["resolved"] = schema.to_bools(frame["resolved"])
+    if "resolution_hours" in frame.columns:
+        frame["resolution_hours"] = schema.to_numbers(frame["resolution_hours"])
+    return frame.reset_index(drop=True)
+
+
+def _customers_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """When there is no customers file: one row per customer, signup = first order,
+    business_unit = the unit with most of their orders."""
+    first = orders.groupby("customer_id", sort=True)["order_date"].min()
+    unit = (
+        orders.groupby(["customer_id", "business_unit"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["customer_id", "n", "business_unit"], ascending=[True, False, True])
+        .drop_duplicates("customer_id")
+        .set_index("customer_id")["business_unit"]
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": first.index.astype("string"),
+            "signup_date": first.to_numpy(),
+            "business_unit": unit.reindex(first.index).to_numpy(),
+        }
+    )
+    frame["business_unit"] = frame["business_unit"].astype("string")
+    return frame
+
+
+def _add_unknown_customers(customers, frame, table, report):
+    unknown = ~frame["customer_id"].isin(customers["customer_id"])
+    if not unknown.any():
+        return customers
+    report.record(
+        table,
+        "unknown_customer",
+        "added",
+        unknown,
+        frame,
+        column="customer_id",
+        amount_col="amount" if "amount" in frame.columns else None,
+        example_cols=["customer_id"],
+    )
+    new_ids = frame.loc[unknown, "customer_id"].drop_duplicates()
+    stub = pd.DataFrame({"customer_id": new_ids.astype("string").to_numpy()})
+    if "business_unit" in customers.columns:
+        units = (
+            frame.loc[unknown]
+            .drop_duplicates("customer_id")
+            .set_index("customer_id")["business_unit"]
+        )
+        stub["business_unit"] = units.reindex(new_ids).to_numpy()
+    return pd.concat([customers, stub], ignore_index=True)
+
+
+def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None = None) -> Dataset:
+    """Read, map, repair and validate the input tables named in ``params``.
+
+    Parameters
+    ----------
+    params
+        Resolved parameters (:func:`analysis.config.load_params`): ``data_dir``, ``files``,
+        ``columns``, ``encoding``, ``date_format``, ``dayfirst``, ``quality``.
+    data_dir
+        Overrides ``params["data_dir"]``.
+
+    Returns
+    -------
+    Dataset
+        Clean tables; ``quality`` counts every repair.
+
+    Raises
+    ------
+    DataError
+        A required file or column is missing, or a file cannot be parsed.
+    """
+    folder = resolve_path(data_dir or params["data_dir"])
+    if not folder.is_dir():
+        raise DataError(
+            "the data folder does not exist. Generate the sample with "
+            "'segreport sample' or point --data-dir at your exports.",
+            file=str(folder),
+        )
+    today = params.get("quality", {}).get("today") or date.today()
+    today = pd.Timestamp(today).normalize()
+    report = DataQualityReport()
+    files = params.get("files") or {}
+    cleaners = {
+        "customers": _clean_customers,
+        "orders": _clean_orders,
+        "survey_responses": _clean_surveys,
+        "interactions": _clean_interactions,
+    }
+    tables: dict[str, pd.DataFrame | None] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    for table in ("orders", "customers", "survey_responses", "interactions"):
+        name = files.get(table)
+        if not name:
+            tables[table] = None
+            continue
+        path = Path(name) if Path(name).is_absolute() else folder / name
+        if (
+            not path.exists()
+            and table != "orders"
+            and params["files"].get(table) == _default_file(table)
+        ):
+            tables[table] = None  # optional table absent under its default name: no such data
+            report.notes.append({"key": "quality.note.no_file", "table": table, "file": path.name})
+            continue
+        raw = read_table(path, encoding=params.get("encoding", "auto"))
+        report.rows_read[table] = len(raw)
+        tables[table] = cleaners[table](raw, str(path), params, report, today)
+        sources[table] = {"file": str(path), "sha256": file_digest(path), "rows": len(raw)}
+    orders = tables["orders"]
+    if orders is None or orders.empty:
+        raise DataError(
+            "no usable orders remain after cleaning.", file=str(folder / str(files.get("orders")))
+        )
+    customers = tables["customers"]
+    if customers is None:
+        customers = _customers_from_orders(orders)
+        report.notes.append({"key": "quality.note.derived_customers"})
+    customers = _add_unknown_customers(customers, orders, "orders", report)
+    if tables["interactions"] is not None:
+        customers = _add_unknown_customers(
+            customers, tables["interactions"], "interactions", report
+        )
+    tables["customers"] = customers
+    for table, frame in tables.items():
+        if frame is None:
+            continue
+        tables[table] = schema.validate_contract(
+            frame, table, sources.get(table, {}).get("file", table)
+        )
+        report.rows_kept[table] = len(frame)
+    return Dataset(
+        customers=tables["customers"],
+        orders=tables["orders"],
+        survey_responses=tables["survey_responses"],
+        interactions=tables["interactions"],
+        quality=report,
+        sources=sources,
+    )
+
+
+def _default_file(table: str) -> str:
+    return {
+        "customers": "customers.csv",
+        "orders": "orders.csv",
+        "survey_responses": "survey_responses.csv",
+        "interactions": "interactions.csv",
+    }[table]

@@ -1,0 +1,193 @@
+"""Plot helpers in the seaborn style: ``plot_x(data, *, x=..., ax=None, **kwargs) -> Axes``.
+
+They draw on ``ax`` (or ``plt.gca()``) and return it; they never call ``plt.show()`` or
+``savefig``. :func:`set_theme` applies the report look and a font list with a CJK fallback,
+so Chinese labels render as text, not boxes.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+PALETTE = [
+    "#1f4e79",
+    "#2e86ab",
+    "#f18f01",
+    "#c73e1d",
+    "#3b8b5a",
+    "#8e6c8a",
+    "#6c757d",
+    "#e0a458",
+    "#5aa9e6",
+    "#a23b72",
+]
+#: Fonts tried in order; the first installed CJK font is added as a fallback.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+)
+
+
+def cjk_font() -> str | None:
+    """Name of an installed CJK-capable font, or None.
+
+    matplotlib caches its font list; fonts installed after the cache was written (e.g.
+    ``apt-get install fonts-noto-cjk`` after the first import) are found by rebuilding it
+    once here.
+    """
+
+    def find() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    name = find()
+    if name is None and any("cjk" in p.lower() for p in font_manager.findSystemFonts()):
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        name = find()
+    return name
+
+
+def set_theme(language: str = "en") -> None:
+    """Report look: white grid, our palette, readable sizes, CJK fallback font."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
+    fonts = ["DejaVu Sans"]
+    cjk = cjk_font()
+    if cjk:
+        fonts = [cjk, *fonts] if language == "zh" else [*fonts, cjk]
+    mpl.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": fonts + list(mpl.rcParams["font.sans-serif"]),
+            "axes.unicode_minus": False,
+            "figure.figsize": (8.0, 3.6),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def _ax(ax: Axes | None) -> Axes:
+    return ax if ax is not None else plt.gca()
+
+
+def thousands(ax: Axes, axis: str = "y", prefix: str = "") -> None:
+    """Format an axis with thousands separators (and an optional currency prefix)."""
+    fmt = FuncFormatter(lambda v, _: f"{prefix}{v:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def plot_trend(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    highlight: tuple | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """A line chart over time; ``highlight=(start, end)`` shades the report period."""
+    ax = _ax(ax)
+    sns.lineplot(data=data, x=x, y=y, hue=hue, marker="o", ax=ax, **kwargs)
+    if highlight is not None:
+        ax.axvspan(
+            pd.Timestamp(highlight[0]),
+            pd.Timestamp(highlight[1]),
+            color="#f18f01",
+            alpha=0.12,
+            lw=0,
+        )
+    ax.set_xlabel("")
+    return ax
+
+
+def plot_bars(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    horizontal: bool = False,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Bars with value labels; ``horizontal`` puts categories on the y axis."""
+    ax = _ax(ax)
+    if horizontal:
+        sns.barplot(data=data, y=x, x=y, hue=hue, orient="h", ax=ax, **kwargs)
+    else:
+        sns.barplot(data=data, x=x, y=y, hue=hue, ax=ax, **kwargs)
+    for container in ax.containers:
+        ax.bar_label(container, fmt="{:,.0f}", fontsize=8, padding=2)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return ax
+
+
+def plot_share_bar(shares: pd.Series, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """One horizontal 100% stacked bar of category shares (a readable pie replacement)."""
+    ax = _ax(ax)
+    left = 0.0
+    for i, (label, share) in enumerate(shares.items()):
+        ax.barh(0, share, left=left, color=PALETTE[i % len(PALETTE)], **kwargs)
+        if share >= 0.06:
+            ax.text(
+                left + share / 2,
+                0,
+                f"{label}\n{share:.0%}",
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=9,
+            )
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.grid(False)
+    return ax
+
+
+def plot_heatmap(
+    matrix: pd.DataFrame,
+    *,
+    fmt: str = ",.0f",
+    cmap: str = "Blues",
+    center: float | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """An annotated heatmap of a small matrix (RFM grid, transitions, z-scores)."""
+    ax = _ax(ax)
+    values = matrix.astype(float)
+    annot = values.map(lambda v: "" if np.isnan(v) else format(v, fmt))
+    sns.heatmap(
+        values,
+        annot=annot,
+        fmt="",
+        cmap=cmap,
+        center=center,
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+        ax=ax,
+        **kwargs,
+    )
+    ax.set_xlabel(ax.get_xlabel() or "")
+    return ax

@@ -1,0 +1,203 @@
+"""What a report notebook gets: parameters, period, the unit's clean data, and helpers.
+
+A notebook's second cell is always::
+
+    from analysis.report.context import open_report
+    ctx = open_report(globals())
+
+It works the same under ``segreport run`` (which prepared and cached the unit's data once
+for all reports), under plain ``papermill -p period 2025-Q3 -p unit retail`` and in
+JupyterLab with the defaults (both load the data themselves).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from IPython.display import display
+
+from .. import display as ui
+from ..config import notebook_params, resolve_path
+from ..data.load import TABLE_ORDER, Dataset, load_dataset
+from ..data.quality import DataQualityReport
+from ..errors import DataError
+from ..i18n import Translator
+from ..period import Period
+from ..privacy import id_key, pseudonymise
+
+CACHE_META = "meta.json"
+
+
+def choose_period(params: Mapping[str, Any], data_end: pd.Timestamp | None) -> Period:
+    """The requested period, or the latest complete one in the data."""
+    if params.get("period") is not None:
+        return Period.parse(str(params["period"]))
+    if data_end is None:
+        raise DataError("there are no orders, so no period can be chosen; set --period.")
+    return Period.latest_complete(data_end, params.get("period_type", "quarter"))
+
+
+def write_cache(folder: Path, data: Dataset, meta: dict[str, Any]) -> None:
+    """Save a unit's clean tables (Parquet), quality report and meta data for the notebooks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in data.tables().items():
+        if frame is not None:
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "quality.json").write_text(json.dumps(data.quality.to_dict(), default=str))
+    (folder / CACHE_META).write_text(json.dumps(meta, default=str, indent=1))
+
+
+def read_cache(folder: Path) -> tuple[Dataset, dict[str, Any]]:
+    meta = json.loads((folder / CACHE_META).read_text())
+    tables = {
+        name: pd.read_parquet(folder / f"{name}.parquet")
+        if (folder / f"{name}.parquet").exists()
+        else None
+        for name in TABLE_ORDER
+    }
+    quality = DataQualityReport.from_dict(json.loads((folder / "quality.json").read_text()))
+    return Dataset(**tables, quality=quality, sources=meta.get("sources", {})), meta
+
+
+@dataclass
+class ReportContext:
+    """Everything a report needs for one (period, unit)."""
+
+    params: dict[str, Any]
+    period: Period
+    unit: str
+    data: Dataset
+    data_end: pd.Timestamp | None
+    generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.params["language"]
+
+    @property
+    def _(self) -> Translator:
+        return Translator(self.language)
+
+    @property
+    def previous(self) -> Period:
+        return self.period.previous()
+
+    @property
+    def year_ago(self) -> Period:
+        return self.period.year_ago()
+
+    @property
+    def unit_label(self) -> str:
+        return self._("common.all_units") if self.unit == "all" else self.unit
+
+    @property
+    def output_dir(self) -> Path:
+        """Where this report's files go: ``<output_dir>/<period>/<unit>/``."""
+        return resolve_path(self.params["output_dir"]) / self.period.slug / self.unit
+
+    # ---- helpers for notebooks -----------------------------------------------------------
+    def money(self, value: float | None) -> str:
+        return ui.fmt_money(value, self.params["currency"], language=self.language)
+
+    def number(self, value: float | None, decimals: int = 0) -> str:
+        return ui.fmt_number(value, decimals=decimals, language=self.language)
+
+    def show(self, *blocks) -> None:
+        """Display blocks (HTML objects, figures) in order."""
+        for block in blocks:
+            if isinstance(block, list | tuple):
+                self.show(*block)
+            else:
+                display(block)
+
+    def heading(self, key: str, **values: object) -> None:
+        display(ui.heading(self._(key, **values)))
+
+    def text(self, key: str, **values: object) -> None:
+        display(ui.paragraph(self._(key, **values)))
+
+    def takeaway(self, key: str, **values: object) -> None:
+        display(ui.takeaway(self._(key, **values)))
+
+    def note(self, key: str, kind: str = "info", **values: object) -> None:
+        display(ui.note(self._(key, **values), kind))
+
+    def pseudonymise(self, ids: pd.Series) -> pd.Series:
+        """Customer ids as shown in HTML: keyed hashes unless ``pseudonymise_ids`` is false."""
+        if not self.params.get("pseudonymise_ids", True):
+            return ids
+        return pseudonymise(ids, id_key(resolve_path(self.params["output_dir"])))
+
+    def export(self, frame: pd.DataFrame, name: str) -> Path:
+        """Write a CRM-ready CSV (real customer ids) to ``exports/<name>`` beside the HTML."""
+        folder = Path(self.params.get("export_dir") or self.output_dir / "exports")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese right
+        tmp.replace(path)
+        return path
+
+    def show_quality(self) -> None:
+        self.show(ui.quality_section(self.data.quality, self.language))
+
+    def finish(self) -> None:
+        """Last cell: data quality, plus any technical warnings the run produced."""
+        self.show_quality()
+        if self.warnings:
+            display(ui.note(self._("common.technical_warnings", n=len(self.warnings)), "info"))
+
+
+def _capture_warnings(sink: list[str]) -> None:
+    """Route Python warnings into ``sink`` so none reach stderr (a pink box in the HTML);
+    the report mentions how many there were and the executed notebook keeps the text."""
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+        sink.append(f"{category.__name__}: {message}")
+
+    warnings.showwarning = show
+    warnings.simplefilter("default")
+
+
+def open_report(namespace: Mapping[str, Any]) -> ReportContext:
+    """Resolve parameters from a notebook's globals and load the unit's data.
+
+    Uses the runner's cache (``cache_dir``) when given, so the heavy work is done once per
+    (period, unit); otherwise loads and cleans the input itself.
+    """
+    params = notebook_params(namespace)
+    sink: list[str] = []
+    _capture_warnings(sink)
+    from ..plots import set_theme  # noqa: PLC0415  (import matplotlib only for reports)
+
+    set_theme(params["language"])
+    pd.set_option("display.max_columns", 30)
+    unit = params["unit"]
+    cache = params.get("cache_dir")
+    if cache and (Path(cache) / CACHE_META).is_file():
+        data, meta = read_cache(Path(cache))
+        data_end = pd.Timestamp(meta["data_end"]) if meta.get("data_end") else None
+        period = Period.parse(meta["period"])
+    else:
+        full = load_dataset(params)
+        data_end = full.data_end
+        period = choose_period(params, data_end)
+        data = full.for_unit(unit)
+        if unit != "all" and unit not in full.units:
+            raise DataError(
+                f"there are no orders of business unit '{unit}' "
+                f"(units in the data: {', '.join(full.units)}).",
+                column="business_unit",
+            )
+    params["period"] = str(period)
+    return ReportContext(
+        params=params, period=period, unit=unit, data=data, data_end=data_end, warnings=sink
+    )

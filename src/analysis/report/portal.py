@@ -1,0 +1,133 @@
+"""The manager's entry page ``reports/index.html``: periods x units x reports with status.
+
+Built from the ``status.json`` files the runner leaves in ``<period>/<unit>/``, so it always
+reflects what is on disk, including runs of other units or earlier periods. Static HTML with
+inline CSS and no script: it works offline and from a file share.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from .. import __version__
+from ..i18n import t
+from .registry import REPORTS
+from .render import css, write_atomic
+
+
+def collect_statuses(output: Path) -> list[dict]:
+    statuses = []
+    for path in sorted(output.glob("*/*/status.json")):
+        try:
+            status = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        status["_dir"] = path.parent.relative_to(output).as_posix()
+        statuses.append(status)
+    return statuses
+
+
+def _link(folder: str, target: str | None, text: str, css_class: str = "") -> str:
+    if not target:
+        return ""
+    return f'<a class="{css_class}" href="{escape(folder)}/{escape(target)}">{escape(text)}</a>'
+
+
+def _cell(status: dict, report: str, language: str) -> str:
+    entry = status.get("reports", {}).get(report)
+    if not entry:
+        return '<td class="pt-none">–</td>'
+    folder = status["_dir"]
+    state = entry.get("status", "failed")
+    label = t(f"portal.status.{state}", language)
+    parts = [f'<span class="pt-badge pt-{escape(state)}">{escape(label)}</span>']
+    if state == "ok":
+        parts.append(_link(folder, entry.get("html"), t("portal.open", language), "pt-open"))
+        pdf = (entry.get("html") or "").removesuffix(".html") + ".pdf"
+        if entry.get("pdf"):
+            parts.append(_link(folder, pdf, "PDF"))
+    elif state == "failed":
+        parts.append(_link(folder, entry.get("html"), t("portal.error_page", language)))
+        if entry.get("last_good_html"):
+            parts.append(_link(folder, entry["last_good_html"], t("portal.last_good", language)))
+        parts.append(f'<div class="pt-err">{escape((entry.get("error") or "")[:160])}</div>')
+    elif entry.get("error"):
+        parts.append(f'<div class="pt-err">{escape(entry["error"])}</div>')
+    when = (entry.get("finished_at") or "")[:16].replace("T", " ")
+    if when:
+        parts.append(f'<div class="pt-when">{escape(when)}</div>')
+    return f"<td>{' '.join(parts)}</td>"
+
+
+def render_portal(output: Path, language: str = "en") -> str:
+    statuses = collect_statuses(output)
+    periods = sorted({s["period"] for s in statuses}, reverse=True)
+    latest = max((s.get("updated_at", "") for s in statuses), default="")
+    reports = sorted(REPORTS, key=lambda r: r.order)
+    nav = "".join(f'<a href="#p-{escape(p)}">{escape(p)}</a>' for p in periods)
+    sections = []
+    for period in periods:
+        rows = []
+        in_period = sorted(
+            (s for s in statuses if s["period"] == period),
+            key=lambda s: (s["unit"] == "all", s["unit"]),
+        )
+        for status in in_period:
+            unit = status["unit"]
+            unit_label = t("common.all_units", language) if unit == "all" else unit
+            exports = Path(output, status["_dir"], "exports")
+            export_links = (
+                " ".join(
+                    _link(status["_dir"], f"exports/{p.name}", p.name)
+                    for p in sorted(exports.glob("*.csv"))
+                )
+                if exports.is_dir()
+                else ""
+            )
+            fresh = ' class="pt-latest"' if status.get("updated_at") == latest else ""
+            cells = "".join(_cell(status, r.name, language) for r in reports)
+            rows.append(
+                f'<tr{fresh}><th scope="row">{escape(unit_label)}'
+                f'<div class="pt-q">{escape(status.get("quality_headline", ""))}</div>'
+                f'<div class="pt-x">{export_links}</div></th>{cells}</tr>'
+            )
+        head = "".join(f"<th>{escape(t(f'report.{r.name}.title', language))}</th>" for r in reports)
+        sections.append(
+            f'<section id="p-{escape(period)}"><h2 class="sr-h">{escape(t("portal.period", language))} '
+            f'{escape(period)}</h2><div class="sr-table-wrap"><table class="sr-table pt-grid"><thead><tr>'
+            f"<th>{escape(t('report.label.unit', language))}</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+        )
+    body = "".join(sections) or f'<p class="sr-p">{escape(t("portal.empty", language))}</p>'
+    generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+    extra_css = """
+.pt-nav { padding:10px 40px; background:#f6f8fa; border-bottom:1px solid #e3e8ee; display:flex; gap:18px; flex-wrap:wrap; }
+.pt-nav a { color:#1f4e79; font-weight:600; text-decoration:none; }
+.pt-badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; margin-right:6px; }
+.pt-ok { background:#e3f4e8; color:#2f7d4f; } .pt-failed { background:#fdecea; color:#b3261e; } .pt-skipped { background:#eef0f3; color:#5b6775; }
+.pt-err, .pt-when, .pt-q { font-size:11.5px; color:#5b6775; margin-top:3px; } .pt-err { color:#b3261e; }
+.pt-x a { font-size:11.5px; margin-right:6px; }
+.pt-grid td, .pt-grid th { min-width:150px; } .pt-grid a { margin-right:6px; }
+tr.pt-latest th:first-child { border-left:4px solid #f18f01; }
+"""
+    lang = "zh-CN" if language == "zh" else "en"
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(t("portal.title", language))}</title><style>{css()}{extra_css}</style></head><body>
+<header class="sr-header"><div class="sr-brand">segreport</div><h1>{escape(t("portal.title", language))}</h1>
+<dl class="sr-meta"><div><dt>{escape(t("report.label.generated", language))}</dt><dd>{escape(generated)}</dd></div></dl></header>
+<nav class="pt-nav">{nav}</nav>
+<main class="sr-main">{body}
+<p class="sr-small">{escape(t("portal.legend", language))}</p></main>
+<footer class="sr-footer">{escape(t("report.footer", language, version=__version__))}</footer></body></html>"""
+
+
+def write_portal(output: Path, language: str = "en") -> Path:
+    path = Path(output) / "index.html"
+    write_atomic(path, render_portal(Path(output), language))
+    return path

@@ -1,0 +1,123 @@
+"""Rendering executed notebooks to self-contained HTML with our own nbconvert template.
+
+The template (``templates/segreport``) shows outputs only: no code, no prompts, no stderr,
+no remote script, style or font, and a Content-Security-Policy that blocks scripts and
+network loads. Writes are atomic (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .. import __version__
+from ..i18n import t
+from ..period import Period
+
+TEMPLATES = Path(__file__).parent / "templates"
+_H2 = re.compile(r"<h2\b([^>]*)>(.*?)</h2>", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+@cache
+def css() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+@cache
+def _exporter():
+    from nbconvert import HTMLExporter  # noqa: PLC0415  (slow import, only when rendering)
+
+    return HTMLExporter(
+        template_name="segreport",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def header_resources(
+    *,
+    report: str,
+    unit: str,
+    period: str,
+    data_end: Any,
+    language: str,
+    generated_at: datetime | None = None,
+    portal_href: str | None = None,
+) -> dict:
+    """Everything the template shows around the outputs, translated."""
+    p = Period.parse(period)
+    generated_at = generated_at or datetime.now().replace(microsecond=0)
+    data_date = str(data_end)[:10] if data_end is not None else "–"
+    return {
+        "version": __version__,
+        "html_lang": "zh-CN" if language == "zh" else "en",
+        "title": t(f"report.{report}.title", language),
+        "unit_label": t("common.all_units", language) if unit == "all" else unit,
+        "period": period,
+        "period_range": f"{p.start.isoformat()} – {p.end.isoformat()}",
+        "data_date": data_date,
+        "generated_at": generated_at.strftime("%Y-%m-%d %H:%M"),
+        "portal_href": portal_href,
+        "css": css(),
+        "footer": t("report.footer", language, version=__version__),
+        "labels": {
+            k: t(f"report.label.{k}", language)
+            for k in ("unit", "period", "data_date", "generated", "portal", "chart", "contents")
+        },
+    }
+
+
+def _add_toc(page: str, label: str) -> str:
+    entries = [
+        (_ID.search(attrs)[1], title)
+        for attrs, title in _H2.findall(page)
+        if "sr-h" in attrs and _ID.search(attrs)
+    ]
+    if len(entries) < 2:
+        return page.replace("<!--SR-TOC-->", "")
+    items = "".join(f'<li><a href="#{anchor}">{title}</a></li>' for anchor, title in entries)
+    toc = f'<nav class="sr-toc" aria-label="{html.escape(label)}"><ol>{items}</ol></nav>'
+    return page.replace("<!--SR-TOC-->", toc, 1)
+
+
+def render_html(notebook: Path | nbformat.NotebookNode, target: Path, resources: dict) -> Path:
+    """Render an executed notebook to ``target`` with the segreport template."""
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, str | Path) else notebook
+    body, _ = _exporter().from_notebook_node(nb, resources={"segreport": resources})
+    write_atomic(target, _add_toc(body, resources["labels"]["contents"]))
+    return target
+
+
+def render_error_page(target: Path, resources: dict, error: str, language: str) -> Path:
+    """A short page saying the report failed and why (the executed notebook has details)."""
+    page = f"""<!DOCTYPE html>
+<html lang="{resources["html_lang"]}"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>{html.escape(resources["title"])} · {html.escape(t("portal.status.failed", language))}</title>
+<style>{resources["css"]}</style></head><body>
+<header class="sr-header"><div class="sr-brand">segreport</div><h1>{html.escape(resources["title"])}</h1>
+<dl class="sr-meta"><div><dt>{html.escape(resources["labels"]["unit"])}</dt><dd>{html.escape(resources["unit_label"])}</dd></div>
+<div><dt>{html.escape(resources["labels"]["period"])}</dt><dd>{html.escape(resources["period"])}</dd></div></dl></header>
+<main class="sr-main"><h2 class="sr-h">{html.escape(t("report.failed.title", language))}</h2>
+<div class="sr-error">{html.escape(error)}</div>
+<p class="sr-p">{html.escape(t("report.failed.hint", language))}</p></main></body></html>"""
+    write_atomic(target, page)
+    return target
