@@ -86,13 +86,13 @@ class Period:
     @classmethod
     def quarter(cls, year: int, q: int) -> Period:
         if not 1 <= q <= 4:
-            raise PeriodError(f"quarter must be 1-4, got {q}")
+            raise PeriodError(f"period quarter must be 1-4, got {q}")
         return cls(date(year, 3 * q - 2, 1), _month_end(year, 3 * q), "quarter")
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
         if not 1 <= month <= 12:
-            raise PeriodError(f"month must be 1-12, got {month}")
+            raise PeriodError(f"period month must be 1-12, got {month}")
         return cls(date(year, month, 1), _month_end(year, month), "month")
 
     @classmethod

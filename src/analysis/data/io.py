@@ -118,7 +118,13 @@ def _read_csv(path: Path, encoding: str, sep: str) -> pd.DataFrame:
     chosen = detect_encoding(path) if encoding == "auto" else encoding
     options = dict(dtype=str, keep_default_na=False, na_values=[""], sep=sep)
     try:
-        return pd.read_csv(path, encoding=chosen, **options)
+        frame = pd.read_csv(path, encoding=chosen, **options)
+        header = pd.read_csv(path, encoding=chosen, header=None, nrows=1, **options)
+        names = [str(v).strip() for v in header.iloc[0]] if len(header) else []
+        if len(set(names)) < len(names):  # pandas silently renames repeats to "a.1"
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise DataError(f"the header repeats column names {dupes}.", file=str(path))
+        return frame
     except UnicodeDecodeError:
         if encoding != "auto" or chosen == "gb18030":
             raise DataError(

@@ -123,7 +123,7 @@ _ALLOWED_NODES = (
 )
 
 
-def _evaluate_expr(expr: str, frame: pd.DataFrame, table: str, target: str) -> pd.Series:
+def _evaluate_expr(expr: str, frame: pd.DataFrame, table: str, target: str, file: str) -> pd.Series:
     names: dict[str, str] = {}
 
     def quote(match: re.Match) -> str:
@@ -157,7 +157,7 @@ def _evaluate_expr(expr: str, frame: pd.DataFrame, table: str, target: str) -> p
                 raise DataError(
                     f"the expression {expr!r} for '{target}' uses column '{column}', "
                     f"which is not in the file (columns: {', '.join(map(str, frame.columns))}).",
-                    file=table,
+                    file=file,
                     column=column,
                 )
             return pd.to_numeric(frame[column], errors="coerce")
@@ -206,7 +206,7 @@ def apply_mapping(
                 )
             derived[target] = frame[spec]
         elif isinstance(spec, Mapping) and "expr" in spec:
-            derived[target] = _evaluate_expr(str(spec["expr"]), frame, file, target)
+            derived[target] = _evaluate_expr(str(spec["expr"]), frame, table, target, file)
         elif isinstance(spec, Mapping) and "value" in spec:
             derived[target] = pd.Series(spec["value"], index=frame.index, dtype="object")
         elif isinstance(spec, Mapping) and "column" in spec:
