@@ -16,10 +16,15 @@ def test_unit_file_is_layered(tmp_path):
 
 
 def test_set_overrides_are_typed_and_nested():
-    overrides = config.parse_set(["language=zh", "trend_periods=4", "quality.rating_scale=[1, 7]",
-                                  "currency=€"])
-    assert overrides == {"language": "zh", "trend_periods": 4, "currency": "€",
-                         "quality": {"rating_scale": [1, 7]}}
+    overrides = config.parse_set(
+        ["language=zh", "trend_periods=4", "quality.rating_scale=[1, 7]", "currency=€"]
+    )
+    assert overrides == {
+        "language": "zh",
+        "trend_periods": 4,
+        "currency": "€",
+        "quality": {"rating_scale": [1, 7]},
+    }
     params = config.load_params(overrides=overrides)
     assert params["quality"]["rating_scale"] == [1, 7]
     assert params["quality"]["today"] is None  # sibling keys survive the merge
@@ -36,6 +41,7 @@ def test_set_overrides_are_typed_and_nested():
         ("language=fr", "language"),
         ("unit=../etc", "not allowed"),
         ("unit=a/b", "not allowed"),
+        ("unit=.ssh", "not allowed"),
         ("period=2025-Q9", "cannot read period"),
     ],
 )
@@ -67,20 +73,40 @@ def test_params_file_layer(tmp_path):
 def test_notebook_params_pick_known_names_and_ignore_modules():
     import math
 
-    namespace = {"period": "2025-Q2", "unit": "north", "language": None, "math": math,
-                 "In": ["x"], "overrides": {"quality.today": "2026-01-01", "currency": "¥"}}
+    namespace = {
+        "period": "2025-Q2",
+        "unit": "north",
+        "language": None,
+        "math": math,
+        "In": ["x"],
+        "overrides": {"quality.today": "2026-01-01", "currency": "¥"},
+    }
     params = config.notebook_params(namespace)
     assert params["period"] == "2025-Q2" and params["unit"] == "north"
     assert params["language"] == "en"  # None means default
     assert params["quality"]["today"] == "2026-01-01" and params["currency"] == "¥"
 
 
-@pytest.mark.parametrize("name", ["retail", "b2b", "unit_1", "East-2", "x.y"])
-def test_check_name_accepts_plain_names(name):
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("retail", "retail"),
+        ("b2b", "b2b"),
+        ("East-2", "East-2"),
+        ("x.y", "x.y"),
+        ("United Kingdom", "United_Kingdom"),
+        ("华东", "华东"),
+        ("R&D <unit>", "R_D__unit_"),
+    ],
+)
+def test_unit_names_and_their_folders(name, slug):
     assert config.check_name(name) == name
+    assert config.unit_slug(name) == slug
 
 
-@pytest.mark.parametrize("name", ["..", "../x", "a/b", ".hidden", "a\\b", "", "x" * 65, "a..b"])
+@pytest.mark.parametrize(
+    "name", ["..", "../x", "a/b", ".hidden", "a\\b", "", "x" * 101, "a..b", "a\nb"]
+)
 def test_check_name_rejects_traversal(name):
     with pytest.raises(ParamsError):
         config.check_name(name)

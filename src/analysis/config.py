@@ -183,13 +183,34 @@ def validate(params: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str
 
 
 def check_name(value: str, what: str = "unit") -> str:
-    """Validate a name that becomes part of a path (unit names): no traversal, no separators."""
-    if not isinstance(value, str) or not _SAFE_NAME.match(value) or ".." in value:
+    """Validate a unit name given by a user or found in the data.
+
+    Any text is a fine display name (spaces, Chinese), but never one that could steer a path:
+    no ``/`` or ``\\``, no ``..``, no leading ``.``, no control characters, at most 100
+    characters. Paths use :func:`unit_slug`.
+    """
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > 100
+        or any(sep in value for sep in ("/", "\\", ".."))
+        or value.startswith(".")
+        or any(ord(ch) < 32 for ch in value)
+    ):
         raise ParamsError(
-            f"{what} {value!r} is not allowed: use letters, digits, '_', '-' or '.', "
-            "at most 64 characters, not starting with '.' and without '..'"
+            f"{what} {value!r} is not allowed: at most 100 characters, without '/', '\\', "
+            "'..', control characters or a leading '.'"
         )
     return value
+
+
+def unit_slug(unit: str) -> str:
+    """The folder name of a unit: the name itself when it is plain (letters, digits, ``_``,
+    ``-``, ``.``), else the name with every other character replaced by ``_``."""
+    check_name(unit)
+    if _SAFE_NAME.match(unit):
+        return unit
+    return "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in unit)
 
 
 def load_params(
@@ -214,7 +235,7 @@ def load_params(
     unit = overrides.get("unit", unit)
     if unit is not None:
         check_name(str(unit))
-        unit_file = root / "params" / "units" / f"{unit}.yaml"
+        unit_file = root / "params" / "units" / f"{unit_slug(str(unit))}.yaml"
         if unit_file.is_file():
             layers.append(read_yaml(unit_file))
     params_file = overrides.pop("params_file", None) or params_file

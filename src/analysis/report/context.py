@@ -24,7 +24,7 @@ import pandas as pd
 from IPython.display import display
 
 from .. import display as ui
-from ..config import notebook_params, resolve_path
+from ..config import notebook_params, resolve_path, unit_slug
 from ..data.load import TABLE_ORDER, Dataset, load_dataset
 from ..data.quality import DataQualityReport
 from ..errors import DataError
@@ -101,7 +101,7 @@ class ReportContext:
     @property
     def output_dir(self) -> Path:
         """Where this report's files go: ``<output_dir>/<period>/<unit>/``."""
-        return resolve_path(self.params["output_dir"]) / self.period.slug / self.unit
+        return resolve_path(self.params["output_dir"]) / self.period.slug / unit_slug(self.unit)
 
     # ---- helpers for notebooks -----------------------------------------------------------
     def money(self, value: float | None) -> str:

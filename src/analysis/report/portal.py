@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 from .. import __version__
 from ..i18n import t
@@ -33,7 +34,8 @@ def collect_statuses(output: Path) -> list[dict]:
 def _link(folder: str, target: str | None, text: str, css_class: str = "") -> str:
     if not target:
         return ""
-    return f'<a class="{css_class}" href="{escape(folder)}/{escape(target)}">{escape(text)}</a>'
+    href = quote(f"{folder}/{target}")
+    return f'<a class="{css_class}" href="{escape(href)}">{escape(text)}</a>'
 
 
 def _cell(status: dict, report: str, language: str) -> str:

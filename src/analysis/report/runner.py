@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import check_name, project_root, resolve_path
+from ..config import check_name, project_root, resolve_path, unit_slug
 from ..data.load import Dataset, load_dataset
 from ..errors import DataError
 from ..period import Period
@@ -103,6 +103,14 @@ def plan_run(
     output = resolve_path(params["output_dir"])
     requested = units or [params["unit"]]
     chosen = [*dataset.units, "all"] if "all" in requested else [check_name(u) for u in requested]
+    slugs = [unit_slug(u) for u in chosen]
+    if len(set(slugs)) < len(slugs):
+        clash = sorted({u for u, s in zip(chosen, slugs, strict=True) if slugs.count(s) > 1})
+        raise DataError(
+            f"business units {clash} only differ in punctuation and would share a "
+            "report folder; rename one in the data.",
+            column="business_unit",
+        )
     skipped: dict[str, str] = {}
     for unit in chosen:
         if unit == "all":
@@ -130,8 +138,8 @@ def plan_run(
     for unit in chosen:
         if unit in skipped:
             continue
-        unit_dir = output / period.slug / unit
-        cache_dir = output / ".cache" / period.slug / unit
+        unit_dir = output / period.slug / unit_slug(unit)
+        cache_dir = output / ".cache" / period.slug / unit_slug(unit)
         data = dataset.for_unit(unit)
         write_cache(
             cache_dir,
@@ -212,7 +220,7 @@ def execute_task(task: Task) -> TaskResult:
             log_output=False,
             kernel_name="python3",
             # the kernel's own start-up chatter is not the operator's concern
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         result.timings["execute"] = time.perf_counter() - started
     except Exception as exc:  # papermill re-raises the notebook's error; keep the copy
@@ -290,7 +298,7 @@ def write_statuses(plan: RunPlan, results: list[TaskResult]) -> None:
         by_unit.setdefault(r.unit, []).append(r)
     now = datetime.now().replace(microsecond=0).isoformat()
     for unit, unit_results in by_unit.items():
-        folder = plan.output / plan.period.slug / unit
+        folder = plan.output / plan.period.slug / unit_slug(unit)
         path = folder / STATUS_FILE
         status = json.loads(path.read_text()) if path.is_file() else {"reports": {}}
         quality = plan.dataset.for_unit(unit).quality if unit not in plan.skipped_units else None

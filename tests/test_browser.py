@@ -1,0 +1,79 @@
+"""Open rendered reports in the Debian chromium (through playwright) and watch the network."""
+
+import shutil
+
+import pytest
+from conftest import tiny_tables, write_tables
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (make setup installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    from analysis.config import load_params
+    from analysis.report import runner
+
+    tmp = tmp_path_factory.mktemp("browser")
+    tables = tiny_tables()
+    tables["customers"].loc[0, "customer_type"] = '<img src=x onerror="window.__xss=1">'
+    folder = write_tables(tmp / "data", tables)
+    params = load_params(
+        overrides={
+            "data_dir": str(folder),
+            "output_dir": str(tmp / "r"),
+            "quality": {"today": "2026-06-30"},
+        }
+    )
+    plan, results = runner.run(params, units=["north"], progress=False)
+    assert runner.exit_code(results) == 0, [r.error for r in results]
+    return tmp / "r"
+
+
+def _open(browser, path):
+    page = browser.new_page()
+    requests, dialogs = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("networkidle")
+    return page, requests, dialogs
+
+
+@pytest.mark.parametrize("relative", ["2025-Q4/north/overview.html", "index.html"])
+def test_no_request_leaves_the_page(browser, rendered, relative):
+    page, requests, dialogs = _open(browser, rendered / relative)
+    leaving = [u for u in requests if not u.startswith(("file://", "data:"))]
+    assert leaving == []
+    assert dialogs == []
+    assert page.evaluate("window.__xss") is None  # injected markup stayed text
+    page.close()
+
+
+def test_report_shows_its_sections(browser, rendered):
+    page, _, _ = _open(browser, rendered / "2025-Q4/north/overview.html")
+    assert page.locator("nav.sr-toc a").count() >= 3
+    assert page.locator("img").count() >= 2  # charts
+    text = page.inner_text("body")
+    assert "Key figures" in text and "Data quality" in text
+    page.screenshot(path=str(rendered / "overview.png"), full_page=True)
+    page.close()

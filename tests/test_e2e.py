@@ -1,0 +1,129 @@
+"""End to end: sample -> segreport run -> reports and portal; failures stay isolated."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+SEGREPORT = [sys.executable, "-m", "analysis.cli"]
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sample")
+    subprocess.run(
+        [*SEGREPORT, "sample", "--out", str(folder), "--customers", "500", "--seed", "7"],
+        check=True,
+        capture_output=True,
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_output(sample_dir, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("reports")
+    proc = subprocess.run(
+        [
+            *SEGREPORT,
+            "run",
+            "--data-dir",
+            str(sample_dir),
+            "--output",
+            str(out),
+            "--jobs",
+            "2",
+            "--set",
+            "quality.today=2026-06-30",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return out, proc
+
+
+def test_run_produces_every_unit_and_the_portal(run_output):
+    out, proc = run_output
+    assert proc.returncode == 0, proc.stderr
+    units = ["b2b", "ecommerce", "retail", "services", "all"]
+    for unit in units:
+        folder = out / "2025-Q4" / unit
+        assert (folder / "overview.html").is_file()
+        assert (folder / "executed" / "overview.ipynb").is_file()
+        status = json.loads((folder / "status.json").read_text())
+        assert status["reports"]["overview"]["status"] == "ok"
+    portal = (out / "index.html").read_text()
+    for unit in units[:-1]:
+        assert f"2025-Q4/{unit}/overview.html" in portal
+    assert "All units" in portal and "2025-Q4" in portal
+
+
+def test_reports_have_header_no_code_no_stderr(run_output, sample_dir):
+    out, _ = run_output
+    page = (out / "2025-Q4" / "retail" / "overview.html").read_text()
+    for text in ("retail", "2025-Q4", "2025-12-31", "Data quality", "Key figures"):
+        assert text in page
+    assert "open_report" not in page and "sr-stderr" not in page
+    assert not re.search(r"<script|https?://", page)
+    nb = nbformat.read(out / "2025-Q4" / "retail" / "executed" / "overview.ipynb", as_version=4)
+    streams = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
+    assert streams == []
+
+
+def test_quality_counts_reach_the_report(run_output, sample_dir):
+    out, _ = run_output
+    truth = json.loads((sample_dir / "truth.json").read_text())
+    page = (out / "2025-Q4" / "all" / "overview.html").read_text()
+    assert "Exact duplicate rows" in page and "Cancelled order" in page
+    assert f">{truth['dirty_rows']['cancelled_orders']:,}<" in page.replace("\n", "")
+
+
+def test_no_pii_in_outputs(run_output, sample_dir):
+    import pandas as pd
+
+    out, _ = run_output
+    customers = pd.read_csv(sample_dir / "customers.csv", dtype=str)
+    pii = set(customers["email"].dropna()) | set(customers["phone"].dropna())
+    text = "".join(
+        p.read_text(errors="ignore") for p in out.rglob("*") if p.suffix in (".html", ".ipynb")
+    )
+    assert not [value for value in pii if value in text]
+
+
+def test_a_failing_report_does_not_stop_the_others(sample_dir, tmp_path):
+    from analysis.config import load_params
+    from analysis.report import runner
+
+    params = load_params(
+        overrides={
+            "data_dir": str(sample_dir),
+            "output_dir": str(tmp_path / "r"),
+            "quality": {"today": "2026-06-30"},
+        }
+    )
+    plan = runner.plan_run(params, units=["retail", "b2b"])
+    broken = nbformat.read(ROOT / "notebooks" / "overview.ipynb", as_version=4)
+    broken.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+    nbformat.write(broken, tmp_path / "broken.ipynb")
+    shutil.copy(ROOT / "notebooks" / "overview.ipynb", tmp_path / "overview.ipynb")
+    plan.tasks[0].notebook = str(tmp_path / "broken.ipynb")
+    results = runner.execute_plan(plan, jobs=1, progress=False)
+    assert runner.exit_code(results) == 1
+    by_unit = {r.unit: r for r in results}
+    assert by_unit["retail"].status == "failed" and "planted failure" in by_unit["retail"].error
+    assert by_unit["b2b"].status == "ok"
+    assert Path(by_unit["retail"].executed).is_file()  # executed copy kept
+    portal = (tmp_path / "r" / "index.html").read_text()
+    assert "planted failure" in portal and "retail/overview.error.html" in portal

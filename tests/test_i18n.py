@@ -1,0 +1,41 @@
+"""Message catalogs: every key in both languages, with the same placeholders."""
+
+import string
+
+import pytest
+
+from analysis.i18n import LANGUAGES, Translator, catalog, t
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_catalogs_have_the_same_keys():
+    en, zh = catalog("en"), catalog("zh")
+    assert sorted(set(en) - set(zh)) == [], "keys missing in zh"
+    assert sorted(set(zh) - set(en)) == [], "keys missing in en"
+
+
+@pytest.mark.parametrize("key", sorted(catalog("en")))
+def test_placeholders_match(key):
+    assert _fields(catalog("en")[key]) == _fields(catalog("zh")[key]), key
+
+
+def test_chinese_catalog_is_chinese():
+    zh = catalog("zh")
+    with_han = [k for k, v in zh.items() if any("\u4e00" <= ch <= "\u9fff" for ch in v)]
+    assert len(with_han) / len(zh) > 0.9
+
+
+def test_translate_and_errors():
+    assert t("common.customers", "zh") == "客户"
+    assert (
+        Translator("en")("quality.headline", fixed="3", read="10")
+        == "3 of 10 input rows repaired or excluded"
+    )
+    with pytest.raises(KeyError, match="no message"):
+        t("no.such.key", "en")
+    with pytest.raises(Exception, match="language"):
+        catalog("fr")
+    assert set(LANGUAGES) == {"en", "zh"}
