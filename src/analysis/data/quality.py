@@ -175,11 +175,15 @@ class DataQualityReport:
             }
         )
 
-    def headline(self, language: str = "en") -> str:
-        """One line for the portal: how many rows were repaired out of how many read."""
-        read = sum(self.rows_read.values())
-        fixed = sum(r.rows for r in self.repairs if r.rule not in ("refund",))
-        return t("quality.headline", language, fixed=f"{fixed:,}", read=f"{read:,}")
+    def headline(self, language: str = "en", *, rows_kept: int | None = None) -> str:
+        """One line for the portal: rows repaired or excluded, out of the rows concerned.
+
+        ``rows_kept`` is the number of clean rows of the unit; without it the whole input's
+        row count is used.
+        """
+        fixed = sum(r.rows for r in self.repairs if r.rule != "refund")
+        total = sum(self.rows_read.values()) if rows_kept is None else rows_kept + fixed
+        return t("quality.headline", language, fixed=f"{fixed:,}", read=f"{total:,}")
 
     def to_dict(self) -> dict:
         return {

@@ -301,14 +301,15 @@ def write_statuses(plan: RunPlan, results: list[TaskResult]) -> None:
         folder = plan.output / plan.period.slug / unit_slug(unit)
         path = folder / STATUS_FILE
         status = json.loads(path.read_text()) if path.is_file() else {"reports": {}}
-        quality = plan.dataset.for_unit(unit).quality if unit not in plan.skipped_units else None
+        own = plan.dataset.for_unit(unit)
+        kept = sum(len(frame) for frame in own.tables().values() if frame is not None)
         status.update(
             period=str(plan.period),
             unit=unit,
             language=plan.params["language"],
             data_end=str(plan.dataset.data_end)[:10],
             updated_at=now,
-            quality_headline=quality.headline(plan.params["language"]) if quality else "",
+            quality_headline=own.quality.headline(plan.params["language"], rows_kept=kept),
         )
         for r in unit_results:
             entry = asdict(r)
