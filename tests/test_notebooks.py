@@ -10,13 +10,20 @@ import pytest
 from conftest import ROOT
 
 from analysis.config import load_defaults
-from analysis.report.registry import REPORTS
+from analysis.report.registry import all_reports
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_every_registered_report_has_a_notebook():
-    assert {Path(r.notebook).name for r in REPORTS} <= {p.name for p in NOTEBOOKS}
+REPORTS = all_reports()
+
+
+def test_every_notebook_is_a_report_with_a_title():
+    from analysis.i18n import catalog
+
+    assert {Path(r.notebook).name for r in REPORTS} == {p.name for p in NOTEBOOKS}
+    for report in REPORTS:
+        assert f"report.{report.name}.title" in catalog("en")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

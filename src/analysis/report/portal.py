@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..i18n import t
-from .registry import REPORTS
+from .registry import all_reports
 from .render import css, write_atomic
 
 
@@ -68,7 +68,7 @@ def render_portal(output: Path, language: str = "en") -> str:
     statuses = collect_statuses(output)
     periods = sorted({s["period"] for s in statuses}, reverse=True)
     latest = max((s.get("updated_at", "") for s in statuses), default="")
-    reports = sorted(REPORTS, key=lambda r: r.order)
+    reports = list(all_reports())
     nav = "".join(f'<a href="#p-{escape(p)}">{escape(p)}</a>' for p in periods)
     sections = []
     for period in periods:

@@ -1,28 +1,48 @@
-"""The reports segreport knows. A new report is one entry here plus its notebook in
-``notebooks/`` and its title in the message catalogs (``report.<name>.title``)."""
+"""The reports segreport knows: every notebook in ``notebooks/`` whose metadata carries a
+``segreport`` entry (``{"report": "value", "order": 20}``). A new report is a notebook plus
+its title in the message catalogs (``report.<name>.title``); nothing else to register."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from ..config import project_root
 from ..errors import ParamsError
 
 
 @dataclass(frozen=True)
 class ReportSpec:
-    name: str  # file stem of the notebook and of the rendered HTML
+    name: str  # file stem of the rendered HTML
     notebook: str  # path relative to the project root
-    order: int  # position in the portal
+    order: int  # position in the portal and in runs (the summary comes first)
 
 
-REPORTS: tuple[ReportSpec, ...] = (ReportSpec("overview", "notebooks/overview.ipynb", 90),)
+@cache
+def _discover(root: Path) -> tuple[ReportSpec, ...]:
+    specs = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("segreport")
+        if meta:
+            specs.append(
+                ReportSpec(
+                    meta["report"], path.relative_to(root).as_posix(), int(meta.get("order", 100))
+                )
+            )
+    return tuple(sorted(specs, key=lambda s: (s.order, s.name)))
+
+
+def all_reports() -> tuple[ReportSpec, ...]:
+    return _discover(project_root())
 
 
 def get_reports(names: list[str] | None = None) -> list[ReportSpec]:
     """The reports to run, in portal order; ``None`` means all."""
-    known = {r.name: r for r in REPORTS}
+    known = {r.name: r for r in all_reports()}
     if names is None:
-        return sorted(REPORTS, key=lambda r: r.order)
+        return list(known.values())
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ParamsError(f"unknown report(s) {', '.join(unknown)}; known: {', '.join(known)}")
