@@ -24,11 +24,11 @@ import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from ..errors import DataError, ParamsError
 
@@ -305,60 +305,67 @@ def to_bools(series: pd.Series) -> pd.Series:
 
 
 # ---- pandera schemas: the contract as it holds after cleaning ----------------------------
-def _schema(table: str, columns: dict[str, pa.Column]) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema(columns, strict=False, name=table, coerce=False)
+@cache
+def schemas() -> dict:
+    """The pandera schema of each clean table (built on first use: pandera is slow to import
+    and notebooks reading the runner's cache never need it)."""
+    import pandera.pandas as pa  # noqa: PLC0415
 
+    def schema(table: str, columns: dict) -> pa.DataFrameSchema:
+        return pa.DataFrameSchema(columns, strict=False, name=table, coerce=False)
 
-_text = dict(nullable=True, required=False)
-SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "customers": _schema(
-        "customers",
-        {
-            "customer_id": pa.Column(pa.String, nullable=False, unique=True),
-            "signup_date": pa.Column("datetime64[ns]", **_text),
-            "age": pa.Column(float, pa.Check.in_range(0, 120), **_text),
-            "churned": pa.Column("boolean", **_text),
-        },
-    ),
-    "orders": _schema(
-        "orders",
-        {
-            "order_id": pa.Column(pa.String, nullable=False),
-            "customer_id": pa.Column(pa.String, nullable=False),
-            "order_date": pa.Column("datetime64[ns]", nullable=False),
-            "amount": pa.Column(float, nullable=False),
-            "business_unit": pa.Column(pa.String, nullable=False),
-            "status": pa.Column(pa.String, pa.Check.isin(["completed", "returned"]), **_text),
-        },
-    ),
-    "survey_responses": _schema(
-        "survey_responses",
-        {
-            "response_id": pa.Column(pa.String, nullable=False, unique=True),
-            "response_date": pa.Column("datetime64[ns]", nullable=False),
-            "business_unit": pa.Column(pa.String, nullable=False),
-            "nps": pa.Column(float, pa.Check.isin(list(range(11))), **_text),
-            "csat": pa.Column(float, pa.Check.isin([1, 2, 3, 4, 5]), **_text),
-        },
-    ),
-    "interactions": _schema(
-        "interactions",
-        {
-            "interaction_id": pa.Column(pa.String, nullable=False),
-            "customer_id": pa.Column(pa.String, nullable=False),
-            "business_unit": pa.Column(pa.String, nullable=False),
-            "date": pa.Column("datetime64[ns]", nullable=False),
-        },
-    ),
-}
+    text = dict(nullable=True, required=False)
+    return {
+        "customers": schema(
+            "customers",
+            {
+                "customer_id": pa.Column(pa.String, nullable=False, unique=True),
+                "signup_date": pa.Column("datetime64[ns]", **text),
+                "age": pa.Column(float, pa.Check.in_range(0, 120), **text),
+                "churned": pa.Column("boolean", **text),
+            },
+        ),
+        "orders": schema(
+            "orders",
+            {
+                "order_id": pa.Column(pa.String, nullable=False),
+                "customer_id": pa.Column(pa.String, nullable=False),
+                "order_date": pa.Column("datetime64[ns]", nullable=False),
+                "amount": pa.Column(float, nullable=False),
+                "business_unit": pa.Column(pa.String, nullable=False),
+                "status": pa.Column(pa.String, pa.Check.isin(["completed", "returned"]), **text),
+            },
+        ),
+        "survey_responses": schema(
+            "survey_responses",
+            {
+                "response_id": pa.Column(pa.String, nullable=False, unique=True),
+                "response_date": pa.Column("datetime64[ns]", nullable=False),
+                "business_unit": pa.Column(pa.String, nullable=False),
+                "nps": pa.Column(float, pa.Check.isin(list(range(11))), **text),
+                "csat": pa.Column(float, pa.Check.isin([1, 2, 3, 4, 5]), **text),
+            },
+        ),
+        "interactions": schema(
+            "interactions",
+            {
+                "interaction_id": pa.Column(pa.String, nullable=False),
+                "customer_id": pa.Column(pa.String, nullable=False),
+                "business_unit": pa.Column(pa.String, nullable=False),
+                "date": pa.Column("datetime64[ns]", nullable=False),
+            },
+        ),
+    }
 
 
 def validate_contract(frame: pd.DataFrame, table: str, file: str) -> pd.DataFrame:
     """Check a cleaned table against its pandera schema; a failure is a :class:`DataError`
     naming the file, the column and example rows (it means a repair rule is missing)."""
+    from pandera.errors import SchemaErrors  # noqa: PLC0415
+
     try:
-        return SCHEMAS[table].validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+        return schemas()[table].validate(frame, lazy=True)
+    except SchemaErrors as exc:
         cases = exc.failure_cases
         first = cases.iloc[0]
         examples = cases["failure_case"].astype(str).head(5).tolist()
