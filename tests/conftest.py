@@ -28,32 +28,41 @@ def _close_figures():
     plt.close("all")
 
 
-def tiny_tables(seed: int = 0, n_customers: int = 120, n_orders: int = 1500) -> dict[str, pd.DataFrame]:
+def tiny_tables(
+    seed: int = 0, n_customers: int = 120, n_orders: int = 1500
+) -> dict[str, pd.DataFrame]:
     """A small, clean data set over 2024-01-01..2025-12-31 in units north and south, with
     recognisable PII in the customers table."""
     rng = np.random.default_rng(seed)
     ids = [f"C{i:04d}" for i in range(n_customers)]
     units = rng.choice(["north", "south"], n_customers)
-    customers = pd.DataFrame({
-        "customer_id": ids,
-        "business_unit": units,
-        "customer_type": rng.choice(["individual", "enterprise", "government", "institution"],
-                                    n_customers),
-        "signup_date": "2023-06-01",
-        "name": [f"Zelda Quixote{i}" for i in range(n_customers)],
-        "phone": [f"+1-555-01{i:04d}" for i in range(n_customers)],
-        "email": [f"zq{i}@pii.example" for i in range(n_customers)],
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "business_unit": units,
+            "customer_type": rng.choice(
+                ["individual", "enterprise", "government", "institution"], n_customers
+            ),
+            "signup_date": "2023-06-01",
+            "name": [f"Zelda Quixote{i}" for i in range(n_customers)],
+            "phone": [f"+1-555-01{i:04d}" for i in range(n_customers)],
+            "email": [f"zq{i}@pii.example" for i in range(n_customers)],
+        }
+    )
     who = rng.integers(0, n_customers, n_orders)
     days = rng.integers(0, 731, n_orders)
-    orders = pd.DataFrame({
-        "order_id": [f"O{i:05d}" for i in range(n_orders)],
-        "customer_id": np.asarray(ids)[who],
-        "order_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D")).strftime("%Y-%m-%d"),
-        "amount": rng.gamma(2.0, 40.0, n_orders).round(2),
-        "business_unit": units[who],
-        "status": "completed",
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{i:05d}" for i in range(n_orders)],
+            "customer_id": np.asarray(ids)[who],
+            "order_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "amount": rng.gamma(2.0, 40.0, n_orders).round(2),
+            "business_unit": units[who],
+            "status": "completed",
+        }
+    )
     return {"customers": customers, "orders": orders}
 
 

@@ -65,7 +65,11 @@ def test_latest_complete(data_end, kind, expected):
 
 def test_contains_is_inclusive_of_the_whole_last_day():
     p = Period.parse("2025-Q3")
-    dates = pd.Series(pd.to_datetime(["2025-06-30 23:59", "2025-07-01 00:00", "2025-09-30 23:00", "2025-10-01 00:00"]))
+    dates = pd.Series(
+        pd.to_datetime(
+            ["2025-06-30 23:59", "2025-07-01 00:00", "2025-09-30 23:00", "2025-10-01 00:00"]
+        )
+    )
     assert p.contains(dates).tolist() == [False, True, True, False]
 
 

@@ -6,12 +6,15 @@ import pytest
 from analysis.data.io import detect_encoding, read_table
 from analysis.errors import DataError
 
-CHINESE = pd.DataFrame({"customer_id": ["00123", "C2"], "name": ["张伟", "王芳"],
-                        "city": ["北京", "上海"]})
+CHINESE = pd.DataFrame(
+    {"customer_id": ["00123", "C2"], "name": ["张伟", "王芳"], "city": ["北京", "上海"]}
+)
 
 
-@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"),
-                                                    ("gbk", "gb18030"), ("gb18030", "gb18030")])
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030")],
+)
 def test_detects_encoding_and_reads_chinese(tmp_path, encoding, expected):
     path = tmp_path / "customers.csv"
     CHINESE.to_csv(path, index=False, encoding=encoding)

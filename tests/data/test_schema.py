@@ -4,8 +4,14 @@ import pytest
 from analysis.data import schema
 from analysis.errors import DataError, ParamsError
 
-RAW = pd.DataFrame({"InvoiceNo": ["536365", "C536379", "536366"], "Quantity": ["6", "-1", "2"],
-                    "Unit Price": ["2.55", "27.50", "1.85"], "Country": ["UK", "UK", "France"]})
+RAW = pd.DataFrame(
+    {
+        "InvoiceNo": ["536365", "C536379", "536366"],
+        "Quantity": ["6", "-1", "2"],
+        "Unit Price": ["2.55", "27.50", "1.85"],
+        "Country": ["UK", "UK", "France"],
+    }
+)
 
 
 def test_mapping_renames_derives_and_keeps_unmapped_columns():
@@ -24,8 +30,17 @@ def test_mapping_renames_derives_and_keeps_unmapped_columns():
     assert "Quantity" not in out.columns and "InvoiceNo" not in out.columns
 
 
-@pytest.mark.parametrize("expr", ["__import__('os')", "Quantity.real", "open('x')",
-                                  "Quantity if 1 else 2", "'text'", "[Quantity]"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "__import__('os')",
+        "Quantity.real",
+        "open('x')",
+        "Quantity if 1 else 2",
+        "'text'",
+        "[Quantity]",
+    ],
+)
 def test_expressions_are_not_code(expr):
     with pytest.raises(ParamsError, match="columns.orders.amount"):
         schema.apply_mapping(RAW, {"amount": {"expr": expr}}, table="orders", file="f.csv")
@@ -38,8 +53,9 @@ def test_mapping_to_a_missing_column_names_file_and_column():
 
 
 def test_required_column_missing_names_it():
-    frame = pd.DataFrame({"order_id": ["1"], "customer_id": ["c"], "amount": ["3"],
-                          "business_unit": ["x"]})
+    frame = pd.DataFrame(
+        {"order_id": ["1"], "customer_id": ["c"], "amount": ["3"], "business_unit": ["x"]}
+    )
     with pytest.raises(DataError) as info:
         schema.check_required(frame, "orders", "orders.csv")
     message = str(info.value)
@@ -47,10 +63,18 @@ def test_required_column_missing_names_it():
 
 
 def test_clean_ids_and_dates():
-    assert schema.clean_ids(pd.Series(["17850.0", " C1 ", "", None, "007"])).tolist()[:2] == ["17850", "C1"]
+    assert schema.clean_ids(pd.Series(["17850.0", " C1 ", "", None, "007"])).tolist()[:2] == [
+        "17850",
+        "C1",
+    ]
     ids = schema.clean_ids(pd.Series(["", "007"]))
     assert ids.isna().tolist() == [True, False] and ids.iloc[1] == "007"
-    dates = schema.to_dates(pd.Series(["2025-01-31", "2025-02-01 10:00:00", "31/01/2025", "x"]),
-                            date_format=None, dayfirst=True)
-    assert dates.iloc[0] == pd.Timestamp("2025-01-31") and dates.iloc[2] == pd.Timestamp("2025-01-31")
+    dates = schema.to_dates(
+        pd.Series(["2025-01-31", "2025-02-01 10:00:00", "31/01/2025", "x"]),
+        date_format=None,
+        dayfirst=True,
+    )
+    assert dates.iloc[0] == pd.Timestamp("2025-01-31") and dates.iloc[2] == pd.Timestamp(
+        "2025-01-31"
+    )
     assert pd.isna(dates.iloc[3])
