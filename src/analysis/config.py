@@ -40,6 +40,9 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "files.customers": (str,),
     "files.survey_responses": (str,),
     "files.interactions": (str,),
+    "value.lifecycle.at_risk_days": (int, float),
+    "value.lifecycle.lapsed_days": (int, float),
+    "value.lifecycle.new_days": (int, float),
 }
 
 #: Mappings whose keys are the user's to choose (validated by the code that reads them).

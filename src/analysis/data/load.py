@@ -326,9 +326,6 @@ def _clean_surveys(raw, file, params, report, today):
         frame[column] = values.mask(invalid)
     if "customer_id" not in frame.columns:
         frame["customer_id"] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    anonymous = int(frame["customer_id"].isna().sum())
-    if anonymous:
-        report.notes.append({"key": "quality.note.anonymous", "n": anonymous})
     return frame.reset_index(drop=True)
 
 

@@ -148,6 +148,10 @@ class ReportContext:
 
     def show_quality(self) -> None:
         self.show(ui.quality_section(self.data.quality, self.language))
+        surveys = self.data.survey_responses
+        anonymous = 0 if surveys is None else int(surveys["customer_id"].isna().sum())
+        if anonymous:  # counted per unit here, not at load time (the load is company-wide)
+            display(ui.paragraph(self._("quality.note.anonymous", n=f"{anonymous:,}"), "sr-small"))
 
     def finish(self) -> None:
         """Last cell: data quality, plus any technical warnings the run produced."""

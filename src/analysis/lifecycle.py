@@ -1,0 +1,495 @@
+"""Customer lifecycle stages as of a date, their thresholds, and transitions between periods.
+
+Stages, in their fixed display order (:data:`STAGES`):
+
+``prospect``
+    known customer (in the customers table, signed up by ``as_of``) with no purchase yet;
+``new``
+    first purchase within the last ``new_days`` days;
+``active``
+    bought within the last ``at_risk_days`` days, none of the more specific stages;
+``loyal``
+    active, with at least ``loyal_min_repeat`` repeat purchase days in the last
+    ``lookback_days`` days (the very first purchase never counts as a repeat);
+``at_risk``
+    last purchase more than ``at_risk_days`` but at most ``lapsed_days`` days ago;
+``lapsed``
+    last purchase more than ``lapsed_days`` days ago;
+``reactivated``
+    active, and came back within the last ``new_days`` days after a gap between purchases
+    longer than ``lapsed_days``.
+
+Rules are applied in this order, the first that matches wins: prospect, new, lapsed, at_risk,
+reactivated, loyal, active. A purchase is a customer-day with a positive net amount (as in
+:func:`analysis.value.rfm_scores`); a refund-only day is not a purchase.
+
+The day thresholds come from the distribution of gaps between consecutive purchase days of
+the same customer (all customers, all history up to ``as_of``): at risk beyond the 80th
+percentile of gaps, lapsed beyond the 95th. A customer who has not bought for longer than 80%
+(95%) of all observed repeat gaps is overdue (very overdue). Observed gaps are right-censored
+(the gap in progress is not seen), so these quantiles lean short; they are meant as
+business-rhythm defaults, and every threshold can be overridden from params.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ParamsError
+from .value import OrdersSource, _as_day, _duckdb, _quote, _sql_date
+
+__all__ = [
+    "FALLBACK_AT_RISK_DAYS",
+    "FALLBACK_LAPSED_DAYS",
+    "LifecycleThresholds",
+    "STAGES",
+    "StageTransitions",
+    "lifecycle_stages",
+    "lifecycle_thresholds",
+    "stage_label",
+    "stage_transitions",
+]
+
+STAGES = ("prospect", "new", "active", "loyal", "at_risk", "lapsed", "reactivated")
+
+#: Used when fewer than ``min_gaps`` repeat gaps exist (too little history to learn from).
+FALLBACK_AT_RISK_DAYS = 90
+FALLBACK_LAPSED_DAYS = 180
+
+
+@dataclass(frozen=True)
+class LifecycleThresholds:
+    """Thresholds of :func:`lifecycle_stages`, in days (``loyal_min_repeat`` in purchase days).
+
+    Attributes
+    ----------
+    at_risk_days, lapsed_days
+        A customer is at risk / lapsed when the last purchase is more than this many days ago.
+    new_days
+        A customer is new when the first purchase is less than this many days ago; also the
+        window in which a return after a long gap counts as a reactivation.
+    loyal_min_repeat
+        Repeat purchase days in the lookback window that make an active customer loyal.
+    lookback_days
+        The window for ``loyal_min_repeat``.
+    n_gaps
+        Number of inter-purchase gaps the thresholds were learnt from.
+    source
+        ``"gaps"`` (learnt from the gap quantiles) or ``"fallback"`` (too few gaps; the
+        module's fallback days were used).
+    overridden
+        Names of the thresholds set explicitly instead of learnt.
+    """
+
+    at_risk_days: int
+    lapsed_days: int
+    new_days: int
+    loyal_min_repeat: int = 3
+    lookback_days: int = 365
+    n_gaps: int = 0
+    source: str = "gaps"
+    overridden: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for name in (
+            "at_risk_days",
+            "lapsed_days",
+            "new_days",
+            "loyal_min_repeat",
+            "lookback_days",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ParamsError(
+                    f"lifecycle threshold {name} must be a positive integer, got {value!r}"
+                )
+        if self.lapsed_days < self.at_risk_days:
+            raise ParamsError(
+                f"lifecycle threshold lapsed_days ({self.lapsed_days}) must be at least "
+                f"at_risk_days ({self.at_risk_days})"
+            )
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain dict (for the report's parameter table and the manifest)."""
+        out = asdict(self)
+        out["overridden"] = list(self.overridden)
+        return out
+
+
+def _day_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ParamsError(f"lifecycle threshold {name} must be a number of days, got {value!r}")
+    if not math.isfinite(float(value)) or float(value) < 1:
+        raise ParamsError(f"lifecycle threshold {name} must be at least 1, got {value!r}")
+    return int(math.ceil(float(value)))
+
+
+def _purchase_days_sql(src: str, end: pd.Timestamp, cid: str, date: str, amount: str) -> str:
+    day = f"CAST({_quote(date)} AS DATE)"
+    return f"""
+        SELECT {_quote(cid)} AS cid, {day} AS d
+        FROM {src}
+        WHERE {_quote(cid)} IS NOT NULL AND {day} <= {_sql_date(end)}
+        GROUP BY ALL
+        HAVING SUM({_quote(amount)}) > 0
+    """
+
+
+def lifecycle_thresholds(
+    orders: OrdersSource,
+    as_of: object,
+    *,
+    at_risk_quantile: float = 0.80,
+    lapsed_quantile: float = 0.95,
+    min_gaps: int = 30,
+    at_risk_days: float | None = None,
+    lapsed_days: float | None = None,
+    new_days: float | None = None,
+    loyal_min_repeat: int = 3,
+    lookback_days: int = 365,
+    customer_id_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+) -> LifecycleThresholds:
+    """Learn lifecycle thresholds from the inter-purchase-gap distribution.
+
+    ``at_risk_days`` and ``lapsed_days`` are the ``at_risk_quantile`` and ``lapsed_quantile``
+    quantiles (linear interpolation) of the gaps in days between consecutive purchase days of
+    each customer, rounded up to whole days; ``new_days`` defaults to ``at_risk_days`` (a
+    customer stays new while their first purchase is still within one normal repeat cycle).
+    With fewer than ``min_gaps`` gaps the fallbacks (90 and 180 days) are used instead.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (DataFrame or Parquet path); orders after ``as_of`` are ignored.
+    as_of
+        Snapshot day.
+    at_risk_quantile, lapsed_quantile
+        Gap quantiles for the two thresholds (``0 < at_risk < lapsed < 1``).
+    min_gaps
+        Minimum number of gaps to learn from.
+    at_risk_days, lapsed_days, new_days
+        Overrides in days (``None`` = learn). Overridden names are listed in ``overridden``.
+    loyal_min_repeat, lookback_days
+        Loyalty rule: repeat purchase days within the lookback window.
+    customer_id_col, date_col, amount_col
+        Column names.
+
+    Returns
+    -------
+    LifecycleThresholds
+
+    Raises
+    ------
+    ParamsError
+        Bad quantiles or thresholds (e.g. lapsed below at risk).
+    DataError
+        A required column is missing.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b"],
+    ...     "order_date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-31",
+    ...                                   "2024-01-05", "2024-02-04"]),
+    ...     "amount": 10.0})
+    >>> th = lifecycle_thresholds(orders, "2024-03-01", min_gaps=1)
+    >>> th.at_risk_days, th.lapsed_days, th.n_gaps   # gaps 10, 20, 30 days: 80% and 95% points
+    (26, 29, 3)
+    """
+    for name, q in (("at_risk_quantile", at_risk_quantile), ("lapsed_quantile", lapsed_quantile)):
+        if not isinstance(q, int | float) or not 0 < q < 1:
+            raise ParamsError(f"{name} must be between 0 and 1, got {q!r}")
+    if at_risk_quantile >= lapsed_quantile:
+        raise ParamsError(
+            f"at_risk_quantile ({at_risk_quantile}) must be below lapsed_quantile ({lapsed_quantile})"
+        )
+    end = _as_day(as_of, "as_of")
+    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
+        sql = f"""
+            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
+            gaps AS (
+                SELECT date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
+                FROM days
+            )
+            SELECT COUNT(gap),
+                   quantile_cont(gap, {float(at_risk_quantile)}),
+                   quantile_cont(gap, {float(lapsed_quantile)})
+            FROM gaps WHERE gap IS NOT NULL
+        """
+        n_gaps, q_risk, q_lapsed = con.execute(sql).fetchone()
+    n_gaps = int(n_gaps or 0)
+    if n_gaps >= max(int(min_gaps), 1):
+        source = "gaps"
+        learnt_risk = max(1, math.ceil(q_risk))
+        learnt_lapsed = max(learnt_risk, math.ceil(q_lapsed))
+    else:
+        source = "fallback"
+        learnt_risk, learnt_lapsed = FALLBACK_AT_RISK_DAYS, FALLBACK_LAPSED_DAYS
+    overridden = []
+    risk = learnt_risk
+    if at_risk_days is not None:
+        risk = _day_count("at_risk_days", at_risk_days)
+        overridden.append("at_risk_days")
+    lapsed = learnt_lapsed
+    if lapsed_days is not None:
+        lapsed = _day_count("lapsed_days", lapsed_days)
+        overridden.append("lapsed_days")
+    elif at_risk_days is not None:
+        lapsed = max(lapsed, risk)
+    new = risk
+    if new_days is not None:
+        new = _day_count("new_days", new_days)
+        overridden.append("new_days")
+    return LifecycleThresholds(
+        at_risk_days=risk,
+        lapsed_days=lapsed,
+        new_days=new,
+        loyal_min_repeat=loyal_min_repeat,
+        lookback_days=lookback_days,
+        n_gaps=n_gaps,
+        source=source,
+        overridden=tuple(overridden),
+    )
+
+
+def lifecycle_stages(
+    customers: pd.DataFrame | None,
+    orders: OrdersSource,
+    as_of: object,
+    thresholds: LifecycleThresholds | None = None,
+    *,
+    customer_id_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+    signup_col: str = "signup_date",
+) -> pd.DataFrame:
+    """Assign every customer one lifecycle stage as of a date (see the module docstring).
+
+    Parameters
+    ----------
+    customers
+        Customers table (``customer_id``; optional ``signup_date`` and ``customer_type``).
+        Customers who signed up after ``as_of`` and never bought are left out. ``None``
+        means only customers with orders (no prospects). Customers with orders but missing
+        from this table are still staged.
+    orders
+        Cleaned orders (DataFrame or Parquet path).
+    as_of
+        Snapshot day; orders after it are ignored.
+    thresholds
+        From :func:`lifecycle_thresholds`; ``None`` learns them from ``orders``.
+    customer_id_col, date_col, amount_col, signup_col
+        Column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index customer id (sorted). Columns: ``stage`` (categorical with all of
+        :data:`STAGES`), ``first_purchase``, ``last_purchase`` (dates, NaT for prospects),
+        ``days_since_first``, ``days_since_last`` (float, NaN for prospects),
+        ``repeat_purchases`` (repeat purchase days in the lookback window), ``return_gap_days``
+        (the longest gap ending in the recent window, NaN if none) and ``customer_type``
+        when the customers table has it. ``attrs["thresholds"]`` holds the thresholds used.
+
+    Raises
+    ------
+    DataError
+        A required column is missing.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["a", "b"], "amount": [5.0, 5.0],
+    ...     "order_date": pd.to_datetime(["2024-06-25", "2023-01-10"])})
+    >>> th = LifecycleThresholds(at_risk_days=60, lapsed_days=120, new_days=30)
+    >>> lifecycle_stages(None, orders, "2024-06-30", th)["stage"].tolist()
+    ['new', 'lapsed']
+    """
+    end = _as_day(as_of, "as_of")
+    if thresholds is None:
+        thresholds = lifecycle_thresholds(
+            orders, end, customer_id_col=customer_id_col, date_col=date_col, amount_col=amount_col
+        )
+    elif not isinstance(thresholds, LifecycleThresholds):
+        raise ParamsError("thresholds must be a LifecycleThresholds (see lifecycle_thresholds)")
+    th = thresholds
+    window = f"{_sql_date(end)} - INTERVAL {int(th.lookback_days)} DAY"
+    recent = f"{_sql_date(end)} - INTERVAL {int(th.new_days)} DAY"
+    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
+        sql = f"""
+            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
+            gaps AS (
+                SELECT cid, d,
+                       date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
+                FROM days
+            )
+            SELECT cid AS {_quote(customer_id_col)},
+                   MIN(d) AS first_purchase,
+                   MAX(d) AS last_purchase,
+                   COUNT(*) FILTER (WHERE gap IS NOT NULL AND d > {window}) AS repeat_purchases,
+                   MAX(gap) FILTER (WHERE d > {recent}) AS return_gap_days
+            FROM gaps
+            GROUP BY cid
+            ORDER BY cid
+        """
+        bought = con.sql(sql).to_arrow_table().to_pandas().set_index(customer_id_col)
+    bought["first_purchase"] = pd.to_datetime(bought["first_purchase"])
+    bought["last_purchase"] = pd.to_datetime(bought["last_purchase"])
+    frame = _with_customers(bought, customers, end, customer_id_col, signup_col)
+
+    has = frame["last_purchase"].notna()
+    since_first = (end - frame["first_purchase"]).dt.days.astype("float64")
+    since_last = (end - frame["last_purchase"]).dt.days.astype("float64")
+    repeat = frame["repeat_purchases"].fillna(0).astype("int64")
+    return_gap = frame["return_gap_days"].astype("float64")
+    conditions = [
+        ~has,
+        since_first < th.new_days,
+        since_last > th.lapsed_days,
+        since_last > th.at_risk_days,
+        return_gap > th.lapsed_days,
+        repeat >= th.loyal_min_repeat,
+    ]
+    choices = ["prospect", "new", "lapsed", "at_risk", "reactivated", "loyal"]
+    stage = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="active")
+    out = pd.DataFrame(
+        {
+            "stage": pd.Categorical(stage, categories=list(STAGES)),
+            "first_purchase": frame["first_purchase"],
+            "last_purchase": frame["last_purchase"],
+            "days_since_first": since_first,
+            "days_since_last": since_last,
+            "repeat_purchases": repeat,
+            "return_gap_days": return_gap,
+        },
+        index=frame.index,
+    )
+    if "customer_type" in frame.columns:
+        out["customer_type"] = frame["customer_type"]
+    out.attrs["thresholds"] = th.as_dict()
+    return out
+
+
+def _with_customers(
+    bought: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    end: pd.Timestamp,
+    customer_id_col: str,
+    signup_col: str,
+) -> pd.DataFrame:
+    """Outer-join purchase facts with the customers table (prospects have no purchases)."""
+    if customers is None:
+        frame = bought
+    else:
+        if not isinstance(customers, pd.DataFrame):
+            raise ParamsError("customers must be a DataFrame or None")
+        if customer_id_col not in customers.columns:
+            raise DataError(
+                "the required column is missing.", file="customers", column=customer_id_col
+            )
+        known = customers.dropna(subset=[customer_id_col])
+        if signup_col in known.columns:
+            signup = pd.to_datetime(known[signup_col], errors="coerce")
+            # Not a customer yet on as_of (unless their orders say otherwise, handled below).
+            known = known[~(signup.dt.normalize() > end)]
+        keep = [customer_id_col] + (["customer_type"] if "customer_type" in known.columns else [])
+        known = known[keep].drop_duplicates(customer_id_col).set_index(customer_id_col)
+        # Ids are strings by contract; align both sides so the join cannot silently miss.
+        known.index = known.index.astype("str")
+        bought = bought.set_axis(bought.index.astype("str"))
+        frame = bought.join(known, how="outer")
+    frame.index.name = customer_id_col
+    return frame.sort_index()
+
+
+def stage_label(key: str, language: str = "en") -> str:
+    """Display name of a stage key from the catalog (``value.stage.<key>``)."""
+    from .i18n import t
+
+    return t(f"value.stage.{key}", language)
+
+
+@dataclass(frozen=True)
+class StageTransitions:
+    """Customer counts moving from each stage (rows, previous period) to each stage (columns,
+    current period), and the same as row shares. Both are 7 x 7 in :data:`STAGES` order."""
+
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+
+
+def _stage_series(stages: pd.Series | pd.DataFrame, name: str) -> pd.Series:
+    if isinstance(stages, pd.DataFrame):
+        if "stage" not in stages.columns:
+            raise DataError("the required column is missing.", file=name, column="stage")
+        stages = stages["stage"]
+    if not isinstance(stages, pd.Series):
+        raise ParamsError(f"{name} must be a Series of stages or the output of lifecycle_stages")
+    values = stages.astype("object")
+    unknown = values[values.notna() & ~values.isin(STAGES)]
+    if len(unknown):
+        raise DataError(
+            f"unknown lifecycle stage (expected one of {', '.join(STAGES)}).",
+            file=name,
+            column="stage",
+            examples=sorted(set(map(str, unknown)))[:5],
+        )
+    if values.index.has_duplicates:
+        raise DataError(
+            "a customer appears twice.",
+            file=name,
+            examples=values.index[values.index.duplicated()][:5].tolist(),
+        )
+    return values
+
+
+def stage_transitions(
+    prev_stages: pd.Series | pd.DataFrame, cur_stages: pd.Series | pd.DataFrame
+) -> StageTransitions:
+    """Transition matrix of lifecycle stages between two snapshots.
+
+    Customers are matched by index (customer id). The population is the current one: a
+    customer missing from ``prev_stages`` (not yet known then) counts as coming from
+    ``prospect``; a customer missing from ``cur_stages`` is left out.
+
+    Parameters
+    ----------
+    prev_stages, cur_stages
+        Stage per customer: a Series of stage keys, or the output of :func:`lifecycle_stages`.
+
+    Returns
+    -------
+    StageTransitions
+        ``counts`` (int) and ``shares`` (each row divided by its total; NaN for a stage that
+        had no customers in the previous period). Index ``from_stage``, columns ``to_stage``,
+        all seven stages in :data:`STAGES` order even when empty.
+
+    Examples
+    --------
+    >>> prev = pd.Series({"a": "new", "b": "active"})
+    >>> cur = pd.Series({"a": "active", "b": "at_risk", "c": "new"})
+    >>> int(stage_transitions(prev, cur).counts.loc["prospect", "new"])
+    1
+    """
+    prev = _stage_series(prev_stages, "previous stages")
+    cur = _stage_series(cur_stages, "current stages").dropna()
+    before = prev.reindex(cur.index).fillna("prospect")
+    stages = list(STAGES)
+    counts = (
+        pd.crosstab(
+            pd.Categorical(before, categories=stages),
+            pd.Categorical(cur, categories=stages),
+            dropna=False,
+        )
+        .reindex(index=stages, columns=stages, fill_value=0)
+        .astype("int64")
+    )
+    counts.index.name, counts.columns.name = "from_stage", "to_stage"
+    totals = counts.sum(axis=1)
+    shares = counts.div(totals.where(totals > 0), axis=0)
+    return StageTransitions(counts=counts, shares=shares)
