@@ -95,7 +95,7 @@ def run(
             data_dir=data_dir,
             output_dir=output,
             reports=reports.split(",") if reports else None,
-            formats=formats.split(",") if formats else None,
+            formats=["html", *[f for f in formats.split(",") if f != "html"]] if formats else None,
         )
         params = _params(
             unit_list[0] if len(unit_list) == 1 else None, params_file, sets, **options
@@ -113,6 +113,15 @@ def run(
     )
     for unit, reason in plan.skipped_units.items():
         click.echo(f"segreport: skipping unit {unit}: {reason}", err=True)
+    if "pdf" in plan.params["formats"]:
+        from .report.render import pdf_engine  # noqa: PLC0415
+
+        if pdf_engine() is None:
+            click.echo(
+                "segreport: warning: PDF skipped: neither chromium nor weasyprint is "
+                "installed (apt-get install chromium); HTML reports are produced as usual.",
+                err=True,
+            )
     if dry_run:
         for task in plan.tasks:
             click.echo(f"{task.unit}\t{task.report}\t{task.html}")

@@ -256,6 +256,11 @@ def load_params(
     check_name(params["unit"])
     if params.get("period") is not None:
         Period.parse(str(params["period"]))  # fail early on a bad period
+    unknown_formats = set(params["formats"]) - {"html", "pdf"}
+    if unknown_formats or "html" not in params["formats"]:
+        raise ParamsError(
+            f"parameter 'formats' takes html and optionally pdf, got {params['formats']}"
+        )
     if params["language"] not in ("en", "zh"):
         raise ParamsError(f"parameter 'language' must be en or zh, got {params['language']!r}")
     return params

@@ -48,9 +48,12 @@ def _cell(status: dict, report: str, language: str) -> str:
     parts = [f'<span class="pt-badge pt-{escape(state)}">{escape(label)}</span>']
     if state == "ok":
         parts.append(_link(folder, entry.get("html"), t("portal.open", language), "pt-open"))
-        pdf = (entry.get("html") or "").removesuffix(".html") + ".pdf"
         if entry.get("pdf"):
-            parts.append(_link(folder, pdf, "PDF"))
+            parts.append(_link(folder, entry["pdf"], "PDF"))
+        elif entry.get("pdf_error"):
+            parts.append(
+                f'<span class="pt-badge pt-skipped">{escape(t("portal.pdf_skipped", language))}</span>'
+            )
     elif state == "failed":
         parts.append(_link(folder, entry.get("html"), t("portal.error_page", language)))
         if entry.get("last_good_html"):

@@ -52,6 +52,17 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def css_string(text: str) -> str:
+    """A CSS string literal that cannot end the string or the style element."""
+    out = []
+    for ch in text:
+        if ch.isalnum() or ch in " .,:;-_()·/&+%#@!?'" or ord(ch) > 127:
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return '"' + "".join(out) + '"'
+
+
 def header_resources(
     *,
     report: str,
@@ -77,6 +88,15 @@ def header_resources(
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M"),
         "portal_href": portal_href,
         "css": css(),
+        "print_header": css_string(
+            " · ".join(
+                [
+                    t(f"report.{report}.title", language),
+                    t("common.all_units", language) if unit == "all" else unit,
+                    period,
+                ]
+            )
+        ),
         "footer": t("report.footer", language, version=__version__),
         "labels": {
             k: t(f"report.label.{k}", language)
@@ -121,3 +141,82 @@ def render_error_page(target: Path, resources: dict, error: str, language: str) 
 <p class="sr-p">{html.escape(t("report.failed.hint", language))}</p></main></body></html>"""
     write_atomic(target, page)
     return target
+
+
+# ---- PDF -------------------------------------------------------------------------------------
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+    "--run-all-compositor-stages-before-draw",
+)
+
+
+def pdf_engine() -> str | None:
+    """``chromium`` when the Debian browser is installed, else ``weasyprint`` when that package
+    imports, else None (PDF is then skipped with one warning)."""
+    if _chromium() is not None:
+        return "chromium"
+    try:
+        import weasyprint  # noqa: F401, PLC0415
+    except Exception:  # noqa: BLE001  (missing, or its system libraries are)
+        return None
+    return "weasyprint"
+
+
+def _chromium() -> str | None:
+    import shutil  # noqa: PLC0415
+
+    return next(
+        (
+            p
+            for name in ("chromium", "chromium-browser", "google-chrome")
+            if (p := shutil.which(name))
+        ),
+        None,
+    )
+
+
+def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> str:
+    """Print a rendered report to A4 PDF (print CSS: page numbers, a header with report, unit
+    and period, charts not split). Returns the engine used.
+
+    Raises
+    ------
+    RuntimeError
+        No engine is available, or printing failed.
+    """
+    import subprocess  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    engine = pdf_engine()
+    tmp = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
+    if engine == "chromium":
+        with tempfile.TemporaryDirectory(prefix="segreport-chromium-") as profile:
+            cmd = [
+                _chromium(),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={tmp}",
+                Path(html_path).resolve().as_uri(),
+            ]
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        if done.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            tmp.unlink(missing_ok=True)
+            raise RuntimeError(
+                f"chromium could not print {html_path.name}: "
+                f"{done.stderr.decode(errors='replace')[-300:]}"
+            )
+    elif engine == "weasyprint":
+        import weasyprint  # noqa: PLC0415
+
+        weasyprint.HTML(filename=str(html_path)).write_pdf(str(tmp))
+    else:
+        raise RuntimeError("no PDF engine: install the Debian package chromium (or weasyprint)")
+    os.replace(tmp, pdf_path)
+    return engine

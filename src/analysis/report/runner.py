@@ -30,7 +30,7 @@ from ..period import Period
 from . import portal
 from .context import choose_period, write_cache
 from .registry import ReportSpec, get_reports
-from .render import header_resources, render_error_page, render_html, write_atomic
+from .render import header_resources, print_pdf, render_error_page, render_html, write_atomic
 
 STATUS_FILE = "status.json"
 NOTEBOOK_PARAMETERS = ("period", "unit", "language", "data_dir")
@@ -46,6 +46,7 @@ class Task:
     html: str
     parameters: dict[str, Any]
     resources: dict[str, Any]
+    formats: tuple[str, ...] = ("html",)
 
 
 @dataclass
@@ -57,6 +58,8 @@ class TaskResult:
     html: str | None = None
     executed: str | None = None
     error: str | None = None
+    pdf: str | None = None
+    pdf_error: str | None = None  # why no PDF was made (HTML is still fine)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -197,6 +200,7 @@ def _task(
         str(unit_dir / f"{spec.name}.html"),
         parameters,
         resources,
+        tuple(params.get("formats") or ["html"]),
     )
 
 
@@ -242,6 +246,15 @@ def execute_task(task: Task) -> TaskResult:
         result.status = "failed"
         result.error = f"rendering failed: {exc}"
     result.timings["render"] = time.perf_counter() - render_started
+    if result.status == "ok" and "pdf" in task.formats:
+        pdf_started = time.perf_counter()
+        pdf = Path(task.html).with_suffix(".pdf")
+        try:
+            print_pdf(Path(task.html), pdf)
+            result.pdf = str(pdf)
+        except Exception as exc:  # the HTML is good; say why there is no PDF
+            result.pdf_error = str(exc)[:500]
+        result.timings["pdf"] = time.perf_counter() - pdf_started
     result.seconds = time.perf_counter() - started
     return result
 
@@ -314,7 +327,7 @@ def write_statuses(plan: RunPlan, results: list[TaskResult]) -> None:
         for r in unit_results:
             entry = asdict(r)
             entry["finished_at"] = now
-            for key in ("html", "executed"):
+            for key in ("html", "executed", "pdf"):
                 if entry.get(key):
                     entry[key] = os.path.relpath(entry[key], folder)
             previous = status["reports"].get(r.report, {})

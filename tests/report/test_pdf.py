@@ -1,0 +1,72 @@
+"""PDF through the Debian chromium: A4, a header with report, unit and period, page numbers,
+Chinese text; and a clear skip when no engine exists."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from conftest import tiny_tables, write_tables
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+needs_tools = pytest.mark.skipif(
+    not (shutil.which("chromium") and shutil.which("pdftotext")),
+    reason="Debian chromium and poppler-utils are needed (make setup installs them as root)",
+)
+
+
+def _run(tmp_path, *extra):
+    from click.testing import CliRunner
+
+    from analysis.cli import main
+
+    data = write_tables(tmp_path / "data", tiny_tables())
+    args = [
+        "run",
+        "--data-dir",
+        str(data),
+        "--output",
+        str(tmp_path / "r"),
+        "--unit",
+        "north",
+        "--reports",
+        "overview",
+        "--formats",
+        "html,pdf",
+        "--set",
+        "quality.today=2026-06-30",
+        *extra,
+    ]
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+@needs_tools
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Data overview and quality"), ("zh", "数据概览与质量")]
+)
+def test_pdf_is_a4_with_header_page_numbers_and_language(tmp_path, language, title):
+    result = _run(tmp_path, "--set", f"language={language}")
+    assert result.exit_code == 0, result.output
+    pdf = tmp_path / "r" / "2025-Q4" / "north" / "overview.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "A4" in info
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{title} · north · 2025-Q4" in text  # running header on the page
+    assert re.search(rf"\b1\s*/\s*{pages}\b", text)  # page numbers
+    portal = (tmp_path / "r" / "index.html").read_text()
+    assert "2025-Q4/north/overview.pdf" in portal
+
+
+def test_pdf_skipped_with_one_warning_when_no_engine(tmp_path, monkeypatch):
+    from analysis.report import render
+
+    monkeypatch.setattr(render, "pdf_engine", lambda: None)
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("PDF skipped") == 1
+    assert (tmp_path / "r" / "2025-Q4" / "north" / "overview.html").is_file()
+    assert not (tmp_path / "r" / "2025-Q4" / "north" / "overview.pdf").exists()
+    assert "PDF skipped" in (tmp_path / "r" / "index.html").read_text()
