@@ -52,6 +52,8 @@ def test_dry_run_prints_the_plan_without_running(tiny_dir, tmp_path):
         "--period",
         "2025-Q2",
         "--dry-run",
+        "--reports",
+        "overview",
         "--set",
         "quality.today=2026-01-01",
     )
