@@ -113,7 +113,7 @@ def test_a_failing_report_does_not_stop_the_others(sample_dir, tmp_path):
             "quality": {"today": "2026-06-30"},
         }
     )
-    plan = runner.plan_run(params, units=["retail", "b2b"])
+    plan = runner.plan_run(params, units=["retail", "b2b"], reports=["overview"])
     broken = nbformat.read(ROOT / "notebooks" / "overview.ipynb", as_version=4)
     broken.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
     nbformat.write(broken, tmp_path / "broken.ipynb")
