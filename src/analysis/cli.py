@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import load_params, parse_set
+from .config import load_params, parse_set, resolve_path
 from .errors import AnalysisError
 
 
@@ -77,15 +77,39 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Folder with the input files.")
 @click.option("--output", type=click.Path(file_okay=False), help="Folder for the reports.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and exit without running.")
+@click.option("--force", is_flag=True, help="Rebuild the cached clean input even if it is fresh.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait when another run holds the output folder.",
+)
 @click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress lines on stderr (default: only on a terminal).",
 )
 def run(
-    period, units, reports, formats, jobs, params_file, sets, data_dir, output, dry_run, progress
+    period,
+    units,
+    reports,
+    formats,
+    jobs,
+    params_file,
+    sets,
+    data_dir,
+    output,
+    dry_run,
+    force,
+    wait,
+    progress,
 ) -> None:
-    """Run the reports for one period and one or more units."""
+    """Run the reports for one period and one or more units.
+
+    Exit codes: 0 all reports ok; 1 some report failed (the others are produced); 2 bad
+    input, bad parameters, or the output folder is busy.
+    """
     from .report import runner  # noqa: PLC0415  (keeps `segreport --help` fast)
 
     try:
@@ -100,15 +124,39 @@ def run(
         params = _params(
             unit_list[0] if len(unit_list) == 1 else None, params_file, sets, **options
         )
-        plan = runner.plan_run(
-            params, units=unit_list, unit_params=lambda u: _params(u, params_file, sets, **options)
-        )
+        with runner.RunLock(resolve_path(params["output_dir"]), wait=wait):
+            plan = runner.plan_run(
+                params,
+                units=unit_list,
+                force=force,
+                unit_params=lambda u: _params(u, params_file, sets, **options),
+            )
+            _describe(plan, dry_run)
+            if dry_run:
+                return
+            results = runner.execute_plan(plan, jobs=jobs, progress=progress)
     except AnalysisError as exc:
         _fail(exc)
+    failed = [r for r in results if r.status == "failed"]
+    ok = sum(r.status == "ok" for r in results)
+    click.echo(
+        f"segreport: {ok} report(s) ok, {len(failed)} failed; portal: "
+        f"{Path(plan.output) / 'index.html'}",
+        err=True,
+    )
+    for r in failed:
+        first = r.error.splitlines()[0] if r.error else ""
+        click.echo(f"segreport: FAILED {r.unit}/{r.report}: {first}", err=True)
+    sys.exit(runner.exit_code(results))
+
+
+def _describe(plan, dry_run: bool) -> None:
+    cache = "reused" if plan.prepared.reused else "built"
     click.echo(
         f"segreport: period {plan.period} ({plan.period.start} to {plan.period.end}), "
         f"units: {', '.join(u for u in plan.units if u not in plan.skipped_units)}; "
-        f"{len(plan.tasks)} notebook(s); output {plan.output}",
+        f"{len(plan.tasks)} notebook(s); clean input {cache} "
+        f"(cache {plan.prepared.key}); output {plan.output}",
         err=True,
     )
     for unit, reason in plan.skipped_units.items():
@@ -124,22 +172,7 @@ def run(
             )
     if dry_run:
         for task in plan.tasks:
-            click.echo(f"{task.unit}\t{task.report}\t{task.html}")
-        return
-    results = runner.execute_plan(plan, jobs=jobs, progress=progress)
-    failed = [r for r in results if r.status == "failed"]
-    ok = sum(r.status == "ok" for r in results)
-    click.echo(
-        f"segreport: {ok} report(s) ok, {len(failed)} failed; portal: "
-        f"{Path(plan.output) / 'index.html'}",
-        err=True,
-    )
-    for r in failed:
-        click.echo(
-            f"segreport: FAILED {r.unit}/{r.report}: {r.error.splitlines()[0] if r.error else ''}",
-            err=True,
-        )
-    sys.exit(runner.exit_code(results))
+            click.echo(f"{task.unit}\t{task.report}\t{plan.final_html(task)}")
 
 
 @main.command()

@@ -34,6 +34,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "period": (str, int),
     "params_file": (str,),
     "cache_dir": (str,),
+    "export_dir": (str,),
     "reports": (list,),
     "date_format": (str,),
     "quality.today": (str, date),
@@ -43,6 +44,14 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "value.lifecycle.at_risk_days": (int, float),
     "value.lifecycle.lapsed_days": (int, float),
     "value.lifecycle.new_days": (int, float),
+    "playbook": (str,),
+    "segmentation.k": (int,),
+    "segmentation.selection_sample": (int,),
+}
+
+#: Keys whose value may take one of several types (their default shows one of them).
+UNION_TYPES: dict[str, tuple[type, ...]] = {
+    "segmentation.features": (str, list),
 }
 
 #: Mappings whose keys are the user's to choose (validated by the code that reads them).
@@ -176,6 +185,7 @@ def validate(params: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str
             types = (dict,) if isinstance(default, dict) else (type(default),)
             if isinstance(default, float):
                 types = (float, int)
+            types = UNION_TYPES.get(dotted, types)
         if not _accepts(value, types):
             raise ParamsError(
                 f"parameter '{dotted}' must be {_type_names(types)}, "

@@ -189,7 +189,7 @@ def open_report(namespace: Mapping[str, Any]) -> ReportContext:
     if cache and (Path(cache) / CACHE_META).is_file():
         data, meta = read_cache(Path(cache))
         data_end = pd.Timestamp(meta["data_end"]) if meta.get("data_end") else None
-        period = Period.parse(meta["period"])
+        period = choose_period(params, data_end)
     else:
         full = load_dataset(params)
         data_end = full.data_end

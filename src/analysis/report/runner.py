@@ -9,10 +9,10 @@ the others, and makes the run exit 1.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -24,16 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from ..config import check_name, project_root, resolve_path, unit_slug
-from ..data.load import Dataset, load_dataset
-from ..errors import DataError
+from ..errors import AnalysisError, DataError
 from ..period import Period
 from . import portal
-from .context import choose_period, write_cache
+from .cache import Prepared, prepare
+from .context import choose_period
 from .registry import ReportSpec, get_reports
 from .render import header_resources, print_pdf, render_error_page, render_html, write_atomic
 
 STATUS_FILE = "status.json"
+MANIFEST_FILE = "manifest.json"
 NOTEBOOK_PARAMETERS = ("period", "unit", "language", "data_dir")
+
+
+class LockedError(AnalysisError):
+    """Another run holds the output folder."""
 
 
 @dataclass
@@ -70,17 +75,19 @@ class RunPlan:
     units: list[str]
     skipped_units: dict[str, str]
     tasks: list[Task]
-    dataset: Dataset
+    prepared: Prepared
     output: Path
     params: dict[str, Any]
+    staging: dict[str, Path] = field(default_factory=dict)  # unit -> its staging folder
+    unit_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def final_html(self, task: Task) -> Path:
+        """Where a task's HTML will be once its unit's folder is swapped in."""
+        return self.output / self.period.slug / unit_slug(task.unit) / Path(task.html).name
 
 
 def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
-
-
-def params_hash(params: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def plan_run(
@@ -89,9 +96,10 @@ def plan_run(
     units: list[str] | None = None,
     reports: list[str] | None = None,
     unit_params: Callable[[str], dict[str, Any]] | None = None,
+    force: bool = False,
 ) -> RunPlan:
-    """Load the data once, choose the period and units, cache each unit's slice, and list
-    the notebook executions.
+    """Prepare the clean input once (or reuse the cache), choose the period and units, and
+    list the notebook executions. Nothing under ``<output>/<period>/`` is touched yet.
 
     ``params`` are the run's parameters; ``unit_params(unit)`` gives a unit's own resolved
     parameters (with ``params/units/<unit>.yaml``), defaulting to ``params`` for every unit.
@@ -101,11 +109,11 @@ def plan_run(
     DataError
         Bad input, or a requested unit without orders in the period.
     """
-    dataset = load_dataset(params)
-    period = choose_period(params, dataset.data_end)
     output = resolve_path(params["output_dir"])
+    prepared = prepare(params, output, force=force)
+    period = choose_period(params, prepared.data_end)
     requested = units or [params["unit"]]
-    chosen = [*dataset.units, "all"] if "all" in requested else [check_name(u) for u in requested]
+    chosen = [*prepared.units, "all"] if "all" in requested else [check_name(u) for u in requested]
     slugs = [unit_slug(u) for u in chosen]
     if len(set(slugs)) < len(slugs):
         clash = sorted({u for u, s in zip(chosen, slugs, strict=True) if slugs.count(s) > 1})
@@ -118,15 +126,13 @@ def plan_run(
     for unit in chosen:
         if unit == "all":
             continue
-        if unit not in dataset.units:
+        if unit not in prepared.units:
             raise DataError(
                 f"there are no orders of business unit '{unit}' "
-                f"(units in the data: {', '.join(dataset.units)}).",
+                f"(units in the data: {', '.join(prepared.units)}).",
                 column="business_unit",
             )
-        orders = dataset.orders
-        in_period = period.contains(orders.loc[orders["business_unit"] == unit, "order_date"]).any()
-        if not in_period:
+        if not prepared.has_orders_in(unit, period.start, period.end):
             if units and "all" not in units:
                 raise DataError(
                     f"business unit '{unit}' has no orders in {period} "
@@ -136,46 +142,34 @@ def plan_run(
             skipped[unit] = f"no orders in {period}"
     specs = get_reports(reports or params.get("reports"))
     root = project_root()
-    tasks: list[Task] = []
-    phash = params_hash(params)
+    plan = RunPlan(period, chosen, skipped, [], prepared, output, params)
     for unit in chosen:
         if unit in skipped:
             continue
-        unit_dir = output / period.slug / unit_slug(unit)
-        cache_dir = output / ".cache" / period.slug / unit_slug(unit)
-        data = dataset.for_unit(unit)
-        write_cache(
-            cache_dir,
-            data,
-            {
-                "period": str(period),
-                "unit": unit,
-                "data_end": dataset.data_end,
-                "params_hash": phash,
-                "sources": dataset.sources,
-            },
-        )
+        staging = output / period.slug / f".{unit_slug(unit)}.staging-{os.getpid()}"
+        plan.staging[unit] = staging
         own = unit_params(unit) if unit_params else params
+        plan.unit_params[unit] = own
         for spec in specs:
-            tasks.append(_task(spec, unit, period, unit_dir, cache_dir, own, root, dataset))
-    return RunPlan(period, chosen, skipped, tasks, dataset, output, params)
+            plan.tasks.append(_task(spec, unit, period, staging, prepared, own, root))
+    return plan
 
 
 def _task(
     spec: ReportSpec,
     unit: str,
     period: Period,
-    unit_dir: Path,
-    cache_dir: Path,
+    staging: Path,
+    prepared: Prepared,
     params: dict[str, Any],
     root: Path,
-    dataset: Dataset,
 ) -> Task:
     resolved = _json_safe(params)
     resolved.update(
         unit=unit,
         period=str(period),
-        cache_dir=str(cache_dir),
+        cache_dir=str(prepared.unit_dir(unit)),
+        export_dir=str(staging / "exports"),
         output_dir=str(resolve_path(params["output_dir"])),
         data_dir=str(resolve_path(params["data_dir"])),
     )
@@ -187,7 +181,7 @@ def _task(
         report=spec.name,
         unit=unit,
         period=str(period),
-        data_end=dataset.data_end,
+        data_end=prepared.data_end,
         language=params["language"],
         portal_href="../../index.html",
     )
@@ -196,8 +190,8 @@ def _task(
         unit,
         str(period),
         str(root / spec.notebook),
-        str(unit_dir / "executed" / f"{spec.name}.ipynb"),
-        str(unit_dir / f"{spec.name}.html"),
+        str(staging / "executed" / f"{spec.name}.ipynb"),
+        str(staging / f"{spec.name}.html"),
         parameters,
         resources,
         tuple(params.get("formats") or ["html"]),
@@ -268,8 +262,9 @@ def _error_summary(exc: BaseException) -> str:
 
 
 def execute_plan(plan: RunPlan, *, jobs: int = 1, progress: bool | None = None) -> list[TaskResult]:
-    """Execute every task (in a process pool when ``jobs > 1``), record statuses, and
-    rebuild the portal. Progress lines go to stderr on a terminal (or when asked)."""
+    """Execute every task (in a process pool when ``jobs > 1``), then swap each unit's new
+    folder into place, write status and manifest, and rebuild the portal. Progress lines go
+    to stderr on a terminal (or when asked); cron (no TTY) gets only the summary."""
     show = sys.stderr.isatty() if progress is None else progress
     results: list[TaskResult] = []
     total = len(plan.tasks)
@@ -284,59 +279,220 @@ def execute_plan(plan: RunPlan, *, jobs: int = 1, progress: bool | None = None) 
                 flush=True,
             )
 
-    if jobs <= 1 or total <= 1:
-        for task in plan.tasks:
-            report(execute_task(task))
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(execute_task, task) for task in plan.tasks]
-            for future in as_completed(futures):
-                report(future.result())
-    for unit, reason in plan.skipped_units.items():
-        results.extend(
-            TaskResult(spec.name, unit, str(plan.period), "skipped", error=reason)
-            for spec in get_reports(plan.params.get("reports"))
-        )
-    write_statuses(plan, results)
+    try:
+        if jobs <= 1 or total <= 1:
+            for task in plan.tasks:
+                report(execute_task(task))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = [pool.submit(execute_task, task) for task in plan.tasks]
+                for future in as_completed(futures):
+                    report(future.result())
+        for unit, reason in plan.skipped_units.items():
+            results.extend(
+                TaskResult(spec.name, unit, str(plan.period), "skipped", error=reason)
+                for spec in get_reports(plan.params.get("reports"))
+            )
+        for unit in plan.units:
+            finalize_unit(plan, unit, [r for r in results if r.unit == unit])
+    finally:
+        for staging in plan.staging.values():  # only left over when something crashed
+            shutil.rmtree(staging, ignore_errors=True)
     portal.write_portal(plan.output, plan.params["language"])
     return results
 
 
-def write_statuses(plan: RunPlan, results: list[TaskResult]) -> None:
-    """Merge this run's results into each unit's ``status.json`` (reports not re-run keep
-    their earlier entry; a failed re-run keeps the link to the last good HTML)."""
-    by_unit: dict[str, list[TaskResult]] = {}
-    for r in results:
-        by_unit.setdefault(r.unit, []).append(r)
+def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
+    """Make the unit's new folder complete, then swap it in with two renames.
+
+    Files of the previous run that this run did not produce again are carried over: reports
+    not re-run, and the last good HTML/PDF/exports of a report that failed now. A reader sees
+    the old folder or the new one, never a mix, and a failed re-run never destroys a good
+    report.
+    """
+    final = plan.output / plan.period.slug / unit_slug(unit)
+    staging = plan.staging.get(unit) or final.with_name(f".{final.name}.staging-{os.getpid()}")
+    staging.mkdir(parents=True, exist_ok=True)
+    succeeded = {r.report for r in results if r.status == "ok"}
+    if final.is_dir():
+        for old in final.rglob("*"):
+            relative = old.relative_to(final)
+            target = staging / relative
+            stale_error = relative.name in {f"{name}.error.html" for name in succeeded}
+            if old.is_file() and not target.exists() and not stale_error:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(old, target)
     now = datetime.now().replace(microsecond=0).isoformat()
-    for unit, unit_results in by_unit.items():
-        folder = plan.output / plan.period.slug / unit_slug(unit)
-        path = folder / STATUS_FILE
-        status = json.loads(path.read_text()) if path.is_file() else {"reports": {}}
-        own = plan.dataset.for_unit(unit)
-        kept = sum(len(frame) for frame in own.tables().values() if frame is not None)
-        status.update(
-            period=str(plan.period),
-            unit=unit,
-            language=plan.params["language"],
-            data_end=str(plan.dataset.data_end)[:10],
-            updated_at=now,
-            quality_headline=own.quality.headline(plan.params["language"], rows_kept=kept),
+    status = _merge_status(final / STATUS_FILE, plan, unit, results, staging, now)
+    write_atomic(staging / STATUS_FILE, json.dumps(status, indent=1, default=str))
+    write_atomic(
+        staging / MANIFEST_FILE,
+        json.dumps(manifest(plan, unit, results, now), indent=1, default=str),
+    )
+    retired = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, retired)
+    os.replace(staging, final)
+    shutil.rmtree(retired, ignore_errors=True)
+    for r in results:  # point the results at where the files are now
+        for key in ("html", "executed", "pdf"):
+            value = getattr(r, key)
+            if value and Path(value).is_relative_to(staging):
+                setattr(r, key, str(final / Path(value).relative_to(staging)))
+
+
+def _merge_status(
+    path: Path, plan: RunPlan, unit: str, results: list[TaskResult], folder: Path, now: str
+) -> dict[str, Any]:
+    status = json.loads(path.read_text()) if path.is_file() else {"reports": {}}
+    language = plan.params["language"]
+    if unit in plan.prepared.unit_meta:
+        quality = plan.prepared.quality(unit)
+        headline = quality.headline(language, rows_kept=plan.prepared.unit_meta[unit]["rows"])
+    else:
+        headline = ""
+    status.update(
+        period=str(plan.period),
+        unit=unit,
+        language=language,
+        data_end=str(plan.prepared.data_end)[:10],
+        updated_at=now,
+        quality_headline=headline,
+    )
+    for r in results:
+        entry = asdict(r)
+        entry["finished_at"] = now
+        for key in ("html", "executed", "pdf"):
+            if entry.get(key):
+                entry[key] = os.path.relpath(entry[key], folder)
+        previous = status["reports"].get(r.report, {})
+        if r.status == "ok":
+            entry["last_good_html"] = entry["html"]
+        elif previous.get("last_good_html"):
+            entry["last_good_html"] = previous["last_good_html"]
+            entry["pdf"] = previous.get("pdf")
+        status["reports"][r.report] = entry
+    return status
+
+
+_SECRET = ("key", "secret", "password", "token", "credential")
+
+
+def _redact(value: Any, name: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v, k) for k, v in value.items()}
+    if any(word in name.lower() for word in _SECRET) and value not in (None, ""):
+        return "***"
+    return value
+
+
+def manifest(plan: RunPlan, unit: str, results: list[TaskResult], now: str) -> dict[str, Any]:
+    """What produced this folder: parameters (secrets redacted), inputs, versions, timings,
+    statuses and data-quality counts."""
+    from importlib import metadata  # noqa: PLC0415
+
+    versions = {"python": sys.version.split()[0]}
+    for package in (
+        "segreport",
+        "pandas",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "statsmodels",
+        "duckdb",
+        "pyarrow",
+        "pandera",
+        "matplotlib",
+        "seaborn",
+        "papermill",
+        "nbconvert",
+        "nbclient",
+        "ipykernel",
+        "jinja2",
+        "pyyaml",
+        "click",
+    ):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    quality = plan.prepared.quality(unit) if unit in plan.prepared.unit_meta else None
+    return {
+        "generated_at": now,
+        "period": str(plan.period),
+        "unit": unit,
+        "parameters": _redact(_json_safe(plan.unit_params.get(unit, plan.params))),
+        "inputs": plan.prepared.sources,
+        "cache": {"key": plan.prepared.key, "reused": plan.prepared.reused},
+        "data_end": str(plan.prepared.data_end)[:10],
+        "versions": versions,
+        "reports": {
+            r.report: {
+                "status": r.status,
+                "seconds": round(r.seconds, 3),
+                "timings": {k: round(v, 3) for k, v in r.timings.items()},
+                "error": r.error,
+                "pdf_error": r.pdf_error,
+            }
+            for r in results
+        },
+        "data_quality": quality.to_frame().drop(columns="examples").to_dict(orient="records")
+        if quality
+        else [],
+        "data_quality_notes": quality.notes if quality else [],
+    }
+
+
+class RunLock:
+    """An exclusive lock on an output folder, so two runs cannot interleave their writes.
+
+    The second run waits up to ``wait`` seconds, then refuses with a message naming the
+    holder. The lock is an OS file lock: it is released when the process ends, even on a
+    crash, so a stale lock file never blocks anyone.
+    """
+
+    def __init__(self, output: Path, wait: float = 0.0) -> None:
+        self.path = output / ".segreport.lock"
+        self.wait = wait
+        self._fh = None
+
+    def __enter__(self) -> RunLock:
+        import fcntl  # noqa: PLC0415
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+")  # noqa: SIM115
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self._fh.seek(0)
+                    holder = self._fh.read().strip() or "another process"
+                    self._fh.close()
+                    raise LockedError(
+                        f"another segreport run is writing to {self.path.parent} ({holder}); "
+                        "try again when it has finished, or use --wait SECONDS."
+                    ) from None
+                time.sleep(0.5)
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(
+            f"pid {os.getpid()} since {datetime.now().replace(microsecond=0).isoformat()}"
         )
-        for r in unit_results:
-            entry = asdict(r)
-            entry["finished_at"] = now
-            for key in ("html", "executed", "pdf"):
-                if entry.get(key):
-                    entry[key] = os.path.relpath(entry[key], folder)
-            previous = status["reports"].get(r.report, {})
-            if r.status == "failed" and previous.get("last_good_html"):
-                entry["last_good_html"] = previous["last_good_html"]
-            if r.status == "ok":
-                entry["last_good_html"] = entry["html"]
-            status["reports"][r.report] = entry
-        write_atomic(path, json.dumps(status, indent=1, default=str))
+        self._fh.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl  # noqa: PLC0415
+
+        if self._fh:
+            self._fh.seek(0)
+            self._fh.truncate()
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
 
 
 def run(
@@ -346,10 +502,13 @@ def run(
     reports: list[str] | None = None,
     jobs: int = 1,
     progress: bool | None = None,
+    force: bool = False,
+    wait: float = 0.0,
 ) -> tuple[RunPlan, list[TaskResult]]:
-    """Plan and execute; returns the plan and the results (see :func:`exit_code`)."""
-    plan = plan_run(params, units=units, reports=reports)
-    return plan, execute_plan(plan, jobs=jobs, progress=progress)
+    """Lock the output, plan and execute; returns the plan and the results."""
+    with RunLock(resolve_path(params["output_dir"]), wait=wait):
+        plan = plan_run(params, units=units, reports=reports, force=force)
+        return plan, execute_plan(plan, jobs=jobs, progress=progress)
 
 
 def exit_code(results: list[TaskResult]) -> int:
