@@ -1,0 +1,329 @@
+"""The playbook: what to do with each group of customers, in every report language.
+
+``params/playbook.yaml`` maps each *vocabulary* of segment keys to one entry per key::
+
+    rfm_segment:                 # vocabulary
+      champions:                 # key, as the analysis produces it
+        objective: {en: ..., zh: ...}
+        actions:   {en: [..., ...], zh: [..., ...]}   # a list, or one string
+        channel:   {en: ..., zh: ...}
+        offer:     {en: ..., zh: ...}
+        priority:  high          # high | medium | low (labels come from the catalog)
+
+Vocabularies (:data:`VOCABULARIES`): ``rfm_segment`` (the keys of the RFM segment map),
+``lifecycle_stage`` (:data:`analysis.lifecycle.STAGES`), ``value_tier`` (high / medium /
+low) and ``customer_type`` (only the types that need their own handling, by default
+government and institution). Text sits next to its translation in the one file, so whoever
+edits an action sees both languages; field and priority *labels* come from the message
+catalog (``playbook.*``).
+
+:func:`load_playbook` reads and checks the structure; :func:`validate_playbook` also checks
+that every segment an analysis can produce has an entry and names the first one missing;
+:func:`action_for` looks one entry up in one language. Nothing here prints or renders.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import project_root, read_yaml
+from .errors import ParamsError
+from .i18n import LANGUAGES
+
+__all__ = [
+    "DEFAULT_REQUIRED",
+    "FIELDS",
+    "PRIORITIES",
+    "VOCABULARIES",
+    "PlaybookAction",
+    "action_for",
+    "load_playbook",
+    "playbook_frame",
+    "validate_playbook",
+]
+
+#: Segment vocabularies a playbook may hold, in display order.
+VOCABULARIES = ("rfm_segment", "lifecycle_stage", "value_tier", "customer_type")
+#: Fields of every entry; all but ``priority`` are text in every language.
+FIELDS = ("objective", "actions", "channel", "offer", "priority")
+PRIORITIES = ("high", "medium", "low")
+
+#: What the analyses produce with default parameters: every key needs an entry. A custom
+#: RFM segment map replaces the ``rfm_segment`` keys (see the value report).
+DEFAULT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "rfm_segment": (
+        "champions",
+        "loyal",
+        "potential_loyalists",
+        "new",
+        "promising",
+        "need_attention",
+        "about_to_sleep",
+        "at_risk",
+        "cant_lose_them",
+        "hibernating",
+    ),
+    "lifecycle_stage": ("prospect", "new", "active", "loyal", "at_risk", "lapsed", "reactivated"),
+    "value_tier": ("high", "medium", "low"),
+    "customer_type": ("government", "institution"),
+}
+
+
+@dataclass(frozen=True)
+class PlaybookAction:
+    """One playbook entry in one language.
+
+    Attributes
+    ----------
+    vocabulary, key
+        Where the entry sits (``"rfm_segment"``, ``"champions"``).
+    objective, channel, offer
+        Text in the requested language.
+    actions
+        The recommended actions, in order.
+    priority
+        ``high``, ``medium`` or ``low`` (a key; the label is ``playbook.priority.<key>``).
+    """
+
+    vocabulary: str
+    key: str
+    objective: str
+    actions: tuple[str, ...]
+    channel: str
+    offer: str
+    priority: str
+
+    def action_text(self, separator: str = "; ") -> str:
+        """The actions as one line (for tables and CSV exports)."""
+        return separator.join(self.actions)
+
+
+def default_path() -> Path:
+    """``params/playbook.yaml`` of the project."""
+    return project_root() / "params" / "playbook.yaml"
+
+
+def load_playbook(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
+    """Read a playbook file and check its structure.
+
+    Parameters
+    ----------
+    path
+        YAML file; ``None`` reads ``params/playbook.yaml`` of the project.
+
+    Returns
+    -------
+    dict
+        ``{vocabulary: {key: entry}}`` as written in the file.
+
+    Raises
+    ------
+    ParamsError
+        The file is missing or not YAML, or an entry is malformed (see
+        :func:`validate_playbook`; which segments must be present is checked there, with
+        the segments of the caller's analysis).
+
+    Examples
+    --------
+    >>> playbook = load_playbook()
+    >>> action_for(playbook, "value_tier", "high", "en").priority
+    'high'
+    """
+    playbook = read_yaml(default_path() if path is None else path)
+    validate_playbook(playbook, required={})
+    return playbook
+
+
+def _where(vocabulary: str, key: object, field: str | None = None) -> str:
+    return f"{vocabulary}.{key}" + (f".{field}" if field else "")
+
+
+def _check_text(value: object, where: str, *, allow_list: bool) -> None:
+    if not isinstance(value, Mapping):
+        raise ParamsError(
+            f"playbook {where} must give the text in every language, as "
+            f"{{{', '.join(f'{lang}: ...' for lang in LANGUAGES)}}}; got {value!r}"
+        )
+    unknown = [lang for lang in value if lang not in LANGUAGES]
+    if unknown:
+        raise ParamsError(
+            f"playbook {where} has text in an unknown language {unknown[0]!r} "
+            f"(languages: {', '.join(LANGUAGES)})"
+        )
+    for lang in LANGUAGES:
+        text = value.get(lang)
+        items = text if allow_list and isinstance(text, list) else [text]
+        if not items or not all(isinstance(t, str) and t.strip() for t in items):
+            raise ParamsError(f"playbook {where} has no {lang} text")
+
+
+def _check_entry(vocabulary: str, key: object, entry: object) -> None:
+    if not isinstance(entry, Mapping):
+        raise ParamsError(
+            f"playbook {_where(vocabulary, key)} must be a mapping with {', '.join(FIELDS)}"
+        )
+    unknown = [f for f in entry if f not in FIELDS]
+    if unknown:
+        raise ParamsError(
+            f"playbook {_where(vocabulary, key)} has an unknown field {unknown[0]!r} "
+            f"(fields: {', '.join(FIELDS)})"
+        )
+    for field in FIELDS:
+        if field not in entry:
+            raise ParamsError(f"playbook {_where(vocabulary, key)} has no {field!r}")
+        if field == "priority":
+            if entry[field] not in PRIORITIES:
+                raise ParamsError(
+                    f"playbook {_where(vocabulary, key, field)} must be one of "
+                    f"{', '.join(PRIORITIES)}, got {entry[field]!r}"
+                )
+        else:
+            _check_text(entry[field], _where(vocabulary, key, field), allow_list=field == "actions")
+
+
+def validate_playbook(
+    playbook: Mapping[str, Any], required: Mapping[str, Iterable[str]] | None = None
+) -> None:
+    """Check a playbook's structure and that it has an entry for every required segment.
+
+    Parameters
+    ----------
+    playbook
+        ``{vocabulary: {key: entry}}`` (see the module docstring).
+    required
+        ``{vocabulary: keys}`` the caller's analyses can produce; ``None`` means
+        :data:`DEFAULT_REQUIRED`, ``{}`` checks the structure only.
+
+    Raises
+    ------
+    ParamsError
+        An unknown vocabulary (a typo such as ``rfm_segments``); an entry without one of
+        :data:`FIELDS`, with an unknown field, with text missing in a language, or with an
+        unknown priority; or a required segment without an entry. The message names the
+        vocabulary, the segment and the field.
+
+    Examples
+    --------
+    >>> validate_playbook({"value_tier": {}}, required={"value_tier": ["high"]})
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParamsError: the playbook has no entry for value_tier 'high' ...
+    """
+    if not isinstance(playbook, Mapping):
+        raise ParamsError("the playbook must be a mapping {vocabulary: {segment: entry}}")
+    required = DEFAULT_REQUIRED if required is None else required
+    for vocabulary in [*playbook, *required]:
+        if vocabulary not in VOCABULARIES:
+            raise ParamsError(
+                f"the playbook has an unknown vocabulary {vocabulary!r} "
+                f"(known: {', '.join(VOCABULARIES)})"
+            )
+    for vocabulary, entries in playbook.items():
+        if entries is None:
+            continue
+        if not isinstance(entries, Mapping):
+            raise ParamsError(f"playbook {vocabulary} must map each segment to its entry")
+        for key, entry in entries.items():
+            _check_entry(vocabulary, key, entry)
+    for vocabulary, keys in required.items():
+        present = playbook.get(vocabulary) or {}
+        for key in keys:
+            if key not in present:
+                raise ParamsError(
+                    f"the playbook has no entry for {vocabulary} {key!r} (every segment the "
+                    f"analyses can produce needs one); add '{key}:' under '{vocabulary}:' in "
+                    "params/playbook.yaml"
+                )
+
+
+def action_for(
+    playbook: Mapping[str, Any], vocabulary: str, key: str, language: str = "en"
+) -> PlaybookAction:
+    """The entry for one segment in one language.
+
+    Parameters
+    ----------
+    playbook
+        A loaded playbook.
+    vocabulary
+        One of :data:`VOCABULARIES`.
+    key
+        The segment key (``"champions"``, ``"at_risk"``, ``"high"``, ``"government"``).
+    language
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    PlaybookAction
+
+    Raises
+    ------
+    ParamsError
+        Unknown vocabulary or language, or no entry for ``key``.
+
+    Examples
+    --------
+    >>> action_for(load_playbook(), "lifecycle_stage", "lapsed", "en").priority
+    'medium'
+    """
+    if vocabulary not in VOCABULARIES:
+        raise ParamsError(
+            f"unknown playbook vocabulary {vocabulary!r} (known: {', '.join(VOCABULARIES)})"
+        )
+    if language not in LANGUAGES:
+        raise ParamsError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    entries = playbook.get(vocabulary) or {}
+    if key not in entries:
+        raise ParamsError(f"the playbook has no entry for {vocabulary} {key!r}")
+    entry = entries[key]
+    actions = entry["actions"][language]
+    return PlaybookAction(
+        vocabulary=vocabulary,
+        key=str(key),
+        objective=entry["objective"][language].strip(),
+        actions=tuple(a.strip() for a in (actions if isinstance(actions, list) else [actions])),
+        channel=entry["channel"][language].strip(),
+        offer=entry["offer"][language].strip(),
+        priority=entry["priority"],
+    )
+
+
+def playbook_frame(
+    playbook: Mapping[str, Any],
+    vocabulary: str,
+    language: str = "en",
+    keys: Iterable[str] | None = None,
+    *,
+    separator: str = "; ",
+) -> pd.DataFrame:
+    """The entries of one vocabulary as a table (one row per key, in ``keys`` order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``key``; columns ``objective``, ``actions`` (joined with ``separator``),
+        ``channel``, ``offer`` and ``priority``. Keys without an entry are left out.
+    """
+    entries = playbook.get(vocabulary) or {}
+    keys = list(entries) if keys is None else [k for k in keys if k in entries]
+    rows = []
+    for key in keys:
+        a = action_for(playbook, vocabulary, key, language)
+        rows.append(
+            {
+                "key": key,
+                "objective": a.objective,
+                "actions": a.action_text(separator),
+                "channel": a.channel,
+                "offer": a.offer,
+                "priority": a.priority,
+            }
+        )
+    columns = ["key", "objective", "actions", "channel", "offer", "priority"]
+    return pd.DataFrame(rows, columns=columns).set_index("key")

@@ -1,0 +1,163 @@
+"""Tests for analysis.playbook: the shipped playbook, validation errors naming what is wrong,
+and look-ups in both languages."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from analysis.errors import ParamsError
+from analysis.i18n import LANGUAGES, catalog
+from analysis.lifecycle import STAGES
+from analysis.playbook import (
+    DEFAULT_REQUIRED,
+    FIELDS,
+    PRIORITIES,
+    VOCABULARIES,
+    action_for,
+    load_playbook,
+    playbook_frame,
+    validate_playbook,
+)
+from analysis.value import DEFAULT_SEGMENT_MAP, VALUE_TIERS
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    return load_playbook()
+
+
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_shipped_playbook_covers_every_vocabulary(shipped):
+    validate_playbook(shipped)  # DEFAULT_REQUIRED
+    assert set(shipped["rfm_segment"]) == set(DEFAULT_SEGMENT_MAP)
+    assert set(shipped["lifecycle_stage"]) == set(STAGES)
+    assert set(shipped["value_tier"]) == set(VALUE_TIERS)
+    assert {"government", "institution"} <= set(shipped["customer_type"])
+    assert set(DEFAULT_REQUIRED["rfm_segment"]) == set(DEFAULT_SEGMENT_MAP)
+
+
+def test_both_languages_present_and_really_translated(shipped):
+    for vocabulary, entries in shipped.items():
+        for key in entries:
+            en = action_for(shipped, vocabulary, key, "en")
+            zh = action_for(shipped, vocabulary, key, "zh")
+            assert en.priority == zh.priority in PRIORITIES
+            assert len(en.actions) == len(zh.actions) >= 1, (vocabulary, key)
+            for text in (en.objective, en.channel, en.offer, *en.actions):
+                assert text and not _has_han(text), (vocabulary, key, text)
+            for text in (zh.objective, zh.channel, zh.offer, *zh.actions):
+                assert _has_han(text), (vocabulary, key, text)
+
+
+def test_defaults_follow_the_seed_strategies(shipped):
+    def text(vocabulary, key):
+        a = action_for(shipped, vocabulary, key, "en")
+        return f"{a.objective} {a.action_text()} {a.offer}".lower()
+
+    assert "dedicated account service" in text("value_tier", "high")
+    assert "exclusive" in text("value_tier", "high")
+    assert "nurture" in text("value_tier", "medium") and "upsell" in text("value_tier", "medium")
+    assert "low-cost digital" in text("value_tier", "low")
+    assert "onboarding" in text("rfm_segment", "new") and "first-repeat" in text(
+        "rfm_segment", "new"
+    )
+    for key in ("at_risk", "cant_lose_them"):
+        assert "proactive outreach" in text("rfm_segment", key)
+    assert "win-back" in text("rfm_segment", "hibernating")
+    assert "win-back" in text("lifecycle_stage", "lapsed")
+    for key in ("loyal", "champions"):
+        assert "loyalty points" in text("rfm_segment", key) or "points" in text("rfm_segment", key)
+        assert "referral" in text("rfm_segment", key)
+    for key in ("government", "institution"):
+        assert "compliance-aware account management" in text("customer_type", key)
+    assert action_for(shipped, "rfm_segment", "at_risk", "en").priority == "high"
+
+
+def test_missing_entry_is_named(shipped):
+    broken = copy.deepcopy(shipped)
+    del broken["rfm_segment"]["cant_lose_them"]
+    with pytest.raises(ParamsError, match=r"no entry for rfm_segment 'cant_lose_them'"):
+        validate_playbook(broken)
+    # a custom segment map brings its own required keys
+    with pytest.raises(ParamsError, match=r"rfm_segment 'vip_buyers'"):
+        validate_playbook(shipped, required={"rfm_segment": ["champions", "vip_buyers"]})
+    # structure-only validation accepts the gap
+    validate_playbook(broken, required={})
+
+
+def test_unknown_vocabulary_is_rejected(shipped):
+    typo = {**shipped, "rfm_segments": shipped["rfm_segment"]}
+    with pytest.raises(ParamsError, match=r"unknown vocabulary 'rfm_segments'.*known: "):
+        validate_playbook(typo)
+    with pytest.raises(ParamsError, match=r"unknown vocabulary 'clusters'"):
+        validate_playbook(shipped, required={"clusters": ["a"]})
+    with pytest.raises(ParamsError, match=r"unknown playbook vocabulary 'segment'"):
+        action_for(shipped, "segment", "champions", "en")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e["objective"].pop("zh"), r"rfm_segment\.loyal\.objective has no zh text"),
+        (lambda e: e["offer"].update(en=" "), r"rfm_segment\.loyal\.offer has no en text"),
+        (lambda e: e["actions"].update(zh=[]), r"rfm_segment\.loyal\.actions has no zh text"),
+        (lambda e: e["channel"].update(fr="e-mail"), r"unknown language 'fr'"),
+        (lambda e: e.update(channel="e-mail"), r"loyal\.channel must give the text in every"),
+        (lambda e: e.pop("priority"), r"rfm_segment\.loyal has no 'priority'"),
+        (lambda e: e.update(priority="urgent"), r"priority must be one of high, medium, low"),
+        (lambda e: e.update(action=e["actions"]), r"unknown field 'action'"),
+    ],
+)
+def test_malformed_entries_are_named(shipped, change, message):
+    broken = copy.deepcopy(shipped)
+    change(broken["rfm_segment"]["loyal"])
+    with pytest.raises(ParamsError, match=message):
+        validate_playbook(broken)
+
+
+def test_load_checks_structure_and_reads_custom_files(tmp_path, shipped):
+    custom = {"value_tier": copy.deepcopy(shipped["value_tier"])}
+    custom["value_tier"]["high"]["actions"] = {"en": "Call them", "zh": "给他们打电话"}
+    path = tmp_path / "playbook.yaml"
+    path.write_text(yaml.safe_dump(custom, allow_unicode=True), encoding="utf-8")
+    loaded = load_playbook(path)
+    assert action_for(loaded, "value_tier", "high", "zh").actions == ("给他们打电话",)
+    with pytest.raises(ParamsError, match=r"no entry for rfm_segment 'champions'"):
+        validate_playbook(loaded)
+    custom["value_tier"]["low"]["priority"] = "none"
+    path.write_text(yaml.safe_dump(custom, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"value_tier\.low\.priority"):
+        load_playbook(path)
+    with pytest.raises(ParamsError, match="does not exist"):
+        load_playbook(tmp_path / "missing.yaml")
+
+
+def test_lookup_errors_and_table(shipped):
+    with pytest.raises(ParamsError, match=r"no entry for lifecycle_stage 'dormant'"):
+        action_for(shipped, "lifecycle_stage", "dormant", "en")
+    with pytest.raises(ParamsError, match="language"):
+        action_for(shipped, "lifecycle_stage", "new", "fr")
+    frame = playbook_frame(
+        shipped, "value_tier", "zh", keys=["low", "high", "nope"], separator="；"
+    )
+    assert frame.index.tolist() == ["low", "high"]
+    assert frame.columns.tolist() == ["objective", "actions", "channel", "offer", "priority"]
+    assert "；" in frame.loc["high", "actions"]
+
+
+def test_labels_in_the_catalogs():
+    for language in LANGUAGES:
+        names = catalog(language)
+        for key in (
+            *(f"playbook.field.{f}" for f in FIELDS),
+            *(f"playbook.priority.{p}" for p in PRIORITIES),
+        ):
+            assert key in names
+        for vocabulary in VOCABULARIES:
+            assert f"playbook.vocabulary.{vocabulary}" in names
