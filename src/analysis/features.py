@@ -1,0 +1,592 @@
+"""Customer-level features as of a date, computed in DuckDB.
+
+One row per customer who bought before ``as_of``; every number uses only rows dated
+*strictly before* ``as_of`` (point-in-time), so the same table can feed segmentation
+today and a churn model trained on an earlier snapshot without leakage.
+
+The heavy step (orders -> customers) runs in an embedded DuckDB connection, so the inputs
+may be pandas DataFrames or Parquet files (a path, a glob, or a list of paths) of any size;
+only the customer-level result is materialised in pandas. The SQL is plain ANSI-style
+aggregation (``FILTER``, ``COUNT(DISTINCT)``, ``date_diff``) so the same definitions port
+to Spark SQL.
+
+Output columns (see :func:`customer_features`)
+-----------------------------------------------
+recency_days, frequency, monetary, log_recency, log_frequency, log_monetary, tenure_days,
+avg_order_value, log_avg_order_value, share_cat_<category>..., share_cat_other,
+share_ch_<channel>..., share_ch_other, discount_share, return_rate, complaints,
+satisfaction. Columns whose input is missing are absent, never filled with zeros.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ParamsError
+
+__all__ = [
+    "FEATURE_SETS",
+    "DEFAULT_FEATURES",
+    "customer_features",
+    "sanitize_name",
+    "select_features",
+]
+
+TableSource = pd.DataFrame | str | os.PathLike | Sequence[str | os.PathLike]
+DateLike = str | date | datetime | pd.Timestamp
+
+#: Named feature sets for clustering. Entries may be glob patterns (``share_cat_*``);
+#: :func:`select_features` expands them against a feature table and skips absent columns.
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    # Behaviour: log R/F/M, tenure, order value (log), category and channel mix,
+    # discounts, returns, complaints, satisfaction (DESIGN §5).
+    "default": (
+        "log_recency",
+        "log_frequency",
+        "log_monetary",
+        "tenure_days",
+        "log_avg_order_value",
+        "share_cat_*",
+        "share_ch_*",
+        "discount_share",
+        "return_rate",
+        "complaints",
+        "satisfaction",
+    ),
+    # The value core only: for a quick, easily explained segmentation.
+    "rfm": ("log_recency", "log_frequency", "log_monetary"),
+    # Value plus behaviour without the mix shares (few, dense features).
+    "compact": (
+        "log_recency",
+        "log_frequency",
+        "log_monetary",
+        "tenure_days",
+        "log_avg_order_value",
+        "discount_share",
+        "return_rate",
+        "complaints",
+        "satisfaction",
+    ),
+}
+DEFAULT_FEATURES: tuple[str, ...] = FEATURE_SETS["default"]
+
+_DATE_TYPES = ("DATE", "TIMESTAMP")
+
+
+# --------------------------------------------------------------------------- names
+def sanitize_name(value: object) -> str:
+    """Turn a category or channel value into a safe, deterministic column-name part.
+
+    Unicode NFKC normalisation, case folding, every run of characters that are not
+    letters, digits or ``_`` becomes one ``_``, leading/trailing ``_`` are stripped.
+    Letters of any script are kept (``服装`` stays ``服装``), so names stay readable
+    for Chinese data while remaining valid Python identifiers after a prefix.
+    An empty result becomes ``"blank"``.
+
+    Examples
+    --------
+    >>> sanitize_name("Home & Garden")
+    'home_garden'
+    >>> sanitize_name("  E-Commerce (APP) ")
+    'e_commerce_app'
+    """
+    text = unicodedata.normalize("NFKC", str(value)).casefold()
+    text = re.sub(r"[^\w]+", "_", text).strip("_")
+    text = re.sub(r"_+", "_", text)
+    return text or "blank"
+
+
+def _unique_names(values: Iterable[object], reserved: Iterable[str] = ("other",)) -> list[str]:
+    """Sanitise ``values`` in order; later collisions get ``_2``, ``_3``, ..."""
+    used = set(reserved)
+    names = []
+    for value in values:
+        base = sanitize_name(value)
+        name, i = base, 2
+        while name in used:
+            name, i = f"{base}_{i}", i + 1
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def select_features(
+    features: pd.DataFrame | Iterable[str], feature_set: str | Sequence[str] = "default"
+) -> list[str]:
+    """Resolve a feature set against the columns of a feature table.
+
+    Parameters
+    ----------
+    features
+        A feature table (or its column names), e.g. from :func:`customer_features`.
+    feature_set
+        The name of an entry in :data:`FEATURE_SETS`, or a sequence of column names and
+        glob patterns (``"share_cat_*"``).
+
+    Returns
+    -------
+    list of str
+        Matching columns in set order (patterns expand in table order); names or
+        patterns with no matching column are skipped, so absent optional inputs
+        (no surveys, no channel column) simply leave their features out.
+
+    Raises
+    ------
+    ParamsError
+        If ``feature_set`` is an unknown name.
+
+    Examples
+    --------
+    >>> select_features(["log_recency", "share_cat_food", "x"], "default")
+    ['log_recency', 'share_cat_food']
+    """
+    columns = list(features.columns) if isinstance(features, pd.DataFrame) else list(features)
+    if isinstance(feature_set, str):
+        if feature_set not in FEATURE_SETS:
+            raise ParamsError(
+                f"unknown feature set {feature_set!r}; choose one of {', '.join(FEATURE_SETS)} "
+                "or give a list of column names"
+            )
+        patterns: Sequence[str] = FEATURE_SETS[feature_set]
+    else:
+        patterns = list(feature_set)
+    selected: list[str] = []
+    for pattern in patterns:
+        matches = (
+            [c for c in columns if fnmatch.fnmatchcase(str(c), pattern)]
+            if any(ch in pattern for ch in "*?[")
+            else [pattern]
+            if pattern in columns
+            else []
+        )
+        selected.extend(m for m in matches if m not in selected)
+    return selected
+
+
+# --------------------------------------------------------------------------- duckdb inputs
+class _Inputs:
+    """Register DataFrames / Parquet sources as uniquely named DuckDB views."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.tag = uuid.uuid4().hex[:8]
+        self.frames: list[str] = []
+        self.views: list[str] = []
+
+    def add(self, table: str, source: TableSource) -> tuple[str, dict[str, str]]:
+        """Return (view name, {column: duckdb type}) for ``source``."""
+        view = f"_segreport_{table}_{self.tag}"
+        if isinstance(source, pd.DataFrame):
+            frame = source
+            if frame.index.name is not None and frame.index.name not in frame.columns:
+                frame = frame.reset_index()
+            self.con.register(view, frame)
+            self.frames.append(view)
+        else:
+            paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+            if not paths:
+                raise DataError("no Parquet files given", file=table)
+            paths = [os.fspath(p) for p in paths]
+            for p in paths:
+                if not any(ch in p for ch in "*?[") and not os.path.exists(p):
+                    raise DataError("file not found", file=p)
+            literal = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({literal})"
+            )
+            self.views.append(view)
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
+        return view, {row[0]: str(row[1]).upper() for row in described}
+
+    def close(self) -> None:
+        for view in self.frames:
+            self.con.unregister(view)
+        for view in self.views:
+            self.con.execute(f"DROP VIEW IF EXISTS {view}")
+
+
+def _require(
+    types: dict[str, str], table: str, required: Sequence[str], dates: Sequence[str] = ()
+) -> None:
+    missing = [c for c in required if c not in types]
+    if missing:
+        raise DataError(
+            f"required column(s) {', '.join(repr(c) for c in missing)} missing; "
+            f"columns present: {', '.join(types) or '(none)'}.",
+            file=table,
+            column=missing[0],
+        )
+    for column in dates:
+        if not types[column].startswith(_DATE_TYPES):
+            raise DataError(
+                f"must be a date or datetime column, got type {types[column]}; "
+                "parse dates when loading the data.",
+                file=table,
+                column=column,
+            )
+
+
+def _as_timestamp(as_of: DateLike) -> datetime:
+    try:
+        ts = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as exc:
+        raise ParamsError(f"as_of must be a date, got {as_of!r}") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise ParamsError(f"as_of must be a date, got {as_of!r}")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    return ts.to_pydatetime()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------- main entry
+def customer_features(
+    orders: TableSource,
+    as_of: DateLike,
+    *,
+    customers: TableSource | None = None,
+    surveys: TableSource | None = None,
+    interactions: TableSource | None = None,
+    business_unit: str | None = None,
+    top_categories: int = 5,
+    top_channels: int = 4,
+    categories: Sequence[str] | None = None,
+    channels: Sequence[str] | None = None,
+    satisfaction_col: str = "csat",
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """Build one row of behavioural features per customer, as of a date.
+
+    Only rows dated strictly before ``as_of`` are used (``order_date < as_of``,
+    ``response_date < as_of``, ``date < as_of``); changing or adding later rows never
+    changes the result. A customer is included when they have at least one completed
+    (non-returned) order row before ``as_of``.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (DataFrame, or Parquet path / glob / list of paths) with
+        ``order_id``, ``customer_id``, ``order_date`` (datetime) and ``amount`` (net;
+        negative = refund); optional ``status``, ``discount``, ``product_category``,
+        ``channel``, ``business_unit``. Without ``status`` a negative amount marks a
+        return row. A missing ``discount`` value counts as no discount.
+    as_of
+        Snapshot date; exclusive upper bound of the data used.
+    customers
+        Optional customers table; its ``signup_date`` (when earlier than the first
+        purchase) starts the tenure.
+    surveys
+        Optional survey responses; gives ``satisfaction``. Anonymous responses (no
+        ``customer_id``) are ignored.
+    interactions
+        Optional service interactions; gives ``complaints``.
+    business_unit
+        Keep only rows of this unit in every table (each table then needs a
+        ``business_unit`` column). ``None`` uses all rows.
+    top_categories, top_channels
+        How many ``product_category`` / ``channel`` values get their own share column:
+        the ones with the largest completed purchase value before ``as_of`` over all
+        customers (ties by value name); the rest, and missing values, go to ``_other``.
+    categories, channels
+        Explicit values for the share columns instead of the top-N rule, e.g. the
+        values of the current period when building the previous period's features
+        for :func:`analysis.segmentation.segment_migration`. They are stored in
+        ``result.attrs["categories"]`` / ``["channels"]``.
+    satisfaction_col
+        Survey column averaged into ``satisfaction`` (``"csat"``; ``"nps"`` also works).
+    con
+        DuckDB connection to use (a new in-memory one by default).
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id`` (str, sorted), one row per customer, columns:
+
+        - ``recency_days``: whole days from the last completed purchase day to ``as_of``.
+        - ``frequency``: number of distinct days with a completed purchase.
+        - ``monetary``: net revenue, sum of ``amount`` over all rows (refunds included).
+        - ``log_recency``, ``log_frequency``, ``log_monetary``: ``log1p`` of the above;
+          monetary is clipped at 0 first.
+        - ``tenure_days``: days from the first purchase (or ``signup_date`` when that is
+          earlier) to ``as_of``.
+        - ``avg_order_value``: completed purchase value / number of completed orders
+          (distinct ``order_id``); ``log_avg_order_value`` is its ``log1p`` (clipped at 0).
+        - ``share_cat_<name>`` ... ``share_cat_other``: share of the customer's completed
+          purchase value per category (sums to 1; NaN when that value is 0). Column names
+          come from :func:`sanitize_name`; ``result.attrs["share_columns"]`` maps each
+          column to ``[source column, original value]``. Only when ``product_category`` exists.
+        - ``share_ch_<name>`` ... ``share_ch_other``: the same per ``channel``.
+        - ``discount_share``: sum(discount) / sum(amount + discount) over completed rows
+          (only when ``discount`` exists).
+        - ``return_rate``: returned rows / completed orders.
+        - ``complaints``: interactions of type ``complaint`` before ``as_of`` (only when
+          ``interactions`` is given; 0 for customers with none).
+        - ``satisfaction``: mean ``csat`` of the customer's responses before ``as_of``;
+          NaN when none (only when ``surveys`` is given).
+
+    Raises
+    ------
+    DataError
+        If a needed column is missing or a date column is not a date.
+    ParamsError
+        If ``as_of`` or a count parameter is invalid.
+
+    Examples
+    --------
+    >>> feats = customer_features(orders, "2026-01-01", surveys=surveys)  # doctest: +SKIP
+    >>> feats.loc["C001", ["recency_days", "frequency", "monetary"]]  # doctest: +SKIP
+    """
+    as_of_ts = _as_timestamp(as_of)
+    for name, value in (("top_categories", top_categories), ("top_channels", top_channels)):
+        if not isinstance(value, (int, np.integer)) or value < 0:
+            raise ParamsError(f"{name} must be a non-negative integer, got {value!r}")
+
+    own = con is None
+    con = duckdb.connect() if own else con
+    inputs = _Inputs(con)
+    try:
+        return _build(
+            con,
+            inputs,
+            orders,
+            as_of_ts,
+            customers=customers,
+            surveys=surveys,
+            interactions=interactions,
+            business_unit=business_unit,
+            top_categories=int(top_categories),
+            top_channels=int(top_channels),
+            categories=categories,
+            channels=channels,
+            satisfaction_col=satisfaction_col,
+        )
+    finally:
+        inputs.close()
+        if own:
+            con.close()
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    inputs: _Inputs,
+    orders: TableSource,
+    as_of: datetime,
+    *,
+    customers: TableSource | None,
+    surveys: TableSource | None,
+    interactions: TableSource | None,
+    business_unit: str | None,
+    top_categories: int,
+    top_channels: int,
+    categories: Sequence[str] | None,
+    channels: Sequence[str] | None,
+    satisfaction_col: str,
+) -> pd.DataFrame:
+    unit_required = ("business_unit",) if business_unit is not None else ()
+    unit_filter = " AND business_unit = $unit" if business_unit is not None else ""
+    params: dict[str, object] = {"as_of": as_of}
+    if business_unit is not None:
+        params["unit"] = str(business_unit)
+
+    o_view, o_types = inputs.add("orders", orders)
+    _require(
+        o_types,
+        "orders",
+        ("order_id", "customer_id", "order_date", "amount", *unit_required),
+        dates=("order_date",),
+    )
+    has = {c: c in o_types for c in ("status", "discount", "product_category", "channel")}
+    is_ret = (
+        "coalesce(lower(CAST(status AS VARCHAR)) = 'returned', amount < 0)"
+        if has["status"]
+        else "amount < 0"
+    )
+    select = [
+        "CAST(customer_id AS VARCHAR) AS cid",
+        "CAST(order_id AS VARCHAR) AS oid",
+        "CAST(order_date AS DATE) AS day",
+        "CAST(amount AS DOUBLE) AS amount",
+        f"{is_ret} AS is_ret",
+    ]
+    if has["discount"]:
+        select.append("coalesce(CAST(discount AS DOUBLE), 0) AS discount")
+    if has["product_category"]:
+        select.append("CAST(product_category AS VARCHAR) AS cat")
+    if has["channel"]:
+        select.append("CAST(channel AS VARCHAR) AS ch")
+    order_cte = (
+        f"o AS (SELECT {', '.join(select)} FROM {o_view} "
+        f"WHERE order_date < $as_of AND customer_id IS NOT NULL AND amount IS NOT NULL{unit_filter})"
+    )
+
+    # Which categories / channels get a share column (point-in-time: from rows before as_of).
+    share_columns: dict[str, tuple[str, str]] = {}
+    mix_specs: list[tuple[str, str, list[str]]] = []  # (prefix, sql column, values)
+    for prefix, col, source_col, top, given in (
+        ("share_cat_", "cat", "product_category", top_categories, categories),
+        ("share_ch_", "ch", "channel", top_channels, channels),
+    ):
+        if not has[source_col]:
+            continue
+        if given is not None:
+            values = [str(v) for v in given]
+        else:
+            rows = con.execute(
+                f"WITH {order_cte} SELECT {col}, sum(amount) AS value FROM o "
+                f"WHERE NOT is_ret AND {col} IS NOT NULL GROUP BY {col} "
+                f"ORDER BY value DESC, {col} ASC LIMIT {top}",
+                params,
+            ).fetchall()
+            values = [r[0] for r in rows]
+        mix_specs.append((prefix, col, values))
+        for name, value in zip(_unique_names(values), values, strict=True):
+            share_columns[prefix + name] = (source_col, value)
+        share_columns[prefix + "other"] = (source_col, "(other)")
+
+    aggregates = [
+        "max(day) FILTER (WHERE NOT is_ret) AS last_day",
+        "min(day) FILTER (WHERE NOT is_ret) AS first_day",
+        "count(DISTINCT day) FILTER (WHERE NOT is_ret) AS frequency",
+        "sum(amount) AS monetary",
+        "sum(amount) FILTER (WHERE NOT is_ret) AS gross",
+        "count(DISTINCT oid) FILTER (WHERE NOT is_ret) AS n_orders",
+        "count(*) FILTER (WHERE is_ret) AS n_returns",
+    ]
+    if has["discount"]:
+        aggregates.append("sum(discount) FILTER (WHERE NOT is_ret) AS disc")
+    mix_outputs: list[str] = []
+    value_params: dict[str, object] = {}
+    for prefix, col, values in mix_specs:
+        names = _unique_names(values)
+        for i, (name, value) in enumerate(zip(names, values, strict=True)):
+            key = f"{col}{i}"
+            value_params[key] = value
+            aggregates.append(
+                f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {col} = ${key}), 0) "
+                f"AS {_quote(prefix + name)}"
+            )
+            mix_outputs.append(prefix + name)
+        if values:
+            keys = ", ".join(f"${col}{i}" for i in range(len(values)))
+            other = f"({col} IS NULL OR {col} NOT IN ({keys}))"
+        else:
+            other = "TRUE"
+        aggregates.append(
+            f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {other}), 0) "
+            f"AS {_quote(prefix + 'other')}"
+        )
+        mix_outputs.append(prefix + "other")
+    params.update(value_params)
+
+    ctes = [order_cte, f"agg AS (SELECT cid, {', '.join(aggregates)} FROM o GROUP BY cid)"]
+    joins = []
+    first_day = "a.first_day"
+    if customers is not None:
+        c_view, c_types = inputs.add("customers", customers)
+        _require(c_types, "customers", ("customer_id", *unit_required))
+        if "signup_date" in c_types:
+            _require(c_types, "customers", (), dates=("signup_date",))
+            ctes.append(
+                f"cust AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
+                f"min(CAST(signup_date AS DATE)) AS signup_day FROM {c_view} "
+                f"WHERE signup_date < $as_of AND customer_id IS NOT NULL{unit_filter} GROUP BY 1)"
+            )
+            joins.append("LEFT JOIN cust USING (cid)")
+            first_day = "least(a.first_day, cust.signup_day)"
+    outputs = [
+        "a.cid AS customer_id",
+        "date_diff('day', a.last_day, CAST($as_of AS DATE)) AS recency_days",
+        "a.frequency",
+        "a.monetary",
+        f"date_diff('day', {first_day}, CAST($as_of AS DATE)) AS tenure_days",
+        "a.gross / nullif(a.n_orders, 0) AS avg_order_value",
+    ]
+    outputs += [f"a.{_quote(c)} / nullif(a.gross, 0) AS {_quote(c)}" for c in mix_outputs]
+    if has["discount"]:
+        outputs.append("a.disc / nullif(a.gross + a.disc, 0) AS discount_share")
+    outputs.append("a.n_returns / nullif(a.n_orders, 0) AS return_rate")
+
+    if interactions is not None:
+        i_view, i_types = inputs.add("interactions", interactions)
+        _require(
+            i_types, "interactions", ("customer_id", "date", "type", *unit_required), ("date",)
+        )
+        ctes.append(
+            f"compl AS (SELECT CAST(customer_id AS VARCHAR) AS cid, count(*) AS n FROM {i_view} "
+            f"WHERE date < $as_of AND lower(CAST(type AS VARCHAR)) = 'complaint'"
+            f"{unit_filter} GROUP BY 1)"
+        )
+        joins.append("LEFT JOIN compl USING (cid)")
+        outputs.append("coalesce(compl.n, 0) AS complaints")
+    if surveys is not None:
+        s_view, s_types = inputs.add("surveys", surveys)
+        _require(
+            s_types,
+            "surveys",
+            ("customer_id", "response_date", satisfaction_col, *unit_required),
+            ("response_date",),
+        )
+        ctes.append(
+            f"sat AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
+            f"avg(CAST({_quote(satisfaction_col)} AS DOUBLE)) AS s FROM {s_view} "
+            f"WHERE response_date < $as_of AND customer_id IS NOT NULL{unit_filter} GROUP BY 1)"
+        )
+        joins.append("LEFT JOIN sat USING (cid)")
+        outputs.append("sat.s AS satisfaction")
+
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT {', '.join(outputs)} FROM agg a {' '.join(joins)} "
+        "WHERE a.last_day IS NOT NULL ORDER BY customer_id"
+    )
+    result = con.execute(sql, params).df()
+    return _finish(result, mix_outputs, share_columns, mix_specs, as_of)
+
+
+def _finish(
+    raw: pd.DataFrame,
+    mix_outputs: list[str],
+    share_columns: dict[str, tuple[str, str]],
+    mix_specs: list[tuple[str, str, list[str]]],
+    as_of: datetime,
+) -> pd.DataFrame:
+    frame = raw.set_index("customer_id")
+    frame.index = frame.index.astype(str)
+    out = pd.DataFrame(index=frame.index)
+    out["recency_days"] = frame["recency_days"].astype("int64")
+    out["frequency"] = frame["frequency"].astype("int64")
+    out["monetary"] = frame["monetary"].astype("float64")
+    out["log_recency"] = np.log1p(out["recency_days"].clip(lower=0).astype("float64"))
+    out["log_frequency"] = np.log1p(out["frequency"].astype("float64"))
+    out["log_monetary"] = np.log1p(out["monetary"].clip(lower=0))
+    out["tenure_days"] = frame["tenure_days"].astype("int64")
+    out["avg_order_value"] = frame["avg_order_value"].astype("float64")
+    out["log_avg_order_value"] = np.log1p(out["avg_order_value"].clip(lower=0))
+    for column in mix_outputs:
+        out[column] = frame[column].astype("float64")
+    for column in ("discount_share", "return_rate"):
+        if column in frame:
+            out[column] = frame[column].astype("float64")
+    if "complaints" in frame:
+        out["complaints"] = frame["complaints"].astype("int64")
+    if "satisfaction" in frame:
+        out["satisfaction"] = frame["satisfaction"].astype("float64")
+    out.index.name = "customer_id"
+    # attrs stay JSON-serialisable so the table can be cached as Parquet.
+    out.attrs["as_of"] = pd.Timestamp(as_of).isoformat()
+    out.attrs["share_columns"] = {k: list(v) for k, v in share_columns.items()}
+    for prefix, _, values in mix_specs:
+        out.attrs["categories" if prefix == "share_cat_" else "channels"] = list(values)
+    return out
