@@ -13,6 +13,7 @@ JupyterLab with the defaults (both load the data themselves).
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -145,6 +146,34 @@ class ReportContext:
         frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese right
         tmp.replace(path)
         return path
+
+    def customer_features(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Point-in-time customer features of this unit as of ``as_of`` (default: the period
+        end), computed once and shared through the run's cache by every report of the unit."""
+        from ..features import customer_features  # noqa: PLC0415
+
+        as_of = pd.Timestamp(as_of) if as_of is not None else self.period.end_exclusive
+        cache = self.params.get("cache_dir")
+        path = Path(cache) / "features" / f"{as_of.date().isoformat()}.parquet" if cache else None
+        if path is not None and path.is_file():
+            return pd.read_parquet(path)
+        options = self.params.get("features", {})
+        frame = customer_features(
+            self.data.orders,
+            as_of,
+            customers=self.data.customers,
+            surveys=self.data.survey_responses,
+            interactions=self.data.interactions,
+            top_categories=options.get("top_categories", 5),
+            top_channels=options.get("top_channels", 4),
+            satisfaction_col=options.get("satisfaction_col", "csat"),
+        )
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            frame.to_parquet(tmp)
+            os.replace(tmp, path)
+        return frame
 
     def show_quality(self) -> None:
         self.show(ui.quality_section(self.data.quality, self.language))
