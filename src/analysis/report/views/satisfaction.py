@@ -611,11 +611,23 @@ def follow_up_actions(
 def segment_assignments(ctx: ReportContext) -> pd.DataFrame | None:
     """Hook: the customers' RFM or clustering segment, for NPS by segment.
 
-    Returns a frame with ``customer_id`` and ``segment`` once the value (#3) or
-    segmentation (#4) reports publish their assignments; until then None, and the
-    segment table is skipped without a word.
+    Returns a frame with ``customer_id`` and ``segment``: the customer's named RFM segment
+    as of the period end, computed with the value report's own rules and parameters (the
+    same assignment the value report exports). None when there are no purchases to score.
     """
-    return None
+    from ...valuation import value_snapshot  # noqa: PLC0415
+    from ...value import segment_label  # noqa: PLC0415
+
+    if ctx.data.orders.empty:
+        return None
+    snapshot = value_snapshot(
+        ctx.data.orders, ctx.data.customers, ctx.period.end, ctx.params["value"], predict_clv=False
+    )
+    table = snapshot.table.loc[snapshot.table["scored"]]
+    if table.empty:
+        return None
+    labels = table["rfm_segment"].astype(str).map(lambda key: segment_label(key, ctx.language))
+    return pd.DataFrame({"customer_id": table.index.astype(str), "segment": labels.to_numpy()})
 
 
 # --------------------------------------------------------------------------- wording
