@@ -38,7 +38,7 @@ $(SAMPLE)/orders.csv: | $(STAMP)
 sample: setup $(SAMPLE)/orders.csv ## Generate the sample data into data/sample (if absent)
 
 report: sample ## Run every report on the sample data -> reports/index.html
-	$(BIN)/segreport run --jobs 2 --progress $(ARGS)
+	$(BIN)/segreport run --jobs 2 --formats html,pdf --progress $(ARGS)
 
 test: setup ## Run the whole test suite
 	$(BIN)/python -m pytest $(ARGS)
