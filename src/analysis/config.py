@@ -47,6 +47,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "playbook": (str,),
     "segmentation.k": (int,),
     "segmentation.selection_sample": (int,),
+    "churn.window_days": (int, float),
 }
 
 #: Keys whose value may take one of several types (their default shows one of them).
