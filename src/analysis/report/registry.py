@@ -1,6 +1,8 @@
 """The reports segreport knows: every notebook in ``notebooks/`` whose metadata carries a
 ``segreport`` entry (``{"report": "value", "order": 20}``). A new report is a notebook plus
-its title in the message catalogs (``report.<name>.title``); nothing else to register."""
+its title in the message catalogs (``report.<name>.title``); nothing else to register.
+``"runs_after": true`` makes a report run after the unit's other reports, so it can read
+their exports (the strategy summary does)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from ..errors import ParamsError
 class ReportSpec:
     name: str  # file stem of the rendered HTML
     notebook: str  # path relative to the project root
-    order: int  # position in the portal and in runs (the summary comes first)
+    order: int  # position in the portal (the summary comes first)
+    runs_after: bool = False  # executed after the unit's other reports (reads their exports)
 
 
 @cache

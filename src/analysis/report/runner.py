@@ -52,6 +52,7 @@ class Task:
     parameters: dict[str, Any]
     resources: dict[str, Any]
     formats: tuple[str, ...] = ("html",)
+    runs_after: bool = False
 
 
 @dataclass
@@ -195,6 +196,7 @@ def _task(
         parameters,
         resources,
         tuple(params.get("formats") or ["html"]),
+        spec.runs_after,
     )
 
 
@@ -279,16 +281,19 @@ def execute_plan(plan: RunPlan, *, jobs: int = 1, progress: bool | None = None) 
                 flush=True,
             )
 
+    # Two waves: reports marked runs_after read the exports of the others.
+    waves = [[t for t in plan.tasks if not t.runs_after], [t for t in plan.tasks if t.runs_after]]
     try:
         if jobs <= 1 or total <= 1:
-            for task in plan.tasks:
+            for task in waves[0] + waves[1]:
                 report(execute_task(task))
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = [pool.submit(execute_task, task) for task in plan.tasks]
-                for future in as_completed(futures):
-                    report(future.result())
+                for wave in waves:
+                    futures = [pool.submit(execute_task, task) for task in wave]
+                    for future in as_completed(futures):
+                        report(future.result())
         for unit, reason in plan.skipped_units.items():
             results.extend(
                 TaskResult(spec.name, unit, str(plan.period), "skipped", error=reason)
