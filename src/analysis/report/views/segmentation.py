@@ -179,6 +179,21 @@ def _previous_features(ctx: ReportContext, current: pd.DataFrame, as_of) -> pd.D
     )
 
 
+def _with_attributes(
+    features: pd.DataFrame, customers: pd.DataFrame | None, columns: list[str]
+) -> pd.DataFrame:
+    """Customer attributes (e.g. ``customer_type`` for k-prototypes) joined onto the
+    features; a column the customers table lacks is left for the model to report."""
+    present = [c for c in columns if customers is not None and c in customers and c not in features]
+    if not present:
+        return features
+    table = customers.drop_duplicates("customer_id")
+    table = table.set_axis(table["customer_id"].astype(str))[present]
+    joined = features.join(table)
+    joined.attrs = dict(features.attrs)
+    return joined
+
+
 def prepare(ctx: ReportContext) -> SegmentationView:
     """Fit the segmentation of the report's unit and period and place the previous
     period's customers in it (no output).
@@ -195,7 +210,8 @@ def prepare(ctx: ReportContext) -> SegmentationView:
     window = int(ctx.params["value"]["lookback_days"])
     playbook = load_playbook(ctx.params.get("playbook"))
     as_of, previous_as_of = ctx.period.end_exclusive, ctx.previous.end_exclusive
-    features = ctx.customer_features(as_of)
+    categorical = list(params.get("categorical_features") or [])
+    features = _with_attributes(ctx.customer_features(as_of), ctx.data.customers, categorical)
     empty = pd.DataFrame()
     if features.empty:
         return SegmentationView(
@@ -252,7 +268,9 @@ def prepare(ctx: ReportContext) -> SegmentationView:
     )
 
     previous_labels = previous_revenue = migration = None
-    previous = _previous_features(ctx, features, previous_as_of)
+    previous = _with_attributes(
+        _previous_features(ctx, features, previous_as_of), ctx.data.customers, categorical
+    )
     if not previous.empty:
         previous_labels = model.predict(previous)
         before = sr.period_revenue(ctx.data.orders, ctx.previous.start_ts, previous_as_of)
@@ -1380,7 +1398,7 @@ def strategy_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame
                     n=ctx.number(int(view.profile.loc[s, "n_customers"])),
                 ),
                 c["priority"]: _priority(ctx, action.priority),
-                c["why"]: _t(ctx, f"rule.{rule['rule']}", z=float(rule["z"])),
+                c["why"]: _t(ctx, f"rule.{rule['rule']}", z=round(float(rule["z"]), 1) + 0.0),
                 c["objective"]: action.objective,
                 c["action"]: action.action_text(sep),
                 c["channel_offer"]: _t(

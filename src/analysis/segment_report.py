@@ -1,0 +1,459 @@
+"""Pure computations behind the "Segmentation" report (no display, no file access).
+
+The clustering itself lives in :mod:`analysis.segmentation`; this module holds what the
+report adds around it:
+
+* :func:`model_from_params` builds a :class:`~analysis.segmentation.SegmentationModel`
+  from the ``segmentation:`` parameters;
+* :func:`active_mask` picks the *migration population*: customers with a completed purchase
+  in the ``window_days`` before a snapshot. Features are cumulative (everybody who ever
+  bought has a row), so without this window nobody would ever leave ("gone" would be 0);
+  with it, "new" means newly active (first purchase or back after a long gap) and "gone"
+  means no purchase for a year;
+* :func:`period_revenue` and :func:`segment_revenue`: net revenue of a period per customer
+  and per segment (the profiles' ``revenue`` is the net revenue of the whole history);
+* :func:`best_k_by_index`: the k each internal index prefers, to show whether they agree;
+* :func:`segment_rules` and :func:`segment_actions`: the profile-based default playbook
+  entry of each segment (rules on the segment's z-scores, see :data:`RULES`);
+* :func:`biggest_movement` and :func:`flow_summary` for the migration takeaway;
+* :func:`age_bands` and :func:`composition_table` for the composition chart;
+* :func:`export_frame`: the rows of ``segments.csv``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParamsError
+from .playbook import PlaybookAction, action_for
+from .segmentation import GONE, NEW, SegmentationModel, composition
+
+__all__ = [
+    "AGE_LABELS",
+    "COMPOSITION_ATTRIBUTES",
+    "EXPORT_FEATURES",
+    "RULES",
+    "RULE_Z",
+    "active_mask",
+    "age_bands",
+    "best_k_by_index",
+    "biggest_movement",
+    "composition_table",
+    "export_frame",
+    "flow_summary",
+    "model_from_params",
+    "period_revenue",
+    "segment_actions",
+    "segment_revenue",
+    "segment_rules",
+]
+
+#: ``segmentation:`` parameters passed to the model unchanged.
+_MODEL_KEYS = (
+    "method",
+    "k",
+    "min_segment_share",
+    "features",
+    "categorical_features",
+    "scaling",
+    "clip",
+    "max_missing_share",
+    "k_rule",
+    "silhouette_sample",
+    "selection_sample",
+    "n_bootstrap",
+    "stability_threshold",
+    "min_silhouette",
+    "null_margin",
+    "large_data_threshold",
+    "n_init",
+    "random_state",
+)
+
+#: Feature columns copied into ``segments.csv`` (those that exist), in this order.
+EXPORT_FEATURES = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "avg_order_value",
+    "discount_share",
+    "return_rate",
+    "complaints",
+    "satisfaction",
+)
+
+#: Customer attributes profiled per segment (those present in the customers table).
+COMPOSITION_ATTRIBUTES = (
+    "customer_type",
+    "region",
+    "age_band",
+    "gender",
+    "income_band",
+    "acquisition_channel",
+)
+
+#: A segment trait counts when the segment mean is this many population standard
+#: deviations from the overall mean (the same order as the names' "high/low value" cut).
+RULE_Z = 0.5
+
+#: rule -> (vocabulary, key) of the playbook entry it recommends. Rules are tried in this
+#: order on the segment's z-scores (R = recency in days, F = purchase days, M = net revenue,
+#: T = tenure, C = complaints); the first that applies wins:
+#:
+#: ``cant_lose``   R >= +0.5 and M >= +0.5: valuable customers drifting away
+#: ``at_risk``     R >= +0.5 and M > -0.5: buying less recently than most
+#: ``lapsed``      R >= +0.5 (and low value)
+#: ``complaints``  C >= +0.5: service problems come first
+#: ``new``         T <= -0.5: recently acquired
+#: ``champions``   M >= +0.5 and F >= +0.5
+#: ``high_value``  M >= +0.5 (rare, large purchases)
+#: ``loyal``       M > -0.5 and F >= +0.5
+#: ``medium``      M > -0.5
+#: ``low``         otherwise
+RULES: dict[str, tuple[str, str]] = {
+    "cant_lose": ("rfm_segment", "cant_lose_them"),
+    "at_risk": ("lifecycle_stage", "at_risk"),
+    "lapsed": ("lifecycle_stage", "lapsed"),
+    "complaints": ("lifecycle_stage", "at_risk"),
+    "new": ("lifecycle_stage", "new"),
+    "champions": ("rfm_segment", "champions"),
+    "high_value": ("value_tier", "high"),
+    "loyal": ("rfm_segment", "loyal"),
+    "medium": ("value_tier", "medium"),
+    "low": ("value_tier", "low"),
+}
+
+_Z_COLUMNS = {
+    "recency": ("log_recency", "recency_days"),
+    "frequency": ("log_frequency", "frequency"),
+    "monetary": ("log_monetary", "monetary"),
+    "tenure": ("tenure_days",),
+    "complaints": ("complaints",),
+}
+#: The z-score that decided each rule (shown as the reason).
+_RULE_EVIDENCE = {
+    "cant_lose": "recency",
+    "at_risk": "recency",
+    "lapsed": "recency",
+    "complaints": "complaints",
+    "new": "tenure",
+    "champions": "frequency",
+    "high_value": "monetary",
+    "loyal": "frequency",
+    "medium": "monetary",
+    "low": "monetary",
+}
+
+
+# --------------------------------------------------------------------------- model
+def model_from_params(params: Mapping[str, Any]) -> SegmentationModel:
+    """A :class:`~analysis.segmentation.SegmentationModel` configured by the
+    ``segmentation:`` parameters (``names`` is used by the report, not the model).
+
+    Examples
+    --------
+    >>> from analysis.config import load_defaults
+    >>> model_from_params(load_defaults()["segmentation"]).k_range
+    (2, 10)
+    """
+    kwargs = {key: params[key] for key in _MODEL_KEYS if key in params}
+    if "k_range" in params:
+        kwargs["k_range"] = tuple(params["k_range"])
+    if kwargs.get("categorical_features") == []:
+        kwargs["categorical_features"] = None
+    return SegmentationModel(**kwargs)
+
+
+def name_overrides(names: Mapping[Any, Any] | None) -> dict[int, str]:
+    """``segmentation.names`` with integer segment ids (YAML and ``--set`` give strings).
+
+    Raises
+    ------
+    ParamsError
+        If a key is not a whole number.
+    """
+    out: dict[int, str] = {}
+    for key, value in (names or {}).items():
+        try:
+            out[int(str(key).strip())] = str(value)
+        except ValueError:
+            raise ParamsError(
+                f"segmentation.names: keys must be segment ids (0, 1, ...), got {key!r}"
+            ) from None
+    return out
+
+
+# --------------------------------------------------------------------------- populations
+def active_mask(features: pd.DataFrame, window_days: int) -> pd.Series:
+    """Customers with a completed purchase in the ``window_days`` before the snapshot.
+
+    ``recency_days`` counts from the last purchase day to the (exclusive) snapshot date, so
+    a purchase on the day before the snapshot has recency 1 and the window holds recency
+    1..``window_days``.
+    """
+    return (features["recency_days"] <= int(window_days)).rename("active")
+
+
+def period_revenue(
+    orders: pd.DataFrame, start: pd.Timestamp, end_exclusive: pd.Timestamp
+) -> pd.Series:
+    """Net revenue (purchases minus refunds) per customer of orders dated in
+    ``[start, end_exclusive)``, indexed by customer_id as str."""
+    dates = orders["order_date"]
+    inside = orders.loc[(dates >= start) & (dates < end_exclusive) & orders["customer_id"].notna()]
+    revenue = inside.groupby(inside["customer_id"].astype(str))["amount"].sum()
+    return revenue.astype("float64").rename("revenue").rename_axis("customer_id")
+
+
+def segment_revenue(labels: pd.Series, revenue: pd.Series, k: int) -> pd.DataFrame:
+    """Revenue per segment and its share.
+
+    Parameters
+    ----------
+    labels
+        Segment per customer (index customer_id).
+    revenue
+        Revenue per customer; customers without an entry count 0, revenue of customers
+        without a segment is left out.
+    k
+        Number of segments (every id 0..k-1 gets a row).
+
+    Returns
+    -------
+    DataFrame
+        Index ``segment``: ``revenue``, ``share`` (NaN when total revenue is not positive).
+    """
+    joined = revenue.reindex(labels.index).fillna(0.0)
+    by_segment = joined.groupby(labels.to_numpy()).sum().reindex(range(k), fill_value=0.0)
+    total = float(by_segment.sum())
+    share = by_segment / total if total > 0 else by_segment * math.nan
+    out = pd.DataFrame({"revenue": by_segment, "share": share})
+    out.index.name = "segment"
+    return out
+
+
+# --------------------------------------------------------------------------- k selection
+def best_k_by_index(k_scores: pd.DataFrame) -> dict[str, int]:
+    """The k each index prefers among the eligible candidates (all when none is eligible):
+    highest silhouette and Calinski-Harabasz, lowest Davies-Bouldin; ties to the smaller k."""
+    if k_scores.empty:
+        return {}
+    eligible = k_scores[k_scores["eligible"].astype(bool)] if "eligible" in k_scores else k_scores
+    pool = eligible if not eligible.empty else k_scores
+    out = {}
+    for column, higher in (
+        ("silhouette", True),
+        ("calinski_harabasz", True),
+        ("davies_bouldin", False),
+    ):
+        values = pool[column].dropna()
+        if values.empty:
+            continue
+        best = values.max() if higher else values.min()
+        out[column] = int(min(values.index[values == best]))
+    return out
+
+
+# --------------------------------------------------------------------------- actions
+def _z(zscores: pd.DataFrame, segment: Any, trait: str) -> float:
+    for column in _Z_COLUMNS[trait]:
+        if column in zscores.columns:
+            value = float(zscores.loc[segment, column])
+            return value if math.isfinite(value) else 0.0
+    return 0.0
+
+
+def segment_rules(zscores: pd.DataFrame, *, threshold: float = RULE_Z) -> pd.DataFrame:
+    """The profile rule of each segment (see :data:`RULES`).
+
+    Parameters
+    ----------
+    zscores
+        Output of :func:`analysis.segmentation.zscore_profile` (index segment). Missing
+        trait columns count as average (z = 0).
+    threshold
+        How far from average (in standard deviations) a trait must be.
+
+    Returns
+    -------
+    DataFrame
+        Index ``segment``: ``rule``, ``vocabulary``, ``key``, ``trait`` (the z-score that
+        decided) and ``z`` (its value).
+
+    Examples
+    --------
+    >>> z = pd.DataFrame({"log_recency": [1.0, -1.0], "log_monetary": [0.0, 1.0],
+    ...                   "log_frequency": [0.0, 1.0]}, index=[0, 1])
+    >>> segment_rules(z)["rule"].tolist()
+    ['at_risk', 'champions']
+    """
+    rows = []
+    for segment in zscores.index:
+        r, f, m = (_z(zscores, segment, x) for x in ("recency", "frequency", "monetary"))
+        tenure, complaints = _z(zscores, segment, "tenure"), _z(zscores, segment, "complaints")
+        if r >= threshold:
+            rule = "cant_lose" if m >= threshold else "at_risk" if m > -threshold else "lapsed"
+        elif complaints >= threshold:
+            rule = "complaints"
+        elif tenure <= -threshold:
+            rule = "new"
+        elif m >= threshold:
+            rule = "champions" if f >= threshold else "high_value"
+        elif m > -threshold:
+            rule = "loyal" if f >= threshold else "medium"
+        else:
+            rule = "low"
+        trait = _RULE_EVIDENCE[rule]
+        vocabulary, key = RULES[rule]
+        rows.append((segment, rule, vocabulary, key, trait, _z(zscores, segment, trait)))
+    out = pd.DataFrame(rows, columns=["segment", "rule", "vocabulary", "key", "trait", "z"])
+    return out.set_index("segment")
+
+
+def _value_level(z_monetary: float, threshold: float = RULE_Z) -> str:
+    return "high" if z_monetary >= threshold else "low" if z_monetary <= -threshold else "medium"
+
+
+def segment_actions(
+    rules: pd.DataFrame,
+    zscores: pd.DataFrame,
+    playbook: Mapping[str, Any],
+    language: str = "en",
+) -> dict[Any, PlaybookAction]:
+    """The playbook entry of each segment: the rule's entry, or, when the playbook has no
+    such entry (a custom playbook), the value tier of the segment's revenue z-score.
+
+    Raises
+    ------
+    ParamsError
+        If neither entry exists (the message names the value tier).
+    """
+    out = {}
+    for segment, row in rules.iterrows():
+        entries = playbook.get(row["vocabulary"]) or {}
+        if row["key"] in entries:
+            out[segment] = action_for(playbook, row["vocabulary"], row["key"], language)
+        else:
+            level = _value_level(_z(zscores, segment, "monetary"))
+            out[segment] = action_for(playbook, "value_tier", level, language)
+    return out
+
+
+# --------------------------------------------------------------------------- migration
+def biggest_movement(counts: pd.DataFrame) -> dict[str, Any] | None:
+    """The largest flow between two *different* segments of a migration count table
+    (``new`` row and ``gone`` column excluded); ``share`` is of the source row's customers
+    active at both dates. None when nobody changed segment."""
+    segments = [c for c in counts.columns if c != GONE]
+    rows = [r for r in counts.index if r != NEW]
+    best = None
+    for source in rows:
+        stayed_active = int(counts.loc[source, segments].sum())
+        for target in segments:
+            if target == source:
+                continue
+            n = int(counts.loc[source, target])
+            if n > 0 and (best is None or n > best["count"]):
+                best = {
+                    "source": source,
+                    "target": target,
+                    "count": n,
+                    "share": n / stayed_active if stayed_active else math.nan,
+                }
+    return best
+
+
+def flow_summary(counts: pd.DataFrame) -> dict[str, Any]:
+    """Totals of a migration count table: ``stayed`` (same segment), ``moved`` (other
+    segment), ``new`` and ``gone`` customers, ``stayed_share`` of the customers active at
+    both dates, and the main destination of the new (``new_to``) and source of the gone
+    (``gone_from``) customers (None when there are none)."""
+    segments = [c for c in counts.columns if c != GONE]
+    rows = [r for r in counts.index if r != NEW]
+    both = counts.loc[rows, segments]
+    stayed = int(sum(int(both.loc[s, s]) for s in rows if s in segments))
+    total_both = int(both.to_numpy().sum())
+    new_row = counts.loc[NEW, segments] if NEW in counts.index else pd.Series(dtype="int64")
+    gone_col = counts.loc[rows, GONE] if GONE in counts.columns else pd.Series(dtype="int64")
+    return {
+        "stayed": stayed,
+        "moved": total_both - stayed,
+        "stayed_share": stayed / total_both if total_both else math.nan,
+        "new": int(new_row.sum()),
+        "gone": int(gone_col.sum()),
+        "new_to": new_row.idxmax() if new_row.sum() > 0 else None,
+        "gone_from": gone_col.idxmax() if gone_col.sum() > 0 else None,
+    }
+
+
+# --------------------------------------------------------------------------- composition
+_AGE_EDGES = (0, 25, 35, 45, 55, 65, np.inf)
+AGE_LABELS = ("<25", "25-34", "35-44", "45-54", "55-64", "65+")
+
+
+def age_bands(ages: pd.Series) -> pd.Series:
+    """Ages cut into bands ``<25, 25-34, ..., 65+`` (missing stays missing)."""
+    values = pd.to_numeric(ages, errors="coerce")
+    bands = pd.cut(values, bins=list(_AGE_EDGES), labels=list(AGE_LABELS), right=False)
+    return bands.astype("object").where(values.notna(), None)
+
+
+def composition_table(
+    customers: pd.DataFrame | None,
+    labels: pd.Series,
+    attributes: Sequence[str] = COMPOSITION_ATTRIBUTES,
+) -> pd.DataFrame:
+    """:func:`analysis.segmentation.composition` over the attributes that exist, with
+    ``age`` replaced by ``age_band``. Empty when there is no customers table."""
+    columns = ["segment", "attribute", "value", "n", "share", "overall_share", "index"]
+    if customers is None or customers.empty or "customer_id" not in customers.columns:
+        return pd.DataFrame(columns=columns)
+    table = customers.drop_duplicates("customer_id")
+    if "age" in table.columns:
+        table = table.assign(age_band=age_bands(table["age"]))
+    present = [a for a in attributes if a in table.columns and table[a].notna().any()]
+    if not present:
+        return pd.DataFrame(columns=columns)
+    return composition(table[["customer_id", *present]], labels, by=present)
+
+
+# --------------------------------------------------------------------------- export
+def export_frame(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    names: pd.Series,
+    actions: Mapping[Any, PlaybookAction],
+    *,
+    separator: str = "; ",
+) -> pd.DataFrame:
+    """The rows of ``segments.csv``: one per segmented customer, real ids.
+
+    Columns: ``customer_id``, ``segment_id``, ``segment_name``, the features of
+    :data:`EXPORT_FEATURES` that exist, ``action`` (the segment's recommended actions) and
+    ``priority``. Sorted by segment id, then customer id, so two runs give identical files.
+    """
+    keep = [c for c in EXPORT_FEATURES if c in features.columns]
+    frame = features.loc[labels.index, keep].copy()
+    for column in keep:
+        if pd.api.types.is_float_dtype(frame[column]):
+            decimals = 2 if column in ("monetary", "avg_order_value", "satisfaction") else 4
+            frame[column] = frame[column].round(decimals)
+    segment = labels.astype("int64")
+    out = pd.DataFrame(
+        {
+            "customer_id": labels.index.astype(str),
+            "segment_id": segment.to_numpy(),
+            "segment_name": segment.map(names).to_numpy(),
+        }
+    )
+    for column in keep:
+        out[column] = frame[column].to_numpy()
+    out["action"] = segment.map(lambda s: actions[s].action_text(separator)).to_numpy()
+    out["priority"] = segment.map(lambda s: actions[s].priority).to_numpy()
+    return out.sort_values(["segment_id", "customer_id"], kind="mergesort").reset_index(drop=True)
