@@ -79,3 +79,9 @@ def test_runs_under_plain_papermill(report, tiny_dir, tmp_path):
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "2025-Q3" in html and "Data quality" in html
+
+
+def test_summary_runs_after_the_reports_it_reads():
+    specs = {r.name: r for r in REPORTS}
+    assert specs["summary"].runs_after and specs["summary"].order < specs["value"].order
+    assert not any(r.runs_after for name, r in specs.items() if name != "summary")

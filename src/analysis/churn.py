@@ -485,6 +485,8 @@ def churn_frame(
     attributes: Sequence[str] = ("customer_type",),
     label: bool = True,
     features: Callable[..., pd.DataFrame] | None = None,
+    categories: Sequence[str] | None = None,
+    channels: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Point-in-time features of the population at ``as_of``, with the churn label.
 
@@ -505,6 +507,9 @@ def churn_frame(
         current customers.
     features
         The feature builder, :func:`analysis.features.customer_features` by default.
+    categories, channels
+        Fix the category and channel share columns (e.g. to those of the snapshot a model
+        was trained on), so frames of different snapshots have the same columns.
 
     Returns
     -------
@@ -532,13 +537,18 @@ def churn_frame(
         customers=customers,
         lookback_days=lookback_days,
     )
+    fixed = {
+        k: list(v) for k, v in (("categories", categories), ("channels", channels)) if v is not None
+    }
     feats = build(
         history,
         s,
         customers=customers,
         surveys=surveys,
         interactions=interactions,
+        **fixed,
     )
+    shares = {k: feats.attrs.get(k) for k in ("categories", "channels") if k in feats.attrs}
     frame = feats.loc[feats.index.isin(population.index)].copy()
     if customers is not None:
         cols = [a for a in attributes if a in customers.columns and a not in frame.columns]
@@ -553,7 +563,7 @@ def churn_frame(
         frame["churned"] = population.reindex(frame.index).to_numpy(dtype=bool)
     frame.index.name = "customer_id"
     frame.attrs.update(
-        as_of=s.isoformat(), window_days=int(window_days), definition=str(definition)
+        as_of=s.isoformat(), window_days=int(window_days), definition=str(definition), **shares
     )
     return frame
 

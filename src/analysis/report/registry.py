@@ -31,7 +31,10 @@ def _discover(root: Path) -> tuple[ReportSpec, ...]:
         if meta:
             specs.append(
                 ReportSpec(
-                    meta["report"], path.relative_to(root).as_posix(), int(meta.get("order", 100))
+                    meta["report"],
+                    path.relative_to(root).as_posix(),
+                    int(meta.get("order", 100)),
+                    bool(meta.get("runs_after", False)),
                 )
             )
     return tuple(sorted(specs, key=lambda s: (s.order, s.name)))

@@ -202,6 +202,11 @@ def prepare(ctx: ReportContext) -> ChurnView:
         attributes=tuple(opts["attributes"]),
     )
     view.score = churn.churn_frame(orders, end, label=False, **frame_kw)
+    # every snapshot gets the share columns of the scored one, so models fitted on earlier
+    # snapshots can score the current customers even when the top categories changed
+    frame_kw.update(
+        categories=view.score.attrs.get("categories"), channels=view.score.attrs.get("channels")
+    )
     view.n_customers = len(view.score)
     minimum = int(opts["min_customers"])
     if view.n_customers < minimum:

@@ -1,0 +1,803 @@
+"""Sections of the "Strategy summary" report (issue #7 §1): the report a manager reads first.
+
+KPI scorecard (each KPI vs the previous period and the same period a year earlier, with a
+marker that knows whether up is good), top alerts ranked by size, the segment overview with
+the playbook entry of each RFM segment (and clustering segment), referral results and, in
+the "all" report, the comparison across business units.
+
+The summary runs after the unit's other reports in the same run (``runs_after``) and reads
+their exports from the export folder: ``rfm.csv`` (value), ``segments.csv`` (segmentation)
+and ``churn_risk.csv`` (churn). When an export is missing (the notebook run on its own) the
+value table is computed with :mod:`analysis.valuation`; clustering segments and value at
+risk are then left out with a note naming the report they need. :func:`prepare` computes
+one :class:`SummaryView`; the arithmetic lives in :mod:`analysis.strategy`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from IPython.display import HTML
+
+from ... import display as ui
+from ... import satisfaction, strategy, valuation
+from ...errors import AnalysisError
+from ...lifecycle import lifecycle_thresholds, stage_label, stage_transitions
+from ...playbook import action_for, load_playbook
+from ...value import segment_label
+from ..context import ReportContext
+from .satisfaction import attribute_name, driver_window
+from .value import SEGMENT_DIRECTION
+
+P = "report_summary"
+#: Exports of the other reports the summary reads, and the report that writes each.
+EXPORTS = {"rfm.csv": "value", "segments.csv": "segmentation", "churn_risk.csv": "churn"}
+#: Fewest answers per period for an NPS comparison or a rating mean.
+MIN_BASE = 30
+#: Alerts shown at most.
+MAX_ALERTS = 6
+
+
+# --------------------------------------------------------------------------- the data
+
+
+@dataclass
+class SummaryView:
+    """What the sections show, computed once.
+
+    Attributes
+    ----------
+    scorecard
+        :func:`analysis.strategy.kpi_scorecard` of the unit.
+    sources
+        Export name -> ``"export"`` (read from this run), ``"computed"`` (fallback) or
+        ``"missing"``.
+    value_now, value_before
+        One row per customer (index ``customer_id``) with ``rfm_segment``, ``monetary``
+        and ``lifecycle_stage`` at the period end and at the previous period end.
+    rfm_overview, cluster_overview
+        :func:`analysis.strategy.segment_overview` of the RFM segments (with the trend)
+        and of the clustering segments (None without ``segments.csv``).
+    clusters
+        ``segments.csv`` (None when missing).
+    risk
+        ``churn_risk.csv`` (None when missing).
+    nps
+        :func:`analysis.strategy.nps_change` of the period vs the previous one (None
+        without NPS answers).
+    ipa
+        Importance-performance result (None without enough ratings).
+    alerts
+        Ranked alerts.
+    """
+
+    scorecard: pd.DataFrame
+    sources: dict[str, str]
+    value_now: pd.DataFrame
+    value_before: pd.DataFrame
+    rfm_overview: pd.DataFrame
+    cluster_overview: pd.DataFrame | None
+    clusters: pd.DataFrame | None
+    risk: pd.DataFrame | None
+    nps: dict[str, float] | None
+    ipa: satisfaction.IPAResult | None
+    playbook: dict[str, Any]
+    revenue_12m: float
+    alerts: list[strategy.Alert] = field(default_factory=list)
+
+
+def export_dir(ctx: ReportContext) -> Path:
+    """Where this run's reports write their exports (as :meth:`ReportContext.export`)."""
+    return Path(ctx.params.get("export_dir") or ctx.output_dir / "exports")
+
+
+def read_export(ctx: ReportContext, name: str) -> pd.DataFrame | None:
+    """An export of another report of this run, or None when it is not there (or empty)."""
+    path = export_dir(ctx) / name
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig")
+    return frame if len(frame.columns) else None
+
+
+def _value_tables(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Value table now (from ``rfm.csv`` or computed) and at the previous period end."""
+    params = ctx.params["value"]
+    orders, customers = ctx.data.orders, ctx.data.customers
+    columns = ["rfm_segment", "monetary", "lifecycle_stage"]
+    exported = read_export(ctx, "rfm.csv")
+    if exported is not None and set(columns) <= set(exported.columns):
+        now = exported.set_index("customer_id")[columns]
+        thresholds = lifecycle_thresholds(
+            orders, ctx.period.end, **dict(params.get("lifecycle", {}))
+        )
+        source = "export"
+    else:
+        snap = valuation.value_snapshot(
+            orders, customers, ctx.period.end, params, predict_clv=False
+        )
+        now, thresholds, source = snap.table[columns], snap.thresholds, "computed"
+    before = valuation.value_snapshot(
+        orders, customers, ctx.previous.end, params, thresholds=thresholds, predict_clv=False
+    ).table[columns]
+    for frame in (now, before):
+        frame.index = frame.index.astype(str)
+    return now.astype({"rfm_segment": "object"}), before.astype({"rfm_segment": "object"}), source
+
+
+def _nps(ctx: ReportContext) -> dict[str, float] | None:
+    surveys = ctx.data.survey_responses
+    if surveys is None or not satisfaction.has_score(surveys, "nps"):
+        return None
+    now = surveys.loc[ctx.period.contains(surveys["response_date"]), "nps"]
+    before = surveys.loc[ctx.previous.contains(surveys["response_date"]), "nps"]
+    result = strategy.nps_change(now, before)
+    return result if result["n"] else None
+
+
+def _ipa(ctx: ReportContext) -> satisfaction.IPAResult | None:
+    """Importance from a year of answers (as the satisfaction report), performance from the
+    period when it has enough answers."""
+    surveys = ctx.data.survey_responses
+    if surveys is None:
+        return None
+    ratings = [c for c in surveys.columns if str(c).startswith("rating_")]
+    outcome = "nps" if satisfaction.has_score(surveys, "nps") else "csat"
+    if len(ratings) < 2 or not satisfaction.has_score(surveys, outcome):
+        return None
+    start, end = driver_window(ctx)
+    dates = surveys["response_date"]
+    sample = surveys.loc[(dates >= start) & (dates < end)]
+    current = surveys.loc[ctx.period.contains(dates)]
+    scale = tuple(ctx.params["quality"]["rating_scale"])
+    try:
+        drivers = satisfaction.key_drivers(sample, outcome, ratings, n_boot=0, scale=scale)
+        frame = current if current[ratings].notna().sum().min() >= MIN_BASE else sample
+        return satisfaction.importance_performance(
+            frame, ratings, drivers, scale=scale, language=ctx.language
+        )
+    except AnalysisError:
+        return None
+
+
+def prepare(ctx: ReportContext) -> SummaryView:
+    """Read the other reports' exports (or compute the fallbacks) and rank the alerts."""
+    playbook = load_playbook(ctx.params.get("playbook"))
+    data = ctx.data
+    scorecard = strategy.kpi_scorecard(
+        data.orders, ctx.period, data.survey_responses, data.interactions
+    )
+    now, before, value_source = _value_tables(ctx)
+    segments = list(ctx.params["value"]["segment_map"])
+    rfm_overview = strategy.segment_overview(
+        now.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),
+        before.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),
+        segments=segments,
+    )
+    clusters = read_export(ctx, "segments.csv")
+    cluster_overview = None
+    if clusters is not None and {"segment_id", "segment_name"} <= set(clusters.columns):
+        frame = clusters.assign(
+            segment=clusters["segment_id"].astype(str),
+            revenue=clusters["customer_id"].map(now["monetary"]).fillna(0.0),
+        )
+        order = sorted(frame["segment"].unique(), key=lambda s: (len(s), s))
+        cluster_overview = strategy.segment_overview(frame, segments=order)
+    else:
+        clusters = None
+    risk = read_export(ctx, "churn_risk.csv")
+    if risk is not None and not {"churn_probability", "value_at_risk"} <= set(risk.columns):
+        risk = None
+    orders = data.orders
+    end = ctx.period.end_exclusive
+    recent = (orders["order_date"] >= end - pd.Timedelta(days=365)) & (orders["order_date"] < end)
+    revenue_12m = float(orders.loc[recent, "amount"].sum())
+    view = SummaryView(
+        scorecard=scorecard,
+        sources={
+            "rfm.csv": value_source,
+            "segments.csv": "export" if clusters is not None else "missing",
+            "churn_risk.csv": "export" if risk is not None else "missing",
+        },
+        value_now=now,
+        value_before=before,
+        rfm_overview=rfm_overview,
+        cluster_overview=cluster_overview,
+        clusters=clusters,
+        risk=risk,
+        nps=_nps(ctx),
+        ipa=_ipa(ctx),
+        playbook=playbook,
+        revenue_12m=revenue_12m,
+    )
+    view.alerts = build_alerts(ctx, view)
+    return view
+
+
+def build_alerts(ctx: ReportContext, view: SummaryView) -> list[strategy.Alert]:
+    """Every alert the data support, ranked (:func:`analysis.strategy.rank_alerts`)."""
+    alerts: list[strategy.Alert | None] = []
+    if view.rfm_overview["previous_customers"].sum() > 0:
+        alerts += strategy.segment_shift_alerts(view.rfm_overview, SEGMENT_DIRECTION)
+    if view.risk is not None and len(view.risk):
+        high = float(ctx.params.get("churn", {}).get("high_risk", 0.5))
+        alerts.append(strategy.value_at_risk_alert(view.risk, view.revenue_12m, high_risk=high))
+    if view.nps is not None:
+        alerts.append(strategy.nps_change_alert(view.nps, min_base=MIN_BASE))
+    if view.ipa is not None:
+        alerts.append(strategy.fix_first_alert(view.ipa))
+    transitions = stage_transitions(
+        view.value_before["lifecycle_stage"].astype(str),
+        view.value_now["lifecycle_stage"].astype(str),
+    )
+    alerts.append(strategy.lifecycle_outflow_alert(valuation.biggest_outflow(transitions.counts)))
+    return strategy.rank_alerts(alerts)
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def _t(ctx: ReportContext, key: str, **values: object) -> str:
+    return ctx._(f"{P}.{key}", **values)
+
+
+def _finite(value: object) -> float | None:
+    try:
+        value = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _pct(value: object, decimals: int = 1) -> str:
+    return ui.fmt_pct(_finite(value), decimals=decimals)
+
+
+def _pts(ctx: ReportContext, value: float) -> str:
+    return _t(ctx, "pts", value=value)
+
+
+def kpi_value(ctx: ReportContext, kpi: str, value: object) -> str:
+    """A KPI value in the report language (``–`` when there is none)."""
+    v = _finite(value)
+    if v is None:
+        return "–"
+    kind = strategy.KPI_KIND[kpi]
+    if kind == "count":
+        return ctx.number(v)
+    if kind == "money":
+        return ctx.money(v)
+    if kind == "rate":
+        return ui.fmt_pct(v)
+    if kind == "points":
+        return f"{v:+.1f}" if v else "0.0"
+    return _t(ctx, "hours", value=v)
+
+
+def kpi_change(ctx: ReportContext, kpi: str, change: object) -> str | None:
+    """A KPI change: relative (``+5.0%``) or in points (``+1.2 pts``); None without one."""
+    c = _finite(change)
+    if c is None:
+        return None
+    kind = strategy.KPI_KIND[kpi]
+    if kind == "rate":
+        return _pts(ctx, 100 * c)
+    if kind == "points":
+        return _pts(ctx, c)
+    return ui.fmt_pct(c, signed=True)
+
+
+def _delta_html(ctx: ReportContext, kpi: str, change: object, label: str) -> str:
+    text = kpi_change(ctx, kpi, change)
+    if text is None:
+        return (
+            f'<div class="sr-kpi-delta sr-neutral">– <span class="sr-kpi-vs">'
+            f"{ui.esc(label)}</span></div>"
+        )
+    c = float(change)  # type: ignore[arg-type]
+    arrow = "▲" if c > 0 else ("▼" if c < 0 else "■")
+    good = strategy.HIGHER_IS_BETTER[kpi]
+    css = "sr-neutral" if c == 0 else ("sr-good" if (c > 0) == good else "sr-bad")
+    return (
+        f'<div class="sr-kpi-delta {css}">{arrow} {ui.esc(text)} '
+        f'<span class="sr-kpi-vs">{ui.esc(label)}</span></div>'
+    )
+
+
+def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> HTML:
+    """KPI cards with two changes each (vs the previous period, vs a year earlier), every
+    value escaped; green when the change is good news, red when it is bad."""
+    vs_prev = ctx._("common.vs_previous", period=str(ctx.previous))
+    vs_year = ctx._("common.vs_previous", period=str(ctx.year_ago))
+    cards = []
+    for kpi, row in card.iterrows():
+        cards.append(
+            f'<div class="sr-kpi"><div class="sr-kpi-label">{ui.esc(_t(ctx, f"kpi.{kpi}"))}'
+            f'</div><div class="sr-kpi-value">{ui.esc(kpi_value(ctx, kpi, row["current"]))}'
+            f"</div>{_delta_html(ctx, kpi, row['change'], vs_prev)}"
+            f"{_delta_html(ctx, kpi, row['change_yoy'], vs_year)}</div>"
+        )
+    return HTML(f'<div class="sr-kpis">{"".join(cards)}</div>')
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
+    """The scorecard: cards, the definitions table and the biggest good and bad change."""
+    ctx.heading(f"{P}.kpis.title")
+    ctx.text(
+        f"{P}.kpis.intro",
+        period=str(ctx.period),
+        previous=str(ctx.previous),
+        year_ago=str(ctx.year_ago),
+    )
+    card = view.scorecard
+    ctx.show(scorecard_cards(ctx, card))
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in ("kpi", "current", "previous", "change", "year_ago", "change_yoy", "definition")
+    }
+    shown = pd.DataFrame(
+        {
+            c["kpi"]: [_t(ctx, f"kpi.{k}") for k in card.index],
+            c["current"]: [kpi_value(ctx, k, v) for k, v in card["current"].items()],
+            c["previous"]: [kpi_value(ctx, k, v) for k, v in card["previous"].items()],
+            c["change"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change"].items()],
+            c["year_ago"]: [kpi_value(ctx, k, v) for k, v in card["year_ago"].items()],
+            c["change_yoy"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change_yoy"].items()],
+            c["definition"]: [_t(ctx, f"definition.{k}") for k in card.index],
+        }
+    )
+    ctx.show(ui.table(shown))
+    good, bad = _movers(card)
+    if good is None and bad is None:
+        ctx.takeaway(f"{P}.kpis.takeaway_none", previous=str(ctx.previous))
+    else:
+        parts = []
+        if good is not None:
+            parts.append(
+                _t(
+                    ctx,
+                    "kpis.better",
+                    kpi=_t(ctx, f"kpi.{good}"),
+                    change=kpi_change(ctx, good, card.at[good, "change"]),
+                )
+            )
+        if bad is not None:
+            parts.append(
+                _t(
+                    ctx,
+                    "kpis.worse",
+                    kpi=_t(ctx, f"kpi.{bad}"),
+                    change=kpi_change(ctx, bad, card.at[bad, "change"]),
+                )
+            )
+        ctx.takeaway(
+            f"{P}.kpis.takeaway",
+            previous=str(ctx.previous),
+            revenue=kpi_value(ctx, "revenue", card.at["revenue", "current"]),
+            active=kpi_value(ctx, "active", card.at["active", "current"]),
+            moves=_t(ctx, "list_separator").join(parts),
+        )
+    return card
+
+
+def _movers(card: pd.DataFrame) -> tuple[str | None, str | None]:
+    """The KPI that improved most and the one that worsened most vs the previous period,
+    comparing relative changes with rate changes at 1 pt = 5% (a rough common scale)."""
+    scale = {"count": 1.0, "money": 1.0, "hours": 1.0, "rate": 5.0, "points": 0.05}
+    signed = {}
+    for kpi, row in card.iterrows():
+        c = _finite(row["change"])
+        if c is None or c == 0 or kpi in ("churn_rate", "churned"):  # mirrors of retention
+            continue
+        signed[kpi] = c * scale[row["kind"]] * (1 if row["higher_is_better"] else -1)
+    if not signed:
+        return None, None
+    s = pd.Series(signed)
+    return (s.idxmax() if s.max() > 0 else None), (s.idxmin() if s.min() < 0 else None)
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def alert_text(ctx: ReportContext, alert: strategy.Alert) -> str:
+    """The sentence of one alert in the report language."""
+    v = alert.values
+    kind = alert.kind
+    if kind in ("segment_grew", "segment_shrank"):
+        return _t(
+            ctx,
+            f"alert.{kind}",
+            segment=segment_label(v["segment"], ctx.language),
+            pts=_pts(ctx, 100 * v["share_change"]),
+            change=f"{int(v['change']):+,d}",
+            customers=ctx.number(v["customers"]),
+            previous=str(ctx.previous),
+        )
+    if kind == "value_at_risk":
+        key = "alert.value_at_risk" if v["reason"] else "alert.value_at_risk_no_reason"
+        return _t(
+            ctx,
+            key,
+            n=ctx.number(v["customers"]),
+            value=ctx.money(v["value"]),
+            share=_pct(v["share"]),
+            threshold=ui.fmt_pct(v["high_risk"], decimals=0),
+            reason=v["reason"] or "",
+        )
+    if kind == "nps_change":
+        return _t(
+            ctx,
+            "alert.nps_down" if v["change"] < 0 else "alert.nps_up",
+            previous_score=f"{v['previous_nps']:+.1f}",
+            score=f"{v['nps']:+.1f}",
+            change=_pts(ctx, v["change"]),
+            p=_p_value(v["p_value"]),
+            n=ctx.number(v["n"]),
+            previous_n=ctx.number(v["previous_n"]),
+            previous=str(ctx.previous),
+        )
+    if kind == "fix_first":
+        return _t(
+            ctx,
+            "alert.fix_first",
+            attribute=attribute_name(v["attribute"], ctx.language),
+            importance=f"{v['importance']:.0f}",
+            performance=f"{v['performance']:.2f}",
+            mean=f"{v['mean_performance']:.2f}",
+        )
+    return _t(
+        ctx,
+        "alert.lifecycle_outflow",
+        n=ctx.number(v["count"]),
+        share=_pct(v["share"]),
+        source=stage_label(v["from_stage"], ctx.language),
+        target=stage_label(v["to_stage"], ctx.language),
+        previous=str(ctx.previous),
+    )
+
+
+def _p_value(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def alerts_section(ctx: ReportContext, view: SummaryView) -> list[strategy.Alert]:
+    """The ranked alerts, each a boxed sentence (red: act on it, green: good news)."""
+    ctx.heading(f"{P}.alerts.title")
+    ctx.text(f"{P}.alerts.intro")
+    shown = view.alerts[:MAX_ALERTS]
+    if not shown:
+        ctx.note(f"{P}.alerts.none", "ok")
+    kinds = {"bad": "warning", "good": "ok", "info": "info"}
+    for i, alert in enumerate(shown, start=1):
+        ctx.show(ui.note(f"{i}. {alert_text(ctx, alert)}", kinds[alert.tone]))
+    if view.risk is None:
+        ctx.show(ui.paragraph(_t(ctx, "alerts.no_churn"), "sr-small"))
+    if view.nps is not None and not any(a.kind == "nps_change" for a in shown):
+        ctx.show(
+            ui.paragraph(
+                _t(
+                    ctx,
+                    "alerts.nps_stable",
+                    score=f"{view.nps['nps']:+.1f}",
+                    previous_score=f"{view.nps['previous_nps']:+.1f}",
+                    previous=str(ctx.previous),
+                ),
+                "sr-small",
+            )
+        )
+    return shown
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def segments_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
+    """Per RFM segment: size, revenue share, trend and the playbook entry; then the
+    clustering segments with their action when the segmentation report ran."""
+    ctx.heading(f"{P}.segments.title")
+    lookback = int(ctx.params["value"]["lookback_days"])
+    ctx.text(f"{P}.segments.intro", lookback=lookback, previous=str(ctx.previous))
+    table = view.rfm_overview
+    sep = _t(ctx, "separator")
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in (
+            "segment",
+            "customers",
+            "share",
+            "trend",
+            "revenue_share",
+            "priority",
+            "objective",
+            "actions",
+            "channel",
+            "offer",
+        )
+    }
+    entries = {k: action_for(view.playbook, "rfm_segment", k, ctx.language) for k in table.index}
+    has_prev = table["previous_customers"].sum() > 0
+    rank = {"high": 0, "medium": 1, "low": 2}
+    order = sorted(table.index, key=lambda k: (rank[entries[k].priority], -table.at[k, "revenue"]))
+    t = table.loc[order]
+    names = [segment_label(k, ctx.language) for k in order]
+    shown = pd.DataFrame(
+        {
+            c["segment"]: names,
+            c["priority"]: [ctx._(f"playbook.priority.{entries[k].priority}") for k in order],
+            c["customers"]: t["customers"].astype(int).to_numpy(),
+            c["share"]: t["customer_share"].to_numpy(),
+            c["trend"]: [
+                _t(ctx, "trend_value", change=f"{int(ch):+,d}", pts=_pts(ctx, 100 * sc))
+                if has_prev and _finite(sc) is not None
+                else "–"
+                for ch, sc in zip(t["change"], t["share_change"], strict=True)
+            ],
+            c["revenue_share"]: t["revenue_share"].to_numpy(),
+        }
+    )
+    muted = (t["customers"] == 0).tolist()
+    ctx.show(
+        ui.table(shown, formats={c["share"]: "pct", c["revenue_share"]: "pct"}, muted_rows=muted)
+    )
+    if t["customers"].sum() > 0 and t["revenue"].clip(lower=0).sum() > 0:
+        top = t["revenue_share"].astype(float).idxmax()
+        high = [k for k in order if entries[k].priority == "high" and t.at[k, "customers"] > 0]
+        ctx.takeaway(
+            f"{P}.segments.takeaway",
+            top=segment_label(top, ctx.language),
+            top_revenue=_pct(t.at[top, "revenue_share"]),
+            top_share=_pct(t.at[top, "customer_share"]),
+            n=ctx.number(t.loc[high, "customers"].sum()),
+            share=_pct(t.loc[high, "customer_share"].sum()),
+        )
+    else:
+        ctx.note(f"{P}.segments.none", "info", lookback=lookback)
+    ctx.show(ui.heading(_t(ctx, "segments.playbook_title"), level=3))
+    playbook = pd.DataFrame(
+        {
+            c["segment"]: names,
+            c["objective"]: [entries[k].objective for k in order],
+            c["actions"]: [entries[k].action_text(sep) for k in order],
+            c["channel"]: [entries[k].channel for k in order],
+            c["offer"]: [entries[k].offer for k in order],
+        }
+    )
+    ctx.show(ui.table(playbook, muted_rows=muted))
+    _clusters(ctx, view)
+    return table
+
+
+def _clusters(ctx: ReportContext, view: SummaryView) -> None:
+    ctx.show(ui.heading(_t(ctx, "clusters.title"), level=3))
+    if view.cluster_overview is None or view.clusters is None:
+        ctx.note(f"{P}.clusters.missing", "info")
+        return
+    table, clusters = view.cluster_overview, view.clusters
+    first = (
+        clusters.assign(segment=clusters["segment_id"].astype(str))
+        .drop_duplicates("segment")
+        .set_index("segment")
+    )
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in ("segment", "customers", "share", "revenue_share", "priority", "actions")
+    }
+
+    def field_of(key: str, column: str) -> str:
+        return str(first.at[key, column]) if column in first.columns else "–"
+
+    shown = pd.DataFrame(
+        {
+            c["segment"]: [field_of(k, "segment_name") for k in table.index],
+            c["priority"]: [
+                ctx._(f"playbook.priority.{p}") if p in ("high", "medium", "low") else "–"
+                for p in (field_of(k, "priority") for k in table.index)
+            ],
+            c["customers"]: table["customers"].astype(int).to_numpy(),
+            c["share"]: table["customer_share"].to_numpy(),
+            c["revenue_share"]: table["revenue_share"].to_numpy(),
+            c["actions"]: [field_of(k, "action") for k in table.index],
+        }
+    )
+    ctx.show(ui.table(shown, formats={c["share"]: "pct", c["revenue_share"]: "pct"}))
+    if table["revenue"].clip(lower=0).sum() > 0:
+        top = table["revenue_share"].astype(float).idxmax()
+        ctx.takeaway(
+            f"{P}.clusters.takeaway",
+            name=field_of(top, "segment_name"),
+            revenue=_pct(table.at[top, "revenue_share"]),
+            share=_pct(table.at[top, "customer_share"]),
+            k=len(table),
+        )
+
+
+# --------------------------------------------------------------------------- referral
+
+
+def referral_section(ctx: ReportContext, view: SummaryView) -> dict[str, Any] | None:  # noqa: ARG001
+    """Referral rate, top referrers (pseudonymised) and referred vs non-referred customers.
+    Returns None (with a note) when the customers table has no ``referred_by``."""
+    ctx.heading(f"{P}.referral.title")
+    customers, orders = ctx.data.customers, ctx.data.orders
+    if "referred_by" not in customers.columns or customers["referred_by"].notna().sum() == 0:
+        ctx.note(f"{P}.referral.none", "info")
+        return None
+    rate = strategy.referral_rate(customers, orders, ctx.period)
+    compare = strategy.referral_comparison(customers, orders, ctx.period)
+    top = strategy.top_referrers(customers, orders, ctx.period, n=10)
+    ctx.show(
+        ui.kpi_cards(
+            [
+                ui.KPI(_t(ctx, "referral.kpi.rate"), _pct(rate["rate"]), None, "", None),
+                ui.KPI(
+                    _t(ctx, "referral.kpi.referred"), ctx.number(rate["referred"]), None, "", None
+                ),
+                ui.KPI(
+                    _t(ctx, "referral.kpi.new_rate", period=str(ctx.period)),
+                    _pct(rate["new_rate"]),
+                    None,
+                    "",
+                    None,
+                ),
+            ]
+        )
+    )
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in (
+            "group",
+            "customers",
+            "active_share",
+            "revenue_per_customer",
+            "revenue_per_active",
+            "retention",
+        )
+    }
+    ctx.show(ui.heading(_t(ctx, "referral.compare_title"), level=3))
+    ctx.show(
+        ui.table(
+            pd.DataFrame(
+                {
+                    c["group"]: [_t(ctx, f"referral.group.{g}") for g in compare.index],
+                    c["customers"]: compare["customers"].astype(int).to_numpy(),
+                    c["active_share"]: compare["active_share"].to_numpy(),
+                    c["revenue_per_customer"]: [
+                        ctx.money(_finite(v)) for v in compare["revenue_per_customer"]
+                    ],
+                    c["revenue_per_active"]: [
+                        ctx.money(_finite(v)) for v in compare["revenue_per_active"]
+                    ],
+                    c["retention"]: compare["retention_rate"].to_numpy(),
+                }
+            ),
+            formats={c["active_share"]: "pct", c["retention"]: "pct"},
+        )
+    )
+    ref, non = compare.loc["referred"], compare.loc["not_referred"]
+    if (
+        _finite(ref["revenue_per_customer"]) is not None
+        and _finite(non["revenue_per_customer"]) is not None
+    ):
+        ctx.takeaway(
+            f"{P}.referral.takeaway",
+            rate=_pct(rate["rate"]),
+            ref_value=ctx.money(ref["revenue_per_customer"]),
+            non_value=ctx.money(non["revenue_per_customer"]),
+            ref_retention=_pct(ref["retention_rate"]),
+            non_retention=_pct(non["retention_rate"]),
+            period=str(ctx.period),
+        )
+    if len(top):
+        ctx.show(ui.heading(_t(ctx, "referral.top_title"), level=3))
+        ids = ctx.pseudonymise(pd.Series(top.index.astype(str), dtype="string"))
+        k = {
+            k: _t(ctx, f"col.{k}")
+            for k in (
+                "referrer",
+                "referred",
+                "referred_active",
+                "referred_revenue",
+                "referrer_active",
+            )
+        }
+        ctx.show(
+            ui.table(
+                pd.DataFrame(
+                    {
+                        k["referrer"]: ids.to_numpy(),
+                        k["referred"]: top["referred"].astype(int).to_numpy(),
+                        k["referred_active"]: top["referred_active"].astype(int).to_numpy(),
+                        k["referred_revenue"]: [ctx.money(v) for v in top["referred_revenue"]],
+                        k["referrer_active"]: [
+                            _t(ctx, "yes") if v else _t(ctx, "no") for v in top["referrer_active"]
+                        ],
+                    }
+                )
+            )
+        )
+        ctx.show(ui.paragraph(_t(ctx, "referral.top_note"), "sr-small"))
+    return {"rate": rate, "compare": compare, "top": top}
+
+
+# --------------------------------------------------------------------------- units
+
+
+def units_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame | None:  # noqa: ARG001
+    """In the "all" report: the headline KPIs of every business unit side by side.
+    Shows nothing (returns None) in a single unit's report."""
+    if ctx.unit != "all":
+        return None
+    data = ctx.data
+    table = strategy.unit_comparison(
+        data.orders, ctx.period, data.survey_responses, data.interactions
+    )
+    ctx.heading(f"{P}.units.title")
+    ctx.text(f"{P}.units.intro", period=str(ctx.period), previous=str(ctx.previous))
+    if table.empty:
+        ctx.note(f"{P}.units.none", "info")
+        return table
+    c_unit = _t(ctx, "col.unit")
+    shown = {c_unit: table.index.tolist()}
+    for kpi in strategy.UNIT_KPIS:
+        shown[_t(ctx, f"kpi.{kpi}")] = [kpi_value(ctx, kpi, v) for v in table[kpi]]
+    shown[_t(ctx, "col.revenue_change")] = [
+        kpi_change(ctx, "revenue", v) or "–" for v in table["revenue_change"]
+    ]
+    shown[_t(ctx, "col.revenue_share")] = [_pct(v) for v in table["revenue_share"]]
+    ctx.show(ui.table(pd.DataFrame(shown)))
+    if len(table) > 1:
+        rpc = table["revenue_per_customer"].dropna()
+        retention = table["retention_rate"].dropna()
+        ctx.takeaway(
+            f"{P}.units.takeaway",
+            top=table.index[0],
+            share=_pct(table["revenue_share"].iloc[0]),
+            best=rpc.idxmax() if len(rpc) else "–",
+            best_value=ctx.money(rpc.max()) if len(rpc) else "–",
+            low=retention.idxmin() if len(retention) else "–",
+            low_value=_pct(retention.min()) if len(retention) else "–",
+        )
+    return table
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def sources_section(ctx: ReportContext, view: SummaryView) -> dict[str, str]:
+    """Which of the other reports' results the summary used, and what it computed itself."""
+    ctx.show(ui.heading(_t(ctx, "sources.title"), level=3))
+    lines = []
+    for name, state in view.sources.items():
+        report = ctx._(f"report.{EXPORTS[name]}.title")
+        lines.append(_t(ctx, f"sources.{state}", file=name, report=report))
+    for line in lines:
+        ctx.show(ui.paragraph(line, "sr-small"))
+    ctx.show(ui.paragraph(_t(ctx, "sources.own"), "sr-small"))
+    return dict(view.sources)
+
+
+__all__ = [
+    "EXPORTS",
+    "SummaryView",
+    "alert_text",
+    "alerts_section",
+    "build_alerts",
+    "export_dir",
+    "kpi_change",
+    "kpi_section",
+    "kpi_value",
+    "prepare",
+    "read_export",
+    "referral_section",
+    "scorecard_cards",
+    "segments_section",
+    "sources_section",
+    "units_section",
+]
