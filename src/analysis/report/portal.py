@@ -115,7 +115,7 @@ def render_portal(output: Path, language: str = "en") -> str:
 .pt-ok { background:#e3f4e8; color:#2f7d4f; } .pt-failed { background:#fdecea; color:#b3261e; } .pt-skipped { background:#eef0f3; color:#5b6775; }
 .pt-err, .pt-when, .pt-q { font-size:11.5px; color:#5b6775; margin-top:3px; } .pt-err { color:#b3261e; }
 .pt-x a { font-size:11.5px; margin-right:6px; }
-.pt-grid td, .pt-grid th { min-width:150px; } .pt-grid a { margin-right:6px; }
+.sr-main { max-width:1500px; } .pt-grid td, .pt-grid th { min-width:112px; } .pt-grid a { margin-right:6px; }
 tr.pt-latest th:first-child { border-left:4px solid #f18f01; }
 """
     lang = "zh-CN" if language == "zh" else "en"
