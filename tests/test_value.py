@@ -25,7 +25,7 @@ from analysis.value import (
     value_tiers,
 )
 
-ONLINE_RETAIL = Path("/work/shared/datasets/online_retail.csv.gz")
+ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "online_retail.csv.gz"
 AVG_MONTH_DAYS = 365.2425 / 12
 
 
@@ -236,6 +236,23 @@ def test_rfm_summary_matches_lifetimes_on_online_retail():
         ours, _reference_summary(orders, "2011-12-09", customer_id_col="CustomerID")
     )
     assert len(ours) == 4339
+
+
+def test_rfm_summary_matches_lifetimes_on_the_sample_data():
+    """The sample generator's orders, cleaned by the loader (refunds kept, cancellations
+    out), as of the default period end."""
+    from analysis.data.sample import generate_sample
+
+    orders = generate_sample(2_000, seed=5).orders
+    orders = orders.loc[
+        (orders["status"] != "cancelled")
+        & orders["customer_id"].notna()
+        & (orders["order_date"] <= "2025-12-31")
+    ]
+    orders = orders[["customer_id", "order_date", "amount"]].drop_duplicates()
+    ours = rfm_summary(orders, "2025-12-31")
+    _assert_same_summary(ours, _reference_summary(orders, "2025-12-31"))
+    assert len(ours) > 1_500
 
 
 def test_rfm_summary_edge_cases():
