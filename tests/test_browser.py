@@ -77,3 +77,35 @@ def test_report_shows_its_sections(browser, rendered):
     assert "Key figures" in text and "Data quality" in text
     page.screenshot(path=str(rendered / "overview.png"), full_page=True)
     page.close()
+
+
+def test_chinese_summary_screenshot(browser, tmp_path):
+    """The strategy summary in Chinese, opened in chromium; the screenshot is kept under
+    reports/screenshots/ for a person to look at."""
+    from conftest import ROOT
+
+    from analysis.config import load_params
+    from analysis.data.sample import write_sample
+    from analysis.report import runner
+
+    data = write_sample(tmp_path / "sample", n_customers=1500, seed=3)
+    params = load_params(
+        overrides={
+            "data_dir": str(data),
+            "output_dir": str(tmp_path / "r"),
+            "language": "zh",
+            "quality": {"today": "2026-06-30"},
+        }
+    )
+    _, results = runner.run(params, units=["ecommerce"], reports=["summary"], progress=False)
+    assert runner.exit_code(results) == 0, [r.error for r in results]
+    page, requests, _ = _open(browser, tmp_path / "r" / "2025-Q4" / "ecommerce" / "summary.html")
+    text = page.inner_text("body")
+    for heading in ("策略摘要", "KPI 记分卡", "数据质量"):
+        assert heading in text, heading
+    assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
+    shots = ROOT / "reports" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "summary_zh.png"), full_page=True)
+    page.close()
+    assert (shots / "summary_zh.png").stat().st_size > 10_000

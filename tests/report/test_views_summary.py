@@ -149,13 +149,15 @@ def test_reads_the_other_reports_exports(tmp_path, shown):
 
 
 def test_planted_nps_drop_is_an_alert_on_the_sample(tmp_path, shown):
-    if not (SAMPLE / "survey_responses.csv").is_file():
-        pytest.skip("the 20k sample is not generated (segreport sample --out data/sample)")
     from analysis.data.load import load_dataset
+    from analysis.data.sample import write_sample
 
+    sample = SAMPLE
+    if not (sample / "survey_responses.csv").is_file():  # a fresh clone: generate it (~2 s)
+        sample = write_sample(tmp_path / "sample", n_customers=20_000, seed=42)
     params = load_params(
         overrides={
-            "data_dir": str(SAMPLE),
+            "data_dir": str(sample),
             "output_dir": str(tmp_path / "reports"),
             "quality": {"today": "2026-06-30"},
         }
