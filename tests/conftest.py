@@ -89,3 +89,38 @@ def params_for():
         return load_params(overrides=base)
 
     return make
+
+
+def run_notebook(
+    report: str, tmp_path: Path, *, data_dir: Path, unit: str, period: str = "2025-Q4", **overrides
+):
+    """Execute ``notebooks/<report>.ipynb`` under plain papermill (reports and exports under
+    ``tmp_path / "reports"``), assert it left no error and nothing on stderr, and return the
+    executed notebook, its outputs and their HTML."""
+    import nbformat
+    import papermill as pm
+
+    out = tmp_path / f"{report}.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / f"{report}.ipynb"),
+        str(out),
+        kernel_name="python3",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        parameters={
+            "period": period,
+            "unit": unit,
+            "data_dir": str(data_dir),
+            "overrides": {
+                "output_dir": str(tmp_path / "reports"),
+                "quality.today": "2026-06-30",
+                **overrides,
+            },
+        },
+    )
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    return nb, outputs, html

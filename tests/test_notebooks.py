@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_notebook
 
 from analysis.config import load_defaults
 from analysis.report.registry import all_reports
@@ -56,28 +56,7 @@ def test_thin_notebook_with_known_parameters(path):
 @pytest.mark.slow
 @pytest.mark.parametrize("report", [r.name for r in REPORTS])
 def test_runs_under_plain_papermill(report, tiny_dir, tmp_path):
-    import papermill as pm
-
-    out = tmp_path / f"{report}.ipynb"
-    spec = next(r for r in REPORTS if r.name == report)
-    pm.execute_notebook(
-        str(ROOT / spec.notebook),
-        str(out),
-        kernel_name="python3",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        parameters={
-            "period": "2025-Q3",
-            "unit": "north",
-            "data_dir": str(tiny_dir),
-            "overrides": {"output_dir": str(tmp_path / "reports"), "quality.today": "2026-06-30"},
-        },
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
-    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    _, _, html = run_notebook(report, tmp_path, data_dir=tiny_dir, unit="north", period="2025-Q3")
     assert "2025-Q3" in html and "Data quality" in html
 
 

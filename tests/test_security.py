@@ -25,8 +25,11 @@ XSS = {
 def audit(tmp_path_factory):
     root = tmp_path_factory.mktemp("audit")
     data = root / "data"
-    subprocess.run([*SEGREPORT, "sample", "--out", str(data), "--customers", "1500", "--seed", "11"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*SEGREPORT, "sample", "--out", str(data), "--customers", "1500", "--seed", "11"],
+        check=True,
+        capture_output=True,
+    )
     customers = pd.read_csv(data / "customers.csv", dtype=str, keep_default_na=False)
     orders = pd.read_csv(data / "orders.csv", dtype=str, keep_default_na=False)
     surveys = pd.read_csv(data / "survey_responses.csv", dtype=str, keep_default_na=False)
@@ -41,16 +44,40 @@ def audit(tmp_path_factory):
     surveys.loc[surveys["business_unit"] == "services", "business_unit"] = XSS["unit"]
     interactions = pd.read_csv(data / "interactions.csv", dtype=str, keep_default_na=False)
     interactions.loc[interactions["business_unit"] == "services", "business_unit"] = XSS["unit"]
-    for name, frame in (("customers", customers), ("orders", orders), ("survey_responses", surveys),
-                        ("interactions", interactions)):
+    for name, frame in (
+        ("customers", customers),
+        ("orders", orders),
+        ("survey_responses", surveys),
+        ("interactions", interactions),
+    ):
         frame.to_csv(data / f"{name}.csv", index=False)
     out = root / "reports"
     formats = "html,pdf" if shutil.which("chromium") else "html"
     proc = subprocess.run(
-        [*SEGREPORT, "run", "--data-dir", str(data), "--output", str(out), "--unit", "retail",
-         "--unit", XSS["unit"], "--jobs", "2", "--formats", formats,
-         "--set", "quality.today=2026-06-30", "--set", 'currency="$<b>'],
-        capture_output=True, text=True, env={**__import__("os").environ, "SEGREPORT_ID_KEY": "audit"})
+        [
+            *SEGREPORT,
+            "run",
+            "--data-dir",
+            str(data),
+            "--output",
+            str(out),
+            "--unit",
+            "retail",
+            "--unit",
+            XSS["unit"],
+            "--jobs",
+            "2",
+            "--formats",
+            formats,
+            "--set",
+            "quality.today=2026-06-30",
+            "--set",
+            'currency="$<b>',
+        ],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "SEGREPORT_ID_KEY": "audit"},
+    )
     assert proc.returncode == 0, proc.stderr
     return {"data": data, "out": out, "customers": customers, "orders": orders}
 
@@ -59,8 +86,9 @@ def _texts(folder: Path, suffixes=(".html", ".ipynb")) -> dict[Path, str]:
     texts = {p: p.read_text(errors="ignore") for p in folder.rglob("*") if p.suffix in suffixes}
     if shutil.which("pdftotext"):
         for pdf in folder.rglob("*.pdf"):
-            texts[pdf] = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
-                                        text=True).stdout
+            texts[pdf] = subprocess.run(
+                ["pdftotext", str(pdf), "-"], capture_output=True, text=True
+            ).stdout
     return texts
 
 
@@ -114,8 +142,14 @@ def test_hostile_strings_are_inert_in_chromium(audit):
     sync_api = pytest.importorskip("playwright.sync_api")
     pages = sorted(audit["out"].rglob("*.html"))
     assert len(pages) >= 5
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--no-first-run"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=flags)
         for path in pages:

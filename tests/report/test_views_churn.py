@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_notebook
 
 from analysis import churn
 from analysis.config import load_params
@@ -223,31 +223,13 @@ def test_notebook_is_thin_with_the_shared_parameters_cell():
 
 @pytest.mark.slow
 def test_notebook_runs_on_a_small_sample(tmp_path):
-    import papermill as pm
 
     from analysis.data.sample import write_sample
     from analysis.report.render import header_resources, render_html
 
     data = write_sample(tmp_path / "data", n_customers=3000, seed=7)
-    out = tmp_path / "churn.ipynb"
+    nb, outputs, _ = run_notebook("churn", tmp_path, data_dir=data, unit="retail")
     reports = tmp_path / "reports"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        kernel_name="python3",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        parameters={
-            "period": "2025-Q4",
-            "unit": "retail",
-            "data_dir": str(data),
-            "overrides": {"output_dir": str(reports), "quality.today": "2026-06-30"},
-        },
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
     page = render_html(
         nb,

@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, tiny_tables, write_tables
+from conftest import ROOT, run_notebook, tiny_tables, write_tables
 
 from analysis.config import load_params
 from analysis.data.load import Dataset
@@ -347,29 +347,13 @@ def planted_sample(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_ecommerce_report_flags_the_planted_drop_and_escapes_comments(planted_sample, tmp_path):
-    import papermill as pm
 
     from analysis.report.render import header_resources, render_html
 
-    out = tmp_path / "satisfaction.ipynb"
-    reports = tmp_path / "reports"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        kernel_name="python3",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        parameters={
-            "period": "2025-Q4",
-            "unit": "ecommerce",
-            "data_dir": str(planted_sample),
-            "overrides": {"output_dir": str(reports), "quality.today": "2026-06-30"},
-        },
+    nb, outputs, _ = run_notebook(
+        "satisfaction", tmp_path, data_dir=planted_sample, unit="ecommerce"
     )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    reports = tmp_path / "reports"
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # trend, ratings, ...
     page = render_html(
         nb,

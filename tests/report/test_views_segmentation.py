@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_notebook
 from sklearn.metrics import adjusted_rand_score
 
 from analysis import segment_report as sr
@@ -529,35 +529,18 @@ def test_export_recovers_the_planted_archetypes(sample_20k, tmp_path, shown):
 
 @pytest.mark.slow
 def test_notebook_runs_on_the_sample(tmp_path):
-    import papermill as pm
 
     from analysis.data.sample import write_sample
 
     data = write_sample(tmp_path / "sample", n_customers=4000, seed=42)
-    out = tmp_path / "segmentation.ipynb"
-    reports = tmp_path / "reports"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        kernel_name="python3",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        parameters={
-            "period": "2025-Q4",
-            "unit": "retail",
-            "data_dir": str(data),
-            "overrides": {
-                "output_dir": str(reports),
-                "quality.today": "2026-06-30",
-                "segmentation.n_bootstrap": 5,
-                "segmentation.k": None,  # let the report choose k (the sample unit fixes 6)
-            },
-        },
+    nb, outputs, _ = run_notebook(
+        "segmentation",
+        tmp_path,
+        data_dir=data,
+        unit="retail",
+        **{"segmentation.n_bootstrap": 5, "segmentation.k": None},  # the report chooses k
     )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    reports = tmp_path / "reports"
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 6
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     for key in ("kpis.title", "k.title", "profiles.title", "migration.title", "strategy.title"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from conftest import ROOT, tiny_tables
+from conftest import ROOT, run_notebook, tiny_tables
 
 from analysis.config import load_params
 from analysis.data.load import Dataset
@@ -212,28 +212,10 @@ def test_notebook_is_thin_with_the_shared_parameters_cell():
 
 @pytest.mark.slow
 def test_notebook_runs_without_the_other_reports(tmp_path):
-    import papermill as pm
     from conftest import write_tables
 
     data_dir = write_tables(tmp_path / "data", tiny_tables())
-    out = tmp_path / "summary.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        kernel_name="python3",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        parameters={
-            "period": "2025-Q4",
-            "unit": "all",
-            "data_dir": str(data_dir),
-            "overrides": {"output_dir": str(tmp_path / "reports"), "quality.today": "2026-06-30"},
-        },
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    nb, outputs, _ = run_notebook("summary", tmp_path, data_dir=data_dir, unit="all")
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     en = catalog("en")
     for key in ("kpis.title", "alerts.title", "segments.title", "referral.title", "units.title"):

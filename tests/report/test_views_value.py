@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_notebook
 
 from analysis import valuation
 from analysis.config import load_defaults, load_params
@@ -429,27 +429,9 @@ def test_lifecycle_stages_match_the_planted_archetypes(sample_dir):
 
 @pytest.mark.slow
 def test_notebook_runs_on_the_sample(sample_dir, tmp_path):
-    import papermill as pm
 
-    out = tmp_path / "value.ipynb"
+    nb, outputs, _ = run_notebook("value", tmp_path, data_dir=sample_dir, unit="retail")
     reports = tmp_path / "reports"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        kernel_name="python3",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        parameters={
-            "period": "2025-Q4",
-            "unit": "retail",
-            "data_dir": str(sample_dir),
-            "overrides": {"output_dir": str(reports), "quality.today": "2026-06-30"},
-        },
-    )
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     en = catalog("en")
