@@ -40,10 +40,12 @@ def sample(customers: int) -> Path:
 
 def one_run(data: Path, output: Path, jobs: int, formats: str) -> dict:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "analysis.cli", "run", "--data-dir", str(data),
-                    "--output", str(output), "--jobs", str(jobs), "--formats", formats,
-                    "--no-progress", "--set", "quality.today=2026-06-30"],
-                   check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "analysis.cli", "run", "--data-dir", str(data),
+                           "--output", str(output), "--jobs", str(jobs), "--formats", formats,
+                           "--no-progress", "--set", "quality.today=2026-06-30"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the run failed ({done.returncode}):\n{done.stderr[-2000:]}")
     wall = time.perf_counter() - started
     parts: dict[str, list[float]] = {"execute": [], "render": [], "pdf": []}
     per_report: dict[str, list[float]] = {}
