@@ -34,9 +34,18 @@ def id_key(output_dir: str | os.PathLike | None = None) -> bytes:
         return path.read_bytes().strip()
     folder.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode("ascii")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write a private temporary file, then link it into place: exactly one of several
+    # notebooks starting at once creates the key, and nobody ever reads a half-written one.
+    tmp = folder / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:  # another process won the race: use its key
+        key = path.read_bytes().strip()
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 

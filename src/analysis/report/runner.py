@@ -25,6 +25,7 @@ from typing import Any
 
 from ..config import check_name, project_root, resolve_path, unit_slug
 from ..errors import AnalysisError, DataError
+from ..privacy import id_key
 from ..period import Period
 from . import portal
 from .cache import Prepared, prepare
@@ -112,6 +113,7 @@ def plan_run(
     """
     output = resolve_path(params["output_dir"])
     prepared = prepare(params, output, force=force)
+    id_key(output)  # create the pseudonymisation key once, before notebooks run in parallel
     period = choose_period(params, prepared.data_end)
     requested = units or [params["unit"]]
     chosen = [*prepared.units, "all"] if "all" in requested else [check_name(u) for u in requested]
