@@ -33,17 +33,45 @@ RESULTS = ROOT / "benchmarks" / "results"
 def sample(customers: int) -> Path:
     folder = OUT / f"sample_{customers}"
     if not (folder / "orders.csv").is_file():
-        subprocess.run([sys.executable, "-m", "analysis.cli", "sample", "--out", str(folder),
-                        "--customers", str(customers)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "analysis.cli",
+                "sample",
+                "--out",
+                str(folder),
+                "--customers",
+                str(customers),
+            ],
+            check=True,
+        )
     return folder
 
 
 def one_run(data: Path, output: Path, jobs: int, formats: str) -> dict:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "analysis.cli", "run", "--data-dir", str(data),
-                           "--output", str(output), "--jobs", str(jobs), "--formats", formats,
-                           "--no-progress", "--set", "quality.today=2026-06-30"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.cli",
+            "run",
+            "--data-dir",
+            str(data),
+            "--output",
+            str(output),
+            "--jobs",
+            str(jobs),
+            "--formats",
+            formats,
+            "--no-progress",
+            "--set",
+            "quality.today=2026-06-30",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise SystemExit(f"the run failed ({done.returncode}):\n{done.stderr[-2000:]}")
     wall = time.perf_counter() - started
@@ -64,14 +92,26 @@ def floor() -> float:
 
     folder = Path(tempfile.mkdtemp(prefix="segreport-floor-"))
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import pandas, matplotlib.pyplot, seaborn, duckdb, sklearn, statsmodels.api\n"
-        "import analysis.report.context")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import pandas, matplotlib.pyplot, seaborn, duckdb, sklearn, statsmodels.api\n"
+            "import analysis.report.context"
+        )
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, folder / "floor.ipynb")
     started = time.perf_counter()
-    pm.execute_notebook(str(folder / "floor.ipynb"), str(folder / "out.ipynb"), progress_bar=False,
-                        kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+    pm.execute_notebook(
+        str(folder / "floor.ipynb"),
+        str(folder / "out.ipynb"),
+        progress_bar=False,
+        kernel_name="python3",
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+    )
     elapsed = time.perf_counter() - started
     shutil.rmtree(folder, ignore_errors=True)
     return elapsed
@@ -100,23 +140,33 @@ def main() -> None:
 
     notebooks = sum(len(v) for v in cold[0]["per_report"].values())
     result = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average": os.getloadavg()},
-        "customers": args.customers, "jobs": args.jobs, "formats": args.formats,
-        "repeat": args.repeat, "notebooks_per_pack": notebooks,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+        },
+        "customers": args.customers,
+        "jobs": args.jobs,
+        "formats": args.formats,
+        "repeat": args.repeat,
+        "notebooks_per_pack": notebooks,
         "kernel_floor_median_s": med(floors),
         "cold_pack_median_s": med([r["wall"] for r in cold]),
         "warm_pack_median_s": med([r["wall"] for r in warm]),
         "cold_pack_all_s": [round(r["wall"], 2) for r in cold],
         "warm_pack_all_s": [round(r["wall"], 2) for r in warm],
-        "per_notebook_median_s": {part: med([v for r in cold for v in r["parts"][part]])
-                                  for part in ("execute", "render", "pdf")},
+        "per_notebook_median_s": {
+            part: med([v for r in cold for v in r["parts"][part]])
+            for part in ("execute", "render", "pdf")
+        },
         "execute_median_by_report_s": {
             name: med([v for r in cold for v in r["per_report"].get(name, [])])
-            for name in cold[0]["per_report"]},
+            for name in cold[0]["per_report"]
+        },
     }
     result["cold_vs_floor_per_notebook"] = round(
-        result["cold_pack_median_s"] * args.jobs / notebooks / result["kernel_floor_median_s"], 2)
+        result["cold_pack_median_s"] * args.jobs / notebooks / result["kernel_floor_median_s"], 2
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "run_pack.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))

@@ -25,8 +25,8 @@ from typing import Any
 
 from ..config import check_name, project_root, resolve_path, unit_slug
 from ..errors import AnalysisError, DataError
-from ..privacy import id_key
 from ..period import Period
+from ..privacy import id_key
 from . import portal
 from .cache import Prepared, prepare
 from .context import choose_period
