@@ -191,3 +191,57 @@ def plot_heatmap(
     )
     ax.set_xlabel(ax.get_xlabel() or "")
     return ax
+
+
+def plot_transitions(
+    counts: pd.DataFrame,
+    shares: pd.DataFrame,
+    *,
+    rows: list | None = None,
+    columns: list | None = None,
+    row_labels: list[str] | None = None,
+    column_labels: list[str] | None = None,
+    fontsize: float = 8.5,
+    ax: Axes | None = None,
+) -> Axes:
+    """A from -> to transition matrix: cells coloured by row share, annotated with the share
+    and the count (empty cells left blank). Used for lifecycle stages and segment migration.
+    """
+    ax = _ax(ax)
+    rows = list(counts.index) if rows is None else rows
+    columns = list(counts.columns) if columns is None else columns
+    annot = pd.DataFrame(
+        [
+            [
+                f"{shares.loc[r, c]:.0%}\n{counts.loc[r, c]:,}" if counts.loc[r, c] else ""
+                for c in columns
+            ]
+            for r in rows
+        ],
+        index=rows,
+        columns=columns,
+    )
+    sns.heatmap(
+        shares.loc[rows, columns].astype(float).fillna(0.0),
+        annot=annot,
+        fmt="",
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+        annot_kws={"fontsize": fontsize},
+        ax=ax,
+    )
+    ax.set_xticks(
+        np.arange(len(columns)) + 0.5,
+        labels=column_labels if column_labels is not None else columns,
+        rotation=0,
+    )
+    ax.set_yticks(
+        np.arange(len(rows)) + 0.5,
+        labels=row_labels if row_labels is not None else rows,
+        rotation=0,
+    )
+    return ax

@@ -1262,36 +1262,16 @@ def migration_section(ctx: ReportContext, view: SegmentationView) -> MigrationTa
             return _wrap(extra[key], width, ctx.language)
         return _wrap(_seg_label(ctx, view, key), width, ctx.language)
 
-    annot = pd.DataFrame(
-        [
-            [
-                f"{shares.loc[r, c]:.0%}\n{counts.loc[r, c]:,}" if counts.loc[r, c] else ""
-                for c in cols
-            ]
-            for r in rows
-        ],
-        index=rows,
-        columns=cols,
-    )
     fig, ax = plt.subplots(figsize=(11, 1.4 + 0.62 * len(rows)))
-    sns.heatmap(
-        shares.loc[rows, cols].astype(float),
-        annot=annot,
-        fmt="",
-        cmap="Blues",
-        vmin=0,
-        vmax=1,
-        cbar=False,
-        linewidths=0.5,
-        linecolor="white",
-        annot_kws={"fontsize": 8},
+    plots.plot_transitions(
+        counts,
+        shares,
+        rows=rows,
+        columns=cols,
+        row_labels=[label(r, row_labels, 24) for r in rows],
+        column_labels=[label(c, col_labels, 15) for c in cols],
+        fontsize=8,
         ax=ax,
-    )
-    ax.set_xticks(
-        np.arange(len(cols)) + 0.5, labels=[label(c, col_labels, 15) for c in cols], rotation=0
-    )
-    ax.set_yticks(
-        np.arange(len(rows)) + 0.5, labels=[label(r, row_labels, 24) for r in rows], rotation=0
     )
     ax.tick_params(axis="x", labelsize=7)
     ax.tick_params(axis="y", labelsize=8)

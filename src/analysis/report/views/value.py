@@ -1010,33 +1010,16 @@ def lifecycle_section(ctx: ReportContext, view: ValueView) -> pd.DataFrame:
     )
     counts, shares = view.transitions.counts, view.transitions.shares
     rows = [s for s in STAGES if counts.loc[s].sum() > 0]
-    annot = pd.DataFrame(
-        [
-            [
-                f"{shares.loc[r, col]:.0%}\n{counts.loc[r, col]:,}" if counts.loc[r, col] else ""
-                for col in STAGES
-            ]
-            for r in rows
-        ],
-        index=rows,
-        columns=list(STAGES),
-    )
     fig, ax = plt.subplots(figsize=(11, max(2.8, 1.2 + 0.62 * len(rows))))
-    sns.heatmap(
-        shares.loc[rows].fillna(0.0),
-        annot=annot,
-        fmt="",
-        cmap="Blues",
-        vmin=0,
-        vmax=1,
-        cbar=False,
-        linewidths=0.5,
-        linecolor="white",
-        annot_kws={"fontsize": 8.5},
+    plots.plot_transitions(
+        counts,
+        shares,
+        rows=rows,
+        columns=list(STAGES),
+        row_labels=[_stage(ctx, s) for s in rows],
+        column_labels=[_stage(ctx, s) for s in STAGES],
         ax=ax,
     )
-    ax.set_xticks(np.arange(len(STAGES)) + 0.5, labels=[_stage(ctx, s) for s in STAGES], rotation=0)
-    ax.set_yticks(np.arange(len(rows)) + 0.5, labels=[_stage(ctx, s) for s in rows], rotation=0)
     ax.set_xlabel(_t(ctx, "lifecycle.to", end=ui.fmt_date(cur.as_of, ctx.language)))
     ax.set_ylabel(_t(ctx, "lifecycle.from", end=ui.fmt_date(prev.as_of, ctx.language)))
     ax.set_title(_t(ctx, "lifecycle.chart"))
