@@ -60,6 +60,26 @@ def fmt_date(value, language: str = "en") -> str:
     return f"{ts.year}年{ts.month}月{ts.day}日" if language == "zh" else ts.strftime("%d %b %Y")
 
 
+def wrap_label(text: str, width: int, language: str) -> str:
+    """Break a label into lines of about ``width`` Latin characters (a Chinese character
+    counts two); a Chinese line of one or two characters joins the line before."""
+    if language == "zh":
+        step = max(2, width // 2)
+        lines = [text[i : i + step] for i in range(0, len(text), step)]
+        if len(lines) > 1 and len(lines[-1]) <= 2:
+            lines[-2:] = [lines[-2] + lines[-1]]
+        return "\n".join(lines)
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines)
+
+
 # ---- blocks ---------------------------------------------------------------------------
 def heading(text: str, level: int = 2) -> HTML:
     """A section heading; level-2 headings make the report's table of contents."""

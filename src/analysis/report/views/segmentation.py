@@ -408,26 +408,6 @@ def _colour(segment: int) -> str:
     return plots.PALETTE[int(segment) % len(plots.PALETTE)]
 
 
-def _wrap(text: str, width: int, language: str) -> str:
-    """Break a label into lines of about ``width`` Latin characters (a Chinese character
-    counts two); a Chinese line of one or two characters joins the line before."""
-    if language == "zh":
-        step = max(2, width // 2)
-        lines = [text[i : i + step] for i in range(0, len(text), step)]
-        if len(lines) > 1 and len(lines[-1]) <= 2:
-            lines[-2:] = [lines[-2] + lines[-1]]
-        return "\n".join(lines)
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return "\n".join(lines)
-
-
 def _priority(ctx: ReportContext, key: str) -> str:
     return ctx._(f"playbook.priority.{key}")
 
@@ -888,7 +868,7 @@ def profile_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame 
 
 def _size_chart(ctx: ReportContext, view: SegmentationView) -> None:
     profile = view.profile
-    labels = [_wrap(_seg_label(ctx, view, s), 34, ctx.language) for s in profile.index]
+    labels = [ui.wrap_label(_seg_label(ctx, view, s), 34, ctx.language) for s in profile.index]
     y = np.arange(len(profile))
     fig, ax = plt.subplots(figsize=(11, 1.0 + 0.52 * len(profile)))
     height = 0.38
@@ -939,8 +919,10 @@ def _heatmap(ctx: ReportContext, view: SegmentationView) -> None:
     ctx.show(ui.heading(_t(ctx, "profiles.heatmap_title"), level=3))
     ctx.text(f"{P}.profiles.heatmap_intro")
     shown = z.copy()
-    shown.index = [_wrap(_seg_label(ctx, view, s), 30, ctx.language) for s in z.index]
-    shown.columns = [_wrap(_feature_label(ctx, view, c), 16, ctx.language) for c in z.columns]
+    shown.index = [ui.wrap_label(_seg_label(ctx, view, s), 30, ctx.language) for s in z.index]
+    shown.columns = [
+        ui.wrap_label(_feature_label(ctx, view, c), 16, ctx.language) for c in z.columns
+    ]
     width = min(11.0, 3.2 + 0.55 * len(z.columns))
     fig, ax = plt.subplots(figsize=(max(width, 7.5), 1.6 + 0.5 * len(z)))
     sns.heatmap(
@@ -1166,7 +1148,7 @@ def projection_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFra
             s=7,
             alpha=0.45,
             color=_colour(s),
-            label=_wrap(_seg_label(ctx, view, s), 30, ctx.language),
+            label=ui.wrap_label(_seg_label(ctx, view, s), 30, ctx.language),
             linewidths=0,
         )
     for s, row in centres.iterrows():
@@ -1259,8 +1241,8 @@ def migration_section(ctx: ReportContext, view: SegmentationView) -> MigrationTa
 
     def label(key, extra, width):
         if key in extra:
-            return _wrap(extra[key], width, ctx.language)
-        return _wrap(_seg_label(ctx, view, key), width, ctx.language)
+            return ui.wrap_label(extra[key], width, ctx.language)
+        return ui.wrap_label(_seg_label(ctx, view, key), width, ctx.language)
 
     fig, ax = plt.subplots(figsize=(11, 1.4 + 0.62 * len(rows)))
     plots.plot_transitions(

@@ -524,7 +524,7 @@ def _plot_segment_map(ctx: ReportContext, ax: plt.Axes, cells: dict[str, str], s
         ax.text(
             x + 0.5,
             y + 0.5,
-            _wrap(_segment(ctx, key), 10 if width == 1 else 16, ctx.language),
+            ui.wrap_label(_segment(ctx, key), 10 if width == 1 else 16, ctx.language),
             ha="center",
             va="center",
             fontsize=7.5,
@@ -536,21 +536,6 @@ def _plot_segment_map(ctx: ReportContext, ax: plt.Axes, cells: dict[str, str], s
     ax.set_ylim(5, 0)
     ax.grid(False)
     ax.set_title(_t(ctx, "rfm.chart_map"))
-
-
-def _wrap(text: str, width: int, language: str) -> str:
-    if language == "zh":
-        step = max(2, width // 2)
-        return "\n".join(text[i : i + step] for i in range(0, len(text), step))
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return "\n".join(lines)
 
 
 def _draw_boundaries(ax: plt.Axes, cells: dict[str, str]) -> None:
