@@ -4,10 +4,13 @@ and look-ups in both languages."""
 from __future__ import annotations
 
 import copy
+import itertools
 
+import pandas as pd
 import pytest
 import yaml
 
+from analysis import segment_report as sr
 from analysis.errors import ParamsError
 from analysis.i18n import LANGUAGES, catalog
 from analysis.lifecycle import STAGES
@@ -40,6 +43,22 @@ def test_shipped_playbook_covers_every_vocabulary(shipped):
     assert set(shipped["value_tier"]) == set(VALUE_TIERS)
     assert {"government", "institution"} <= set(shipped["customer_type"])
     assert set(DEFAULT_REQUIRED["rfm_segment"]) == set(DEFAULT_SEGMENT_MAP)
+    assert DEFAULT_REQUIRED["clustering_segment"] == tuple(sr.RULES)
+    assert set(sr.RULES) <= set(shipped["clustering_segment"])
+
+
+def test_every_clustering_segment_the_rules_produce_has_an_entry(shipped):
+    # drive segment_rules over every profile a segment can have (each trait well below,
+    # at or well above average) rather than trusting the RULES table alone
+    traits = ["log_recency", "log_frequency", "log_monetary", "tenure_days", "complaints"]
+    grid = pd.DataFrame(list(itertools.product([-1.0, 0.0, 1.0], repeat=5)), columns=traits)
+    produced = set(sr.segment_rules(grid)["rule"])
+    assert produced == set(sr.RULES)
+    assert len(produced) == 10
+    for rule in produced:
+        for language in LANGUAGES:
+            entry = action_for(shipped, "clustering_segment", rule, language)
+            assert entry.vocabulary == "clustering_segment" and entry.key == rule
 
 
 def test_both_languages_present_and_really_translated(shipped):
@@ -79,6 +98,31 @@ def test_defaults_follow_the_seed_strategies(shipped):
     assert action_for(shipped, "rfm_segment", "at_risk", "en").priority == "high"
 
 
+def test_clustering_defaults_follow_the_seed_strategies(shipped):
+    def text(key):
+        a = action_for(shipped, "clustering_segment", key, "en")
+        return f"{a.objective} {a.action_text()} {a.offer}".lower()
+
+    def priority(key):
+        return action_for(shipped, "clustering_segment", key, "en").priority
+
+    for key in ("high_value", "champions"):
+        assert "dedicated account service" in text(key) and "exclusive" in text(key)
+    assert "nurture" in text("medium") and "upsell" in text("medium")
+    assert "low-cost digital" in text("low")
+    assert "onboarding" in text("new") and "first-repeat" in text("new")
+    for key in ("at_risk", "cant_lose"):
+        assert "proactive outreach" in text(key) and priority(key) == "high"
+    assert "win-back" in text("lapsed")
+    for key in ("loyal", "champions"):
+        assert "loyalty" in text(key) and "points" in text(key) and "referral" in text(key)
+    assert "service recovery" in text("complaints") and priority("complaints") == "high"
+    discount = text("discount_driven")
+    assert "margin" in discount and "bundles" in discount and "member prices" in discount
+    assert "instead of blanket discounts" in discount
+    assert priority("low") == "low"
+
+
 def test_missing_entry_is_named(shipped):
     broken = copy.deepcopy(shipped)
     del broken["rfm_segment"]["cant_lose_them"]
@@ -89,6 +133,18 @@ def test_missing_entry_is_named(shipped):
         validate_playbook(shipped, required={"rfm_segment": ["champions", "vip_buyers"]})
     # structure-only validation accepts the gap
     validate_playbook(broken, required={})
+
+
+@pytest.mark.parametrize("rule", list(sr.RULES))
+def test_missing_clustering_segment_is_named(shipped, rule):
+    broken = copy.deepcopy(shipped)
+    del broken["clustering_segment"][rule]
+    message = rf"no entry for clustering_segment '{rule}'.*under 'clustering_segment:'"
+    with pytest.raises(ParamsError, match=message):
+        validate_playbook(broken)
+    with pytest.raises(ParamsError, match=message):
+        validate_playbook(broken, required={"clustering_segment": sr.RULES})
+    validate_playbook(broken, required={"rfm_segment": DEFAULT_SEGMENT_MAP})
 
 
 def test_unknown_vocabulary_is_rejected(shipped):

@@ -12,8 +12,9 @@
 
 Vocabularies (:data:`VOCABULARIES`): ``rfm_segment`` (the keys of the RFM segment map),
 ``lifecycle_stage`` (:data:`analysis.lifecycle.STAGES`), ``value_tier`` (high / medium /
-low) and ``customer_type`` (only the types that need their own handling, by default
-government and institution). Text sits next to its translation in the one file, so whoever
+low), ``customer_type`` (only the types that need their own handling, by default
+government and institution) and ``clustering_segment`` (the profile rules that name the
+clustering segments, :data:`analysis.segment_report.RULES`). Text sits next to its translation in the one file, so whoever
 edits an action sees both languages; field and priority *labels* come from the message
 catalog (``playbook.*``).
 
@@ -37,7 +38,7 @@ from .errors import ParamsError
 from .i18n import LANGUAGES
 
 __all__ = [
-    "DEFAULT_REQUIRED",
+    "DEFAULT_REQUIRED",  # noqa: F822 (module __getattr__ below)
     "FIELDS",
     "PRIORITIES",
     "VOCABULARIES",
@@ -49,14 +50,21 @@ __all__ = [
 ]
 
 #: Segment vocabularies a playbook may hold, in display order.
-VOCABULARIES = ("rfm_segment", "lifecycle_stage", "value_tier", "customer_type")
+VOCABULARIES = (
+    "rfm_segment",
+    "lifecycle_stage",
+    "value_tier",
+    "customer_type",
+    "clustering_segment",
+)
 #: Fields of every entry; all but ``priority`` are text in every language.
 FIELDS = ("objective", "actions", "channel", "offer", "priority")
 PRIORITIES = ("high", "medium", "low")
 
-#: What the analyses produce with default parameters: every key needs an entry. A custom
-#: RFM segment map replaces the ``rfm_segment`` keys (see the value report).
-DEFAULT_REQUIRED: dict[str, tuple[str, ...]] = {
+# What the analyses produce with default parameters: every key needs an entry. A custom RFM
+# segment map replaces the ``rfm_segment`` keys (see the value report). Public as
+# DEFAULT_REQUIRED, which adds the ``clustering_segment`` keys (see _default_required).
+_FIXED_REQUIRED: dict[str, tuple[str, ...]] = {
     "rfm_segment": (
         "champions",
         "loyal",
@@ -73,6 +81,23 @@ DEFAULT_REQUIRED: dict[str, tuple[str, ...]] = {
     "value_tier": ("high", "medium", "low"),
     "customer_type": ("government", "institution"),
 }
+
+
+def _default_required() -> dict[str, tuple[str, ...]]:
+    # The clustering keys are the rule names of segment_report, read rather than copied so
+    # that a new rule needs a playbook entry at once. segment_report imports this module,
+    # hence the import on use instead of at the top (a fresh dict each time: callers may
+    # extend it).
+    from .segment_report import RULES  # noqa: PLC0415
+
+    return {**_FIXED_REQUIRED, "clustering_segment": tuple(RULES)}
+
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_REQUIRED is computed on first access (PEP 562), see _default_required.
+    if name == "DEFAULT_REQUIRED":
+        return _default_required()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -198,7 +223,9 @@ def validate_playbook(
         ``{vocabulary: {key: entry}}`` (see the module docstring).
     required
         ``{vocabulary: keys}`` the caller's analyses can produce; ``None`` means
-        :data:`DEFAULT_REQUIRED`, ``{}`` checks the structure only.
+        ``DEFAULT_REQUIRED`` (what every analysis produces with default parameters,
+        including every rule name of :data:`analysis.segment_report.RULES` under
+        ``clustering_segment``), ``{}`` checks the structure only.
 
     Raises
     ------
@@ -217,7 +244,7 @@ def validate_playbook(
     """
     if not isinstance(playbook, Mapping):
         raise ParamsError("the playbook must be a mapping {vocabulary: {segment: entry}}")
-    required = DEFAULT_REQUIRED if required is None else required
+    required = _default_required() if required is None else required
     for vocabulary in [*playbook, *required]:
         if vocabulary not in VOCABULARIES:
             raise ParamsError(
@@ -254,7 +281,8 @@ def action_for(
     vocabulary
         One of :data:`VOCABULARIES`.
     key
-        The segment key (``"champions"``, ``"at_risk"``, ``"high"``, ``"government"``).
+        The segment key (``"champions"``, ``"at_risk"``, ``"high"``, ``"government"``,
+        ``"high_value"``).
     language
         ``"en"`` or ``"zh"``.
 

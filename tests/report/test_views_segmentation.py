@@ -6,6 +6,7 @@ notebook under papermill."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT, run_notebook
 from sklearn.metrics import adjusted_rand_score
 
@@ -346,6 +348,52 @@ def test_report_on_planted_groups_shows_every_section(tmp_path, shown):
     names = dict(zip(export["segment_id"], export["segment_name"], strict=False))
     assert names == view.names.to_dict()
     assert not re.search(r"\bC\d{4}\b", html)  # no customer id on the page
+
+
+def test_strategy_takes_the_clustering_segment_entry(tmp_path, shown):
+    """The strategy table and segments.csv show the playbook's ``clustering_segment`` entry
+    of each segment's rule: customised text for ``new`` appears in the new segment's row."""
+    custom = copy.deepcopy(load_playbook())
+    custom["clustering_segment"]["new"] = {
+        "objective": {"en": "Greet every newcomer in person", "zh": "亲自问候每位新客户"},
+        "actions": {"en": ["Phone call in week one", "Store tour"], "zh": ["首周电话", "门店参观"]},
+        "channel": {"en": "Store staff", "zh": "门店员工"},
+        "offer": {"en": "Welcome coffee", "zh": "欢迎咖啡"},
+        "priority": "low",
+    }
+    path = tmp_path / "playbook.yaml"
+    path.write_text(yaml.safe_dump(custom, allow_unicode=True), encoding="utf-8")
+    orders, customers, surveys, interactions, truth = _planted()
+    ctx = _context(tmp_path, orders, customers, surveys, interactions)
+    ctx.params["playbook"] = str(path)
+    view = views.prepare(ctx)
+    table = views.strategy_section(ctx, view)
+    html = "\n".join(shown)
+    new_segment = int(view.labels[[c for c in truth if truth[c] == "new"]].mode()[0])
+    assert table.loc[new_segment, ["rule", "vocabulary", "key", "priority"]].tolist() == [
+        "new",
+        "clustering_segment",
+        "new",
+        "low",
+    ]
+    assert (table["vocabulary"] == "clustering_segment").all()
+    assert (table["key"] == table["rule"]).all()
+    rows = [r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if "Greet every newcomer" in r]
+    assert len(rows) == 1  # only the new segment follows the "new" rule
+    for text in ("Phone call in week one; Store tour", "Store staff. Welcome coffee", "Low"):
+        assert text in rows[0]
+    assert f"({view.profile.loc[new_segment, 'n_customers']})" in rows[0]
+    # the shipped RFM / lifecycle "new" entries are not used any more
+    assert "First-repeat incentive" not in html
+    export = views.export_frame(ctx, view)
+    new_rows = export["segment_id"] == new_segment
+    assert (export.loc[new_rows, "action"] == "Phone call in week one; Store tour").all()
+    assert (export.loc[~new_rows, "action"] != "Phone call in week one; Store tour").all()
+    # a playbook without an entry for a rule stops the report, naming it
+    del custom["clustering_segment"]["complaints"]
+    path.write_text(yaml.safe_dump(custom, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"no entry for clustering_segment 'complaints'"):
+        views.prepare(ctx)
 
 
 def test_kprototypes_clusters_on_customer_attributes(tmp_path, shown):

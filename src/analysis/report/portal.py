@@ -3,6 +3,13 @@
 Built from the ``status.json`` files the runner leaves in ``<period>/<unit>/``, so it always
 reflects what is on disk, including runs of other units or earlier periods. Static HTML with
 inline CSS and no script: it works offline and from a file share.
+
+Navigation: the bar at the top jumps to a period; above each period's table an index of
+its units links to each unit's row (``#p-2025-Q3-u-retail``, the unit part being
+:func:`analysis.config.unit_slug`). The linked row is the URL's target, and CSS
+(``:target``/``:has``) then shows that row alone, a unit filter without script (the page's
+Content-Security-Policy allows none); a browser without ``:has`` still jumps to the row and
+marks it. The period link clears the filter.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import __version__
+from ..config import unit_slug
+from ..errors import ParamsError
 from ..i18n import t
 from .registry import all_reports
 from .render import css, write_atomic
@@ -22,6 +31,8 @@ from .render import css, write_atomic
 def collect_statuses(output: Path) -> list[dict]:
     statuses = []
     for path in sorted(output.glob("*/*/status.json")):
+        if any(part.startswith(".") for part in path.relative_to(output).parts):
+            continue  # a staging or retired folder left by an interrupted run
         try:
             status = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
@@ -67,6 +78,38 @@ def _cell(status: dict, report: str, language: str) -> str:
     return f"<td>{' '.join(parts)}</td>"
 
 
+def _unit_anchor(period: str, unit: str, taken: set[str]) -> str:
+    """The id of a unit's row in a period, ``p-<period>-u-<slug>``, unique in the page.
+
+    The slug (:func:`analysis.config.unit_slug`, the unit's folder name) has no spaces or
+    markup characters; Chinese stays, which ids and fragments allow."""
+    try:
+        slug = unit_slug(unit)
+    except ParamsError:  # a status.json edited by hand; the row still gets an id
+        slug = "unit"
+    anchor, n = f"p-{period}-u-{slug}", 1
+    while anchor in taken:
+        n += 1
+        anchor = f"p-{period}-u-{slug}-{n}"
+    taken.add(anchor)
+    return anchor
+
+
+def _unit_index(period: str, links: list[tuple[str, str]], language: str) -> str:
+    """The unit filter above a period's table: a link to each unit's row, then one back to
+    the whole table."""
+    if len(links) < 2:
+        return ""
+    items = "".join(f'<a href="#{escape(a)}">{escape(label)}</a>' for a, label in links)
+    title = escape(t("portal.units", language))
+    return (
+        f'<nav class="pt-units" aria-label="{title} {escape(period)}">'
+        f'<span class="pt-units-label">{title}</span>{items}'
+        f'<a class="pt-show-all" href="#p-{escape(period)}">'
+        f"{escape(t('portal.show_all', language))}</a></nav>"
+    )
+
+
 def render_portal(output: Path, language: str = "en") -> str:
     statuses = collect_statuses(output)
     periods = sorted({s["period"] for s in statuses}, reverse=True)
@@ -74,8 +117,9 @@ def render_portal(output: Path, language: str = "en") -> str:
     reports = list(all_reports())
     nav = "".join(f'<a href="#p-{escape(p)}">{escape(p)}</a>' for p in periods)
     sections = []
+    taken = {f"p-{p}" for p in periods}
     for period in periods:
-        rows = []
+        rows, unit_links = [], []
         in_period = sorted(
             (s for s in statuses if s["period"] == period),
             key=lambda s: (s["unit"] == "all", s["unit"]),
@@ -83,6 +127,8 @@ def render_portal(output: Path, language: str = "en") -> str:
         for status in in_period:
             unit = status["unit"]
             unit_label = t("common.all_units", language) if unit == "all" else unit
+            anchor = _unit_anchor(period, unit, taken)
+            unit_links.append((anchor, unit_label))
             exports = Path(output, status["_dir"], "exports")
             export_links = (
                 " ".join(
@@ -95,14 +141,15 @@ def render_portal(output: Path, language: str = "en") -> str:
             fresh = ' class="pt-latest"' if status.get("updated_at") == latest else ""
             cells = "".join(_cell(status, r.name, language) for r in reports)
             rows.append(
-                f'<tr{fresh}><th scope="row">{escape(unit_label)}'
+                f'<tr id="{escape(anchor)}"{fresh}><th scope="row">{escape(unit_label)}'
                 f'<div class="pt-q">{escape(status.get("quality_headline", ""))}</div>'
                 f'<div class="pt-x">{export_links}</div></th>{cells}</tr>'
             )
         head = "".join(f"<th>{escape(t(f'report.{r.name}.title', language))}</th>" for r in reports)
         sections.append(
             f'<section id="p-{escape(period)}"><h2 class="sr-h">{escape(t("portal.period", language))} '
-            f'{escape(period)}</h2><div class="sr-table-wrap"><table class="sr-table pt-grid"><thead><tr>'
+            f"{escape(period)}</h2>{_unit_index(period, unit_links, language)}"
+            f'<div class="sr-table-wrap"><table class="sr-table pt-grid"><thead><tr>'
             f"<th>{escape(t('report.label.unit', language))}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div></section>"
         )
@@ -117,6 +164,11 @@ def render_portal(output: Path, language: str = "en") -> str:
 .pt-x a { font-size:11.5px; margin-right:6px; }
 .sr-main { max-width:1500px; } .pt-grid td, .pt-grid th { min-width:112px; } .pt-grid a { margin-right:6px; }
 tr.pt-latest th:first-child { border-left:4px solid #f18f01; }
+.pt-units { display:flex; flex-wrap:wrap; gap:4px 12px; align-items:baseline; margin:0 0 10px; font-size:13px; }
+.pt-units a { color:#1f4e79; text-decoration:none; white-space:nowrap; }
+.pt-units-label { font-weight:600; color:#5b6775; } .pt-units a.pt-show-all { font-style:italic; }
+.pt-grid tr:target th, .pt-grid tr:target td { background:#fff4e0; }
+.pt-grid tbody:has(tr:target) tr:not(:target) { display:none; }
 """
     lang = "zh-CN" if language == "zh" else "en"
     return f"""<!DOCTYPE html>

@@ -37,7 +37,7 @@ from ... import plots
 from ... import segment_report as sr
 from ...features import customer_features
 from ...i18n import catalog
-from ...playbook import load_playbook
+from ...playbook import action_for, load_playbook, validate_playbook
 from ...segmentation import (
     GONE,
     NEW,
@@ -96,7 +96,7 @@ class SegmentationView:
         Segment means of the model's numeric features as population z-scores.
     rules, actions
         The profile rule (:func:`analysis.segment_report.segment_rules`) and the playbook
-        entry of each segment.
+        entry of each segment (``clustering_segment`` vocabulary, keyed by the rule).
     previous_labels
         The previous snapshot's customers placed in the same segments by the same model
         (None when nobody had bought by then).
@@ -201,14 +201,15 @@ def prepare(ctx: ReportContext) -> SegmentationView:
     Raises
     ------
     ParamsError
-        Invalid ``segmentation`` parameters or name overrides, or a playbook without the
-        value tier a segment falls back to.
+        Invalid ``segmentation`` parameters or name overrides, or a playbook without a
+        ``clustering_segment`` entry for one of the profile rules (the message names it).
     DataError
         A feature named in ``segmentation.features`` does not exist.
     """
     params = ctx.params["segmentation"]
     window = int(ctx.params["value"]["lookback_days"])
     playbook = load_playbook(ctx.params.get("playbook"))
+    validate_playbook(playbook, required={"clustering_segment": sr.RULES})
     as_of, previous_as_of = ctx.period.end_exclusive, ctx.previous.end_exclusive
     categorical = list(params.get("categorical_features") or [])
     features = _with_attributes(ctx.customer_features(as_of), ctx.data.customers, categorical)
@@ -263,9 +264,10 @@ def prepare(ctx: ReportContext) -> SegmentationView:
     rule_columns = list(dict.fromkeys([*numeric, *[c for c in _RULE_TRAITS if c in features]]))
     rules_z = zscore_profile(features, labels, columns=rule_columns) if rule_columns else zscores
     rules = sr.segment_rules(rules_z.reindex(range(k)).fillna(0.0))
-    actions = sr.segment_actions(
-        rules, rules_z.reindex(range(k)).fillna(0.0), playbook, ctx.language
-    )
+    actions = {
+        s: action_for(playbook, "clustering_segment", rule, ctx.language)
+        for s, rule in rules["rule"].items()
+    }
 
     previous_labels = previous_revenue = migration = None
     previous = _with_attributes(
@@ -1336,8 +1338,9 @@ def migration_section(ctx: ReportContext, view: SegmentationView) -> MigrationTa
 
 
 def strategy_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame | None:
-    """Segment -> recommended action: the playbook entry chosen by the segment's profile
-    (see :data:`analysis.segment_report.RULES`). Returns the table (keys and priorities)."""
+    """Segment -> recommended action: the playbook's ``clustering_segment`` entry of the
+    segment's profile rule (see :data:`analysis.segment_report.RULES`). Returns the table
+    (rule, playbook vocabulary and key, priority)."""
     if view.model is None:
         return None
     ctx.heading(f"{P}.strategy.title")
@@ -1395,7 +1398,7 @@ def strategy_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame
     return pd.DataFrame(
         {
             "rule": view.rules["rule"],
-            "vocabulary": view.rules["vocabulary"],
+            "vocabulary": [view.actions[s].vocabulary for s in view.segments],
             "key": [view.actions[s].key for s in view.segments],
             "priority": [view.actions[s].priority for s in view.segments],
         },

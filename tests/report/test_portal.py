@@ -1,0 +1,169 @@
+"""The portal page: unit navigation without script (every link resolves to a row of the
+page), names escaped, the latest row marked, and leftovers of interrupted runs ignored."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+from analysis.config import unit_slug
+from analysis.report.portal import render_portal
+
+#: The 37 countries of the UCI Online Retail data set, as its units.
+ONLINE_RETAIL_UNITS = (
+    "Australia",
+    "Austria",
+    "Bahrain",
+    "Belgium",
+    "Brazil",
+    "Canada",
+    "Channel Islands",
+    "Cyprus",
+    "Czech Republic",
+    "Denmark",
+    "EIRE",
+    "European Community",
+    "Finland",
+    "France",
+    "Germany",
+    "Greece",
+    "Iceland",
+    "Israel",
+    "Italy",
+    "Japan",
+    "Lebanon",
+    "Lithuania",
+    "Malta",
+    "Netherlands",
+    "Norway",
+    "Poland",
+    "Portugal",
+    "RSA",
+    "Saudi Arabia",
+    "Singapore",
+    "Spain",
+    "Sweden",
+    "Switzerland",
+    "USA",
+    "United Arab Emirates",
+    "United Kingdom",
+    "Unspecified",
+)
+INJECTION = "<img src=x onerror=alert(1)>\"'&"
+
+
+class _Page(HTMLParser):
+    """Ids of the page, links of the unit indexes, and the rows of the grids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.unit_links: list[tuple[str, str]] = []  # (href, text)
+        self.rows: dict[str, str] = {}  # row id -> class
+        self.scripts = 0
+        self._in_units = False
+        self._href: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "script" or any(k.startswith("on") for k in a):
+            self.scripts += 1
+        if tag == "nav" and "pt-units" in (a.get("class") or ""):
+            self._in_units = True
+        elif tag == "a" and self._in_units:
+            self._href = a.get("href")
+        elif tag == "tr" and "id" in a:
+            self.rows[a["id"]] = a.get("class") or ""
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self.unit_links.append((self._href, data))
+            self._href = None
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self._in_units = False
+
+
+def _status(output: Path, period: str, folder: str, unit: str, updated_at: str) -> None:
+    path = output / period / folder / "status.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    status = {
+        "period": period,
+        "unit": unit,
+        "updated_at": updated_at,
+        "quality_headline": f"rows of {unit}",
+        "reports": {"overview": {"status": "ok", "html": "overview.html"}},
+    }
+    path.write_text(json.dumps(status), encoding="utf-8")
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def test_unit_index_links_resolve_to_rows_of_the_page(tmp_path):
+    units = [*ONLINE_RETAIL_UNITS, "零售 北区", "all"]
+    for unit in units:
+        _status(tmp_path, "2025-Q4", unit_slug(unit), unit, "2026-01-02T06:00:00")
+    for unit in ("Germany", "France"):
+        _status(tmp_path, "2025-Q3", unit_slug(unit), unit, "2025-10-02T06:00:00")
+    _status(tmp_path, "2025-Q4", "Spain", "Spain", "2026-01-03T06:00:00")  # latest run
+    # a staging folder left by an interrupted run is not a unit
+    _status(tmp_path, "2025-Q4", ".France.staging-99", "France", "2026-01-04T06:00:00")
+
+    html = render_portal(tmp_path, "en")
+    page = _parse(html)
+    assert len(page.ids) == len(set(page.ids))  # ids are unique
+    assert page.scripts == 0 and "Content-Security-Policy" in html
+    hrefs = [href for href, _ in page.unit_links]
+    assert all(href.startswith("#") for href in hrefs)
+    assert {href[1:] for href in hrefs} <= set(page.ids)  # every link lands on the page
+    # one link per unit and period, plus "show every unit" (the period's section)
+    q4 = [(h, text) for h, text in page.unit_links if h.startswith("#p-2025-Q4")]
+    assert len(q4) == len(units) + 1 and q4[-1] == ("#p-2025-Q4", "show every unit")
+    assert len(set(q4)) == len(q4)
+    links = dict((text, href) for href, text in q4)
+    assert links["United Kingdom"] == "#p-2025-Q4-u-United_Kingdom"
+    assert links["零售 北区"] == "#p-2025-Q4-u-零售_北区"
+    assert links["All units"] == "#p-2025-Q4-u-all"
+    assert set(page.rows) == {h[1:] for h, _ in page.unit_links if "-u-" in h}
+    assert "#p-2025-Q3-u-Germany" in hrefs and "#p-2025-Q3-u-France" in hrefs
+    # the latest run stays marked; the staging leftover is not shown
+    assert [r for r, css in page.rows.items() if "pt-latest" in css] == ["p-2025-Q4-u-Spain"]
+    assert html.count("rows of France") == 2  # Q3 and Q4, not the staging folder
+    # the filter is CSS on the targeted row
+    assert "tbody:has(tr:target) tr:not(:target)" in html
+
+
+def test_unit_names_are_escaped_everywhere(tmp_path):
+    _status(tmp_path, "2025-Q4", unit_slug(INJECTION), INJECTION, "2026-01-02T06:00:00")
+    # a hand-edited status.json whose unit could not be a folder name still gets a row id
+    _status(tmp_path, "2025-Q4", "edited", '<b>"x"</b>', "2026-01-02T06:00:00")
+    _status(tmp_path, "2025-Q4", "north", "north", "2026-01-02T06:00:00")
+
+    html = render_portal(tmp_path, "zh")
+    page = _parse(html)
+    assert page.scripts == 0
+    assert "<img" not in html and "<b>" not in html and "onerror=alert" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;&quot;&#x27;&amp;" in html
+    texts = {text: href for href, text in page.unit_links}
+    assert set(texts) == {INJECTION, '<b>"x"</b>', "north", "显示全部业务单元"}
+    slug = unit_slug(INJECTION)
+    assert set(slug) <= set("abcdefghijklmnopqrstuvwxyz0123456789_")
+    assert texts[INJECTION] == f"#p-2025-Q4-u-{slug}"
+    assert texts['<b>"x"</b>'] == "#p-2025-Q4-u-unit"
+    assert {href[1:] for href in texts.values()} <= set(page.ids)
+    assert len(page.ids) == len(set(page.ids))
+
+
+def test_a_single_unit_needs_no_index(tmp_path):
+    _status(tmp_path, "2025-Q4", "north", "north", "2026-01-02T06:00:00")
+    page = _parse(render_portal(tmp_path, "en"))
+    assert page.unit_links == []
+    assert list(page.rows) == ["p-2025-Q4-u-north"]
