@@ -6,6 +6,7 @@ produced); 2 bad input or usage (a readable message, no traceback).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -124,7 +125,21 @@ def run(
         params = _params(
             unit_list[0] if len(unit_list) == 1 else None, params_file, sets, **options
         )
-        with runner.RunLock(resolve_path(params["output_dir"]), wait=wait):
+        with (
+            runner.RunLock(resolve_path(params["output_dir"]), wait=wait),
+            contextlib.ExitStack() as stack,
+        ):
+            # Kernels start (and import the stack) while the input is prepared.
+            workers = (
+                None
+                if dry_run
+                else stack.enter_context(
+                    runner.Workers(
+                        jobs if "all" in unit_list else min(jobs, len(unit_list)),
+                        params.get("reports"),
+                    )
+                )
+            )
             plan = runner.plan_run(
                 params,
                 units=unit_list,
@@ -134,7 +149,7 @@ def run(
             _describe(plan, dry_run)
             if dry_run:
                 return
-            results = runner.execute_plan(plan, jobs=jobs, progress=progress)
+            results = runner.execute_plan(plan, progress=progress, workers=workers)
     except AnalysisError as exc:
         _fail(exc)
     failed = [r for r in results if r.status == "failed"]

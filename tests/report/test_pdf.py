@@ -70,3 +70,37 @@ def test_pdf_skipped_with_one_warning_when_no_engine(tmp_path, monkeypatch):
     assert (tmp_path / "r" / "2025-Q4" / "north" / "overview.html").is_file()
     assert not (tmp_path / "r" / "2025-Q4" / "north" / "overview.pdf").exists()
     assert "PDF skipped" in (tmp_path / "r" / "index.html").read_text()
+
+
+@needs_tools
+def test_one_browser_prints_many_reports_and_a_dead_one_is_replaced(tmp_path):
+    from pathlib import Path
+
+    from analysis.report import browser, render
+
+    pages = []
+    for i, text in enumerate(["first report", "zweiter Bericht", "第三份报告"]):
+        page = tmp_path / f"r{i}.html"
+        page.write_text(f"<!doctype html><meta charset=utf-8><h1>{text}</h1>", encoding="utf-8")
+        pages.append((page, text))
+    browser.close_shared_browser()
+    pids = set()
+    for page, text in pages[:2]:
+        assert render.print_pdf(page, page.with_suffix(".pdf")) == "chromium"
+        pids.add(browser.shared_browser().proc.pid)
+        out = subprocess.run(
+            ["pdftotext", str(page.with_suffix(".pdf")), "-"], capture_output=True, text=True
+        )
+        assert text in out.stdout
+    assert len(pids) == 1  # both printed by the same chromium
+    browser.shared_browser().proc.kill()  # a crashed browser ...
+    browser.shared_browser().proc.wait()
+    page, text = pages[2]
+    render.print_pdf(page, page.with_suffix(".pdf"))  # ... is replaced on the next report
+    assert browser.shared_browser().proc.pid not in pids
+    out = subprocess.run(
+        ["pdftotext", str(page.with_suffix(".pdf")), "-"], capture_output=True, text=True
+    )
+    assert text in out.stdout
+    assert not list(Path(tmp_path).glob(".*.tmp"))  # no temporary file left behind
+    browser.close_shared_browser()

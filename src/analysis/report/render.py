@@ -144,23 +144,12 @@ def render_error_page(target: Path, resources: dict, error: str, language: str) 
 
 
 # ---- PDF -------------------------------------------------------------------------------------
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--no-pdf-header-footer",
-    "--run-all-compositor-stages-before-draw",
-)
-
-
 def pdf_engine() -> str | None:
     """``chromium`` when the Debian browser is installed, else ``weasyprint`` when that package
     imports, else None (PDF is then skipped with one warning)."""
-    if _chromium() is not None:
+    from .browser import chromium_path  # noqa: PLC0415
+
+    if chromium_path() is not None:
         return "chromium"
     try:
         import weasyprint  # noqa: F401, PLC0415
@@ -169,54 +158,41 @@ def pdf_engine() -> str | None:
     return "weasyprint"
 
 
-def _chromium() -> str | None:
-    import shutil  # noqa: PLC0415
-
-    return next(
-        (
-            p
-            for name in ("chromium", "chromium-browser", "google-chrome")
-            if (p := shutil.which(name))
-        ),
-        None,
-    )
-
-
-def print_pdf(html_path: Path, pdf_path: Path, *, timeout: float = 120) -> str:
+def print_pdf(html_path: Path, pdf_path: Path) -> str:
     """Print a rendered report to A4 PDF (print CSS: page numbers, a header with report, unit
     and period, charts not split). Returns the engine used.
+
+    chromium is this process's long-lived headless browser (:mod:`.browser`); a browser that
+    failed is replaced and the page tried once more.
 
     Raises
     ------
     RuntimeError
         No engine is available, or printing failed.
     """
-    import subprocess  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
-
     engine = pdf_engine()
     tmp = pdf_path.with_name(f".{pdf_path.name}.{os.getpid()}.tmp")
-    if engine == "chromium":
-        with tempfile.TemporaryDirectory(prefix="segreport-chromium-") as profile:
-            cmd = [
-                _chromium(),
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={profile}",
-                f"--print-to-pdf={tmp}",
-                Path(html_path).resolve().as_uri(),
-            ]
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        if done.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
-            tmp.unlink(missing_ok=True)
-            raise RuntimeError(
-                f"chromium could not print {html_path.name}: "
-                f"{done.stderr.decode(errors='replace')[-300:]}"
-            )
-    elif engine == "weasyprint":
-        import weasyprint  # noqa: PLC0415
+    try:
+        if engine == "chromium":
+            from .browser import BrowserError, close_shared_browser, shared_browser  # noqa: PLC0415
 
-        weasyprint.HTML(filename=str(html_path)).write_pdf(str(tmp))
-    else:
-        raise RuntimeError("no PDF engine: install the Debian package chromium (or weasyprint)")
-    os.replace(tmp, pdf_path)
+            try:
+                shared_browser().print_pdf(html_path, tmp)
+            except BrowserError:
+                close_shared_browser()
+                try:
+                    shared_browser().print_pdf(html_path, tmp)
+                except BrowserError as exc:
+                    raise RuntimeError(f"chromium could not print {html_path.name}: {exc}") from exc
+        elif engine == "weasyprint":
+            import weasyprint  # noqa: PLC0415
+
+            weasyprint.HTML(filename=str(html_path)).write_pdf(str(tmp))
+        else:
+            raise RuntimeError("no PDF engine: install the Debian package chromium (or weasyprint)")
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            raise RuntimeError(f"{engine} wrote no PDF for {html_path.name}")
+        os.replace(tmp, pdf_path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return engine

@@ -9,15 +9,17 @@ the others, and makes the run exit 1.
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
+import queue
 import shutil
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from ..privacy import id_key
 from . import portal
 from .cache import Prepared, prepare
 from .context import choose_period
+from .kernel import KernelSession
 from .registry import ReportSpec, get_reports
 from .render import header_resources, print_pdf, render_error_page, render_html, write_atomic
 
@@ -202,10 +205,24 @@ def _task(
     )
 
 
-def execute_task(task: Task) -> TaskResult:
-    """Run one notebook with papermill and render it; never raises."""
-    import papermill as pm  # noqa: PLC0415  (heavy; imported in the worker)
+def warm_code(reports: list[str]) -> str:
+    """What a new kernel runs first: the imports every report needs, so the first notebook
+    does not pay for them (about 2 s of pandas, scikit-learn, statsmodels, matplotlib)."""
+    modules = ["analysis.report.context", "analysis.plots"]
+    modules += [f"analysis.report.views.{name}" for name in reports]
+    return (
+        "import importlib as _i\n"
+        f"for _m in {modules!r}:\n"
+        "    try:\n"
+        "        _i.import_module(_m)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "del _i, _m\n"
+    )
 
+
+def execute_task(task: Task, session: KernelSession) -> TaskResult:
+    """Run one notebook in ``session``'s kernel with papermill and render it; never raises."""
     started = time.perf_counter()
     executed = Path(task.executed)
     executed.parent.mkdir(parents=True, exist_ok=True)
@@ -213,17 +230,7 @@ def execute_task(task: Task) -> TaskResult:
     result = TaskResult(task.report, task.unit, task.period, "ok", executed=str(executed))
     language = task.parameters.get("language", "en")
     try:
-        pm.execute_notebook(
-            task.notebook,
-            str(tmp),
-            parameters=task.parameters,
-            cwd=str(Path(task.notebook).parent),
-            progress_bar=False,
-            log_output=False,
-            kernel_name="python3",
-            # the kernel's own start-up chatter is not the operator's concern
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
+        session.execute_notebook(task.notebook, str(tmp), task.parameters)
         result.timings["execute"] = time.perf_counter() - started
     except Exception as exc:  # papermill re-raises the notebook's error; keep the copy
         result.status = "failed"
@@ -265,10 +272,142 @@ def _error_summary(exc: BaseException) -> str:
     return f"{ename}: {evalue}".strip()[:2000]
 
 
-def execute_plan(plan: RunPlan, *, jobs: int = 1, progress: bool | None = None) -> list[TaskResult]:
-    """Execute every task (in a process pool when ``jobs > 1``), then swap each unit's new
-    folder into place, write status and manifest, and rebuild the portal. Progress lines go
-    to stderr on a terminal (or when asked); cron (no TTY) gets only the summary."""
+# ---- workers ---------------------------------------------------------------------------------
+# In a worker process: its kernel, and where to announce finished notebooks.
+_session: KernelSession | None = None
+_progress: Any = None
+
+
+def _worker_init(warm: str, progress: Any) -> None:
+    global _session, _progress  # noqa: PLW0603
+    _progress = progress
+    _session = KernelSession(project_root() / "notebooks", warm=warm).start()
+    atexit.register(_session.close)
+
+
+def _worker_ready() -> int:
+    return os.getpid()
+
+
+def execute_unit(tasks: list[Task], session: KernelSession | None = None) -> list[TaskResult]:
+    """One unit's notebooks, in order, in one kernel (the worker's unless given)."""
+    session = session or _session
+    results = []
+    for task in tasks:
+        result = execute_task(task, session)
+        if _progress is not None:
+            _progress.put(result)
+        results.append(result)
+    return results
+
+
+class Workers:
+    """Where notebooks run: ``jobs`` worker processes (papermill's Python API in a process
+    pool), each keeping one warm kernel for all the notebooks it is given; or, with one job,
+    a kernel of this process.
+
+    Create them before :func:`plan_run` so the kernels start and import the stack while the
+    input is prepared; they are closed (kernels shut down) on leaving the ``with`` block.
+    """
+
+    def __init__(self, jobs: int = 1, reports: list[str] | None = None) -> None:
+        self.jobs = max(1, int(jobs))
+        self.reports = [spec.name for spec in get_reports(reports)]
+        self.pool: ProcessPoolExecutor | None = None
+        self.session: KernelSession | None = None
+        self.queue: Any = None
+
+    def __enter__(self) -> Workers:
+        warm = warm_code(self.reports)
+        if self.jobs == 1:
+            self.session = KernelSession(project_root() / "notebooks", warm=warm).start()
+        else:
+            context = multiprocessing.get_context("spawn")
+            self.queue = context.Queue()
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=context,
+                initializer=_worker_init,
+                initargs=(warm, self.queue),
+            )
+            for _ in range(self.jobs):  # start every worker (and its kernel) now
+                self.pool.submit(_worker_ready)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.session is not None:
+            self.session.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, units: list[list[Task]], done: Callable[[TaskResult], None]) -> None:
+        """Execute each unit's task list (in order, in one kernel); ``done`` is called for
+        every finished notebook as it finishes."""
+        if self.pool is None:
+            for tasks in units:
+                for task in tasks:
+                    done(execute_task(task, self.session))
+            return
+        pending = {self.pool.submit(execute_unit, tasks): tasks for tasks in units}
+        announced: set[tuple[str, str]] = set()
+        while pending:
+            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            self._drain(done, announced)
+            for future in finished:
+                tasks = pending.pop(future)
+                try:
+                    future.result()
+                except Exception as exc:  # noqa: BLE001  (a worker died: fail its notebooks)
+                    error = f"the worker running {tasks[0].unit} stopped: {_error_summary(exc)}"
+                    for task in tasks:
+                        if (task.unit, task.report) not in announced:
+                            announced.add((task.unit, task.report))
+                            done(
+                                TaskResult(
+                                    task.report, task.unit, task.period, "failed", error=error
+                                )
+                            )
+        self._drain(done, announced)
+
+    def _drain(self, done: Callable[[TaskResult], None], announced: set) -> None:
+        while True:
+            try:
+                result = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            announced.add((result.unit, result.report))
+            done(result)
+
+
+def unit_batches(plan: RunPlan) -> list[list[Task]]:
+    """The plan's tasks grouped by unit (reports that read the others' exports last), the
+    biggest unit first so the pool ends evenly."""
+    by_unit: dict[str, list[Task]] = {}
+    for task in plan.tasks:
+        by_unit.setdefault(task.unit, []).append(task)
+    meta = plan.prepared.unit_meta
+    total = sum(m.get("rows", 0) for m in meta.values())
+
+    def size(unit: str) -> int:
+        return total if unit == "all" else meta.get(unit, {}).get("rows", 0)
+
+    return [
+        sorted(tasks, key=lambda t: t.runs_after)
+        for unit, tasks in sorted(by_unit.items(), key=lambda item: -size(item[0]))
+    ]
+
+
+def execute_plan(
+    plan: RunPlan,
+    *,
+    jobs: int = 1,
+    progress: bool | None = None,
+    workers: Workers | None = None,
+) -> list[TaskResult]:
+    """Execute every task (each unit's notebooks in one warm kernel; units spread over
+    ``jobs`` worker processes), then swap each unit's new folder into place, write status
+    and manifest, and rebuild the portal. Progress lines go to stderr on a terminal (or when
+    asked); cron (no TTY) gets only the summary."""
     show = sys.stderr.isatty() if progress is None else progress
     results: list[TaskResult] = []
     total = len(plan.tasks)
@@ -283,19 +422,14 @@ def execute_plan(plan: RunPlan, *, jobs: int = 1, progress: bool | None = None) 
                 flush=True,
             )
 
-    # Two waves: reports marked runs_after read the exports of the others.
-    waves = [[t for t in plan.tasks if not t.runs_after], [t for t in plan.tasks if t.runs_after]]
+    batches = unit_batches(plan)
     try:
-        if jobs <= 1 or total <= 1:
-            for task in waves[0] + waves[1]:
-                report(execute_task(task))
-        else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                for wave in waves:
-                    futures = [pool.submit(execute_task, task) for task in wave]
-                    for future in as_completed(futures):
-                        report(future.result())
+        if batches:
+            if workers is None:
+                with Workers(min(jobs, len(batches)), plan.params.get("reports")) as own:
+                    own.run(batches, report)
+            else:
+                workers.run(batches, report)
         for unit, reason in plan.skipped_units.items():
             results.extend(
                 TaskResult(spec.name, unit, str(plan.period), "skipped", error=reason)
@@ -514,8 +648,9 @@ def run(
 ) -> tuple[RunPlan, list[TaskResult]]:
     """Lock the output, plan and execute; returns the plan and the results."""
     with RunLock(resolve_path(params["output_dir"]), wait=wait):
-        plan = plan_run(params, units=units, reports=reports, force=force)
-        return plan, execute_plan(plan, jobs=jobs, progress=progress)
+        with Workers(jobs, reports or params.get("reports")) as workers:
+            plan = plan_run(params, units=units, reports=reports, force=force)
+            return plan, execute_plan(plan, progress=progress, workers=workers)
 
 
 def exit_code(results: list[TaskResult]) -> int:

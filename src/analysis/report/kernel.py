@@ -1,0 +1,183 @@
+"""One Python kernel kept alive across the notebooks of a run.
+
+Starting a kernel and importing the analysis stack costs about 3 s, more than most reports
+take to compute. A :class:`KernelSession` starts one kernel, warms it with the imports, and
+executes notebook after notebook in it through papermill's Python API (the ``segreport``
+engine, which hands papermill the running kernel instead of letting it start its own).
+
+Between notebooks the session resets the kernel: the user namespace is cleared and open
+figures are closed, so a notebook sees exactly what it would see in a fresh kernel except
+already-imported modules. Modules keep no per-report state (the report context is built
+from the notebook's parameters each time). A kernel that died (a crash, the OOM killer) is
+replaced before the next notebook.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+
+ENGINE = "segreport"
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]  # start-up chatter is not the operator's
+RESET = (
+    "get_ipython().reset(new_session=True, aggressive=False)\n"
+    "import sys as _sys\n"
+    "if 'matplotlib.pyplot' in _sys.modules:\n"
+    "    _sys.modules['matplotlib.pyplot'].close('all')\n"
+    "del _sys\n"
+)
+log = logging.getLogger(__name__)
+
+
+class SessionEngine(NBClientEngine):
+    """papermill engine that executes in a given, already running kernel (``km=``)."""
+
+    @classmethod
+    def execute_managed_notebook(  # noqa: PLR0913  (papermill's signature)
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        km=None,
+        **kwargs,  # noqa: ARG003  (input_path and other papermill bookkeeping)
+    ):
+        client = PapermillNotebookClient(
+            nb_man,
+            km=km,
+            kernel_name=kernel_name,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            log=log,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
+        try:
+            return client.execute()
+        finally:  # the kernel is ours to keep; only this notebook's client goes
+            if client.kc is not None:
+                client.kc.stop_channels()
+
+
+papermill_engines.register(ENGINE, SessionEngine)
+
+
+class KernelError(RuntimeError):
+    """The kernel could not be started or did not answer."""
+
+
+class KernelSession:
+    """A kernel that executes one notebook after another (see the module docstring).
+
+    Parameters
+    ----------
+    cwd
+        The kernel's working directory (the notebooks' folder, as papermill would use).
+    warm
+        Python code run once after start-up, without waiting for it (imports), so the first
+        notebook does not pay for them while something else can run.
+    """
+
+    def __init__(
+        self, cwd: Path, *, warm: str = "", kernel_name: str = "python3", timeout: float = 120
+    ) -> None:
+        self.cwd = Path(cwd)
+        self.warm = warm
+        self.kernel_name = kernel_name
+        self.timeout = timeout
+        self.km: AsyncKernelManager | None = None
+        self.started = 0  # how many kernels this session started (1 unless one died)
+
+    # ---- life cycle ----------------------------------------------------------------------
+    def start(self) -> KernelSession:
+        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS)
+        self.started += 1
+        if self.warm:
+            self._execute(self.warm, wait=False)
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def ensure(self) -> None:
+        """Start the kernel, or replace it when it died."""
+        if not self.alive:
+            self.close()
+            self.start()
+
+    def close(self) -> None:
+        if self.km is None:
+            return
+        km, self.km = self.km, None
+        try:
+            run_sync(km.shutdown_kernel)(now=False)
+        except Exception:  # noqa: BLE001  (a dead kernel cannot be shut down politely)
+            run_sync(km.shutdown_kernel)(now=True)
+
+    def __enter__(self) -> KernelSession:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- work ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Clear the user namespace and close figures, as if the kernel were new."""
+        status = self._execute(RESET, wait=True)
+        if status != "ok":
+            raise KernelError(f"the kernel could not be reset ({status})")
+
+    def execute_notebook(self, notebook: str, output: str, parameters: dict[str, Any]) -> None:
+        """Execute ``notebook`` with ``parameters`` into ``output`` in this kernel (after a
+        reset). Raises what papermill raises when a cell fails."""
+        import papermill as pm  # noqa: PLC0415
+
+        self.ensure()
+        self.reset()
+        pm.execute_notebook(
+            notebook,
+            output,
+            parameters=parameters,
+            engine_name=ENGINE,
+            km=self.km,
+            kernel_name=self.kernel_name,
+            progress_bar=False,
+            log_output=False,
+            # the executed copy is written once at the end, not after every cell
+            request_save_on_cell_execute=False,
+        )
+
+    def _execute(self, code: str, *, wait: bool) -> str:
+        """Run ``code`` silently; with ``wait``, block until it finished and return its
+        status (``ok`` or ``error``)."""
+        kc = self.km.client()
+        kc.start_channels()
+
+        async def go() -> str:
+            await kc.wait_for_ready(timeout=self.timeout)
+            msg_id = kc.execute(code, silent=True, store_history=False)
+            if not wait:
+                return "sent"
+            while True:
+                reply = await kc.get_shell_msg(timeout=self.timeout)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return reply["content"]["status"]
+
+        try:
+            return run_sync(go)()
+        except Exception as exc:  # noqa: BLE001
+            raise KernelError(f"the kernel did not answer: {exc}") from exc
+        finally:
+            kc.stop_channels()
