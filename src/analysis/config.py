@@ -73,11 +73,20 @@ def project_root() -> Path:
     return Path.cwd().resolve()
 
 
+#: libyaml's safe loader when PyYAML was built with it (about 10x faster), else PyYAML's.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through :data:`YAML_LOADER` (same safe subset, faster)."""
+    return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506  (a safe loader)
+
+
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML mapping, with errors that name the file."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParamsError(f"parameter file '{path}' does not exist") from None
     except yaml.YAMLError as exc:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
+from .config import parse_yaml
 from .errors import ParamsError
 
 LANGUAGES = ("en", "zh")
@@ -27,7 +26,7 @@ def catalog(language: str) -> dict[str, str]:
         raise ParamsError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
     merged: dict[str, str] = {}
     for path in sorted((_ROOT / language).glob("*.yaml")):
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        entries = parse_yaml(path.read_text(encoding="utf-8")) or {}
         for key, text in entries.items():
             if key in merged:
                 raise ParamsError(f"message key {key!r} is defined twice ({path.name})")

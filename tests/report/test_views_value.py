@@ -82,7 +82,9 @@ def shown(monkeypatch) -> list:
             out.append(obj.data)
 
     monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(views.plt, "show", lambda: out.append("<figure>"))
+    monkeypatch.setattr(
+        views.plots, "show_figure", lambda fig: (views.plt.close(fig), out.append("<figure>"))
+    )
     return out
 
 
@@ -465,3 +467,35 @@ def test_notebook_runs_on_the_sample(sample_dir, tmp_path):
     assert export.loc[scored, ["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
     assert export["p_alive"].dropna().between(0, 1).all() and export["clv_12m"].notna().mean() > 0.9
     assert export["action"].notna().all()
+
+
+def test_value_snapshot_is_computed_once_per_run_and_callers_cannot_change_it(
+    tmp_path, monkeypatch
+):
+    """The value, satisfaction and summary reports of a unit share one snapshot per day
+    while they run in the same kernel (same cache folder and value parameters)."""
+    orders = _orders(
+        [("a", "2025-01-05", 10.0), ("a", "2025-11-01", 20.0), ("b", "2025-12-01", 5.0)]
+    )
+    calls = []
+    real = valuation.value_snapshot
+    monkeypatch.setattr(
+        valuation, "value_snapshot", lambda *a, **k: calls.append(k) or real(*a, **k)
+    )
+    first = _context(tmp_path, _customers("ab"), orders)
+    first.params["cache_dir"] = str(tmp_path / "cache" / "north")
+    with_clv = first.value_snapshot(first.period.end)
+    with_clv.table["rfm_segment"] = "tampered"  # a report changing its copy ...
+    second = _context(tmp_path, _customers("ab"), orders)  # the next notebook of the unit
+    second.params["cache_dir"] = first.params["cache_dir"]
+    again = second.value_snapshot(second.period.end, predict_clv=False)
+    assert len(calls) == 1  # served from the first computation (with CLV answers without)
+    assert "tampered" not in set(again.table["rfm_segment"].astype(str))  # ... did not leak
+    pd.testing.assert_frame_equal(
+        again.table, real(orders, _customers("ab"), second.period.end, VALUE).table
+    )
+    second.params["value"] = {**second.params["value"], "lookback_days": 90}
+    second.value_snapshot(second.period.end)  # other parameters: computed afresh
+    standalone = _context(tmp_path, _customers("ab"), orders)  # no run cache: never shared
+    standalone.value_snapshot(standalone.period.end)
+    assert len(calls) == 3

@@ -16,7 +16,7 @@ import json
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,10 @@ from ..period import Period
 from ..privacy import id_key, pseudonymise
 
 CACHE_META = "meta.json"
+#: Value snapshots kept in this kernel (see :meth:`ReportContext.value_snapshot`): a unit's
+#: period end and previous period end, with and without CLV, for a few units.
+SNAPSHOTS_KEPT = 8
+_SNAPSHOTS: dict[tuple, Any] = {}
 
 
 def choose_period(params: Mapping[str, Any], data_end: pd.Timestamp | None) -> Period:
@@ -174,6 +178,52 @@ class ReportContext:
             frame.to_parquet(tmp)
             os.replace(tmp, path)
         return frame
+
+    def value_snapshot(
+        self,
+        as_of: pd.Timestamp,
+        *,
+        thresholds: Any = None,
+        predict_clv: bool = True,
+    ) -> Any:
+        """:func:`analysis.valuation.value_snapshot` of this unit's orders as of ``as_of``.
+
+        The value, satisfaction and summary reports all need the RFM/lifecycle table of the
+        period end (and of the previous one). Under ``segreport run`` the notebooks of a unit
+        run one after another in the same kernel, so the table is computed once and reused
+        while the run's cache folder and the value parameters are the same. A snapshot with
+        CLV also answers a request without it. Callers get a shallow copy (copy-on-write), so
+        changing it cannot change what the next report sees.
+        """
+        from .. import valuation  # noqa: PLC0415
+
+        as_of = pd.Timestamp(as_of).normalize()
+        params = self.params["value"]
+        scope = self.params.get("cache_dir")
+        key = (
+            scope,
+            self.unit,
+            as_of,
+            json.dumps(params, sort_keys=True, default=str),
+            repr(thresholds),
+        )
+        found = _SNAPSHOTS.get((*key, True)) or (
+            None if predict_clv else _SNAPSHOTS.get((*key, False))
+        )
+        if found is None or not scope:
+            found = valuation.value_snapshot(
+                self.data.orders,
+                self.data.customers,
+                as_of,
+                params,
+                thresholds=thresholds,
+                predict_clv=predict_clv,
+            )
+            if scope:
+                _SNAPSHOTS[(*key, predict_clv)] = found
+                while len(_SNAPSHOTS) > SNAPSHOTS_KEPT:
+                    _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+        return replace(found, table=found.table.copy(deep=False))
 
     def show_quality(self) -> None:
         self.show(ui.quality_section(self.data.quality, self.language))

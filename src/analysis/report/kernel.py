@@ -15,6 +15,7 @@ replaced before the next notebook.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ RESET = (
     "    _sys.modules['matplotlib.pyplot'].close('all')\n"
     "del _sys\n"
 )
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 log = logging.getLogger(__name__)
 
 
@@ -86,13 +88,23 @@ class KernelSession:
     warm
         Python code run once after start-up, without waiting for it (imports), so the first
         notebook does not pay for them while something else can run.
+    threads
+        Cap on the kernel's numeric threads (OpenMP, BLAS). With several kernels side by side,
+        each gets its share of the cores instead of all of them fighting over every core.
     """
 
     def __init__(
-        self, cwd: Path, *, warm: str = "", kernel_name: str = "python3", timeout: float = 120
+        self,
+        cwd: Path,
+        *,
+        warm: str = "",
+        threads: int | None = None,
+        kernel_name: str = "python3",
+        timeout: float = 120,
     ) -> None:
         self.cwd = Path(cwd)
         self.warm = warm
+        self.threads = threads
         self.kernel_name = kernel_name
         self.timeout = timeout
         self.km: AsyncKernelManager | None = None
@@ -101,7 +113,11 @@ class KernelSession:
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> KernelSession:
         self.km = AsyncKernelManager(kernel_name=self.kernel_name)
-        run_sync(self.km.start_kernel)(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS)
+        env = dict(os.environ)
+        if self.threads:
+            for name in THREAD_VARIABLES:
+                env[name] = str(self.threads)
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS, env=env)
         self.started += 1
         if self.warm:
             self._execute(self.warm, wait=False)

@@ -278,10 +278,10 @@ _session: KernelSession | None = None
 _progress: Any = None
 
 
-def _worker_init(warm: str, progress: Any) -> None:
+def _worker_init(warm: str, threads: int, progress: Any) -> None:
     global _session, _progress  # noqa: PLW0603
     _progress = progress
-    _session = KernelSession(project_root() / "notebooks", warm=warm).start()
+    _session = KernelSession(project_root() / "notebooks", warm=warm, threads=threads).start()
     atexit.register(_session.close)
 
 
@@ -328,7 +328,8 @@ class Workers:
                 max_workers=self.jobs,
                 mp_context=context,
                 initializer=_worker_init,
-                initargs=(warm, self.queue),
+                # each kernel gets its share of the cores for OpenMP / BLAS
+                initargs=(warm, max(1, (os.cpu_count() or 1) // self.jobs), self.queue),
             )
             for _ in range(self.jobs):  # start every worker (and its kernel) now
                 self.pool.submit(_worker_ready)

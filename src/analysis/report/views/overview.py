@@ -105,8 +105,7 @@ def trend_section(ctx: ReportContext, months: int = 24) -> pd.DataFrame:
     axes[1].set_ylabel("")
     for ax in axes:
         ax.tick_params(axis="x", rotation=30)
-    fig.tight_layout()
-    plt.show()
+    plots.show_figure(fig)
     best = trend.loc[trend["revenue"].idxmax()]
     ctx.takeaway(
         "overview.trend.takeaway",
@@ -134,8 +133,7 @@ def mix_section(ctx: ReportContext) -> pd.DataFrame:
     fig, ax = plt.subplots(figsize=(11, 1.4))
     plots.plot_share_bar(pd.Series(mix["customer_share"].to_numpy(), index=labels), ax=ax)
     ax.set_title(tr("overview.mix.chart"))
-    fig.tight_layout()
-    plt.show()
+    plots.show_figure(fig)
     shown = pd.DataFrame(
         {
             tr("overview.mix.col.type"): labels,

@@ -615,14 +615,11 @@ def segment_assignments(ctx: ReportContext) -> pd.DataFrame | None:
     as of the period end, computed with the value report's own rules and parameters (the
     same assignment the value report exports). None when there are no purchases to score.
     """
-    from ...valuation import value_snapshot  # noqa: PLC0415
     from ...value import segment_label  # noqa: PLC0415
 
     if ctx.data.orders.empty:
         return None
-    snapshot = value_snapshot(
-        ctx.data.orders, ctx.data.customers, ctx.period.end, ctx.params["value"], predict_clv=False
-    )
+    snapshot = ctx.value_snapshot(ctx.period.end, predict_clv=False)
     table = snapshot.table.loc[snapshot.table["scored"]]
     if table.empty:
         return None
@@ -689,11 +686,6 @@ def _fmt_points(ctx: ReportContext, change: float, metric: str, *, signed: bool 
 def _period_word(ctx: ReportContext) -> str:
     kind = ctx.period.kind if ctx.period.kind in _FREQ else "quarter"
     return _t(ctx, f"period_word.{kind}")
-
-
-def _show_figure(fig: plt.Figure) -> None:
-    fig.tight_layout()
-    plt.show()
 
 
 # --------------------------------------------------------------------------- sections
@@ -813,7 +805,7 @@ def trend_section(
     fig, axes = plt.subplots(1, len(shown), figsize=(11, 3.8), squeeze=False)
     for ax, (metric, table) in zip(axes[0], shown.items(), strict=True):
         _plot_trend(ctx, ax, table, metric, changes.get(metric, []))
-    _show_figure(fig)
+    plots.show_figure(fig)
     legend = _t(ctx, "trend.legend", min_base=MIN_BASE)
     if any(str(ctx.period) in t.index for t in shown.values()):
         legend += " " + _t(ctx, "trend.legend_period")
@@ -1137,7 +1129,7 @@ def attributes_section(ctx: ReportContext, survey: SurveyView) -> pd.DataFrame |
     dist = dist.assign(top2=top2).sort_values("top2")
     fig, ax = plt.subplots(figsize=(11, 0.55 * len(dist) + 1.4))
     _plot_diverging(ctx, ax, dist, levels)
-    _show_figure(fig)
+    plots.show_figure(fig)
     best, worst = dist.index[-1], dist.index[0]
     bottom2 = dist[levels[:2]].sum(axis=1)
     ctx.takeaway(
@@ -1271,7 +1263,7 @@ def drivers_section(
         perf_frame, list(survey.ratings), drivers, scale=survey.rating_scale, language=ctx.language
     )
     _plot_ipa(ctx, axes[1], ipa)
-    _show_figure(fig)
+    plots.show_figure(fig)
     top = drivers.head(3)
     ctx.takeaway(
         f"{P}.drivers.takeaway",
@@ -1549,7 +1541,7 @@ def links_section(ctx: ReportContext, survey: SurveyView) -> dict[str, object] |
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
     ax.set_title(_t(ctx, "links.churn_chart", days=CHURN_WINDOW_DAYS))
     ax.grid(axis="y", visible=False)
-    _show_figure(fig)
+    plots.show_figure(fig)
     worst, best = summary.attrs["worst"], summary.attrs["best"]
     if worst and best:
         p = summary.attrs["p_value"]

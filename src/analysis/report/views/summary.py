@@ -107,7 +107,7 @@ def read_export(ctx: ReportContext, name: str) -> pd.DataFrame | None:
 def _value_tables(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Value table now (from ``rfm.csv`` or computed) and at the previous period end."""
     params = ctx.params["value"]
-    orders, customers = ctx.data.orders, ctx.data.customers
+    orders = ctx.data.orders
     columns = ["rfm_segment", "monetary", "lifecycle_stage"]
     exported = read_export(ctx, "rfm.csv")
     if exported is not None and set(columns) <= set(exported.columns):
@@ -117,13 +117,11 @@ def _value_tables(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame, str]:
         )
         source = "export"
     else:
-        snap = valuation.value_snapshot(
-            orders, customers, ctx.period.end, params, predict_clv=False
-        )
+        snap = ctx.value_snapshot(ctx.period.end, predict_clv=False)
         now, thresholds, source = snap.table[columns], snap.thresholds, "computed"
-    before = valuation.value_snapshot(
-        orders, customers, ctx.previous.end, params, thresholds=thresholds, predict_clv=False
-    ).table[columns]
+    before = ctx.value_snapshot(ctx.previous.end, thresholds=thresholds, predict_clv=False).table[
+        columns
+    ]
     for frame in (now, before):
         frame.index = frame.index.astype(str)
     return now.astype({"rfm_segment": "object"}), before.astype({"rfm_segment": "object"}), source

@@ -124,15 +124,10 @@ def prepare(ctx: ReportContext) -> ValueView:
             "value_tier": VALUE_TIERS,
         },
     )
-    orders, customers = ctx.data.orders, ctx.data.customers
-    current = valuation.value_snapshot(orders, customers, ctx.period.end, params)
-    previous = valuation.value_snapshot(
-        orders,
-        customers,
-        ctx.previous.end,
-        params,
-        thresholds=current.thresholds,
-        predict_clv=False,
+    orders = ctx.data.orders
+    current = ctx.value_snapshot(ctx.period.end)
+    previous = ctx.value_snapshot(
+        ctx.previous.end, thresholds=current.thresholds, predict_clv=False
     )
     transitions = stage_transitions(
         previous.table["lifecycle_stage"], current.table["lifecycle_stage"]
@@ -207,11 +202,6 @@ def _finite(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def _show_figure(fig: plt.Figure) -> None:
-    fig.tight_layout()
-    plt.show()
 
 
 def _lookback(ctx: ReportContext) -> int:
@@ -411,7 +401,7 @@ def rfm_section(ctx: ReportContext, view: ValueView) -> pd.DataFrame | None:
         ax.set_xlabel(_t(ctx, "rfm.f_axis"))
         ax.set_ylabel(_t(ctx, "rfm.r_axis"))
         _draw_boundaries(ax, cells)
-    _show_figure(fig)
+    plots.show_figure(fig)
     best = revenue.stack().idxmax()
     r, f = best
     ctx.takeaway(
@@ -650,7 +640,7 @@ def _plot_pareto(
     ax.set_xlabel(_t(ctx, "pareto.x"))
     ax.set_ylabel(_t(ctx, "pareto.y"))
     ax.set_title(_t(ctx, "pareto.chart"))
-    _show_figure(fig)
+    plots.show_figure(fig)
 
 
 def _tier_tables(
@@ -890,7 +880,7 @@ def _value_by_segment(
         axes[1].set_title(_t(ctx, "clv.chart_alive"))
         axes[1].set_xlabel("")
         axes[1].grid(axis="y", visible=False)
-    _show_figure(fig)
+    plots.show_figure(fig)
     left_out = int((scored[column] <= 0).sum() + scored[column].isna().sum())
     note = _t(ctx, "clv.box_note")
     if left_out:
@@ -1008,7 +998,7 @@ def lifecycle_section(ctx: ReportContext, view: ValueView) -> pd.DataFrame:
     ax.set_xlabel(_t(ctx, "lifecycle.to", end=ui.fmt_date(cur.as_of, ctx.language)))
     ax.set_ylabel(_t(ctx, "lifecycle.from", end=ui.fmt_date(prev.as_of, ctx.language)))
     ax.set_title(_t(ctx, "lifecycle.chart"))
-    _show_figure(fig)
+    plots.show_figure(fig)
     outflow = valuation.biggest_outflow(counts)
     if outflow is None:
         ctx.takeaway(f"{P}.lifecycle.takeaway_none", previous=str(ctx.previous))
@@ -1065,7 +1055,7 @@ def customer_type_section(ctx: ReportContext, view: ValueView) -> pd.DataFrame |
     ax.grid(False)
     ax.set_title(_t(ctx, "types.chart"))
     ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-    _show_figure(fig)
+    plots.show_figure(fig)
 
     c = {
         k: _t(ctx, f"col.{k}")
