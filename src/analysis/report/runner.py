@@ -351,33 +351,33 @@ class Workers:
             return
         pending = {self.pool.submit(execute_unit, tasks): tasks for tasks in units}
         announced: set[tuple[str, str]] = set()
+
+        def announce(result: TaskResult) -> None:
+            if (result.unit, result.report) not in announced:
+                announced.add((result.unit, result.report))
+                done(result)
+
         while pending:
             finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            self._drain(done, announced)
+            self._drain(announce)  # progress as each notebook finishes
             for future in finished:
                 tasks = pending.pop(future)
-                try:
-                    future.result()
+                try:  # the unit's results are authoritative (the queue may lag behind)
+                    results = future.result()
                 except Exception as exc:  # noqa: BLE001  (a worker died: fail its notebooks)
                     error = f"the worker running {tasks[0].unit} stopped: {_error_summary(exc)}"
-                    for task in tasks:
-                        if (task.unit, task.report) not in announced:
-                            announced.add((task.unit, task.report))
-                            done(
-                                TaskResult(
-                                    task.report, task.unit, task.period, "failed", error=error
-                                )
-                            )
-        self._drain(done, announced)
+                    results = [
+                        TaskResult(t.report, t.unit, t.period, "failed", error=error) for t in tasks
+                    ]
+                for result in results:
+                    announce(result)
 
-    def _drain(self, done: Callable[[TaskResult], None], announced: set) -> None:
+    def _drain(self, announce: Callable[[TaskResult], None]) -> None:
         while True:
             try:
-                result = self.queue.get_nowait()
+                announce(self.queue.get_nowait())
             except queue.Empty:
                 return
-            announced.add((result.unit, result.report))
-            done(result)
 
 
 def unit_batches(plan: RunPlan) -> list[list[Task]]:
