@@ -75,7 +75,7 @@ def one_run(data: Path, output: Path, jobs: int, formats: str) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"the run failed ({done.returncode}):\n{done.stderr[-2000:]}")
     wall = time.perf_counter() - started
-    parts: dict[str, list[float]] = {"execute": [], "render": [], "pdf": []}
+    parts: dict[str, list[float]] = {"kernel": [], "execute": [], "render": [], "pdf": []}
     per_report: dict[str, list[float]] = {}
     for status_file in output.glob("*/*/status.json"):
         for name, entry in json.loads(status_file.read_text())["reports"].items():
@@ -157,7 +157,13 @@ def main() -> None:
         "warm_pack_all_s": [round(r["wall"], 2) for r in warm],
         "per_notebook_median_s": {
             part: med([v for r in cold for v in r["parts"][part]])
-            for part in ("execute", "render", "pdf")
+            for part in ("kernel", "execute", "render", "pdf")
+        },
+        # summed over the pack (CPU-seconds spent in each part, both workers together)
+        "pack_total_s": {
+            part: round(statistics.median(sum(r["parts"][part]) for r in cold_runs), 2)
+            for part in ("kernel", "execute", "render", "pdf")
+            for cold_runs in [cold]
         },
         "execute_median_by_report_s": {
             name: med([v for r in cold for v in r["per_report"].get(name, [])])

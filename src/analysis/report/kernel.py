@@ -155,13 +155,22 @@ class KernelSession:
         if status != "ok":
             raise KernelError(f"the kernel could not be reset ({status})")
 
-    def execute_notebook(self, notebook: str, output: str, parameters: dict[str, Any]) -> None:
-        """Execute ``notebook`` with ``parameters`` into ``output`` in this kernel (after a
-        reset). Raises what papermill raises when a cell fails."""
-        import papermill as pm  # noqa: PLC0415
-
+    def ready(self) -> None:
+        """Make the kernel ready for the next notebook: started (or replaced) and reset. The
+        first call also waits for the warm-up imports."""
         self.ensure()
         self.reset()
+
+    def execute_notebook(
+        self, notebook: str, output: str, parameters: dict[str, Any], *, ready: bool = True
+    ) -> None:
+        """Execute ``notebook`` with ``parameters`` into ``output`` in this kernel, after
+        :meth:`ready` (unless the caller did that already). Raises what papermill raises
+        when a cell fails."""
+        import papermill as pm  # noqa: PLC0415
+
+        if ready:
+            self.ready()
         pm.execute_notebook(
             notebook,
             output,
