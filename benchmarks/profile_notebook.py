@@ -43,7 +43,7 @@ def main() -> None:
         overrides={"period": args.period, "data_dir": args.data_dir, "output_dir": str(out)}
     )
     plan = runner.plan_run(params, units=[args.unit], reports=[args.report])
-    task = plan.tasks[0]
+    task = next(t for t in plan.tasks if t.unit == args.unit)
     stats_file = Path(tempfile.mkdtemp()) / "profile.stats"
     with KernelSession(ROOT / "notebooks", warm=runner.warm_code([args.report])) as session:
         for i in range(args.repeat):

@@ -434,6 +434,51 @@ def test_risk_model_learns_and_explains(rng):
     assert 0.6 < mean < 1 and sd >= 0
 
 
+def test_auc_equals_scikit_learn_with_ties(rng):
+    from sklearn.metrics import roc_auc_score
+
+    y = rng.integers(0, 2, 400)
+    scores = np.stack([np.round(rng.random(400), 1), y + rng.normal(0, 0.8, 400), -y * 1.0])
+    np.testing.assert_allclose(
+        churn._auc_rows(y, scores), [roc_auc_score(y, s) for s in scores], rtol=1e-12
+    )
+    assert churn._auc(y.astype(bool), scores[0]) == pytest.approx(roc_auc_score(y, scores[0]))
+    assert math.isnan(churn._auc(np.ones(5), np.arange(5.0)))
+
+
+def test_importance_and_dependence_shortcuts_equal_full_scoring(rng):
+    """Permutation importance and partial dependence re-run only the trees that read the
+    changed column: the numbers must be those of scoring every changed copy in full (and
+    of scikit-learn's partial_dependence), with a categorical column (which the booster
+    moves to the front), a numeric column with missing values and many tied scores."""
+    frame = _logit_fixture(rng, n=2000)
+    frame["noise"] = np.where(rng.random(len(frame)) < 0.3, np.nan, rng.normal(size=len(frame)))
+    model = churn.ChurnRiskModel().fit(frame.drop(columns="churned"), frame.churned)
+    X = model._matrix(frame)[:700]
+    y = frame.churned.to_numpy(dtype=int)[:700]
+    trees = churn._TreeScores.build(model, X)
+    assert trees is not None  # the shortcut is taken with this scikit-learn
+    fast = churn._permutation_importance(model, X, y, n_repeats=3, trees=trees)
+    full = churn._permutation_importance(model, X, y, n_repeats=3)
+    pd.testing.assert_frame_equal(fast, full, check_exact=True)  # same sums, same ties
+    for feature in ("x1", "x2", "noise"):
+        j = model.features_.index(feature)
+        grid, average = churn._partial_dependence(model, X, j, trees=trees)
+        reference_grid, reference = churn._partial_dependence(model, X, j)  # scikit-learn
+        np.testing.assert_array_equal(grid, reference_grid)
+        np.testing.assert_allclose(average, reference, rtol=1e-12)
+
+
+def test_id_membership_equals_pandas_isin():
+    ids = pd.Series(["a", "b", None, "c", "a"], dtype="string")
+    for members in (
+        ["a", None],
+        pd.Series(["c", "c"], dtype="string"),
+        pd.Index([], dtype="string"),
+    ):
+        assert churn._isin(ids, members).tolist() == ids.isin(members).tolist()
+
+
 # --------------------------------------------------------------------------- survival
 def test_followup_times_and_kaplan_meier_against_hand_values():
     orders = pd.DataFrame(
@@ -468,6 +513,20 @@ def test_hazard_ratio_of_a_planted_binary_effect(rng):
     assert hz.loc["group[b]", "ci_low"] < 2 < hz.loc["group[b]", "ci_high"]
     with pytest.raises(ModelError, match="churn events"):
         churn.hazard_ratios(frame.assign(event=False), ["group"])
+
+
+def test_cox_fit_equals_statsmodels_phreg_with_tied_times(rng):
+    from statsmodels.duration.hazard_regression import PHReg
+
+    n = 800
+    X = np.column_stack([rng.normal(size=n), rng.random(n) < 0.4, rng.gamma(2.0, 1.0, n)])
+    time = np.ceil(rng.exponential(30 / np.exp(X @ np.array([0.5, 0.7, -0.2]))))  # many ties
+    event = time < 40
+    duration = np.minimum(time, 40)
+    params, cov = churn._cox_efron(duration, event, X)
+    reference = PHReg(duration, X, status=event.astype(float), ties="efron").fit()
+    np.testing.assert_allclose(params, reference.params, rtol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov)), reference.bse, rtol=1e-8)
 
 
 # --------------------------------------------------------------------------- reasons, list

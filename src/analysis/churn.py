@@ -31,7 +31,8 @@ Models
   (``HistGradientBoostingClassifier``): AUC, calibration, gains/lift, permutation
   importance, partial dependence.
 * :func:`followup_table`, :func:`km_curves`, :func:`hazard_ratios` - Kaplan-Meier curves
-  (``SurvfuncRight``) and a Cox model (``PHReg``) of the time to churn after a snapshot.
+  (``SurvfuncRight``) and a Cox model (Efron ties, as statsmodels ``PHReg``) of the time
+  to churn after a snapshot.
 * :func:`early_warning_list` - churn probability x customer value = value at risk, with
   the top three reasons in words and a recommended action.
 
@@ -40,6 +41,8 @@ Computation only: nothing here reads files, prints or draws.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import re
 import warnings
@@ -162,6 +165,18 @@ def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
         )
 
 
+def _isin(values: pd.Index | pd.Series, members: object) -> np.ndarray:
+    """``values.isin(members)`` as a bool array, through one hash lookup.
+
+    Same answer (missing ids included); pandas' ``isin`` on Arrow-backed strings walks the
+    members in Python, some 80 ms per 10,000 customer ids, and this runs on every snapshot.
+    """
+    lookup = pd.Index(members)
+    if not lookup.is_unique:
+        lookup = lookup.unique()
+    return lookup.get_indexer(pd.Index(values)) >= 0
+
+
 def _purchase_days(
     orders: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp
 ) -> pd.DataFrame:
@@ -190,6 +205,43 @@ def _purchase_days(
     )
     out = net[net > 0].reset_index()[["customer_id", "day"]]
     return out
+
+
+def _thread_limits(*, openmp: int | None = None, blas: int | None = None) -> Any:
+    """Context capping OpenMP / BLAS threads (``None``: leave as is).
+
+    One ``threadpoolctl`` controller is kept (building one scans every loaded library, a
+    few ms, and this runs around each fit and each scoring); it is rebuilt once a wanted
+    library (scikit-learn's OpenMP) has been loaded since.
+    """
+    from threadpoolctl import ThreadpoolController  # noqa: PLC0415  (sklearn dependency)
+
+    wanted = {api: n for api, n in (("openmp", openmp), ("blas", blas)) if n is not None}
+    if not wanted:
+        return contextlib.nullcontext()
+    controller = _THREADPOOLS.get("controller")
+    if controller is None or any(
+        not controller.select(user_api=api).lib_controllers for api in wanted
+    ):
+        controller = _THREADPOOLS["controller"] = ThreadpoolController()
+    return controller.limit(limits=wanted)
+
+
+#: The cached ``threadpoolctl`` controller of :func:`_thread_limits`.
+_THREADPOOLS: dict[str, Any] = {}
+
+
+def _one_blas_thread(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``function`` with one BLAS thread. The logistic and Cox fits multiply matrices
+    of a dozen columns: more threads cost more than they save there, and they would fight
+    the other report workers for the cores."""
+
+    @functools.wraps(function)
+    def single(*args: Any, **kwargs: Any) -> Any:
+        with _thread_limits(blas=1):
+            return function(*args, **kwargs)
+
+    return single
 
 
 # --------------------------------------------------------------------------- window
@@ -444,7 +496,7 @@ def churn_labels(
         history = _purchase_days(orders, s - pd.Timedelta(days=int(lookback_days)), s)
         population = pd.Index(history["customer_id"].unique(), name="customer_id")
         after = _purchase_days(orders, s, s + window)
-        churned = ~population.isin(after["customer_id"].unique())
+        churned = ~_isin(population, after["customer_id"])
         out = pd.Series(churned, index=population, name="churned")
         out.attrs["undated"] = 0
         return out.sort_index()
@@ -460,7 +512,7 @@ def churn_labels(
     date = pd.to_datetime(c["churn_date"])
     undated = flag & date.isna()
     bought = pd.Index(orders.loc[orders["order_date"] < s, "customer_id"].astype("string").unique())
-    known = c.index.isin(bought)
+    known = _isin(c.index, bought)
     if "signup_date" in c.columns:
         known = known | pd.to_datetime(c["signup_date"]).lt(s).to_numpy()
     gone_before = flag & date.lt(s)
@@ -549,7 +601,7 @@ def churn_frame(
         **fixed,
     )
     shares = {k: feats.attrs.get(k) for k in ("categories", "channels") if k in feats.attrs}
-    frame = feats.loc[feats.index.isin(population.index)].copy()
+    frame = feats.loc[_isin(feats.index, population.index)].copy()
     if customers is not None:
         cols = [a for a in attributes if a in customers.columns and a not in frame.columns]
         if cols:
@@ -622,7 +674,7 @@ def period_churn(
         before = _purchase_days(orders, start_ts - window, start_ts)["customer_id"].unique()
         late = _purchase_days(orders, end_ts - window, end_ts)["customer_id"].unique()
         base = pd.Index(before)
-        gone = base[~base.isin(late)]
+        gone = base[~_isin(base, late)]
     elif definition == "contractual":
         if customers is None:
             raise DataError("the contractual churn definition needs a customers table")
@@ -631,7 +683,7 @@ def period_churn(
         flag = _as_bool(c["churned"]).to_numpy()
         date = pd.to_datetime(c["churn_date"])
         ids = c["customer_id"].astype("string")
-        known = ids.isin(orders.loc[orders["order_date"] < start_ts, "customer_id"]).to_numpy()
+        known = _isin(ids, orders.loc[orders["order_date"] < start_ts, "customer_id"])
         if "signup_date" in c.columns:
             known = known | pd.to_datetime(c["signup_date"]).lt(start_ts).to_numpy()
         alive = known & ~(flag & date.lt(start_ts).to_numpy()) & ~(flag & date.isna().to_numpy())
@@ -644,7 +696,7 @@ def period_churn(
     lost = orders.loc[
         (orders["order_date"] >= start_ts - pd.Timedelta(days=int(revenue_days)))
         & (orders["order_date"] < start_ts)
-        & orders["customer_id"].astype("string").isin(gone),
+        & _isin(orders["customer_id"].astype("string"), gone),
         "amount",
     ].sum()
     n = len(base)
@@ -690,12 +742,16 @@ def _binary_target(values: pd.Series, *, allow_missing: bool = False) -> pd.Seri
 def _looks_numeric(values: pd.Series) -> pd.Series | None:
     """Text that is (almost) all numbers (e.g. "29.85", blanks) as floats, else None."""
     text = values.astype("string").str.strip()
-    filled = text.notna() & (text != "")
+    filled = (text.notna() & (text != "")).to_numpy(dtype=bool)
     if filled.sum() == 0:
         return None
-    parsed = pd.to_numeric(text.where(filled), errors="coerce")
-    if parsed[filled].notna().mean() >= 0.95:
-        return parsed.astype("float64")
+    # parse each distinct text once (a category column has a handful of them)
+    codes, uniques = pd.factorize(text.where(filled))
+    numbers = pd.to_numeric(pd.Series(uniques, dtype="string"), errors="coerce")
+    lookup = np.append(numbers.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    parsed = lookup[codes]  # code -1 (missing) picks the trailing NaN
+    if (~np.isnan(parsed[filled])).mean() >= 0.95:
+        return pd.Series(parsed, index=values.index, name=values.name, dtype="float64")
     return None
 
 
@@ -726,10 +782,15 @@ def _classify_columns(
             kinds[name] = "categorical"
             continue
         if pd.api.types.is_numeric_dtype(values):
-            integer = pd.api.types.is_integer_dtype(values) or bool(
-                (nonnull == np.round(nonnull)).all()
-            )
-            if not explicit and id_name and integer and unique >= 0.9 * len(nonnull):
+            if (
+                not explicit
+                and id_name
+                and unique >= 0.9 * len(nonnull)
+                and (
+                    pd.api.types.is_integer_dtype(values)
+                    or bool((nonnull == np.round(nonnull)).all())
+                )
+            ):
                 dropped[name] = "id_like"
                 continue
             kinds[name] = "numeric"
@@ -913,8 +974,11 @@ def _numeric_column(values: pd.Series, kind: str) -> pd.Series:
         return parsed
     if pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    out = pd.to_numeric(values, errors="coerce").astype("float64")
-    return out.where(np.isfinite(out))
+    if pd.api.types.is_numeric_dtype(values):  # already numbers: no parsing needed
+        x = values.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(np.where(np.isfinite(x), x, np.nan), index=values.index, name=values.name)
 
 
 def _category_values(values: pd.Series) -> pd.Series:
@@ -923,6 +987,7 @@ def _category_values(values: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- logistic fits
+@_one_blas_thread
 def _drop_collinear(X: np.ndarray, terms: list[str]) -> list[int]:
     """Indices of terms to keep so that [1, X] has full column rank (QR with pivoting)."""
     if X.shape[1] == 0:
@@ -1005,6 +1070,7 @@ class _LogitFit:
         return special.expit(self.params[0] + self.matrix(frame) @ self.params[1:])
 
 
+@_one_blas_thread
 def _fit_logit(
     frame: pd.DataFrame,
     y: np.ndarray,
@@ -1084,12 +1150,25 @@ def _separating_features(frame: pd.DataFrame, y: np.ndarray, kinds: Mapping[str,
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+    """ROC AUC of scores ``p`` for 0/1 labels ``y`` (NaN with a single class)."""
+    return float(_auc_rows(y, np.asarray(p, dtype="float64")[None, :])[0])
 
-    y = np.asarray(y)
-    if len(np.unique(y)) < 2:
-        return float("nan")
-    return float(roc_auc_score(y, p))
+
+def _auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` (``m x n``) for the same 0/1 labels ``y``.
+
+    The Mann-Whitney form, ``(R1 - n1 (n1 + 1) / 2) / (n1 n0)`` with ``R1`` the sum of the
+    positives' average ranks (Hanley & McNeil 1982): the area under the ROC curve with ties
+    counted one half, the value of ``sklearn.metrics.roc_auc_score``, without its per-call
+    input checks (permutation importance scores dozens of rows at once).
+    """
+    positive = np.asarray(y, dtype="float64") == 1
+    n1 = int(positive.sum())
+    n0 = len(positive) - n1
+    if n1 == 0 or n0 == 0:
+        return np.full(len(scores), np.nan)
+    ranks = stats.rankdata(scores, axis=1)
+    return (ranks[:, positive].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
 # --------------------------------------------------------------------------- cause model
@@ -1433,6 +1512,7 @@ def _summary_table(fit: _LogitFit, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+@_one_blas_thread
 def _vif(X: np.ndarray, terms: list[str]) -> pd.DataFrame:
     """Variance inflation factors: the diagonal of the inverse correlation matrix."""
     if X.shape[1] < 2:
@@ -1620,10 +1700,8 @@ class ChurnRiskModel:
             self.model_.fit(X, labels)
         return self
 
-    def _threads(self):
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415  (sklearn dependency)
-
-        return threadpool_limits(limits=self.n_threads, user_api="openmp")
+    def _threads(self) -> Any:
+        return _thread_limits(openmp=self.n_threads)
 
     def _predict_matrix(self, X: np.ndarray) -> np.ndarray:
         with self._threads():
@@ -1767,52 +1845,46 @@ def evaluate_risk_model(
     dependence (``kind="average"``, 15-point grid between the 5th and 95th percentiles)
     run on at most ``importance_rows`` customers sampled with ``random_state``.
     """
-    from sklearn.inspection import partial_dependence  # noqa: PLC0415
-
     labels = _binary_target(pd.Series(np.asarray(y)), allow_missing=False).to_numpy(dtype=int)
-    p = model.predict_proba(frame)
+    X = model._matrix(frame)
+    p = model._predict_matrix(X)
     notes: list[str] = []
     single = len(np.unique(labels)) < 2
     if single:
         notes.append("single_class_test")
     gains = gains_table(labels, p, bins=bins)
-    X = model._matrix(frame)
     rng = np.random.default_rng(random_state)
     sample = (
         rng.choice(len(X), size=importance_rows, replace=False)
         if len(X) > importance_rows
         else np.arange(len(X))
     )
+    Xs = X[sample]
+    # per-tree scores of the sample: a changed column only re-runs the trees reading it
+    trees = _TreeScores.build(model, Xs)
     if single:
         importance = pd.DataFrame(columns=["feature", "importance", "std"])
     else:
         importance = _permutation_importance(
-            model, X[sample], labels[sample], n_repeats=n_repeats, random_state=random_state
+            model,
+            Xs,
+            labels[sample],
+            n_repeats=n_repeats,
+            random_state=random_state,
+            trees=trees,
         )
     dependence: dict[str, pd.DataFrame] = {}
     ranked = importance["feature"].tolist() if not importance.empty else model.features_
     numeric = [f for f in ranked if f not in model.categorical_]
     for feature in numeric[:top_dependence]:
         j = model.features_.index(feature)
-        column = X[sample, j]
+        column = Xs[:, j]
         if np.isfinite(column).sum() < 10 or np.nanstd(column) == 0:
             continue
-        with warnings.catch_warnings(), model._threads():
-            warnings.simplefilter("ignore")
-            pd_result = partial_dependence(
-                model.model_,
-                X[sample],
-                [j],
-                kind="average",
-                response_method="predict_proba",
-                method="brute",
-                grid_resolution=15,
-                percentiles=(0.05, 0.95),
-            )
-        grid = pd_result["grid_values"][0]
-        dependence[feature] = pd.DataFrame(
-            {"value": grid, "churn_probability": pd_result["average"][0]}
-        )
+        curve = _partial_dependence(model, Xs, j, trees=trees)
+        if curve is not None:
+            grid, average = curve
+            dependence[feature] = pd.DataFrame({"value": grid, "churn_probability": average})
     return RiskEvaluation(
         auc_=float("nan") if single else _auc(labels, p),
         brier_=float(np.mean((p - labels) ** 2)) if len(p) else float("nan"),
@@ -1827,6 +1899,92 @@ def evaluate_risk_model(
     )
 
 
+class _TreeScores:
+    """Per-tree raw scores of a fitted binary ``HistGradientBoostingClassifier`` on rows
+    ``X``, to re-score ``X`` with one column changed by re-running only the trees that
+    split on that column: the other trees' outputs cannot change. Permutation importance
+    and partial dependence change one column at a time, and a tree splits on a few of the
+    columns, so this does a fraction of the work of scoring every changed copy in full.
+
+    Exact: the tree outputs are added up in the booster's own order (baseline, then tree
+    after tree), so the probabilities are ``predict_proba``'s bit for bit, ties included
+    (AUC counts ties). It reads scikit-learn internals (the trees of ``_predictors``, the
+    column order of the categorical preprocessing), so :meth:`build` checks its
+    probabilities of ``X`` against ``predict_proba`` and returns None when anything
+    differs; callers then score in full.
+    """
+
+    def __init__(self, model: ChurnRiskModel, X: np.ndarray) -> None:
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads  # noqa: PLC0415
+
+        booster = model.model_
+        if booster.n_trees_per_iteration_ != 1:
+            raise TypeError("not a binary booster")
+        is_categorical = getattr(booster, "is_categorical_", None)
+        if is_categorical is None or getattr(booster, "_preprocessor", None) is None:
+            order = np.arange(X.shape[1])
+        else:  # the preprocessing puts the categorical columns first (stable)
+            mask = np.asarray(is_categorical, dtype=bool)
+            order = np.r_[np.flatnonzero(mask), np.flatnonzero(~mask)]
+        self.position = np.empty(len(order), dtype=int)  # input column -> booster column
+        self.position[order] = np.arange(len(order))
+        self.X = np.ascontiguousarray(X[:, order], dtype="float64")
+        self.baseline = float(np.ravel(booster._baseline_prediction)[0])
+        self.trees = [tree for iteration in booster._predictors for tree in iteration]
+        self.splits_on = [
+            set(np.unique(tree.nodes["feature_idx"][tree.nodes["is_leaf"] == 0]).tolist())
+            for tree in self.trees
+        ]
+        self.bitsets, self.f_idx_map = booster._bin_mapper.make_known_categories_bitsets()
+        self.n_threads = _openmp_effective_n_threads(model.n_threads)
+        self.threads = model._threads
+        with self.threads():
+            self.per_tree = [self._predict(tree, self.X) for tree in self.trees]
+        self.raw = self._add_up({}, (len(X),))
+
+    @classmethod
+    def build(cls, model: ChurnRiskModel, X: np.ndarray) -> _TreeScores | None:
+        if not len(X):
+            return None
+        try:
+            scores = cls(model, X)
+            reference = model._predict_matrix(X)
+        except (ImportError, AttributeError, TypeError, ValueError, KeyError, IndexError):
+            return None
+        return scores if np.array_equal(scores.proba(scores.raw), reference) else None
+
+    @staticmethod
+    def proba(raw: np.ndarray) -> np.ndarray:
+        return special.expit(raw)
+
+    def _predict(self, tree: Any, X: np.ndarray) -> np.ndarray:
+        return tree.predict(X, self.bitsets, self.f_idx_map, self.n_threads)
+
+    def _add_up(self, changed: dict[int, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        """Baseline plus every tree's output, in the booster's order; ``changed`` replaces
+        the outputs of some trees (broadcast against ``shape``)."""
+        raw = np.zeros(shape) + self.baseline
+        for k, scores in enumerate(self.per_tree):
+            raw += changed.get(k, scores)
+        return raw
+
+    def proba_with(self, column: int, values: np.ndarray) -> np.ndarray:
+        """Probabilities of the rows with input ``column`` set to each row of ``values``
+        (``m x n``): an ``m x n`` array."""
+        j = self.position[column]
+        m, n = values.shape
+        changed = np.repeat(self.X[None, :, :], m, axis=0)
+        changed[:, :, j] = values
+        changed = changed.reshape(m * n, -1)
+        with self.threads():
+            outputs = {
+                k: self._predict(tree, changed).reshape(m, n)
+                for k, (tree, used) in enumerate(zip(self.trees, self.splits_on, strict=True))
+                if j in used
+            }
+        return self.proba(self._add_up(outputs, (m, n)))
+
+
 def _permutation_importance(
     model: ChurnRiskModel,
     X: np.ndarray,
@@ -1834,19 +1992,34 @@ def _permutation_importance(
     *,
     n_repeats: int = 5,
     random_state: int = 0,
+    trees: _TreeScores | None = None,
 ) -> pd.DataFrame:
     """Permutation importance (Breiman 2001; Fisher, Rudin & Dominici 2019): the mean drop
-    in ROC AUC when one column is shuffled, over ``n_repeats`` shuffles. All shuffled
-    copies are scored in one batch (scoring has a fixed cost per call)."""
+    in ROC AUC when one column is shuffled, over ``n_repeats`` shuffles.
+
+    With ``trees`` (:class:`_TreeScores` of ``X``) a shuffled column only re-runs the
+    trees that split on it; otherwise all shuffled copies are scored in one batch (scoring
+    has a fixed cost per call). Both give the same numbers.
+    """
     rng = np.random.default_rng(random_state)
-    base = _auc(y, model._predict_matrix(X))
     n, k = X.shape
-    batch = np.repeat(X[None, :, :], k * n_repeats, axis=0)
-    for j in range(k):
-        for r in range(n_repeats):
-            batch[j * n_repeats + r, :, j] = X[rng.permutation(n), j]
-    scores = model._predict_matrix(batch.reshape(-1, k)).reshape(k * n_repeats, n)
-    drops = np.array([base - _auc(y, s) for s in scores]).reshape(k, n_repeats)
+    permutations = [[rng.permutation(n) for _ in range(n_repeats)] for _ in range(k)]
+    if trees is not None:
+        base = _auc(y, trees.proba(trees.raw))
+        scores = np.concatenate(
+            [
+                trees.proba_with(j, np.stack([X[perm, j] for perm in permutations[j]]))
+                for j in range(k)
+            ]
+        )
+    else:
+        base = _auc(y, model._predict_matrix(X))
+        batch = np.repeat(X[None, :, :], k * n_repeats, axis=0)
+        for j in range(k):
+            for r, perm in enumerate(permutations[j]):
+                batch[j * n_repeats + r, :, j] = X[perm, j]
+        scores = model._predict_matrix(batch.reshape(-1, k)).reshape(k * n_repeats, n)
+    drops = (base - _auc_rows(y, scores)).reshape(k, n_repeats)
     return (
         pd.DataFrame(
             {"feature": model.features_, "importance": drops.mean(axis=1), "std": drops.std(axis=1)}
@@ -1854,6 +2027,56 @@ def _permutation_importance(
         .sort_values("importance", ascending=False, kind="mergesort")
         .reset_index(drop=True)
     )
+
+
+def _partial_dependence(
+    model: ChurnRiskModel,
+    X: np.ndarray,
+    column: int,
+    *,
+    grid_resolution: int = 15,
+    percentiles: tuple[float, float] = (0.05, 0.95),
+    trees: _TreeScores | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Partial dependence of the churn probability on one column (Friedman 2001): the
+    average prediction over the rows of ``X`` with the column set to each grid value.
+
+    The grid is that of ``sklearn.inspection.partial_dependence`` (``method="brute"``):
+    the distinct values when there are fewer than ``grid_resolution``, else evenly spaced
+    values between the ``percentiles`` of the column; None when those percentiles
+    coincide (no grid). With ``trees`` only the trees that split on the column are re-run;
+    otherwise scikit-learn computes it. Returns ``(grid, average)``.
+    """
+    if trees is None:
+        from sklearn.inspection import partial_dependence  # noqa: PLC0415
+
+        with warnings.catch_warnings(), model._threads():
+            warnings.simplefilter("ignore")
+            try:
+                result = partial_dependence(
+                    model.model_,
+                    X,
+                    [column],
+                    kind="average",
+                    response_method="predict_proba",
+                    method="brute",
+                    grid_resolution=grid_resolution,
+                    percentiles=percentiles,
+                )
+            except ValueError:  # the percentiles coincide
+                return None
+        return result["grid_values"][0], result["average"][0]
+    from scipy.stats.mstats import mquantiles  # noqa: PLC0415  (as scikit-learn's grid)
+
+    values = X[:, column]
+    grid = np.unique(values)
+    if len(grid) >= grid_resolution:
+        low, high = np.asarray(mquantiles(values, prob=percentiles, axis=0), dtype="float64")
+        if np.allclose(low, high):
+            return None
+        grid = np.linspace(low, high, num=grid_resolution, endpoint=True)
+    proba = trees.proba_with(column, np.repeat(grid[:, None], len(X), axis=1))
+    return grid, proba.mean(axis=1)
 
 
 def random_cv_auc(
@@ -1948,7 +2171,7 @@ def followup_table(
         raise ParamsError(f"unknown churn definition {definition!r}")
     days = _purchase_days(orders, s - pd.Timedelta(days=W), end)
     active = days.loc[days["day"] < s, "customer_id"].unique()
-    days = days.loc[days["customer_id"].isin(active)]
+    days = days.loc[_isin(days["customer_id"], active)]
     last_before = days.loc[days["day"] < s].groupby("customer_id", observed=True)["day"].max()
     days = days.loc[days["day"] >= days["customer_id"].map(last_before).astype("datetime64[ns]")]
     days = days.sort_values(["customer_id", "day"], kind="mergesort")
@@ -2060,6 +2283,76 @@ def km_curves(
     return out
 
 
+@_one_blas_thread
+def _cox_efron(
+    duration: np.ndarray,
+    event: np.ndarray,
+    X: np.ndarray,
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cox proportional-hazards coefficients and their covariance (the inverse of the
+    observed information at the estimate), by Newton-Raphson with step halving on Efron's
+    (1977) approximation of the partial likelihood for tied times: the model of
+    statsmodels ``PHReg(ties="efron")``, vectorised over event times (``PHReg`` loops
+    over them in Python).
+
+    With ``d`` events ``D`` at a time whose risk set is ``R``, the ``l``-th of its ``d``
+    factors (``l = 0..d-1``) has the denominator ``phi = S0(R) - l/d S0(D)``, with
+    ``S0(A) = sum_A exp(x b)``; first and second derivatives use ``S1 = sum x exp(x b)`` and
+    ``S2 = sum x x' exp(x b)`` the same way. ``S2`` is never formed per event time: the
+    weights of ``1/phi`` are accumulated per row instead.
+    """
+    order = np.argsort(duration, kind="mergesort")
+    time, dead, X = duration[order], event[order].astype(bool), X[order]
+    n, p = X.shape
+    times, ties = np.unique(time[dead], return_counts=True)
+    first_at_risk = np.searchsorted(time, times, side="left")  # risk set: rows from here on
+    k_event = np.searchsorted(times, time[dead])  # event time of each event row
+    k_pair = np.repeat(np.arange(len(times)), ties)  # one (time, l) pair per event
+    frac = (np.arange(len(k_pair)) - np.repeat(np.cumsum(ties) - ties, ties)) / ties[k_pair]
+    times_up_to = np.searchsorted(times, time, side="right")  # event times <= each row's
+    x_dead = X[dead].sum(axis=0)
+
+    def parts(beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        eta = X @ beta
+        top = eta.max(initial=0.0)
+        w = np.exp(eta - top)  # scaled by exp(-top); the ratios below do not change
+        wx = X * w[:, None]
+        s0_risk = np.cumsum(w[::-1])[::-1][first_at_risk]
+        s1_risk = np.cumsum(wx[::-1], axis=0)[::-1][first_at_risk]
+        s0_dead = np.bincount(k_event, weights=w[dead], minlength=len(times))
+        s1_dead = np.zeros((len(times), p))
+        np.add.at(s1_dead, k_event, wx[dead])
+        phi = s0_risk[k_pair] - frac * s0_dead[k_pair]
+        mean_x = (s1_risk[k_pair] - frac[:, None] * s1_dead[k_pair]) / phi[:, None]
+        loglik = float(eta[dead].sum() - (np.log(phi) + top).sum())
+        gradient = x_dead - mean_x.sum(axis=0)
+        # sum over pairs of S2/phi, as row weights: sum_k a_k S2(R_k) - sum_k b_k S2(D_k)
+        a = np.bincount(k_pair, weights=1 / phi, minlength=len(times))
+        b = np.bincount(k_pair, weights=frac / phi, minlength=len(times))
+        weights = w * np.r_[0.0, np.cumsum(a)][times_up_to]
+        weights[dead] -= w[dead] * b[k_event]
+        information = (X * weights[:, None]).T @ X - mean_x.T @ mean_x
+        return loglik, gradient, information
+
+    beta = np.zeros(p)
+    loglik, gradient, information = parts(beta)
+    for _ in range(max_iter):
+        step = np.linalg.solve(information, gradient)
+        for _half in range(30):
+            new = parts(beta + step)
+            if np.isfinite(new[0]) and new[0] >= loglik - 1e-12 * (1 + abs(loglik)):
+                break
+            step = step / 2
+        beta = beta + step
+        loglik, gradient, information = new
+        if np.abs(step).max(initial=0) < tol:
+            break
+    return beta, np.linalg.inv(information)
+
+
 def hazard_ratios(
     frame: pd.DataFrame,
     features: Sequence[str],
@@ -2068,7 +2361,8 @@ def hazard_ratios(
     event: str = "event",
     min_events: int = 10,
 ) -> pd.DataFrame:
-    """Cox proportional-hazards model (statsmodels ``PHReg``, Efron ties).
+    """Cox proportional-hazards model (Efron ties; the estimates of statsmodels ``PHReg``,
+    computed by :func:`_cox_efron`).
 
     Numeric features are standardised and categories one-hot encoded against the most
     frequent level, exactly as in :func:`churn_drivers`, so a hazard ratio is per
@@ -2088,8 +2382,6 @@ def hazard_ratios(
     ModelError
         Fewer than ``min_events`` churn events or no usable feature.
     """
-    from statsmodels.duration.hazard_regression import PHReg  # noqa: PLC0415
-
     events = int(frame[event].sum())
     if events < min_events:
         raise ModelError(f"only {events} churn events in the follow-up; need {min_events}")
@@ -2105,16 +2397,18 @@ def hazard_ratios(
     X = design.transform(frame)
     kept = _drop_collinear(X, design.terms)
     X = X[:, kept]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = PHReg(
-            frame[duration].to_numpy(dtype="float64"),
-            X,
-            status=frame[event].to_numpy(dtype=float),
-            ties="efron",
-        ).fit()
-    params = np.asarray(result.params, dtype="float64")
-    se = np.asarray(result.bse, dtype="float64")
+    with np.errstate(all="ignore"):
+        try:
+            params, cov = _cox_efron(
+                frame[duration].to_numpy(dtype="float64"),
+                frame[event].to_numpy(dtype=bool),
+                X,
+            )
+        except np.linalg.LinAlgError as exc:
+            raise ModelError(
+                "the hazard model did not converge (separated or collinear data)"
+            ) from exc
+        se = np.sqrt(np.diag(cov))
     if (
         not np.all(np.isfinite(params))
         or not np.all(np.isfinite(se))
@@ -2223,7 +2517,7 @@ def customer_value(
     if method == "historical":
         return historical
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _thread_limits(blas=1):
             warnings.simplefilter("ignore")
             summary = value.rfm_summary(
                 orders.loc[orders["order_date"] < s], s - pd.Timedelta(days=1)

@@ -92,7 +92,7 @@ class ChurnView:
         ``clv`` or ``historical``.
     survival : dict
         ``snapshot``, ``table`` (follow-up with stage and type), ``by_stage``,
-        ``by_type`` (Kaplan-Meier), ``hazards`` (PHReg table or None).
+        ``by_type`` (Kaplan-Meier), ``hazards`` (Cox table or None).
     reasons : DataFrame
         :func:`analysis.churn.reason_pareto` of the last 365 days.
     notes : list of str
