@@ -513,3 +513,17 @@ def test_pareto_curve_and_top_share():
     assert curve["revenue_share"].is_monotonic_increasing
     with pytest.raises(ParamsError, match="fraction"):
         top_share(pd.Series([1.0]), 1.5)
+
+
+def test_duckdb_thread_cap_comes_from_the_runner(monkeypatch):
+    import duckdb
+
+    from analysis.value import duckdb_config
+
+    monkeypatch.delenv("SEGREPORT_THREADS", raising=False)
+    assert "threads" not in duckdb_config()
+    monkeypatch.setenv("SEGREPORT_THREADS", "1")
+    con = duckdb.connect(config=duckdb_config())
+    assert con.execute("select current_setting('threads')").fetchone()[0] == 1
+    monkeypatch.setenv("SEGREPORT_THREADS", "lots")  # not a number: ignored, not an error
+    assert "threads" not in duckdb_config()

@@ -124,6 +124,19 @@ def _require_columns(
 DUCKDB_CONFIG: dict[str, object] = {"memory_limit": "1GB", "preserve_insertion_order": False}
 
 
+def duckdb_config(**extra: object) -> dict[str, object]:
+    """:data:`DUCKDB_CONFIG` plus ``extra``, and a thread cap when the runner set one.
+
+    DuckDB ignores ``OMP_NUM_THREADS`` and uses every core; when several report kernels run
+    side by side the runner gives each its share in ``SEGREPORT_THREADS``.
+    """
+    config = {**DUCKDB_CONFIG, **extra}
+    threads = os.environ.get("SEGREPORT_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        config["threads"] = int(threads)
+    return config
+
+
 @contextmanager
 def _duckdb(source: OrdersSource, columns: Sequence[str], table: str = "orders"):
     """Yield ``(connection, from_clause)`` for an orders DataFrame or Parquet path.
@@ -144,7 +157,7 @@ def _duckdb(source: OrdersSource, columns: Sequence[str], table: str = "orders")
     ):
         raise DataError("the file does not exist.", file=os.fspath(source))
     with tempfile.TemporaryDirectory(prefix="segreport-duckdb-") as spill:
-        con = duckdb.connect(config={**DUCKDB_CONFIG, "temp_directory": spill})
+        con = duckdb.connect(config=duckdb_config(temp_directory=spill))
         try:
             _require_columns(con, source, columns, table)
             if isinstance(source, pd.DataFrame):

@@ -33,7 +33,12 @@ RESET = (
     "    _sys.modules['matplotlib.pyplot'].close('all')\n"
     "del _sys\n"
 )
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "SEGREPORT_THREADS",
+)
 log = logging.getLogger(__name__)
 
 
@@ -89,7 +94,8 @@ class KernelSession:
         Python code run once after start-up, without waiting for it (imports), so the first
         notebook does not pay for them while something else can run.
     threads
-        Cap on the kernel's numeric threads (OpenMP, BLAS). With several kernels side by side,
+        Cap on the kernel's numeric threads (OpenMP, BLAS, DuckDB through
+        ``SEGREPORT_THREADS``). With several kernels side by side,
         each gets its share of the cores instead of all of them fighting over every core.
     """
 
