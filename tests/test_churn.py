@@ -469,16 +469,6 @@ def test_importance_and_dependence_shortcuts_equal_full_scoring(rng):
         np.testing.assert_allclose(average, reference, rtol=1e-12)
 
 
-def test_id_membership_equals_pandas_isin():
-    ids = pd.Series(["a", "b", None, "c", "a"], dtype="string")
-    for members in (
-        ["a", None],
-        pd.Series(["c", "c"], dtype="string"),
-        pd.Index([], dtype="string"),
-    ):
-        assert churn._isin(ids, members).tolist() == ids.isin(members).tolist()
-
-
 # --------------------------------------------------------------------------- survival
 def test_followup_times_and_kaplan_meier_against_hand_values():
     orders = pd.DataFrame(

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from . import satisfaction
+from .lookup import isin
 from .period import Period
 
 __all__ = [
@@ -183,8 +184,8 @@ def period_values(
     first_now = first.reindex(active)
     new = active[period.contains(first_now).to_numpy()]
     earlier = first_now < previous.start_ts
-    reactivated = active[earlier.to_numpy() & ~active.isin(before)]
-    kept = before.isin(active)
+    reactivated = active[earlier.to_numpy() & ~isin(active, before)]
+    kept = isin(before, active)
     n_active, n_before = len(active), len(before)
     revenue = float(orders.loc[period.contains(orders["order_date"]), "amount"].sum())
     order_counts = purchases.groupby(ids)["order_id"].nunique()
@@ -613,10 +614,10 @@ def _known(customers: pd.DataFrame, orders: pd.DataFrame, period: Period) -> pd.
     """Customers known by the period end (signed up, or a first purchase, before it)."""
     ids = customers["customer_id"].astype(str)
     seen = set(orders.loc[orders["order_date"] < period.end_exclusive, "customer_id"].astype(str))
-    known = ids.isin(seen)
+    known = isin(ids, seen)
     if "signup_date" in customers.columns:
         known |= pd.to_datetime(customers["signup_date"]).lt(period.end_exclusive).to_numpy()
-    return customers.loc[known.to_numpy()]
+    return customers.loc[known]
 
 
 def referral_rate(
@@ -674,7 +675,7 @@ def top_referrers(
     frame = pd.DataFrame(
         {
             "referrer": ref.to_numpy(),
-            "active": ref.index.isin(list(active)),
+            "active": isin(ref.index, active),
             "revenue": revenue.reindex(ref.index, fill_value=0.0).to_numpy(),
         }
     )
@@ -683,7 +684,7 @@ def top_referrers(
         referred_active=("active", "sum"),
         referred_revenue=("revenue", "sum"),
     )
-    table["referrer_active"] = table.index.isin(list(active))
+    table["referrer_active"] = isin(table.index, active)
     table = table.sort_values(["referred", "referred_revenue"], ascending=False)
     return table.head(n)[columns]
 
@@ -724,7 +725,7 @@ def referral_comparison(
             "active_share": len(act) / n if n else np.nan,
             "revenue_per_customer": rev / n if n else np.nan,
             "revenue_per_active": rev / len(act) if len(act) else np.nan,
-            "retention_rate": prev.isin(active).mean() if len(prev) else np.nan,
+            "retention_rate": isin(prev, active).mean() if len(prev) else np.nan,
         }
     frame = pd.DataFrame.from_dict(rows, orient="index").astype(float)
     frame.index.name = "group"

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..config import resolve_path
 from ..errors import DataError
+from ..lookup import isin
 from . import schema
 from .io import file_digest, read_table
 from .quality import DataQualityReport
@@ -67,9 +68,9 @@ class Dataset:
         ids = set(orders["customer_id"])
         if interactions is not None:
             ids |= set(interactions["customer_id"])
-        members = self.customers["customer_id"].isin(ids)
+        members = isin(self.customers["customer_id"], ids)
         if "business_unit" in self.customers.columns:
-            members |= self.customers["business_unit"] == unit
+            members |= (self.customers["business_unit"] == unit).to_numpy()
         return replace(
             self,
             customers=self.customers.loc[members].reset_index(drop=True),
@@ -381,7 +382,7 @@ def _customers_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def _add_unknown_customers(customers, frame, table, report):
-    unknown = ~frame["customer_id"].isin(customers["customer_id"])
+    unknown = pd.Series(~isin(frame["customer_id"], customers["customer_id"]), index=frame.index)
     if not unknown.any():
         return customers
     report.record(
