@@ -4,7 +4,7 @@ Usage: python benchmarks/profile_notebook.py REPORT [--unit retail] [--period 20
        [--data-dir data/sample] [--lines 40] [--sort cumulative] [--repeat 2]
 
 Prepares the unit's clean input (cached under benchmarks/out/profile/), starts one warm
-kernel, executes the notebook ``--repeat`` times (the first run pays for imports; the
+kernel (thread caps as in a ``--jobs 2`` run), executes the notebook ``--repeat`` times (the first run pays for imports; the
 others show the steady state of a reused kernel) with cProfile enabled inside the kernel,
 and prints per-cell durations plus the top functions of the last run.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import sys
 import tempfile
@@ -39,13 +40,19 @@ def main() -> None:
     args = parser.parse_args()
 
     out = ROOT / "benchmarks" / "out" / "profile"
-    params = load_params(
-        overrides={"period": args.period, "data_dir": args.data_dir, "output_dir": str(out)}
+    overrides = {"period": args.period, "data_dir": args.data_dir, "output_dir": str(out)}
+    params = load_params(overrides=overrides)
+    plan = runner.plan_run(  # each unit with its own params/units/<unit>.yaml, as the CLI does
+        params,
+        units=[args.unit],
+        reports=[args.report],
+        unit_params=lambda u: load_params(unit=None if u == "all" else u, overrides=overrides),
     )
-    plan = runner.plan_run(params, units=[args.unit], reports=[args.report])
     task = next(t for t in plan.tasks if t.unit == args.unit)
     stats_file = Path(tempfile.mkdtemp()) / "profile.stats"
-    with KernelSession(ROOT / "notebooks", warm=runner.warm_code([args.report])) as session:
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    warm = runner.warm_code([args.report])
+    with KernelSession(ROOT / "notebooks", warm=warm, threads=threads) as session:
         for i in range(args.repeat):
             session.reset()
             session._execute("import cProfile as _c; _P = _c.Profile(); _P.enable()", wait=True)

@@ -35,3 +35,18 @@ def test_the_check_would_catch_tofu():
     plots.set_theme("zh")
     # DejaVu Sans alone has no CJK glyphs: matplotlib must warn, or the test above proves nothing
     assert _missing_glyph_warnings(family=["DejaVu Sans"])
+
+
+def test_figures_are_drawn_once_and_shown_as_png(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a title that tight_layout must fit")
+    draws = []
+    original = fig.draw
+    monkeypatch.setattr(fig, "draw", lambda renderer: (draws.append(1), original(renderer)))
+    plots.show_figure(fig)
+    assert len(draws) == 1
+    assert len(shown) == 1 and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not plt.fignum_exists(fig.number)

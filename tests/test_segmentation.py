@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from analysis.errors import DataError, ModelError, ParamsError
@@ -66,6 +68,17 @@ def test_silhouette_many_matches_sklearn(rng):
     want = [silhouette_score(X, labels) for labels in label_sets]
     np.testing.assert_allclose(got, want, atol=1e-6)
     assert np.isnan(silhouette_many(X, [np.zeros(300, int)])[0])
+
+
+def test_silhouette_many_blocks_match_sklearn_on_clusters(rng):
+    # clustered points, uneven blocks (the last block of rows and columns is short)
+    X = np.r_[rng.normal(size=(150, 2)), rng.normal(loc=6.0, size=(110, 2))]
+    label_sets = [np.repeat([0, 1], [150, 110]), rng.integers(0, 4, size=260)]
+    for chunk in (32, 100, 260, 1000):
+        got = silhouette_many(X, label_sets, chunk_size=chunk)
+        np.testing.assert_allclose(
+            got, [silhouette_score(X, labels) for labels in label_sets], atol=1e-6
+        )
 
 
 def test_ari_matches_sklearn(rng):
@@ -395,6 +408,34 @@ def test_composition():
     np.testing.assert_allclose(sums, 1.0)
     with pytest.raises(DataError, match="income_band"):
         composition(customers, labels, by=["income_band"])
+
+
+def test_bootstrap_refit_fits_the_resample_by_weights(rng):
+    """A resample is fitted as its distinct rows weighted by their counts: the same
+    k-means objective as the repeated rows, so the same optimum."""
+    frame, _ = planted(rng)
+    model = fit(frame, k=4, n_bootstrap=0)
+    Z = model._prepare(frame).fit
+    rows = np.random.default_rng(5).integers(0, len(Z), size=len(Z))
+    weighted = model._fit_cold(4, 11, Z, rows=rows)
+    repeated = KMeans(n_clusters=4, n_init=10, random_state=11).fit(Z[rows])
+    assert weighted.inertia_ == pytest.approx(repeated.inertia_, rel=1e-9)
+    np.testing.assert_allclose(
+        np.sort(weighted.cluster_centers_, axis=0), np.sort(repeated.cluster_centers_, axis=0)
+    )
+    assert len(weighted.labels_) == len(np.unique(rows)) < len(rows)
+
+
+def test_projection_2d_matches_the_svd(rng):
+    frame, _ = planted(rng)
+    model = fit(frame, k=4, n_bootstrap=0)
+    scaled = model.transform(frame)
+    proj = projection_2d(scaled, model.labels_, sample=None)
+    svd = PCA(n_components=2, svd_solver="full").fit(scaled.to_numpy())
+    np.testing.assert_allclose(proj[["pc1", "pc2"]], svd.transform(scaled.to_numpy()), atol=1e-9)
+    np.testing.assert_allclose(
+        proj.attrs["explained_variance_ratio"], svd.explained_variance_ratio_
+    )
 
 
 def test_projection_2d(rng):

@@ -85,15 +85,17 @@ def set_theme(language: str = "en") -> None:
 
 
 def show_figure(fig: plt.Figure) -> None:
-    """Lay out ``fig``, show it as one PNG and close it.
+    """Lay out ``fig``, show it as one PNG and close it, drawing it once.
 
-    Cheaper than ``plt.show()`` under the inline backend, which draws every figure twice
-    (once to find a tight bounding box, once to paint): ``tight_layout`` has already fitted
-    the figure, so one pass is enough.
+    ``plt.show()`` under the inline backend draws every figure twice (once to find a tight
+    bounding box, once to paint), and so does ``savefig`` after ``tight_layout()`` while the
+    figure keeps the placeholder layout engine ``tight_layout`` leaves behind; the layout is
+    final here, so the engine is dropped first.
     """
     from IPython.display import Image, display  # noqa: PLC0415
 
     fig.tight_layout()
+    fig.set_layout_engine(None)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)

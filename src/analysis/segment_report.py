@@ -13,8 +13,8 @@ report adds around it:
 * :func:`period_revenue` and :func:`segment_revenue`: net revenue of a period per customer
   and per segment (the profiles' ``revenue`` is the net revenue of the whole history);
 * :func:`best_k_by_index`: the k each internal index prefers, to show whether they agree;
-* :func:`segment_rules` and :func:`segment_actions`: the profile-based default playbook
-  entry of each segment (rules on the segment's z-scores, see :data:`RULES`);
+* :func:`segment_rules`: the profile rule of each segment (rules on the segment's
+  z-scores, see :data:`RULES`), which keys its playbook entry;
 * :func:`biggest_movement` and :func:`flow_summary` for the migration takeaway;
 * :func:`age_bands` and :func:`composition_table` for the composition chart;
 * :func:`export_frame`: the rows of ``segments.csv``.
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParamsError
-from .playbook import PlaybookAction, action_for
+from .playbook import PlaybookAction
 from .segmentation import GONE, NEW, SegmentationModel, composition
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "flow_summary",
     "model_from_params",
     "period_revenue",
-    "segment_actions",
     "segment_revenue",
     "segment_rules",
 ]
@@ -314,35 +313,6 @@ def segment_rules(zscores: pd.DataFrame, *, threshold: float = RULE_Z) -> pd.Dat
         rows.append((segment, rule, vocabulary, key, trait, _z(zscores, segment, trait)))
     out = pd.DataFrame(rows, columns=["segment", "rule", "vocabulary", "key", "trait", "z"])
     return out.set_index("segment")
-
-
-def _value_level(z_monetary: float, threshold: float = RULE_Z) -> str:
-    return "high" if z_monetary >= threshold else "low" if z_monetary <= -threshold else "medium"
-
-
-def segment_actions(
-    rules: pd.DataFrame,
-    zscores: pd.DataFrame,
-    playbook: Mapping[str, Any],
-    language: str = "en",
-) -> dict[Any, PlaybookAction]:
-    """The playbook entry of each segment: the rule's entry, or, when the playbook has no
-    such entry (a custom playbook), the value tier of the segment's revenue z-score.
-
-    Raises
-    ------
-    ParamsError
-        If neither entry exists (the message names the value tier).
-    """
-    out = {}
-    for segment, row in rules.iterrows():
-        entries = playbook.get(row["vocabulary"]) or {}
-        if row["key"] in entries:
-            out[segment] = action_for(playbook, row["vocabulary"], row["key"], language)
-        else:
-            level = _value_level(_z(zscores, segment, "monetary"))
-            out[segment] = action_for(playbook, "value_tier", level, language)
-    return out
 
 
 # --------------------------------------------------------------------------- migration

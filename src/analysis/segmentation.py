@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -38,7 +39,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import RobustScaler, StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .errors import DataError, ModelError, ParamsError
 from .features import select_features
@@ -75,11 +76,12 @@ _NULL_REPEATS = 2
 
 # =========================================================================== metrics
 def silhouette_many(
-    X: np.ndarray, label_sets: Sequence[np.ndarray], *, chunk_size: int = 1024
+    X: np.ndarray, label_sets: Sequence[np.ndarray], *, chunk_size: int = 512
 ) -> np.ndarray:
     """Mean silhouette coefficient of several labelings of the same points at once.
 
-    The pairwise Euclidean distances are computed once (in row chunks) and reduced per
+    The pairwise Euclidean distances are computed once, block by block over the upper
+    triangle (each block serves its rows and, transposed, its columns), and reduced per
     cluster for every labeling with one matrix product, so scoring k = 2..10 costs little
     more than scoring one k. Same definition as :func:`sklearn.metrics.silhouette_score`
     (Rousseeuw 1987; points in singleton clusters score 0).
@@ -90,6 +92,8 @@ def silhouette_many(
         Points, shape (n, d).
     label_sets
         Integer labels (shape (n,)) per labeling; values need not be contiguous.
+    chunk_size
+        Rows and columns of one distance block (memory: ``12 * chunk_size**2`` bytes).
 
     Returns
     -------
@@ -113,14 +117,29 @@ def silhouette_many(
     onehot = np.zeros((n, offset), dtype=np.float32)
     for codes, (start, _) in zip(encoded, blocks, strict=True):
         onehot[np.arange(n), start + codes] = 1.0
-    sums = np.empty((n, offset))
+    sums = np.zeros((n, offset))
     sq = np.einsum("ij,ij->i", X, X)
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (X[start:stop] @ X.T)
-        np.maximum(d2, 0.0, out=d2)
-        d2[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        sums[start:stop] = np.sqrt(d2, out=d2).astype(np.float32) @ onehot
+    size = max(1, min(int(chunk_size), n))
+    buffer = np.empty(size * size)
+    buffer32 = np.empty(size * size, dtype=np.float32)
+    for i0 in range(0, n, size):
+        i1 = min(i0 + size, n)
+        for j0 in range(i0, n, size):
+            j1 = min(j0 + size, n)
+            shape = (i1 - i0, j1 - j0)
+            d2 = buffer[: shape[0] * shape[1]].reshape(shape)
+            np.matmul(X[i0:i1], X[j0:j1].T, out=d2)
+            d2 *= -2.0
+            d2 += sq[i0:i1, None]
+            d2 += sq[None, j0:j1]
+            np.maximum(d2, 0.0, out=d2)
+            if i0 == j0:
+                np.fill_diagonal(d2, 0.0)
+            dist = buffer32[: shape[0] * shape[1]].reshape(shape)
+            np.sqrt(d2, out=dist, casting="same_kind")
+            sums[i0:i1] += dist @ onehot[j0:j1]
+            if j0 != i0:  # the same block, seen from its columns
+                sums[j0:j1] += dist.T @ onehot[i0:i1]
     result = np.full(len(label_sets), np.nan)
     rows = np.arange(n)
     for i, (codes, (start, k), size) in enumerate(zip(encoded, blocks, sizes, strict=True)):
@@ -468,6 +487,16 @@ class SegmentationModel:
     them (computed for all k from one distance matrix, :func:`silhouette_many`). Only the
     chosen k is fitted on all customers, starting from the candidate's centres.
 
+    **Stability** (Hennig 2007, "clusterboot"). Each of the ``n_bootstrap`` refits runs
+    the whole procedure again from fresh starts (k-means++ seeding, ``n_init`` starts, the
+    best kept) on a bootstrap resample of the selection sample, and is compared with the
+    main labels on all customers. Cold starts are what make the check mean something: a
+    refit started from the main centres, or from too few starts, either lands back on the
+    main solution whatever the data (structureless data then pass as stable) or in a
+    worse local optimum (stable data then look unstable). k-means fits a resample as its
+    distinct customers weighted by how often they were drawn, which is the same objective
+    and seeding distribution as the repeated rows on about 63% of the rows.
+
     **Meaningful segments.** A silhouette near that of structureless data means the
     "segments" are arbitrary cuts of one cloud. The reference fits k-means with the same k
     to Gaussian data with the mean and covariance of the (scaled) selection sample
@@ -623,8 +652,8 @@ class SegmentationModel:
                     c
                     for c in frame.columns
                     if c not in categorical
-                    and pd.api.types.is_numeric_dtype(frame[c])
-                    and not pd.api.types.is_bool_dtype(frame[c])
+                    and pd.api.types.is_numeric_dtype(frame.dtypes[c])
+                    and not pd.api.types.is_bool_dtype(frame.dtypes[c])
                 ]
         else:
             numeric = [c for c in self.features if c not in categorical]
@@ -639,8 +668,8 @@ class SegmentationModel:
             )
         for column in numeric:
             if not (
-                pd.api.types.is_numeric_dtype(frame[column])
-                or pd.api.types.is_bool_dtype(frame[column])
+                pd.api.types.is_numeric_dtype(frame.dtypes[column])
+                or pd.api.types.is_bool_dtype(frame.dtypes[column])
             ):
                 raise DataError(
                     "is not numeric; pass it as a categorical feature with method 'kprototypes' "
@@ -856,6 +885,26 @@ class SegmentationModel:
                 return estimator.fit(Z, init=init)
             return estimator.fit(Z)
 
+    def _fit_cold(self, k: int, seed: int, Z: np.ndarray, rows: np.ndarray | None = None):
+        """Fit ``k`` clusters from ``n_init`` fresh starts (the candidates of the k choice,
+        the bootstrap refits) on ``Z[rows]`` (``rows`` may repeat; all rows by default).
+
+        k-means fits each distinct row of a resample once, weighted by how often it was
+        drawn: the same objective, seeding distribution and Lloyd updates as the repeated
+        rows, on about 63% of the rows for a bootstrap resample (1 - 1/e distinct).
+        """
+        m = len(Z) if rows is None else len(rows)
+        estimator = self._estimator(k, seed, m)
+        if rows is None:
+            return self._fit_estimator(estimator, Z)
+        unique, counts = np.unique(rows, return_counts=True)
+        if not isinstance(estimator, (KMeans, MiniBatchKMeans)) or len(unique) < k:
+            # other methods take no weights; a resample with fewer distinct customers
+            # than k is fitted as drawn (k-means then warns and finds fewer clusters)
+            return self._fit_estimator(estimator, Z[rows])
+        with _thread_limit(m):
+            return estimator.fit(Z[unique], sample_weight=counts.astype(np.float64))
+
     @staticmethod
     def _method_name(estimator) -> str:
         return {
@@ -980,9 +1029,11 @@ class SegmentationModel:
         cand_seeds = rng_cand.integers(0, 2**31 - 1, size=len(ks))
         candidates, label_sets = {}, []
         for k, seed in zip(ks, cand_seeds, strict=True):
-            est = self._fit_estimator(self._estimator(k, int(seed), m), Zs)
+            est = self._fit_cold(k, int(seed), Zs)
             candidates[k] = est
-            label_sets.append(np.asarray(est.predict(Zs)))
+            # KMeans keeps the labels of its final assignment step, which is predict(Zs)
+            labels = est.labels_ if isinstance(est, KMeans) else est.predict(Zs)
+            label_sets.append(np.asarray(labels))
         rows = []
         with _thread_limit(m):
             sils = silhouette_many(Es[sil], [labels[sil] for labels in label_sets])
@@ -1053,7 +1104,7 @@ class SegmentationModel:
                     # a resample may hold fewer distinct customers than k: that is exactly
                     # the instability being measured, not something to warn about
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    est = self._fit_estimator(self._estimator(self.k_, int(seed), m), Zs[idx])
+                    est = self._fit_cold(self.k_, int(seed), Zs, rows=idx)
                 with _thread_limit(m):
                     aris.append(_ari(np.asarray(est.predict(Z)), raw))
             self.stability_ = Stability(
@@ -1124,7 +1175,7 @@ class SegmentationModel:
             if (
                 candidate
                 and candidate in frame.columns
-                and pd.api.types.is_numeric_dtype(frame[candidate])
+                and pd.api.types.is_numeric_dtype(frame.dtypes[candidate])
             ):
                 value_col = candidate
                 break
@@ -1167,7 +1218,7 @@ class SegmentationModel:
         for _ in range(_NULL_REPEATS):
             ref = rng.multivariate_normal(mean, cov, size=size, method="eigh")
             seed = int(rng.integers(0, 2**31 - 1))
-            with threadpool_limits(limits=1):
+            with _threadpools().limit(limits=1):
                 labels = KMeans(n_clusters=k, n_init=2, random_state=seed).fit_predict(ref)
                 values.append(silhouette_many(ref, [labels])[0])
         return float(np.nanmean(values))
@@ -1294,8 +1345,15 @@ def _thread_limit(n_rows: int):
     multi-threading makes them 10-30x slower, never faster. Large fits keep the defaults.
     """
     if n_rows <= _SINGLE_THREAD_ROWS:
-        return threadpool_limits(limits=1)
+        return _threadpools().limit(limits=1)
     return nullcontext()
+
+
+@cache
+def _threadpools() -> ThreadpoolController:
+    # Inspecting the loaded thread pools takes ~5 ms (more in a kernel with many
+    # libraries); threadpool_limits() does it on every call, a fit enters ~50 limits.
+    return ThreadpoolController()
 
 
 def _seed_entropy(random_state: Any) -> int | None:
@@ -1344,11 +1402,12 @@ def _numeric_columns(features: pd.DataFrame, columns: Sequence[str] | None) -> l
         if missing:
             raise DataError("column not found", file="features", column=missing[0])
         return list(columns)
+    # dtypes, not features[c]: each column Series would deep-copy the frame's attrs
+    dtypes = features.dtypes
     return [
         c
         for c in features.columns
-        if pd.api.types.is_numeric_dtype(features[c])
-        and not pd.api.types.is_bool_dtype(features[c])
+        if pd.api.types.is_numeric_dtype(dtypes[c]) and not pd.api.types.is_bool_dtype(dtypes[c])
     ]
 
 
@@ -1568,8 +1627,12 @@ def projection_2d(
     coords = np.zeros((len(values), 2))
     ratio = np.zeros(2)
     if n_comp >= 1 and len(values) > 1:
-        pca = PCA(n_components=n_comp, svd_solver="full", random_state=0)
-        coords[:, :n_comp] = pca.fit_transform(values)
+        # many more rows than columns: the eigenvectors of the d x d covariance matrix
+        # are the components (same result as the SVD of the n x d data, ~10x faster)
+        solver = "covariance_eigh" if len(values) >= 10 * values.shape[1] else "full"
+        pca = PCA(n_components=n_comp, svd_solver=solver, random_state=0)
+        with _thread_limit(len(values)):
+            coords[:, :n_comp] = pca.fit_transform(values)
         ratio[:n_comp] = pca.explained_variance_ratio_
     keep = np.arange(len(values))
     if sample is not None and len(values) > sample:
@@ -1775,17 +1838,19 @@ def segment_migration(prev_labels: pd.Series, cur_labels: pd.Series) -> Migratio
     segments = sorted(set(prev.unique()) | set(cur.unique()))
     rows = [*segments, NEW]
     cols = [*segments, GONE]
-    joined = pd.DataFrame({"previous": prev}).join(pd.DataFrame({"current": cur}), how="outer")
-    joined["previous"] = joined["previous"].astype("object").where(joined["previous"].notna(), NEW)
-    joined["current"] = joined["current"].astype("object").where(joined["current"].notna(), GONE)
-    joined["previous"] = joined["previous"].map(lambda v: v if v == NEW else int(v))
-    joined["current"] = joined["current"].map(lambda v: v if v == GONE else int(v))
-    counts = pd.crosstab(joined["previous"], joined["current"]).reindex(
-        index=rows, columns=cols, fill_value=0
+    # every customer of either period once: the position of its segment, or the last
+    # row ("new": not there before) / column ("gone": not there now)
+    everyone = prev.index.union(cur.index, sort=False)
+    position = pd.Index(segments)
+    before = position.get_indexer(prev.reindex(everyone).fillna(-1).astype("int64"))
+    after = position.get_indexer(cur.reindex(everyone).fillna(-1).astype("int64"))
+    before[before < 0], after[after < 0] = len(segments), len(segments)
+    cells = np.bincount(before * len(cols) + after, minlength=len(rows) * len(cols))
+    counts = pd.DataFrame(
+        cells.reshape(len(rows), len(cols)).astype("int64"),
+        index=pd.Index(rows, name="previous", dtype="object"),
+        columns=pd.Index(cols, name="current", dtype="object"),
     )
-    counts = counts.astype("int64")
-    counts.index = pd.Index(rows, name="previous", dtype="object")
-    counts.columns = pd.Index(cols, name="current", dtype="object")
     totals = counts.sum(axis=1).replace(0, np.nan)
     shares = counts.div(totals, axis=0).fillna(0.0)
     return MigrationTable(counts, shares)

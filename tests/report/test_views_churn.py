@@ -48,7 +48,7 @@ def shown(monkeypatch) -> list:
             out.append(obj.data)
 
     monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(views.plt, "show", lambda: None)
+    monkeypatch.setattr(views.plots, "show_figure", views.plt.close)
     return out
 
 

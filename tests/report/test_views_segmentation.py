@@ -173,12 +173,12 @@ def shown(monkeypatch) -> list:
         if hasattr(obj, "data") and isinstance(obj.data, str):
             out.append(obj.data)
 
-    def show():
+    def show(fig):
         out.append("<figure>")
-        views.plt.close("all")
+        views.plt.close(fig)
 
     monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(views.plt, "show", show)
+    monkeypatch.setattr(views.plots, "show_figure", show)
     return out
 
 
@@ -222,23 +222,79 @@ def test_rules_pick_the_playbook_entry_from_the_profile():
         "low",
     ]
     assert rules.loc[4, "trait"] == "tenure" and rules.loc[4, "z"] == -1.4
-    playbook = load_playbook()
-    actions = sr.segment_actions(rules, z, playbook, "en")
-    assert [actions[s].key for s in (0, 1, 4, 5, 9)] == [
+    assert [rules.loc[s, "key"] for s in (0, 1, 4, 5, 9)] == [
         "cant_lose_them",
         "at_risk",
         "new",
         "champions",
         "low",
     ]
-    # a custom playbook without the entry falls back to the value tier of the segment
-    custom = {"value_tier": playbook["value_tier"]}
-    fallback = sr.segment_actions(rules, z, custom, "zh")
-    assert [fallback[s].key for s in (0, 2, 3)] == ["high", "low", "medium"]
-    with pytest.raises(ParamsError, match="no entry for value_tier 'high'"):
-        sr.segment_actions(rules, z, {"value_tier": {}}, "en")
     # raw columns stand in for missing log columns; absent traits count as average
     assert sr.segment_rules(pd.DataFrame({"recency_days": [0.7]}))["rule"].tolist() == ["at_risk"]
+
+
+def _png(fig) -> np.ndarray:
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def test_heatmap_draws_what_seaborn_draws(rng):
+    sns = pytest.importorskip("seaborn")
+    z = pd.DataFrame(
+        rng.normal(scale=1.5, size=(4, 6)),
+        index=[f"segment {i}" for i in range(4)],
+        columns=[f"feature {j}" for j in range(6)],
+    )
+    z.iloc[0, 0] = 3.7  # beyond the colour range: clipped, annotated with its value
+    fig1, ax1 = views.plt.subplots(figsize=(6, 3))
+    sns.heatmap(
+        z.clip(-2.5, 2.5),
+        annot=z.map(lambda v: f"{v:+.1f}"),
+        fmt="",
+        cmap="RdBu_r",
+        vmin=-2.5,
+        vmax=2.5,
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+        annot_kws={"fontsize": 7.5},
+        ax=ax1,
+    )
+    fig2, ax2 = views.plt.subplots(figsize=(6, 3))
+    views._annotated_heatmap(ax2, z, limit=2.5, fontsize=7.5)
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="x", rotation=90)
+        ax.tick_params(axis="y", rotation=0)
+    assert [t.get_text() for t in ax2.texts] == [t.get_text() for t in ax1.texts]
+    assert [t.get_color() for t in ax2.texts] == [t.get_color() for t in ax1.texts]
+    np.testing.assert_array_equal(_png(fig2), _png(fig1))
+
+
+def test_stacked_bars_are_the_bars_barh_draws():
+    shares = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]])
+    colours = ["#111111", "#777777", "#bbbbbb"]
+    fig, (ax1, ax2) = views.plt.subplots(1, 2)
+    left = np.zeros(2)
+    for j in range(3):
+        ax1.barh(range(2), shares[:, j], left=left, height=views._BAR_HEIGHT, color=colours[j])
+        left += shares[:, j]
+    views._stacked_bars(ax2, shares, colours)
+    want = sorted(
+        (round(p.get_x(), 9), round(p.get_y(), 9), round(p.get_width(), 9), p.get_facecolor())
+        for p in ax1.patches
+    )
+    (collection,) = ax2.collections
+    got = sorted(
+        (
+            round(path.vertices[:, 0].min(), 9),
+            round(path.vertices[:, 1].min(), 9),
+            round(np.ptp(path.vertices[:, 0]), 9),
+            tuple(colour),
+        )
+        for path, colour in zip(collection.get_paths(), collection.get_facecolors(), strict=True)
+    )
+    assert got == want
+    assert ax2.get_ylim() == pytest.approx(ax1.get_ylim())
 
 
 def test_migration_summaries_by_hand():

@@ -423,11 +423,6 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _show_figure(fig: plt.Figure) -> None:
-    fig.tight_layout()
-    plt.show()
-
-
 def _statement(ctx: ReportContext, view: ChurnView) -> bool:
     """Say why there is no model (once, in the first model section); True when shown."""
     if view.status == "ok":
@@ -733,7 +728,7 @@ def _plot_forest(ctx: ReportContext, summary: pd.DataFrame, labels: list[str]) -
     ax.set_xlabel(_t(ctx, "drivers.axis"))
     ax.set_title(_t(ctx, "drivers.chart"))
     ax.grid(axis="y", visible=False)
-    _show_figure(fig)
+    plots.show_figure(fig)
 
 
 def model_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
@@ -786,7 +781,7 @@ def model_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
     _plot_gains(ctx, axes[0], risk.gains)
     _plot_calibration(ctx, axes[1], risk.calibration)
     _plot_importance(ctx, axes[2], risk.importance.head(8))
-    _show_figure(fig)
+    plots.show_figure(fig)
     g = risk.gains
     ctx.takeaway(
         f"{P}.model.takeaway",
@@ -811,7 +806,7 @@ def model_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
         axes[0][0].set_ylabel(_t(ctx, "model.pd_axis"))
         fig.suptitle(_t(ctx, "model.pd_chart"), fontsize=12, fontweight="bold")
-        _show_figure(fig)
+        plots.show_figure(fig)
         ctx.text(f"{P}.model.pd_legend")
     return {"table": table, "gains": risk.gains, "calibration": cal, "importance": risk.importance}
 
@@ -923,7 +918,7 @@ def survival_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | No
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
         ax.legend(fontsize=8, loc="lower left")
     axes[0][0].set_ylabel(_t(ctx, "survival.y"))
-    _show_figure(fig)
+    plots.show_figure(fig)
     if "by_stage" in surv and not surv["by_stage"].empty:
         ends = surv["by_stage"].groupby("group", sort=False).last()
         worst, best = ends["survival"].idxmin(), ends["survival"].idxmax()
@@ -1006,7 +1001,7 @@ def reasons_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
     twin.set_ylabel(_t(ctx, "reasons.y2"))
     twin.grid(False)
     ax.set_title(_t(ctx, "reasons.chart"))
-    _show_figure(fig)
+    plots.show_figure(fig)
     k = int(np.searchsorted(reasons["cumulative_share"].to_numpy(), 0.8 - 1e-9) + 1)
     k = min(k, len(reasons))
     ctx.takeaway(

@@ -29,8 +29,10 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+from matplotlib.collections import PolyCollection
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
+from seaborn.utils import relative_luminance
 
 from ... import display as ui
 from ... import plots
@@ -147,7 +149,7 @@ class SegmentationView:
         return [
             c
             for c in self.model.features_
-            if c in self.features.columns and pd.api.types.is_numeric_dtype(self.features[c])
+            if c in self.features.columns and pd.api.types.is_numeric_dtype(self.features.dtypes[c])
         ]
 
     @property
@@ -242,7 +244,7 @@ def prepare(ctx: ReportContext) -> SegmentationView:
     numeric = [
         c
         for c in model.features_
-        if c in features.columns and pd.api.types.is_numeric_dtype(features[c])
+        if c in features.columns and pd.api.types.is_numeric_dtype(features.dtypes[c])
     ]
     profile = segment_profiles(features, labels)
     revenue = sr.period_revenue(ctx.data.orders, ctx.period.start_ts, as_of)
@@ -256,13 +258,17 @@ def prepare(ctx: ReportContext) -> SegmentationView:
         ctx.language,
         overrides={s: v for s, v in overrides.items() if s in range(k)},
     )
-    zscores = (
-        zscore_profile(features, labels, columns=numeric)
-        if numeric
+    # the population mean and std the names needed; pandas deep-copies attrs into every
+    # frame derived from the profile, and the sections index it a few hundred times
+    profile.attrs = {}
+    # one z-score table for the heatmap (the model's features) and the rules (plus traits)
+    rule_columns = list(dict.fromkeys([*numeric, *[c for c in _RULE_TRAITS if c in features]]))
+    rules_z = (
+        zscore_profile(features, labels, columns=rule_columns)
+        if rule_columns
         else pd.DataFrame(index=pd.Index(range(k), name="segment"))
     )
-    rule_columns = list(dict.fromkeys([*numeric, *[c for c in _RULE_TRAITS if c in features]]))
-    rules_z = zscore_profile(features, labels, columns=rule_columns) if rule_columns else zscores
+    zscores = rules_z[numeric]
     rules = sr.segment_rules(rules_z.reindex(range(k)).fillna(0.0))
     actions = {
         s: action_for(playbook, "clustering_segment", rule, ctx.language)
@@ -399,11 +405,6 @@ def _format_feature(ctx: ReportContext, column: str, value) -> str:
 
 def _raw(column: str) -> str:
     return _LOG_TO_RAW.get(column, column)
-
-
-def _show_figure(fig: plt.Figure) -> None:
-    fig.tight_layout()
-    plt.show()
 
 
 def _colour(segment: int) -> str:
@@ -705,7 +706,7 @@ def k_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame | None
         ax.set_xticks(ks)
         if (~eligible).any() and column == "silhouette":
             ax.legend(fontsize=8, frameon=False, loc="upper left")
-    _show_figure(fig)
+    plots.show_figure(fig)
 
     best = sr.best_k_by_index(scores)
     agree = len(set(best.values())) == 1
@@ -889,7 +890,7 @@ def _size_chart(ctx: ReportContext, view: SegmentationView) -> None:
     ax.set_title(_t(ctx, "profiles.chart"))
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="y", visible=False)
-    _show_figure(fig)
+    plots.show_figure(fig)
 
 
 def _display_columns(view: SegmentationView) -> list[str]:
@@ -927,23 +928,11 @@ def _heatmap(ctx: ReportContext, view: SegmentationView) -> None:
     ]
     width = min(11.0, 3.2 + 0.55 * len(z.columns))
     fig, ax = plt.subplots(figsize=(max(width, 7.5), 1.6 + 0.5 * len(z)))
-    sns.heatmap(
-        shown.clip(-2.5, 2.5),
-        annot=shown.map(lambda v: f"{v:+.1f}"),
-        fmt="",
-        cmap="RdBu_r",
-        vmin=-2.5,
-        vmax=2.5,
-        cbar=False,
-        linewidths=0.5,
-        linecolor="white",
-        annot_kws={"fontsize": 7.5},
-        ax=ax,
-    )
+    _annotated_heatmap(ax, shown, limit=2.5, fontsize=7.5)
     ax.tick_params(axis="x", labelsize=8, rotation=90)
     ax.tick_params(axis="y", labelsize=8.5, rotation=0)
     ax.set_title(_t(ctx, "profiles.heatmap_chart"))
-    _show_figure(fig)
+    plots.show_figure(fig)
     stacked = z.stack()
     segment, feature = stacked.abs().idxmax()
     value = float(stacked[(segment, feature)])
@@ -955,21 +944,61 @@ def _heatmap(ctx: ReportContext, view: SegmentationView) -> None:
     )
 
 
+def _annotated_heatmap(ax: plt.Axes, data: pd.DataFrame, *, limit: float, fontsize: float) -> None:
+    """The z-scores as ``sns.heatmap(data.clip(-limit, limit), annot=..., cmap="RdBu_r",
+    linewidths=0.5, linecolor="white", cbar=False)`` draws them (cells, values, labels,
+    no spines), without the full extra draw of the figure seaborn makes to test whether
+    tick labels overlap (the caller sets their rotation)."""
+    values = data.to_numpy(dtype=float)
+    rows, columns = values.shape
+    mesh = ax.pcolormesh(
+        values.clip(-limit, limit),
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        linewidths=0.5,
+        edgecolor="white",
+    )
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set(xlim=(0, columns), ylim=(0, rows))
+    ax.invert_yaxis()
+    ax.set_xticks(np.arange(columns) + 0.5, labels=list(data.columns))
+    ax.set_yticks(np.arange(rows) + 0.5, labels=list(data.index), va="center")
+    mesh.update_scalarmappable()
+    for (y, x), value, colour in zip(
+        np.ndindex(rows, columns), values.flat, mesh.get_facecolors(), strict=True
+    ):
+        ink = ".15" if relative_luminance(colour) > 0.408 else "w"  # seaborn's rule
+        ax.text(
+            x + 0.5,
+            y + 0.5,
+            f"{value:+.1f}",
+            color=ink,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+        )
+
+
 def _distinguishing(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame:
     ctx.show(ui.heading(_t(ctx, "profiles.distinct_title"), level=3))
     table = distinguishing_features(
         view.features, view.labels, top=TOP_FEATURES, columns=view.numeric_features
     )
-    inside = view.labels.to_numpy()
+    # means in the raw units, of the segment and of everybody else (missing values skipped)
+    raw_columns = list(dict.fromkeys(_raw(f) for f in table["feature"]))
+    groups = view.features[raw_columns].astype("float64").groupby(view.labels.to_numpy())
+    sums, counts = groups.sum(), groups.count()
+    segment_mean = sums / counts
+    rest_mean = (sums.sum() - sums) / (counts.sum() - counts)
     rows = []
     for segment in view.segments:
         part = table.loc[table["segment"] == segment]
         items = []
         for _, row in part.iterrows():
             raw = _raw(row["feature"])
-            values = view.features[raw]
-            mine = values[inside == segment].mean()
-            rest = values[inside != segment].mean()
+            mine, rest = segment_mean.loc[segment, raw], rest_mean.loc[segment, raw]
             size = abs(row["smd"])
             strength = "much_" if size >= SMD_STRONG else "" if size >= SMD_CLEAR else "slightly_"
             items.append(
@@ -1031,18 +1060,14 @@ def composition_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFr
             shares["(other)"] = mix[[v for v in order if v not in keep]].sum(axis=1)
             all_row["(other)"] = overall.reindex(order).drop(keep).sum()
         shares.loc["all"] = all_row
+        colours = [
+            "#d5dde5" if value == "(missing)" else plots.PALETTE[i % len(plots.PALETTE)]
+            for i, value in enumerate(shares.columns)
+        ]
+        _stacked_bars(ax, shares.to_numpy(dtype=float), colours)
         left = np.zeros(len(shares))
-        for i, value in enumerate(shares.columns):
+        for value, colour in zip(shares.columns, colours, strict=True):
             widths = shares[value].to_numpy(dtype=float)
-            colour = "#d5dde5" if value == "(missing)" else plots.PALETTE[i % len(plots.PALETTE)]
-            ax.barh(
-                range(len(shares)),
-                widths,
-                left=left,
-                color=colour,
-                height=0.7,
-                label=_value_label(ctx, attribute, value),
-            )
             ink = _ink(colour)
             for y, (x0, w) in enumerate(zip(left, widths, strict=True)):
                 if w >= 0.09:
@@ -1057,6 +1082,10 @@ def composition_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFr
         ax.grid(False)
         ax.set_title(_attribute_label(ctx, attribute), fontsize=10)
         ax.legend(
+            handles=[
+                Patch(facecolor=colour, label=_value_label(ctx, attribute, value))
+                for value, colour in zip(shares.columns, colours, strict=True)
+            ],
             fontsize=7,
             frameon=False,
             ncol=min(4, len(shares.columns)),
@@ -1067,7 +1096,7 @@ def composition_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFr
         )
     for ax in list(axes.flat)[len(attributes) :]:
         ax.set_visible(False)
-    _show_figure(fig)
+    plots.show_figure(fig)
     sizes = view.profile["n_customers"]
     base = table.assign(seg_n=table["segment"].map(sizes))
     candidates = base.loc[
@@ -1090,6 +1119,31 @@ def composition_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFr
             times=row["index"] / 100.0,
         )
     return table
+
+
+#: Height of one bar of the composition chart (rows are 1 apart).
+_BAR_HEIGHT = 0.7
+
+
+def _stacked_bars(ax: plt.Axes, shares: np.ndarray, colours: list[str]) -> None:
+    """Horizontal stacked bars, one row per row of ``shares`` (a column per stacked value,
+    in ``colours``): what ``ax.barh(rows, shares[:, j], left=..., height=_BAR_HEIGHT)``
+    per column draws, as one collection, without a patch and a data-limit update per bar
+    (the composition chart has a few hundred)."""
+    n, m = shares.shape
+    right = np.cumsum(shares, axis=1)
+    left = right - shares
+    top = np.repeat(np.arange(n) - _BAR_HEIGHT / 2, m)
+    bottom = top + _BAR_HEIGHT
+    left, right = left.ravel(), right.ravel()
+    verts = np.stack(
+        [np.c_[left, top], np.c_[right, top], np.c_[right, bottom], np.c_[left, bottom]], axis=1
+    )
+    ax.add_collection(PolyCollection(verts, facecolors=np.tile(colours, n)), autolim=False)
+    # the y range barh would set: the bars plus the axes' margin
+    low, high = -_BAR_HEIGHT / 2, n - 1 + _BAR_HEIGHT / 2
+    pad = ax.margins()[1] * (high - low)
+    ax.set_ylim(low - pad, high + pad)
 
 
 def _attribute_label(ctx: ReportContext, attribute: str) -> str:
@@ -1177,7 +1231,7 @@ def projection_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFra
     )
     for handle in legend.legend_handles:
         handle.set_alpha(1.0)
-    _show_figure(fig)
+    plots.show_figure(fig)
     # how well each segment separates in this picture: share of its points nearest its centre
     xy = points[["pc1", "pc2"]].to_numpy()
     dist = ((xy[:, None, :] - centres.to_numpy()[None, :, :]) ** 2).sum(axis=2)
@@ -1262,7 +1316,7 @@ def migration_section(ctx: ReportContext, view: SegmentationView) -> MigrationTa
     ax.set_xlabel(_t(ctx, "migration.to", end=_date(ctx, view.as_of)))
     ax.set_ylabel(_t(ctx, "migration.from", end=_date(ctx, view.previous_as_of)))
     ax.set_title(_t(ctx, "migration.chart"))
-    _show_figure(fig)
+    plots.show_figure(fig)
 
     flows = sr.flow_summary(counts)
     move = sr.biggest_movement(counts)
