@@ -67,6 +67,7 @@ def main() -> None:
                 parameters=task.parameters,
                 engine_name="segreport",
                 km=session.km,
+                kc=session.kc,
                 progress_bar=False,
                 request_save_on_cell_execute=False,
             )

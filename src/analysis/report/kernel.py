@@ -56,6 +56,7 @@ class SessionEngine(NBClientEngine):
         start_timeout=60,
         execution_timeout=None,
         km=None,
+        kc=None,
         **kwargs,  # noqa: ARG003  (input_path and other papermill bookkeeping)
     ):
         client = PapermillNotebookClient(
@@ -69,11 +70,11 @@ class SessionEngine(NBClientEngine):
             stdout_file=stdout_file,
             stderr_file=stderr_file,
         )
-        try:
-            return client.execute()
-        finally:  # the kernel is ours to keep; only this notebook's client goes
-            if client.kc is not None:
-                client.kc.stop_channels()
+        # The session's connected client: a new one would wait ~0.2 s for the kernel to
+        # answer and for its output channel to fall quiet, on every notebook. Replies are
+        # matched to their requests, so nothing from an earlier notebook can mix in.
+        client.kc = kc
+        return client.execute()
 
 
 papermill_engines.register(ENGINE, SessionEngine)
@@ -114,6 +115,7 @@ class KernelSession:
         self.kernel_name = kernel_name
         self.timeout = timeout
         self.km: AsyncKernelManager | None = None
+        self.kc: Any = None  # the connected client, shared by resets and notebooks
         self.started = 0  # how many kernels this session started (1 unless one died)
 
     # ---- life cycle ----------------------------------------------------------------------
@@ -124,6 +126,14 @@ class KernelSession:
             for name in THREAD_VARIABLES:
                 env[name] = str(self.threads)
         run_sync(self.km.start_kernel)(cwd=str(self.cwd), extra_arguments=KERNEL_ARGS, env=env)
+        self.kc = self.km.client()
+        self.kc.allow_stdin = False
+        self.kc.start_channels()
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001
+            self.close()
+            raise KernelError(f"the kernel did not start: {exc}") from exc
         self.started += 1
         if self.warm:
             self._execute(self.warm, wait=False)
@@ -142,6 +152,9 @@ class KernelSession:
     def close(self) -> None:
         if self.km is None:
             return
+        if self.kc is not None:
+            self.kc.stop_channels()
+            self.kc = None
         km, self.km = self.km, None
         try:
             run_sync(km.shutdown_kernel)(now=False)
@@ -183,6 +196,7 @@ class KernelSession:
             parameters=parameters,
             engine_name=ENGINE,
             km=self.km,
+            kc=self.kc,
             kernel_name=self.kernel_name,
             progress_bar=False,
             log_output=False,
@@ -193,11 +207,9 @@ class KernelSession:
     def _execute(self, code: str, *, wait: bool) -> str:
         """Run ``code`` silently; with ``wait``, block until it finished and return its
         status (``ok`` or ``error``)."""
-        kc = self.km.client()
-        kc.start_channels()
+        kc = self.kc
 
         async def go() -> str:
-            await kc.wait_for_ready(timeout=self.timeout)
             msg_id = kc.execute(code, silent=True, store_history=False)
             if not wait:
                 return "sent"
@@ -210,5 +222,3 @@ class KernelSession:
             return run_sync(go)()
         except Exception as exc:  # noqa: BLE001
             raise KernelError(f"the kernel did not answer: {exc}") from exc
-        finally:
-            kc.stop_channels()
