@@ -1,20 +1,14 @@
 """Open rendered reports in the Debian chromium (through playwright) and watch the network."""
 
-import shutil
-
 import pytest
 from conftest import tiny_tables, write_tables
 
+from analysis.report.browser import FLAGS as PDF_FLAGS
+from analysis.report.browser import chromium_path
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM = chromium_path()
+FLAGS = list(PDF_FLAGS)  # the flags the reports' PDFs are printed with
 
 
 @pytest.fixture(scope="module")

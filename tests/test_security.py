@@ -142,16 +142,10 @@ def test_hostile_strings_are_inert_in_chromium(audit):
     sync_api = pytest.importorskip("playwright.sync_api")
     pages = sorted(audit["out"].rglob("*.html"))
     assert len(pages) >= 5
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-    ]
+    from analysis.report.browser import FLAGS
+
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=flags)
+        browser = p.chromium.launch(executable_path=chromium, args=list(FLAGS))
         for path in pages:
             page = browser.new_page()
             requests, dialogs = [], []
