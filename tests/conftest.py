@@ -124,3 +124,61 @@ def run_notebook(
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     return nb, outputs, html
+
+
+def report_context(
+    tmp_path: Path,
+    data,
+    *,
+    unit: str = "north",
+    period: str = "2025-Q4",
+    language: str = "en",
+    data_end: pd.Timestamp | None = None,
+    **overrides,
+):
+    """A ReportContext over in-memory tables, as a report notebook gets it (for view tests).
+
+    ``data`` is an :class:`analysis.data.load.Dataset`; ``overrides`` are parameters
+    (``segmentation={...}``); ``data_end`` defaults to the last order date.
+    """
+    from analysis.config import load_params
+    from analysis.period import Period
+    from analysis.report.context import ReportContext
+
+    params = load_params(
+        overrides={
+            "output_dir": str(tmp_path / "reports"),
+            "language": language,
+            "quality": {"today": "2026-06-30"},
+            **overrides,
+        }
+    )
+    orders = data.orders
+    if data_end is None and orders is not None and not orders.empty:
+        data_end = orders["order_date"].max()
+    return ReportContext(
+        params=params, period=Period.parse(period), unit=unit, data=data, data_end=data_end
+    )
+
+
+@pytest.fixture
+def shown(monkeypatch) -> list[str]:
+    """Everything report sections display, as HTML strings; each figure as "<figure>"."""
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+    from analysis.report import context as context_module
+
+    out: list[str] = []
+
+    def collect(obj, *args, **kwargs):  # noqa: ARG001
+        if isinstance(getattr(obj, "data", None), str):
+            out.append(obj.data)
+
+    def figure(fig) -> None:
+        out.append("<figure>")
+        plt.close(fig)
+
+    monkeypatch.setattr(context_module, "display", collect)
+    monkeypatch.setattr(plots, "show_figure", figure)
+    return out

@@ -13,15 +13,11 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_notebook
+from conftest import ROOT, report_context, run_notebook
 
 from analysis import churn
-from analysis.config import load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
-from analysis.period import Period
-from analysis.report import context as context_module
-from analysis.report.context import ReportContext
 from analysis.report.views import churn as views
 
 NOTEBOOK = ROOT / "notebooks" / "churn.ipynb"
@@ -38,20 +34,6 @@ SECTIONS = (
 
 
 # --------------------------------------------------------------------------- helpers
-@pytest.fixture
-def shown(monkeypatch) -> list:
-    """Everything the sections display, as HTML strings (figures are left out)."""
-    out: list[str] = []
-
-    def collect(obj, *args, **kwargs):  # noqa: ARG001
-        if hasattr(obj, "data") and isinstance(obj.data, str):
-            out.append(obj.data)
-
-    monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(views.plots, "show_figure", views.plt.close)
-    return out
-
-
 def _weekly(n: int, start: str, stop: str, rng: np.random.Generator, prefix: str = "C"):
     """Customers buying about weekly between two dates (jittered amounts and discounts)."""
     ids = [f"{prefix}{i:04d}" for i in range(n)]
@@ -76,25 +58,17 @@ def _weekly(n: int, start: str, stop: str, rng: np.random.Generator, prefix: str
 
 
 def _context(tmp_path: Path, orders, customers, churn_params=None, language="en"):
-    params = load_params(
-        overrides={
-            "output_dir": str(tmp_path / "reports"),
-            "language": language,
-            "quality": {"today": "2026-06-30"},
-        }
-    )
-    if churn_params:
-        params["churn"] = churn_params
     orders = orders.astype({"customer_id": "string", "status": "string"})
     customers = customers.astype({"customer_id": "string"})
-    data = Dataset(customers=customers, orders=orders)
-    return ReportContext(
-        params=params,
-        period=Period.parse("2025-Q4"),
-        unit="north",
-        data=data,
+    ctx = report_context(
+        tmp_path,
+        Dataset(customers=customers, orders=orders),
+        language=language,
         data_end=orders["order_date"].max().normalize(),
     )
+    if churn_params:
+        ctx.params["churn"] = churn_params
+    return ctx
 
 
 def _run(ctx) -> tuple[views.ChurnView, dict]:

@@ -12,14 +12,11 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_notebook, tiny_tables, write_tables
+from conftest import ROOT, report_context, run_notebook, tiny_tables, write_tables
 
 from analysis.config import load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
-from analysis.period import Period
-from analysis.report import context as context_module
-from analysis.report.context import ReportContext
 from analysis.report.views import satisfaction as views
 
 NOTEBOOK = ROOT / "notebooks" / "satisfaction.ipynb"
@@ -57,35 +54,14 @@ def _view(frame: pd.DataFrame, *, has_nps: bool = True, overall: str | None = "c
     )
 
 
-@pytest.fixture
-def shown(monkeypatch) -> list:
-    """Everything the sections display, as HTML strings (figures are left out)."""
-    out: list[str] = []
-
-    def collect(obj, *args, **kwargs):  # noqa: ARG001
-        if hasattr(obj, "data") and isinstance(obj.data, str):
-            out.append(obj.data)
-
-    monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(views.plots, "show_figure", views.plt.close)
-    return out
-
-
 def _context(tmp_path: Path, tables: dict[str, pd.DataFrame | None], unit: str = "north"):
-    params = load_params(
-        overrides={"output_dir": str(tmp_path / "reports"), "quality": {"today": "2026-06-30"}}
-    )
     orders = tables["orders"].assign(order_date=lambda d: pd.to_datetime(d["order_date"]))
     customers = tables["customers"].astype({"customer_id": "string"})
     orders = orders.astype({"customer_id": "string"})
     surveys = tables.get("survey_responses")
     data = Dataset(customers=customers, orders=orders, survey_responses=surveys)
-    return ReportContext(
-        params=params,
-        period=Period.parse("2025-Q4"),
-        unit=unit,
-        data=data.for_unit(unit),
-        data_end=orders["order_date"].max(),
+    return report_context(
+        tmp_path, data.for_unit(unit), unit=unit, data_end=orders["order_date"].max()
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, run_notebook
+from conftest import ROOT, report_context, run_notebook
 from sklearn.metrics import adjusted_rand_score
 
 from analysis import segment_report as sr
@@ -26,7 +26,6 @@ from analysis.errors import ParamsError
 from analysis.i18n import catalog
 from analysis.period import Period
 from analysis.playbook import load_playbook
-from analysis.report import context as context_module
 from analysis.report.context import ReportContext
 from analysis.report.views import segmentation as views
 from analysis.segmentation import GONE, NEW, zscore_profile
@@ -144,42 +143,16 @@ def _context(
     language="en",
     **segmentation,
 ) -> ReportContext:
-    params = load_params(
-        overrides={
-            "output_dir": str(tmp_path / "reports"),
-            "language": language,
-            "quality": {"today": "2026-06-30"},
-            "segmentation": {"n_bootstrap": 3, "k_range": [2, 5], **segmentation},
-        }
-    )
     data = Dataset(
         customers=customers, orders=orders, survey_responses=surveys, interactions=interactions
     )
-    return ReportContext(
-        params=params,
-        period=Period.parse(period),
-        unit="north",
-        data=data,
-        data_end=None if orders.empty else orders["order_date"].max(),
+    return report_context(
+        tmp_path,
+        data,
+        period=period,
+        language=language,
+        segmentation={"n_bootstrap": 3, "k_range": [2, 5], **segmentation},
     )
-
-
-@pytest.fixture
-def shown(monkeypatch) -> list:
-    """Everything the sections display, as HTML strings (figures are counted as "<figure>")."""
-    out: list[str] = []
-
-    def collect(obj, *args, **kwargs):  # noqa: ARG001
-        if hasattr(obj, "data") and isinstance(obj.data, str):
-            out.append(obj.data)
-
-    def show(fig):
-        out.append("<figure>")
-        views.plt.close(fig)
-
-    monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(views.plots, "show_figure", show)
-    return out
 
 
 def _run(ctx) -> dict:

@@ -10,13 +10,12 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from conftest import ROOT, run_notebook, tiny_tables
+from conftest import ROOT, report_context, run_notebook, tiny_tables
 
 from analysis.config import load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
 from analysis.period import Period
-from analysis.report import context as context_module
 from analysis.report.context import ReportContext
 from analysis.report.views import summary as views
 
@@ -40,32 +39,7 @@ def _tiny(unit: str = "north") -> Dataset:
 
 
 def _context(tmp_path: Path, data: Dataset, unit="north", period="2025-Q4", language="en"):
-    params = load_params(
-        overrides={
-            "output_dir": str(tmp_path / "reports"),
-            "language": language,
-            "quality": {"today": "2026-06-30"},
-        }
-    )
-    return ReportContext(
-        params=params,
-        period=Period.parse(period),
-        unit=unit,
-        data=data,
-        data_end=data.orders["order_date"].max(),
-    )
-
-
-@pytest.fixture
-def shown(monkeypatch) -> list:
-    out: list[str] = []
-
-    def collect(obj, *args, **kwargs):  # noqa: ARG001
-        if hasattr(obj, "data") and isinstance(obj.data, str):
-            out.append(obj.data)
-
-    monkeypatch.setattr(context_module, "display", collect)
-    return out
+    return report_context(tmp_path, data, unit=unit, period=period, language=language)
 
 
 def _run(ctx) -> dict:

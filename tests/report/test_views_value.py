@@ -13,17 +13,14 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_notebook
+from conftest import ROOT, report_context, run_notebook
 
 from analysis import valuation
 from analysis.config import load_defaults, load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
 from analysis.lifecycle import LifecycleThresholds, stage_transitions
-from analysis.period import Period
 from analysis.playbook import load_playbook
-from analysis.report import context as context_module
-from analysis.report.context import ReportContext
 from analysis.report.views import value as views
 
 NOTEBOOK = ROOT / "notebooks" / "value.ipynb"
@@ -55,37 +52,8 @@ def _customers(ids, types=None, signup="2023-01-01", unit: str = "north") -> pd.
 
 
 def _context(tmp_path: Path, customers, orders, period="2025-Q4", language="en"):
-    params = load_params(
-        overrides={
-            "output_dir": str(tmp_path / "reports"),
-            "language": language,
-            "quality": {"today": "2026-06-30"},
-        }
-    )
     data = Dataset(customers=customers, orders=orders)
-    return ReportContext(
-        params=params,
-        period=Period.parse(period),
-        unit="north",
-        data=data,
-        data_end=None if orders.empty else orders["order_date"].max(),
-    )
-
-
-@pytest.fixture
-def shown(monkeypatch) -> list:
-    """Everything the sections display, as HTML strings (figures are counted as "<figure>")."""
-    out: list[str] = []
-
-    def collect(obj, *args, **kwargs):  # noqa: ARG001
-        if hasattr(obj, "data") and isinstance(obj.data, str):
-            out.append(obj.data)
-
-    monkeypatch.setattr(context_module, "display", collect)
-    monkeypatch.setattr(
-        views.plots, "show_figure", lambda fig: (views.plt.close(fig), out.append("<figure>"))
-    )
-    return out
+    return report_context(tmp_path, data, period=period, language=language)
 
 
 def _run(ctx) -> dict:
