@@ -7,9 +7,11 @@ engine, which hands papermill the running kernel instead of letting it start its
 
 Between notebooks the session resets the kernel: the user namespace is cleared and open
 figures are closed, so a notebook sees exactly what it would see in a fresh kernel except
-already-imported modules. Modules keep no per-report state (the report context is built
-from the notebook's parameters each time). A kernel that died (a crash, the OOM killer) is
-replaced before the next notebook.
+already-imported modules. The report context is built from the notebook's parameters each
+time; the one thing modules keep on purpose is the unit's value snapshot
+(:meth:`analysis.report.context.ReportContext.value_snapshot`), keyed by the run's cache folder
+and the value parameters. A kernel that died (a crash, the OOM killer) is replaced before the
+next notebook.
 """
 
 from __future__ import annotations
