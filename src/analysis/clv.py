@@ -343,6 +343,19 @@ class _Fitted:
 
     _param_names: tuple[str, ...] = ()
 
+    def __init__(
+        self,
+        *,
+        penalizer_coef: float = 0.0,
+        max_iter: int = 1000,
+        tol: float = 1e-8,
+        min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
+    ) -> None:
+        self.penalizer_coef = penalizer_coef
+        self.max_iter = max_iter
+        self.tol = tol
+        self.min_repeat_customers = min_repeat_customers
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
             raise ModelError(f"{type(self).__name__} is not fitted yet: call fit(summary) first")
@@ -462,19 +475,6 @@ class BetaGeoModel(_Fitted):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-
-    def __init__(
-        self,
-        *,
-        penalizer_coef: float = 0.0,
-        max_iter: int = 1000,
-        tol: float = 1e-8,
-        min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
-    ) -> None:
-        self.penalizer_coef = penalizer_coef
-        self.max_iter = max_iter
-        self.tol = tol
-        self.min_repeat_customers = min_repeat_customers
 
     def fit(self, summary: pd.DataFrame) -> BetaGeoModel:
         """Fit on a customer summary with columns ``frequency``, ``recency`` and ``T``.
@@ -692,19 +692,6 @@ class GammaGammaModel(_Fitted):
     """
 
     _param_names = ("p", "q", "v")
-
-    def __init__(
-        self,
-        *,
-        penalizer_coef: float = 0.0,
-        max_iter: int = 1000,
-        tol: float = 1e-8,
-        min_repeat_customers: int = MIN_REPEAT_CUSTOMERS,
-    ) -> None:
-        self.penalizer_coef = penalizer_coef
-        self.max_iter = max_iter
-        self.tol = tol
-        self.min_repeat_customers = min_repeat_customers
 
     def fit(self, summary: pd.DataFrame) -> GammaGammaModel:
         """Fit on a summary with ``frequency`` and ``monetary_value`` (other columns ignored).
