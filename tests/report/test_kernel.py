@@ -73,3 +73,24 @@ def test_a_dead_kernel_is_replaced(tmp_path):
         assert session.started == 2
     assert _outputs(tmp_path / "after.out.ipynb")[0].strip() == "2"
     assert session.km is None  # closed on leaving the block
+
+
+def test_warm_up_freezes_the_imported_stack_but_garbage_is_still_collected(tmp_path):
+    from analysis.report.runner import warm_code
+
+    probe = _notebook(
+        tmp_path / "probe.ipynb",
+        "import gc, sys, weakref\n"
+        "print(gc.get_freeze_count() > 10_000, 'analysis.report.context' in sys.modules)\n"
+        "class Node: pass\n"
+        "a, b = Node(), Node()\n"
+        "a.other, b.other = b, a\n"
+        "ref = weakref.ref(a)\n"
+        "del a, b\n"
+        "gc.collect()\n"
+        "print(ref() is None)",
+    )
+    with KernelSession(tmp_path, warm=warm_code(["overview"])) as session:
+        session.execute_notebook(probe, str(tmp_path / "probe.out.ipynb"), {"value": 1})
+    lines = "".join(_outputs(tmp_path / "probe.out.ipynb")).splitlines()
+    assert lines == ["True True", "True"]  # stack imported and frozen; a new cycle is freed

@@ -207,7 +207,12 @@ def _task(
 
 def warm_code(reports: list[str]) -> str:
     """What a new kernel runs first: the imports every report needs, so the first notebook
-    does not pay for them (about 2 s of pandas, scikit-learn, statsmodels, matplotlib)."""
+    does not pay for them (about 2 s of pandas, scikit-learn, statsmodels, matplotlib).
+
+    The objects those imports created live as long as the kernel, so they are then moved out
+    of the garbage collector's sight (``gc.freeze``): the full collection in every reset
+    between notebooks no longer walks them (0.07 s each time, about 0.6 s per unit).
+    """
     modules = ["analysis.report.context", "analysis.plots"]
     modules += [f"analysis.report.views.{name}" for name in reports]
     return (
@@ -218,6 +223,10 @@ def warm_code(reports: list[str]) -> str:
         "    except ImportError:\n"
         "        pass\n"
         "del _i, _m\n"
+        "import gc as _g\n"
+        "_g.collect()\n"
+        "_g.freeze()\n"
+        "del _g\n"
     )
 
 
