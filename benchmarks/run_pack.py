@@ -6,7 +6,9 @@ Each repeat times a cold run (empty output folder, so the clean input is built) 
 warm run on the same folder (clean input reused from the cache). In the same process it
 measures the floor: papermill starting one kernel on a notebook that only imports the
 analysis stack. Sample generation is excluded. Per-report execution, render and PDF times
-come from the runs' status files. Results: benchmarks/results/run_pack.json.
+come from the runs' status files. On Linux it also adds up the CPU time of every process the
+run started (sampled from /proc every 0.1 s: the CLI, the worker processes, their kernels
+and chromium), which shows where the cores went. Results: benchmarks/results/run_pack.json.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,9 +52,56 @@ def sample(customers: int) -> Path:
     return folder
 
 
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _kind(cmdline: bytes) -> str:
+    if b"chromium" in cmdline:
+        return "chromium"
+    if b"ipykernel" in cmdline:
+        return "kernels"
+    if b"multiprocessing" in cmdline:
+        return "workers"
+    return "cli"
+
+
+def _descendants_cpu(root: int, seen: dict[int, tuple[str, float]]) -> None:
+    """Update ``seen`` (pid -> (kind, CPU seconds)) with ``root`` and its descendants."""
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        stats[int(entry.name)] = fields
+    family = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family & stats.keys():
+        fields = stats[pid]
+        cpu = (int(fields[11]) + int(fields[12])) / TICK
+        if pid not in seen:
+            try:
+                kind = _kind(Path(f"/proc/{pid}/cmdline").read_bytes())
+            except OSError:
+                continue
+        else:
+            kind = seen[pid][0]
+        seen[pid] = (kind, cpu)
+
+
 def one_run(data: Path, output: Path, jobs: int, formats: str) -> dict:
     started = time.perf_counter()
-    done = subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -69,12 +119,24 @@ def one_run(data: Path, output: Path, jobs: int, formats: str) -> dict:
             "--set",
             "quality.today=2026-06-30",
         ],
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    if done.returncode != 0:
-        raise SystemExit(f"the run failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    seen: dict[int, tuple[str, float]] = {}
+    errors = threading.Thread(target=lambda: setattr(proc, "err", proc.stderr.read()))
+    errors.start()
+    while proc.poll() is None:
+        if Path("/proc").is_dir():
+            _descendants_cpu(proc.pid, seen)
+        time.sleep(0.1)
+    errors.join()
     wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"the run failed ({proc.returncode}):\n{proc.err[-2000:]}")
+    cpu: dict[str, float] = {}
+    for kind, seconds in seen.values():
+        cpu[kind] = cpu.get(kind, 0.0) + seconds
     parts: dict[str, list[float]] = {"kernel": [], "execute": [], "render": [], "pdf": []}
     per_report: dict[str, list[float]] = {}
     for status_file in output.glob("*/*/status.json"):
@@ -83,7 +145,7 @@ def one_run(data: Path, output: Path, jobs: int, formats: str) -> dict:
                 if key in entry["timings"]:
                     parts[key].append(entry["timings"][key])
             per_report.setdefault(name, []).append(entry["timings"].get("execute", float("nan")))
-    return {"wall": wall, "parts": parts, "per_report": per_report}
+    return {"wall": wall, "parts": parts, "per_report": per_report, "cpu": cpu}
 
 
 def floor() -> float:
@@ -165,6 +227,12 @@ def main() -> None:
             for part in ("kernel", "execute", "render", "pdf")
             for cold_runs in [cold]
         },
+        # CPU-seconds of the processes each cold run started, by kind, and their sum
+        "cold_cpu_median_s": {
+            kind: med([r["cpu"].get(kind, 0.0) for r in cold])
+            for kind in ("cli", "workers", "kernels", "chromium")
+        },
+        "cold_cpu_total_median_s": med([sum(r["cpu"].values()) for r in cold]),
         "execute_median_by_report_s": {
             name: med([v for r in cold for v in r["per_report"].get(name, [])])
             for name in cold[0]["per_report"]

@@ -92,6 +92,7 @@ def test_one_browser_prints_many_reports_and_a_dead_one_is_replaced(tmp_path):
             ["pdftotext", str(page.with_suffix(".pdf")), "-"], capture_output=True, text=True
         )
         assert text in out.stdout
+        assert all(other not in out.stdout for _, other in pages if other != text)
     assert len(pids) == 1  # both printed by the same chromium
     browser.shared_browser().proc.kill()  # a crashed browser ...
     browser.shared_browser().proc.wait()
@@ -103,4 +104,42 @@ def test_one_browser_prints_many_reports_and_a_dead_one_is_replaced(tmp_path):
     )
     assert text in out.stdout
     assert not list(Path(tmp_path).glob(".*.tmp"))  # no temporary file left behind
+    browser.close_shared_browser()
+
+
+@needs_tools
+def test_images_are_loaded_before_the_page_is_printed(tmp_path):
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.report import browser
+
+    charts = []
+    for colour in ("red", "blue", "green"):
+        fig, ax = plt.subplots(figsize=(4, 2))
+        ax.bar(["a", "b"], [1, 2], color=colour)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        plt.close(fig)
+        charts.append(base64.b64encode(buffer.getvalue()).decode())
+    page = tmp_path / "charts.html"
+    page.write_text(
+        "<!doctype html><meta charset=utf-8><h1>charts</h1>"
+        + "".join(f'<p><img src="data:image/png;base64,{c}"></p>' for c in charts),
+        encoding="utf-8",
+    )
+    browser.close_shared_browser()
+    browser.shared_browser().print_pdf(page, tmp_path / "charts.pdf")
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "charts.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[2:]  # two header lines, then one line per image
+    assert len(listing) == 3
     browser.close_shared_browser()

@@ -95,6 +95,9 @@ class Browser:
                 "Target.attachToTarget", {"targetId": target, "flatten": True}
             )["sessionId"]
             self.send("Page.enable", session=self.session)
+            self._frame = self.send("Page.getFrameTree", session=self.session)["frameTree"][
+                "frame"
+            ]["id"]
         except BrowserError:
             self.close()
             raise
@@ -148,9 +151,21 @@ class Browser:
         return self.proc.poll() is None
 
     def print_pdf(self, html: Path, pdf: Path) -> None:
-        """Open ``html`` (a local file) and write it as PDF to ``pdf``."""
+        """Load ``html`` (a local, self-contained file) and write it as PDF to ``pdf``.
+
+        The page's text is put into the open tab (``Page.setDocumentContent``) rather than
+        navigated to: a navigation costs chromium about 0.1 s of CPU in every report (a
+        tiny page prints in 0.04 s instead of 0.14 s), and our reports load nothing from
+        their folder. The print waits for the load event, as after a navigation, so every
+        image is decoded; the document's Content-Security-Policy still applies.
+        """
         self._events.clear()
-        self.send("Page.navigate", {"url": Path(html).resolve().as_uri()}, session=self.session)
+        content = Path(html).read_text(encoding="utf-8")
+        self.send(
+            "Page.setDocumentContent",
+            {"frameId": self._frame, "html": content},
+            session=self.session,
+        )
         self.wait_for("Page.loadEventFired")
         data = self.send("Page.printToPDF", PRINT_OPTIONS, session=self.session)["data"]
         Path(pdf).write_bytes(base64.b64decode(data))
