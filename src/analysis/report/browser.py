@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -61,31 +62,36 @@ class Browser:
         self._profile = tempfile.mkdtemp(prefix="segreport-chromium-")
         ours_to_child, self._out = os.pipe()
         self._in, child_to_ours = os.pipe()
-
-        def pipes_on_3_and_4() -> None:  # runs in the child, before exec
-            # Park both ends above 4 first: either may already sit on 3 or 4.
-            high_in, high_out = os.dup(ours_to_child) + 10, os.dup(child_to_ours) + 10
-            os.dup2(ours_to_child, high_in)
-            os.dup2(child_to_ours, high_out)
-            os.dup2(high_in, 3)
-            os.dup2(high_out, 4)
-
-        self.proc = subprocess.Popen(  # noqa: S603  (our own fixed argument list)
-            [
-                self.executable,
-                *FLAGS,
-                "--remote-debugging-pipe",
-                f"--user-data-dir={self._profile}",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=pipes_on_3_and_4,  # noqa: PLW1509  (no threads start chromium)
-            close_fds=False,  # our own descriptors are not inheritable (PEP 446)
-        )
-        os.close(ours_to_child)
-        os.close(child_to_ours)
+        # chromium reads fd 3 and writes fd 4. The child's ends are first copied to 10 and
+        # above, so that putting them on 3 and 4 cannot overwrite one with the other, and
+        # bash does the placing (POSIX sh only knows descriptors 0-9): no Python runs
+        # between fork and exec (``preexec_fn`` is unsafe once threads exist, and PDFs are
+        # printed from a background thread).
+        child_in = fcntl.fcntl(ours_to_child, fcntl.F_DUPFD, 10)
+        child_out = fcntl.fcntl(child_to_ours, fcntl.F_DUPFD, 10)
+        for fd in (ours_to_child, child_to_ours):
+            os.close(fd)
+        place = f'exec "$0" "$@" 3<&{child_in} 4>&{child_out} {child_in}<&- {child_out}>&-'
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603  (our own fixed argument list)
+                [
+                    shutil.which("bash") or "/bin/bash",
+                    "-c",
+                    place,
+                    self.executable,
+                    *FLAGS,
+                    "--remote-debugging-pipe",
+                    f"--user-data-dir={self._profile}",
+                    "about:blank",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(child_in, child_out),
+            )
+        finally:
+            os.close(child_in)
+            os.close(child_out)
         self._buffer = b""
         self._next_id = 0
         self._events: list[dict[str, Any]] = []

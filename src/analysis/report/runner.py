@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -231,7 +231,13 @@ def warm_code(reports: list[str]) -> str:
 
 
 def execute_task(task: Task, session: KernelSession) -> TaskResult:
-    """Run one notebook in ``session``'s kernel with papermill and render it; never raises."""
+    """Run one notebook in ``session``'s kernel with papermill, render it and print its PDF
+    (when asked); never raises."""
+    return add_pdf(task, run_notebook(task, session))
+
+
+def run_notebook(task: Task, session: KernelSession) -> TaskResult:
+    """Execute one notebook in ``session``'s kernel and render its HTML; never raises."""
     started = time.perf_counter()
     executed = Path(task.executed)
     executed.parent.mkdir(parents=True, exist_ok=True)
@@ -262,6 +268,13 @@ def execute_task(task: Task, session: KernelSession) -> TaskResult:
         result.status = "failed"
         result.error = f"rendering failed: {exc}"
     result.timings["render"] = time.perf_counter() - render_started
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def add_pdf(task: Task, result: TaskResult) -> TaskResult:
+    """Print a rendered report to PDF when the task asks for it; never raises (a failed
+    print is recorded in ``result.pdf_error``, the HTML stays good)."""
     if result.status == "ok" and "pdf" in task.formats:
         pdf_started = time.perf_counter()
         pdf = Path(task.html).with_suffix(".pdf")
@@ -271,7 +284,7 @@ def execute_task(task: Task, session: KernelSession) -> TaskResult:
         except Exception as exc:  # the HTML is good; say why there is no PDF
             result.pdf_error = str(exc)[:500]
         result.timings["pdf"] = time.perf_counter() - pdf_started
-    result.seconds = time.perf_counter() - started
+        result.seconds += result.timings["pdf"]
     return result
 
 
@@ -300,16 +313,37 @@ def _worker_ready() -> int:
     return os.getpid()
 
 
-def execute_unit(tasks: list[Task], session: KernelSession | None = None) -> list[TaskResult]:
-    """One unit's notebooks, in order, in one kernel (the worker's unless given)."""
+def execute_unit(
+    tasks: list[Task],
+    session: KernelSession | None = None,
+    done: Callable[[TaskResult], None] | None = None,
+) -> list[TaskResult]:
+    """One unit's notebooks, in order, in one kernel (the worker's unless given).
+
+    Each report's PDF is printed on a background thread while the kernel already runs the
+    next notebook (chromium and the kernel are separate processes), so a worker's notebooks
+    do not wait for printing. ``done`` (by default: announce on the worker's progress queue)
+    is called for each report once its PDF is printed; everything is printed when this
+    returns.
+    """
     session = session or _session
-    results = []
-    for task in tasks:
-        result = execute_task(task, session)
-        if _progress is not None:
-            _progress.put(result)
-        results.append(result)
-    return results
+    done = done or _announce
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segreport-pdf") as printer:
+        futures = [
+            printer.submit(_finish, task, run_notebook(task, session), done) for task in tasks
+        ]
+    return [future.result() for future in futures]
+
+
+def _finish(task: Task, result: TaskResult, done: Callable[[TaskResult], None]) -> TaskResult:
+    add_pdf(task, result)
+    done(result)
+    return result
+
+
+def _announce(result: TaskResult) -> None:
+    if _progress is not None:
+        _progress.put(result)
 
 
 class Workers:
@@ -357,8 +391,7 @@ class Workers:
         every finished notebook as it finishes."""
         if self.pool is None:
             for tasks in units:
-                for task in tasks:
-                    done(execute_task(task, self.session))
+                execute_unit(tasks, self.session, done)
             return
         pending = {self.pool.submit(execute_unit, tasks): tasks for tasks in units}
         announced: set[tuple[str, str]] = set()
