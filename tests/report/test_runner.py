@@ -170,3 +170,41 @@ def test_lock_is_held_across_processes(tmp_path):
     with runner.RunLock(out):  # the dead holder's lock is gone with it
         pass
     assert os.path.exists(out / ".segreport.lock")
+
+
+def test_the_kernel_runs_the_next_notebook_while_the_last_one_is_published(monkeypatch):
+    """execute_unit: report N is rendered and printed while notebook N+1 executes; results
+    come back in order, each announced once, after its own publishing."""
+    import threading
+
+    tasks = [
+        runner.Task(name, "north", "2025-Q4", "nb", "out", "html", {}, {}, ("html", "pdf"), False)
+        for name in ("value", "churn", "summary")
+    ]
+    log = []
+    first_published = threading.Event()
+    second_started = threading.Event()
+
+    def run_notebook(task, session):
+        log.append(f"run {task.report}")
+        if task.report == "churn":
+            second_started.set()
+        return runner.TaskResult(task.report, task.unit, task.period, "ok")
+
+    def publish(task, result):
+        if task.report == "value":  # held until the kernel has moved on to the next notebook
+            assert second_started.wait(timeout=10)
+            first_published.set()
+        log.append(f"publish {task.report}")
+        result.pdf = f"{task.report}.pdf"
+        return result
+
+    announced = []
+    monkeypatch.setattr(runner, "run_notebook", run_notebook)
+    monkeypatch.setattr(runner, "publish", publish)
+    results = runner.execute_unit(tasks, session=object(), done=announced.append)
+    assert first_published.is_set()
+    assert log.index("run churn") < log.index("publish value")
+    assert [r.report for r in results] == ["value", "churn", "summary"]
+    assert [r.report for r in announced] == ["value", "churn", "summary"]
+    assert all(r.pdf == f"{r.report}.pdf" for r in announced)  # announced once published

@@ -230,20 +230,19 @@ def warm_code(reports: list[str]) -> str:
     )
 
 
-def execute_task(task: Task, session: KernelSession) -> TaskResult:
-    """Run one notebook in ``session``'s kernel with papermill, render it and print its PDF
-    (when asked); never raises."""
-    return add_pdf(task, run_notebook(task, session))
+def publish(task: Task, result: TaskResult) -> TaskResult:
+    """Render an executed notebook (or its error page) and print the PDF; never raises."""
+    return add_pdf(task, render_report(task, result))
 
 
 def run_notebook(task: Task, session: KernelSession) -> TaskResult:
-    """Execute one notebook in ``session``'s kernel and render its HTML; never raises."""
+    """Execute one notebook in ``session``'s kernel; never raises (a failure is recorded in
+    the result, and the executed copy is kept)."""
     started = time.perf_counter()
     executed = Path(task.executed)
     executed.parent.mkdir(parents=True, exist_ok=True)
     tmp = executed.with_name(f".{executed.name}.{os.getpid()}.tmp.ipynb")
     result = TaskResult(task.report, task.unit, task.period, "ok", executed=str(executed))
-    language = task.parameters.get("language", "en")
     try:
         session.ready()  # the first notebook of a kernel also waits for its warm-up imports
         result.timings["kernel"] = time.perf_counter() - started
@@ -255,6 +254,15 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
     finally:
         if tmp.exists():
             os.replace(tmp, executed)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def render_report(task: Task, result: TaskResult) -> TaskResult:
+    """The report's HTML from its executed notebook, or an error page when it failed; a
+    render failure fails the report. Never raises."""
+    executed = Path(task.executed)
+    language = task.parameters.get("language", "en")
     render_started = time.perf_counter()
     try:
         if result.status == "ok":
@@ -268,7 +276,7 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
         result.status = "failed"
         result.error = f"rendering failed: {exc}"
     result.timings["render"] = time.perf_counter() - render_started
-    result.seconds = time.perf_counter() - started
+    result.seconds += result.timings["render"]
     return result
 
 
@@ -320,23 +328,26 @@ def execute_unit(
 ) -> list[TaskResult]:
     """One unit's notebooks, in order, in one kernel (the worker's unless given).
 
-    Each report's PDF is printed on a background thread while the kernel already runs the
-    next notebook (chromium and the kernel are separate processes), so a worker's notebooks
-    do not wait for printing. ``done`` (by default: announce on the worker's progress queue)
-    is called for each report once its PDF is printed; everything is printed when this
-    returns.
+    Each report is rendered and printed to PDF on a background thread while the kernel
+    already runs the next notebook (the kernel and chromium are processes of their own, and
+    this one mostly waits for them), so the kernel does not sit idle. ``done`` (by default:
+    announce on the worker's progress queue) is called for each report once it is
+    published; all are when this returns.
     """
     session = session or _session
     done = done or _announce
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segreport-pdf") as printer:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segreport-publish") as publisher:
         futures = [
-            printer.submit(_finish, task, run_notebook(task, session), done) for task in tasks
+            publisher.submit(_publish_and_announce, task, run_notebook(task, session), done)
+            for task in tasks
         ]
     return [future.result() for future in futures]
 
 
-def _finish(task: Task, result: TaskResult, done: Callable[[TaskResult], None]) -> TaskResult:
-    add_pdf(task, result)
+def _publish_and_announce(
+    task: Task, result: TaskResult, done: Callable[[TaskResult], None]
+) -> TaskResult:
+    publish(task, result)
     done(result)
     return result
 
