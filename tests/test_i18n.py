@@ -39,3 +39,22 @@ def test_translate_and_errors():
     with pytest.raises(Exception, match="language"):
         catalog("fr")
     assert set(LANGUAGES) == {"en", "zh"}
+
+
+@pytest.mark.parametrize(
+    ("label", "language", "expected"),
+    [
+        ("New customers", "en", "new customers"),
+        ("Repeat-purchase rate", "en", "repeat-purchase rate"),
+        ("NPS", "en", "NPS"),
+        ("CSAT (top-2-box)", "en", "CSAT (top-2-box)"),
+        ("A", "en", "A"),
+        ("", "en", ""),
+        ("新客户", "zh", "新客户"),
+        ("New customers", "zh", "New customers"),
+    ],
+)
+def test_labels_inside_sentences(label, language, expected):
+    from analysis.i18n import in_sentence
+
+    assert in_sentence(label, language) == expected

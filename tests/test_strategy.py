@@ -125,13 +125,40 @@ def test_value_at_risk_nps_and_ranking():
             "customer_id": ["a", "b", "c"],
             "churn_probability": [0.9, 0.6, 0.2],
             "value_at_risk": [300.0, 100.0, 50.0],
-            "reason_1": ["complaints", "complaints", "price"],
+            # the words carry each customer's own value; the feature is the reason
+            "reason_1": ["2 complaint(s)", "3 complaint(s)", "fewer purchase days (1)"],
+            "reason_feature_1": ["complaints", "complaints", "frequency"],
         }
     )
     var = strategy.value_at_risk_alert(risk, revenue_12m=2000.0)
     assert var.values["customers"] == 2 and var.values["value"] == 400.0
     assert var.values["share"] == 0.2 and var.score == pytest.approx(2.0)
-    assert var.values["reason"] == "complaints"
+    assert var.values["reason"] == "complaints" and var.values["reason_customers"] == 2
+    # among the four high-risk customers below, "fewer purchase days (1)" is the most common
+    # text, but purchase days (two different texts) ties complaints (two texts); ties go
+    # by name, and a customer without a reason does not count
+    more = pd.DataFrame(
+        {
+            "customer_id": list("abcde"),
+            "churn_probability": [0.9, 0.8, 0.7, 0.6, 0.6],
+            "value_at_risk": [1.0] * 5,
+            "reason_1": [
+                "fewer purchase days (1)",
+                "fewer purchase days (2)",
+                "1 complaint(s)",
+                "2 complaint(s)",
+                "",
+            ],
+            "reason_feature_1": ["frequency", "frequency", "complaints", "complaints", ""],
+        }
+    )
+    tie = strategy.value_at_risk_alert(more, 100.0)
+    assert tie.values["reason"] == "complaints" and tie.values["reason_customers"] == 2
+    more.loc[4, ["reason_1", "reason_feature_1"]] = ["fewer purchase days (3)", "frequency"]
+    most = strategy.value_at_risk_alert(more, 100.0)
+    assert most.values["reason"] == "frequency" and most.values["reason_customers"] == 3
+    no_codes = strategy.value_at_risk_alert(more.drop(columns="reason_feature_1"), 100.0)
+    assert no_codes.values["reason"] is None  # words alone are not counted
     assert strategy.value_at_risk_alert(risk, 2000.0, high_risk=0.95) is None
 
     # 50/50 promoters/detractors vs 80/20: NPS 0 vs 60, SE = 100*sqrt(1/100) = 10 and

@@ -107,7 +107,9 @@ DRIVER_FEATURES: tuple[str, ...] = (
     "satisfaction",
     "customer_type",
 )
-#: Columns of ``exports/churn_risk.csv``, in order.
+#: Columns of ``exports/churn_risk.csv``, in order. ``reason_feature_N`` is the input column
+#: behind ``reason_N`` (``frequency``, ``complaints`` ...), a stable code to filter or count
+#: by, where the reason's words carry the customer's own value.
 EXPORT_COLUMNS = [
     "customer_id",
     "churn_probability",
@@ -116,6 +118,9 @@ EXPORT_COLUMNS = [
     "reason_2",
     "reason_3",
     "action",
+    "reason_feature_1",
+    "reason_feature_2",
+    "reason_feature_3",
 ]
 
 _Z95 = float(stats.norm.ppf(0.975))

@@ -58,3 +58,11 @@ class Translator:
 
     def __call__(self, key: str, /, **values: object) -> str:
         return t(key, self.language, **values)
+
+
+def in_sentence(label: str, language: str = "en") -> str:
+    """A label as it reads inside a sentence: in English, "New customers" becomes "new
+    customers"; acronyms ("NPS", "CSAT (top-2-box)") and other languages are unchanged."""
+    if language == "en" and len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label

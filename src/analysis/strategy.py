@@ -477,7 +477,10 @@ def value_at_risk_alert(
     Parameters
     ----------
     risk
-        ``customer_id, churn_probability, value_at_risk, reason_1`` per customer.
+        ``customer_id, churn_probability, value_at_risk, reason_feature_1`` per customer.
+        The most common first reason is counted by its feature: the words of a reason
+        carry each customer's own value ("fewer purchase days (2)"), so counting them
+        would split one reason into many.
     revenue_12m
         Net revenue of the 12 months up to the period end.
     high_risk
@@ -492,8 +495,13 @@ def value_at_risk_alert(
     if high.empty:
         return None
     value = float(high["value_at_risk"].sum())
-    reasons = high["reason_1"].dropna().astype(str) if "reason_1" in high.columns else []
-    top_reason = reasons.value_counts().index[0] if len(reasons) else None
+    top_reason, reason_customers = None, 0
+    if "reason_feature_1" in high.columns:
+        reasons = high["reason_feature_1"].dropna().astype(str)
+        counts = reasons[reasons != ""].value_counts(sort=False)
+        if len(counts):  # most customers first, ties by name
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            top_reason, reason_customers = ranked[0][0], int(ranked[0][1])
     share = value / revenue_12m if revenue_12m > 0 else np.nan
     return Alert(
         "value_at_risk",
@@ -505,6 +513,7 @@ def value_at_risk_alert(
             "total_value": float(risk["value_at_risk"].sum()),
             "share": share,
             "reason": top_reason,
+            "reason_customers": reason_customers,
             "high_risk": high_risk,
         },
     )

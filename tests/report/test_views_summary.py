@@ -107,7 +107,8 @@ def test_reads_the_other_reports_exports(tmp_path, shown):
             "customer_id": ids[:3],
             "churn_probability": [0.9, 0.7, 0.1],
             "value_at_risk": [1000.0, 500.0, 10.0],
-            "reason_1": ["4 complaint(s)", "4 complaint(s)", "price"],
+            "reason_1": ["4 complaint(s)", "5 complaint(s)", "price"],
+            "reason_feature_1": ["complaints", "complaints", "avg_order_value"],
         }
     ).to_csv(folder / "churn_risk.csv", index=False)
     result = _run(ctx)
@@ -119,7 +120,7 @@ def test_reads_the_other_reports_exports(tmp_path, shown):
     assert "Big &lt;b&gt;spenders&lt;/b&gt;" in html and "<b>spenders" not in html
     var = [a for a in view.alerts if a.kind == "value_at_risk"]
     assert var and var[0].values["value"] == 1500.0
-    assert "most common reason: 4 complaint(s)" in html
+    assert "most common first reason: Complaints (2 customers;" in html
 
 
 def test_planted_nps_drop_is_an_alert_on_the_sample(tmp_path, shown):

@@ -25,7 +25,9 @@ from IPython.display import HTML
 
 from ... import display as ui
 from ... import satisfaction, strategy, valuation
+from ...churn import feature_label
 from ...errors import AnalysisError
+from ...i18n import in_sentence
 from ...lifecycle import lifecycle_thresholds, stage_label, stage_transitions
 from ...playbook import action_for, load_playbook
 from ...value import segment_label
@@ -362,7 +364,7 @@ def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
                 _t(
                     ctx,
                     "kpis.better",
-                    kpi=_t(ctx, f"kpi.{good}"),
+                    kpi=in_sentence(_t(ctx, f"kpi.{good}"), ctx.language),
                     change=kpi_change(ctx, good, card.at[good, "change"]),
                 )
             )
@@ -371,7 +373,7 @@ def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
                 _t(
                     ctx,
                     "kpis.worse",
-                    kpi=_t(ctx, f"kpi.{bad}"),
+                    kpi=in_sentence(_t(ctx, f"kpi.{bad}"), ctx.language),
                     change=kpi_change(ctx, bad, card.at[bad, "change"]),
                 )
             )
@@ -427,7 +429,8 @@ def alert_text(ctx: ReportContext, alert: strategy.Alert) -> str:
             value=ctx.money(v["value"]),
             share=_pct(v["share"]),
             threshold=ui.fmt_pct(v["high_risk"], decimals=0),
-            reason=v["reason"] or "",
+            reason=feature_label(v["reason"], ctx.language) if v["reason"] else "",
+            reason_customers=ctx.number(v.get("reason_customers", 0)),
         )
     if kind == "nps_change":
         return _t(
