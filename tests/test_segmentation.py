@@ -657,5 +657,33 @@ def test_every_message_key_exists_in_both_languages():
     assert all(
         re.search(r"[\u4e00-\u9fff]", catalog("zh")[k])
         for k in zh
-        if "name.pattern" not in k and "numbered" not in k
+        if "name.pattern" not in k and "numbered" not in k and "extended" not in k
     )
+
+
+def test_segments_with_the_same_traits_are_told_apart_by_what_differs():
+    """Three planted segments share value level and their two top traits (low value,
+    occasional, new); they differ in channel (app / store) and in discounts. Their names
+    say so instead of numbering them; segments with nothing apart are numbered."""
+    z = pd.DataFrame(
+        {
+            "log_monetary": [1.5, -1.0, -1.0, -1.0],
+            "log_frequency": [1.5, -1.0, -1.0, -1.0],
+            "tenure_days": [1.0, -0.8, -0.8, -0.8],
+            "discount_share": [0.0, 0.0, 0.0, 0.6],
+            "share_ch_app": [0.0, 1.0, -0.5, -0.5],
+            "share_ch_store": [0.0, -0.5, 1.0, -0.5],
+        },
+        index=pd.Index(range(4), name="segment"),
+    )
+    labels = {"share_ch_app": "App", "share_ch_store": "Store"}
+    names = segment_names(z, "en", zscores=z, share_labels=labels)
+    assert names[1] == "Low-value occasional buyers, new, mostly App"
+    assert names[2] == "Low-value occasional buyers, new, mostly Store"
+    assert names[3] == "Low-value occasional buyers, new, discount-driven"
+    zh = segment_names(z, "zh", zscores=z, share_labels={"share_ch_app": "应用"})
+    assert "以应用为主" in zh[1] and zh.is_unique
+    # without the channel labels, 1 and 2 differ in nothing that can be named: numbered
+    plain = segment_names(z, "en", zscores=z)
+    assert plain[1].endswith("(1)") and plain[2].endswith("(2)")
+    assert plain[3] == "Low-value occasional buyers, new, discount-driven"

@@ -1676,6 +1676,7 @@ def segment_names(
     *,
     zscores: pd.DataFrame | None = None,
     overrides: Mapping[int, str] | None = None,
+    share_labels: Mapping[str, str] | None = None,
 ) -> pd.Series:
     """Readable, unique segment names built from the profiles.
 
@@ -1687,7 +1688,9 @@ def segment_names(
     its direction (frequent/occasional, lapsing/recent, new/long-standing,
     big-ticket/small-basket, discount-driven, returns, complaints, (dis)satisfied), if at
     least 0.3; otherwise "customers". Names that would repeat get their next trait
-    appended, then the segment id.
+    appended; if they still repeat, what sets each apart from the others of that name (the
+    trait or category/channel share, ``share_labels``, most above their mean, by at least
+    0.3 standard deviations: "..., mostly app"); failing that, the segment id.
 
     Parameters
     ----------
@@ -1700,6 +1703,9 @@ def segment_names(
         ``attrs["overall_mean"]`` / ``attrs["overall_std"]``.
     overrides
         Segment id -> name, replacing generated names (e.g. from params).
+    share_labels
+        Share column -> the readable value it is the share of (``{"share_ch_app": "App"}``),
+        for telling apart segments whose trait names are the same.
 
     Returns
     -------
@@ -1725,7 +1731,7 @@ def segment_names(
     if len(segments) == 1:
         names = {segments[0]: t("segmentation.name.all", language)}
     else:
-        names = _generate_names(profile, zscores, segments, language)
+        names = _generate_names(profile, zscores, segments, language, share_labels or {})
     if overrides:
         unknown = [s for s in overrides if s not in names]
         if unknown:
@@ -1739,7 +1745,11 @@ def segment_names(
 
 
 def _generate_names(
-    profile: pd.DataFrame, zscores: pd.DataFrame, segments: list, language: str
+    profile: pd.DataFrame,
+    zscores: pd.DataFrame,
+    segments: list,
+    language: str,
+    share_labels: Mapping[str, str],
 ) -> dict:
     value_col = next((c for c in _VALUE_COLUMNS if c in zscores.columns), None)
     ranked: dict = {}
@@ -1757,7 +1767,35 @@ def _generate_names(
         traits.sort(key=lambda x: -x[0])  # stable: ties keep the _TRAITS order
         ranked[seg] = (level, [tr for _, tr in traits])
 
+    def apart(seg, group: list) -> str | None:
+        """What sets ``seg`` apart from the other segments it would share a name with: the
+        trait (not already named) or category/channel share most above their mean."""
+        others = [g for g in group if g != seg]
+        named = set(ranked[seg][1][:2])
+        named_columns = {cols for trait, cols, _ in _TRAITS if trait in named}
+        best, phrase = _TRAIT_MIN_Z, None
+        for trait, cols, sign in _TRAITS:
+            col = next((c for c in cols if c in zscores.columns), None)
+            if col is None or cols in named_columns:
+                continue
+            gap = sign * float(zscores.loc[seg, col] - zscores.loc[others, col].mean())
+            if gap > best:
+                best, phrase = gap, t(f"segmentation.name.adj.{trait}", language)
+        for col, label in share_labels.items():
+            if col in zscores.columns:
+                gap = float(zscores.loc[seg, col] - zscores.loc[others, col].mean())
+                if gap > best:
+                    best, phrase = gap, t("segmentation.name.mostly", language, value=label)
+        return phrase
+
+    extras: dict = {}
+
     def name(seg, depth: int) -> str:
+        if depth >= 2:
+            text = name(seg, 1)
+            if depth == 2 and extras.get(seg):
+                return t("segmentation.name.extended", language, name=text, extra=extras[seg])
+            return t("segmentation.name.numbered", language, name=text, id=seg)
         level, traits = ranked[seg]
         value = t(f"segmentation.name.value.{level}", language)
         main = (
@@ -1770,12 +1808,10 @@ def _generate_names(
         else:
             second = t(f"segmentation.name.adj.{traits[1]}", language)
             text = t("segmentation.name.pattern2", language, value=value, trait=main, trait2=second)
-        if depth >= 2:
-            text = t("segmentation.name.numbered", language, name=text, id=seg)
         return text
 
     depth = dict.fromkeys(segments, 0)
-    for _ in range(3):
+    for _ in range(4):
         names = {s: name(s, depth[s]) for s in segments}
         seen: dict[str, list] = {}
         for s, text in names.items():
@@ -1786,6 +1822,8 @@ def _generate_names(
         for group in clashes:
             for s in group:
                 depth[s] += 1
+                if depth[s] == 2:
+                    extras[s] = apart(s, group)
     return {s: t("segmentation.name.numbered", language, name=name(s, 1), id=s) for s in segments}
 
 

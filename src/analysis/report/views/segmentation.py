@@ -257,6 +257,11 @@ def prepare(ctx: ReportContext) -> SegmentationView:
         profile,
         ctx.language,
         overrides={s: v for s, v in overrides.items() if s in range(k)},
+        share_labels={
+            column: _value_label(ctx, "category", value)
+            for column, (_, value) in (features.attrs.get("share_columns") or {}).items()
+            if not column.endswith("_other")
+        },
     )
     # the population mean and std the names needed; pandas deep-copies attrs into every
     # frame derived from the profile, and the sections index it a few hundred times
