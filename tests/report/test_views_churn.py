@@ -229,9 +229,35 @@ def test_notebook_runs_on_a_small_sample(tmp_path):
     assert len(export) > 100 and export["value_at_risk"].is_monotonic_decreasing
     assert export["customer_id"].str.fullmatch(r"C\d{7}").all()  # real ids in the CSV
     assert export["churn_probability"].between(0, 1).all()
+    # the KPI counts the same customers a CRM filter on the export (and the summary) finds
+    high = re.search(r"at high risk</div><div class=\"sr-kpi-value\">([\d,]+)<", page)
+    assert int(high.group(1).replace(",", "")) == (export["churn_probability"] >= 0.5).sum()
     assert export["action"].str.len().gt(10).all() and export["reason_1"].notna().any()
     # the HTML shows pseudonyms of the top customers, never a real id
     top = export["customer_id"].head(5)
     assert not any(cid in page for cid in top)
     assert not re.search(r"\bC\d{7}\b", page)
     assert len(re.findall(r"\bc-[0-9a-f]{10}\b", page)) >= 20
+
+
+def test_high_risk_count_agrees_with_the_export(tmp_path, shown, rng, monkeypatch):
+    """A probability just under the threshold that the export shows as 0.5 (4 decimals)
+    counts as high risk in the report too: report, CSV and summary count alike."""
+    orders, customers = _contractual(rng, churn_start="2025-08-01", churn_end="2025-12-20")
+    ctx = _context(tmp_path, orders, customers, {"definition": "contractual"})
+    real = churn.ChurnRiskModel.predict_proba
+
+    def nearly_half(self, frame):
+        p = real(self, frame)
+        return np.where(np.arange(len(p)) % 2 == 0, 0.499996, p)  # every other customer
+
+    monkeypatch.setattr(churn.ChurnRiskModel, "predict_proba", nearly_half)
+    view, _ = _run(ctx)
+    assert view.status == "ok"
+    export = _exported(tmp_path)
+    shown_high = re.search(
+        r"at high risk</div><div class=\"sr-kpi-value\">([\d,]+)<", "".join(shown)
+    )
+    exported_high = int((export["churn_probability"] >= 0.5).sum())
+    assert (export["churn_probability"] == 0.5).sum() >= len(export) // 2 - 1
+    assert int(shown_high.group(1).replace(",", "")) == exported_high

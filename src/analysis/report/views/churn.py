@@ -299,7 +299,9 @@ def _score_customers(
 ) -> None:
     end = ctx.period.end_exclusive
     score = view.score
-    probability = view.final_model.predict_proba(score)
+    # to the 4 decimals the export carries, so that this report, churn_risk.csv and the
+    # summary (which reads it) count the same customers at or above a threshold
+    probability = np.round(view.final_model.predict_proba(score), 4)
     value = churn.customer_value(tables["orders"], end, method=str(view.options["value"]))
     view.value_source = value.attrs.get("source", "historical")
     stages = lifecycle.lifecycle_stages(tables["customers"], tables["orders"], end)["stage"]
