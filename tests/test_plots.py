@@ -50,3 +50,29 @@ def test_figures_are_drawn_once_and_shown_as_png(monkeypatch):
     assert len(draws) == 1
     assert len(shown) == 1 and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"
     assert not plt.fignum_exists(fig.number)
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("en", "What the risk model relies on when it ranks customers"),
+        ("zh", "风险模型在给客户排序时最依赖的属性与指标"),
+    ],
+)
+def test_long_panel_titles_are_wrapped_to_stay_over_their_panel(language, title):
+    plots.set_theme(language)
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+    axes[2].set_title(title)
+    axes[0].set_title("Gains")
+    plots.fit_titles(fig)
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = axes[2].title.get_window_extent(renderer)
+    panel = axes[2].get_window_extent(renderer)
+    assert "\n" in axes[2].title.get_text() and axes[0].title.get_text() == "Gains"
+    assert axes[2].title.get_text().replace("\n", " ").replace(" ", "") == title.replace(" ", "")
+    assert box.x1 <= fig.bbox.x1 and box.width <= panel.width * 1.15
+    plt.close(fig)

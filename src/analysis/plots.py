@@ -8,6 +8,8 @@ so Chinese labels render as text, not boxes.
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -94,12 +96,45 @@ def show_figure(fig: plt.Figure) -> None:
     """
     from IPython.display import Image, display  # noqa: PLC0415
 
+    fit_titles(fig)
     fig.tight_layout()
     fig.set_layout_engine(None)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png"))
+
+
+def fit_titles(fig: plt.Figure) -> None:
+    """Wrap axes titles wider than their axes onto more lines.
+
+    A long title over one of several side-by-side panels would otherwise run over the
+    next panel or off the figure (``tight_layout`` leaves titles alone). Widths are
+    estimated from the font size: about 0.6 em per Latin character and 1 em per CJK one.
+    """
+    for ax in fig.axes:
+        title = ax.title
+        text = title.get_text()
+        if not text or "\n" in text:
+            continue
+        size = title.get_fontsize()
+        room = ax.get_position().width * fig.get_figwidth() * 72  # points
+        room = max(room, 2 * size)
+        widths = [size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in text]
+        if sum(widths) <= room:
+            continue
+        lines, line, used = [], "", 0.0
+        for word in re.split(r"(?<=\s)|(?=[\u3400-\u9fff])", text):
+            width = sum(
+                size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in word
+            )
+            if line and used + width > room:
+                lines.append(line.rstrip())
+                line, used = "", 0.0
+            line += word
+            used += width
+        lines.append(line.rstrip())
+        title.set_text("\n".join(lines))
 
 
 def _ax(ax: Axes | None) -> Axes:
