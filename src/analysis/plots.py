@@ -120,14 +120,11 @@ def fit_titles(fig: plt.Figure) -> None:
         size = title.get_fontsize()
         room = ax.get_position().width * fig.get_figwidth() * 72  # points
         room = max(room, 2 * size)
-        widths = [size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in text]
-        if sum(widths) <= room:
+        if _text_width(text, size) <= room:
             continue
         lines, line, used = [], "", 0.0
         for word in re.split(r"(?<=\s)|(?=[\u3400-\u9fff])", text):
-            width = sum(
-                size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in word
-            )
+            width = _text_width(word, size)
             if line and used + width > room:
                 lines.append(line.rstrip())
                 line, used = "", 0.0
@@ -135,6 +132,11 @@ def fit_titles(fig: plt.Figure) -> None:
             used += width
         lines.append(line.rstrip())
         title.set_text("\n".join(lines))
+
+
+def _text_width(text: str, size: float) -> float:
+    """Estimated width in points: 1 em per wide (CJK) character, 0.6 em per other one."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.6 * size for ch in text)
 
 
 def _ax(ax: Axes | None) -> Axes:
