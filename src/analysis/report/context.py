@@ -13,10 +13,9 @@ JupyterLab with the defaults (both load the data themselves).
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,10 @@ from ..data.quality import DataQualityReport
 from ..errors import DataError
 from ..i18n import Translator
 from ..period import Period
+from ..pipelines.shared import SharedWork
 from ..privacy import id_key, pseudonymise
 
 CACHE_META = "meta.json"
-#: Value snapshots kept in this kernel (see :meth:`ReportContext.value_snapshot`): a unit's
-#: period end and previous period end, with and without CLV, for a few units.
-SNAPSHOTS_KEPT = 8
-_SNAPSHOTS: dict[tuple, Any] = {}
 
 
 def choose_period(params: Mapping[str, Any], data_end: pd.Timestamp | None) -> Period:
@@ -151,33 +147,16 @@ class ReportContext:
         tmp.replace(path)
         return path
 
+    @property
+    def shared(self) -> SharedWork:
+        """The unit's shared work (features, value snapshots), memoised for the run."""
+        return SharedWork.from_params({**self.params, "unit": self.unit})
+
     def customer_features(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """Point-in-time customer features of this unit as of ``as_of`` (default: the period
-        end), computed once and shared through the run's cache by every report of the unit."""
-        from ..features import customer_features  # noqa: PLC0415
-
+        end), computed once and shared by every report of the unit."""
         as_of = pd.Timestamp(as_of) if as_of is not None else self.period.end_exclusive
-        cache = self.params.get("cache_dir")
-        path = Path(cache) / "features" / f"{as_of.date().isoformat()}.parquet" if cache else None
-        if path is not None and path.is_file():
-            return pd.read_parquet(path)
-        options = self.params.get("features", {})
-        frame = customer_features(
-            self.data.orders,
-            as_of,
-            customers=self.data.customers,
-            surveys=self.data.survey_responses,
-            interactions=self.data.interactions,
-            top_categories=options.get("top_categories", 5),
-            top_channels=options.get("top_channels", 4),
-            satisfaction_col=options.get("satisfaction_col", "csat"),
-        )
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            frame.to_parquet(tmp)
-            os.replace(tmp, path)
-        return frame
+        return self.shared.customer_features(self.data, as_of, self.params)
 
     def value_snapshot(
         self,
@@ -186,44 +165,10 @@ class ReportContext:
         thresholds: Any = None,
         predict_clv: bool = True,
     ) -> Any:
-        """:func:`analysis.valuation.value_snapshot` of this unit's orders as of ``as_of``.
-
-        The value, satisfaction and summary reports all need the RFM/lifecycle table of the
-        period end (and of the previous one). Under ``segreport run`` the notebooks of a unit
-        run one after another in the same kernel, so the table is computed once and reused
-        while the run's cache folder and the value parameters are the same. A snapshot with
-        CLV also answers a request without it. Callers get a shallow copy (copy-on-write), so
-        changing it cannot change what the next report sees.
-        """
-        from .. import valuation  # noqa: PLC0415
-
-        as_of = pd.Timestamp(as_of).normalize()
-        params = self.params["value"]
-        scope = self.params.get("cache_dir")
-        key = (
-            scope,
-            self.unit,
-            as_of,
-            json.dumps(params, sort_keys=True, default=str),
-            repr(thresholds),
+        """:meth:`analysis.pipelines.shared.SharedWork.value_snapshot` of this unit."""
+        return self.shared.value_snapshot(
+            self.data, as_of, self.params, thresholds=thresholds, predict_clv=predict_clv
         )
-        found = _SNAPSHOTS.get((*key, True)) or (
-            None if predict_clv else _SNAPSHOTS.get((*key, False))
-        )
-        if found is None or not scope:
-            found = valuation.value_snapshot(
-                self.data.orders,
-                self.data.customers,
-                as_of,
-                params,
-                thresholds=thresholds,
-                predict_clv=predict_clv,
-            )
-            if scope:
-                _SNAPSHOTS[(*key, predict_clv)] = found
-                while len(_SNAPSHOTS) > SNAPSHOTS_KEPT:
-                    _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
-        return replace(found, table=found.table.copy(deep=False))
 
     def show_quality(self) -> None:
         self.show(ui.quality_section(self.data.quality, self.language))

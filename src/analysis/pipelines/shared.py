@@ -1,0 +1,123 @@
+"""Work several reports of one (period, unit) share, computed once.
+
+:class:`SharedWork` memoises customer features and value snapshots in this process and,
+when the run gives a cache folder, on disk, so the reports of a unit do not each
+recompute them. The memo is keyed by everything that changes the result (the cache
+folder, which is itself keyed by the input files and the reading parameters, the unit,
+the date and the parameters used), so a warm kernel can make a result faster but never
+different.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..data.load import Dataset
+
+#: Value snapshots kept in this process: a unit's period end and previous period end,
+#: with and without CLV, for a few units.
+SNAPSHOTS_KEPT = 8
+_SNAPSHOTS: dict[tuple, Any] = {}
+
+
+def _key(params: Any) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class SharedWork:
+    """Shared, memoised work of one unit's reports.
+
+    Parameters
+    ----------
+    unit
+        The unit the data belongs to (part of every memo key).
+    cache_dir
+        The run's cache folder of the unit (``params["cache_dir"]``), or None: then
+        features are not kept on disk and snapshots are not memoised.
+    """
+
+    unit: str
+    cache_dir: Path | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> SharedWork:
+        cache = params.get("cache_dir")
+        return cls(str(params.get("unit", "all")), Path(cache) if cache else None)
+
+    def customer_features(
+        self, data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]
+    ) -> pd.DataFrame:
+        """:func:`analysis.features.customer_features` of the unit as of ``as_of``."""
+        from ..features import customer_features  # noqa: PLC0415
+
+        as_of = pd.Timestamp(as_of)
+        options = dict(params.get("features") or {})
+        path = None
+        if self.cache_dir is not None:
+            digest = hashlib.sha256(_key(options).encode()).hexdigest()[:12]
+            name = f"{as_of.date().isoformat()}-{digest}.parquet"
+            path = self.cache_dir / "features" / name
+            if path.is_file():
+                return pd.read_parquet(path)
+        frame = customer_features(
+            data.orders,
+            as_of,
+            customers=data.customers,
+            surveys=data.survey_responses,
+            interactions=data.interactions,
+            top_categories=options.get("top_categories", 5),
+            top_channels=options.get("top_channels", 4),
+            satisfaction_col=options.get("satisfaction_col", "csat"),
+        )
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            frame.to_parquet(tmp)
+            os.replace(tmp, path)
+        return frame
+
+    def value_snapshot(
+        self,
+        data: Dataset,
+        as_of: pd.Timestamp,
+        params: Mapping[str, Any],
+        *,
+        thresholds: Any = None,
+        predict_clv: bool = True,
+    ) -> Any:
+        """:func:`analysis.valuation.value_snapshot` of the unit's orders as of ``as_of``.
+
+        A snapshot with CLV also answers a request without it. Callers get a shallow copy
+        (copy-on-write), so changing it cannot change what the next report sees.
+        """
+        from .. import valuation  # noqa: PLC0415
+
+        as_of = pd.Timestamp(as_of).normalize()
+        value_params = params["value"]
+        key = (str(self.cache_dir), self.unit, as_of, _key(value_params), repr(thresholds))
+        found = _SNAPSHOTS.get((*key, True)) or (
+            None if predict_clv else _SNAPSHOTS.get((*key, False))
+        )
+        if found is None or self.cache_dir is None:
+            found = valuation.value_snapshot(
+                data.orders,
+                data.customers,
+                as_of,
+                value_params,
+                thresholds=thresholds,
+                predict_clv=predict_clv,
+            )
+            if self.cache_dir is not None:
+                _SNAPSHOTS[(*key, predict_clv)] = found
+                while len(_SNAPSHOTS) > SNAPSHOTS_KEPT:
+                    _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+        return replace(found, table=found.table.copy(deep=False))
