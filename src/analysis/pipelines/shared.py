@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ from ..data.load import Dataset
 #: with and without CLV, for a few units.
 SNAPSHOTS_KEPT = 8
 _SNAPSHOTS: dict[tuple, Any] = {}
+#: Pipeline results kept in this process (see :meth:`SharedWork.once`).
+RESULTS_KEPT = 16
+_RESULTS: dict[tuple, Any] = {}
 
 
 def _key(params: Any) -> str:
@@ -121,3 +124,28 @@ class SharedWork:
                 while len(_SNAPSHOTS) > SNAPSHOTS_KEPT:
                     _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
         return replace(found, table=found.table.copy(deep=False))
+
+    def once(
+        self, name: str, period: Any, params: Mapping[str, Any], compute: Callable[[], Any]
+    ) -> Any:
+        """``compute()`` once per (report ``name``, unit, period, parameters) in this process.
+
+        A pipeline whose result another report quotes (the churn model's risk list for the
+        unit's figures, the segments for the summary) wraps its work in this, so the second
+        report reuses the first one's result instead of fitting again. Without a cache
+        folder nothing is memoised (each call computes).
+        """
+        if self.cache_dir is None:
+            return compute()
+        key = (name, str(self.cache_dir), self.unit, str(period), _key(_result_params(params)))
+        if key not in _RESULTS:
+            _RESULTS[key] = compute()
+            while len(_RESULTS) > RESULTS_KEPT:
+                _RESULTS.pop(next(iter(_RESULTS)))
+        return _RESULTS[key]
+
+
+def _result_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that can change a result (not where files go)."""
+    ignored = {"output_dir", "export_dir", "cache_dir", "period", "overrides", "params_file"}
+    return {k: v for k, v in params.items() if k not in ignored}
