@@ -101,6 +101,17 @@ def sql_quote(name: object) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def sql_money(expr: str) -> str:
+    """An amount as an exact decimal in SQL, so sums do not depend on the thread count.
+
+    DuckDB adds floating-point amounts in whatever order its threads meet them; the last
+    bits of a sum then change with the number of threads, and a refund day summing to
+    ``1e-15`` instead of 0 becomes a purchase day. Sums of DECIMAL(38, 6) are exact
+    (amounts are money: six decimals are more than any currency has).
+    """
+    return f"CAST({expr} AS DECIMAL(38, 6))"
+
+
 def sql_date(ts: pd.Timestamp) -> str:
     """A day as a SQL date literal."""
     return f"DATE '{pd.Timestamp(ts).date().isoformat()}'"

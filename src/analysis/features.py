@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .coerce import sql_money
 from .errors import DataError, ParamsError
 
 __all__ = [
@@ -418,11 +419,11 @@ def _build(
         "CAST(customer_id AS VARCHAR) AS cid",
         "CAST(order_id AS VARCHAR) AS oid",
         "CAST(order_date AS DATE) AS day",
-        "CAST(amount AS DOUBLE) AS amount",
+        f"{sql_money('amount')} AS amount",
         f"{is_ret} AS is_ret",
     ]
     if has["discount"]:
-        select.append("coalesce(CAST(discount AS DOUBLE), 0) AS discount")
+        select.append(f"coalesce({sql_money('discount')}, 0) AS discount")
     if has["product_category"]:
         select.append("CAST(product_category AS VARCHAR) AS cat")
     if has["channel"]:

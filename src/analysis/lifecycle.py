@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .coerce import sql_money
 from .errors import DataError, ParamsError
 from .value import OrdersSource, _as_day, _duckdb, _quote, _sql_date
 
@@ -135,7 +136,7 @@ def _purchase_days_sql(src: str, end: pd.Timestamp, cid: str, date: str, amount:
         FROM {src}
         WHERE {_quote(cid)} IS NOT NULL AND {day} <= {_sql_date(end)}
         GROUP BY ALL
-        HAVING SUM({_quote(amount)}) > 0
+        HAVING SUM({sql_money(_quote(amount))}) > 0
     """
 
 

@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .coerce import sql_money
 from .errors import DataError, ParamsError
 
 __all__ = [
@@ -320,9 +321,9 @@ def _rfm_summary_sql(
         else f"CAST(date_trunc('{_UNIT_TRUNC[time_unit]}', {_sql_date(end)}) AS DATE)"
     )
     divisor = _UNIT_DAYS[time_unit]
-    value = f", COALESCE(SUM({_quote(amount_col)}), 0) AS v" if amount_col else ""
+    value = f", COALESCE(SUM({sql_money(_quote(amount_col))}), 0) AS v" if amount_col else ""
     having = (
-        "HAVING COALESCE(SUM(" + _quote(amount_col) + "), 0) > 0"
+        "HAVING COALESCE(SUM(" + sql_money(_quote(amount_col)) + "), 0) > 0"
         if nonpositive_periods == "drop"
         else ""
     )
@@ -456,7 +457,7 @@ def rfm_scores(
     with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
         sql = f"""
             WITH days AS (
-                SELECT {cid} AS cid, {day} AS d, COALESCE(SUM({amt}), 0) AS v
+                SELECT {cid} AS cid, {day} AS d, COALESCE(SUM({sql_money(amt)}), 0) AS v
                 FROM {src}
                 WHERE {cid} IS NOT NULL AND {day} <= {_sql_date(end)}
                 GROUP BY ALL
