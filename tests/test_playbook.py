@@ -15,6 +15,7 @@ from analysis.errors import ParamsError
 from analysis.i18n import LANGUAGES, catalog
 from analysis.lifecycle import STAGES
 from analysis.playbook import (
+    CLUSTERING_RULES,
     DEFAULT_REQUIRED,
     FIELDS,
     PRIORITIES,
@@ -43,17 +44,17 @@ def test_shipped_playbook_covers_every_vocabulary(shipped):
     assert set(shipped["value_tier"]) == set(VALUE_TIERS)
     assert {"government", "institution"} <= set(shipped["customer_type"])
     assert set(DEFAULT_REQUIRED["rfm_segment"]) == set(DEFAULT_SEGMENT_MAP)
-    assert DEFAULT_REQUIRED["clustering_segment"] == tuple(sr.RULES)
-    assert set(sr.RULES) <= set(shipped["clustering_segment"])
+    assert DEFAULT_REQUIRED["clustering_segment"] == tuple(CLUSTERING_RULES)
+    assert set(CLUSTERING_RULES) <= set(shipped["clustering_segment"])
 
 
 def test_every_clustering_segment_the_rules_produce_has_an_entry(shipped):
     # drive segment_rules over every profile a segment can have (each trait well below,
-    # at or well above average) rather than trusting the RULES table alone
+    # at or well above average) rather than trusting the CLUSTERING_RULES table alone
     traits = ["log_recency", "log_frequency", "log_monetary", "tenure_days", "complaints"]
     grid = pd.DataFrame(list(itertools.product([-1.0, 0.0, 1.0], repeat=5)), columns=traits)
     produced = set(sr.segment_rules(grid)["rule"])
-    assert produced == set(sr.RULES)
+    assert produced == set(CLUSTERING_RULES)
     assert len(produced) == 10
     for rule in produced:
         for language in LANGUAGES:
@@ -135,7 +136,7 @@ def test_missing_entry_is_named(shipped):
     validate_playbook(broken, required={})
 
 
-@pytest.mark.parametrize("rule", list(sr.RULES))
+@pytest.mark.parametrize("rule", list(CLUSTERING_RULES))
 def test_missing_clustering_segment_is_named(shipped, rule):
     broken = copy.deepcopy(shipped)
     del broken["clustering_segment"][rule]
@@ -143,7 +144,7 @@ def test_missing_clustering_segment_is_named(shipped, rule):
     with pytest.raises(ParamsError, match=message):
         validate_playbook(broken)
     with pytest.raises(ParamsError, match=message):
-        validate_playbook(broken, required={"clustering_segment": sr.RULES})
+        validate_playbook(broken, required={"clustering_segment": CLUSTERING_RULES})
     validate_playbook(broken, required={"rfm_segment": DEFAULT_SEGMENT_MAP})
 
 
@@ -217,3 +218,28 @@ def test_labels_in_the_catalogs():
             assert key in names
         for vocabulary in VOCABULARIES:
             assert f"playbook.vocabulary.{vocabulary}" in names
+
+
+def test_imports_go_one_way_segment_rules_use_the_playbook():
+    """The playbook owns its vocabularies (the clustering rules included): it imports no
+    analysis module, and the segment rules take their names from it."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import analysis.playbook as playbook_module
+
+    tree = ast.parse(Path(playbook_module.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert not imported & {"segment_report", "segmentation", "valuation", "lifecycle", "value"}
+    code = "import sys, analysis.playbook; print('analysis.segment_report' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert sr.CLUSTERING_RULES is CLUSTERING_RULES
+    assert tuple(sr.segment_rules(pd.DataFrame({"log_recency": [1.0]}))["rule"]) == ("at_risk",)
+    # the defaults are read-only: extending them needs a copy
+    with pytest.raises(TypeError):
+        DEFAULT_REQUIRED["clustering_segment"] = ()  # type: ignore[index]

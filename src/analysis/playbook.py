@@ -13,10 +13,11 @@
 Vocabularies (:data:`VOCABULARIES`): ``rfm_segment`` (the keys of the RFM segment map),
 ``lifecycle_stage`` (:data:`analysis.lifecycle.STAGES`), ``value_tier`` (high / medium /
 low), ``customer_type`` (only the types that need their own handling, by default
-government and institution) and ``clustering_segment`` (the profile rules that name the
-clustering segments, :data:`analysis.segment_report.RULES`). Text sits next to its translation in the one file, so whoever
-edits an action sees both languages; field and priority *labels* come from the message
-catalog (``playbook.*``).
+government and institution) and ``clustering_segment`` (the profile rules of the
+clustering segments, :data:`CLUSTERING_RULES`, which
+:func:`analysis.segment_report.segment_rules` assigns). Text sits next to its translation
+in the one file, so whoever edits an action sees both languages; field and priority
+*labels* come from the message catalog (``playbook.*``).
 
 :func:`load_playbook` reads and checks the structure; :func:`validate_playbook` also checks
 that every segment an analysis can produce has an entry and names the first one missing;
@@ -29,6 +30,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -38,7 +40,8 @@ from .errors import ParamsError
 from .i18n import LANGUAGES
 
 __all__ = [
-    "DEFAULT_REQUIRED",  # noqa: F822 (module __getattr__ below)
+    "CLUSTERING_RULES",
+    "DEFAULT_REQUIRED",
     "FIELDS",
     "PRIORITIES",
     "VOCABULARIES",
@@ -61,43 +64,57 @@ VOCABULARIES = (
 FIELDS = ("objective", "actions", "channel", "offer", "priority")
 PRIORITIES = ("high", "medium", "low")
 
-# What the analyses produce with default parameters: every key needs an entry. A custom RFM
-# segment map replaces the ``rfm_segment`` keys (see the value report). Public as
-# DEFAULT_REQUIRED, which adds the ``clustering_segment`` keys (see _default_required).
-_FIXED_REQUIRED: dict[str, tuple[str, ...]] = {
-    "rfm_segment": (
-        "champions",
-        "loyal",
-        "potential_loyalists",
-        "new",
-        "promising",
-        "need_attention",
-        "about_to_sleep",
-        "at_risk",
-        "cant_lose_them",
-        "hibernating",
-    ),
-    "lifecycle_stage": ("prospect", "new", "active", "loyal", "at_risk", "lapsed", "reactivated"),
-    "value_tier": ("high", "medium", "low"),
-    "customer_type": ("government", "institution"),
-}
+#: The ``clustering_segment`` vocabulary: the profile rules a clustering segment can get
+#: (:func:`analysis.segment_report.segment_rules` tries them in this order on the segment's
+#: z-scores), each with the entry of another vocabulary it corresponds to (shown beside
+#: the rule, never used instead of it). The playbook owns its vocabularies, so the
+#: segment rules import this table from here and the imports go one way.
+CLUSTERING_RULES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "cant_lose": ("rfm_segment", "cant_lose_them"),
+        "at_risk": ("lifecycle_stage", "at_risk"),
+        "lapsed": ("lifecycle_stage", "lapsed"),
+        "complaints": ("lifecycle_stage", "at_risk"),
+        "new": ("lifecycle_stage", "new"),
+        "champions": ("rfm_segment", "champions"),
+        "high_value": ("value_tier", "high"),
+        "loyal": ("rfm_segment", "loyal"),
+        "medium": ("value_tier", "medium"),
+        "low": ("value_tier", "low"),
+    }
+)
 
-
-def _default_required() -> dict[str, tuple[str, ...]]:
-    # The clustering keys are the rule names of segment_report, read rather than copied so
-    # that a new rule needs a playbook entry at once. segment_report imports this module,
-    # hence the import on use instead of at the top (a fresh dict each time: callers may
-    # extend it).
-    from .segment_report import RULES  # noqa: PLC0415
-
-    return {**_FIXED_REQUIRED, "clustering_segment": tuple(RULES)}
-
-
-def __getattr__(name: str) -> Any:
-    # DEFAULT_REQUIRED is computed on first access (PEP 562), see _default_required.
-    if name == "DEFAULT_REQUIRED":
-        return _default_required()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: What the analyses produce with default parameters: every key needs an entry. A custom
+#: RFM segment map replaces the ``rfm_segment`` keys (see the value report). Read-only:
+#: copy it (``dict(DEFAULT_REQUIRED)``) to extend it.
+DEFAULT_REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "rfm_segment": (
+            "champions",
+            "loyal",
+            "potential_loyalists",
+            "new",
+            "promising",
+            "need_attention",
+            "about_to_sleep",
+            "at_risk",
+            "cant_lose_them",
+            "hibernating",
+        ),
+        "lifecycle_stage": (
+            "prospect",
+            "new",
+            "active",
+            "loyal",
+            "at_risk",
+            "lapsed",
+            "reactivated",
+        ),
+        "value_tier": ("high", "medium", "low"),
+        "customer_type": ("government", "institution"),
+        "clustering_segment": tuple(CLUSTERING_RULES),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -223,9 +240,9 @@ def validate_playbook(
         ``{vocabulary: {key: entry}}`` (see the module docstring).
     required
         ``{vocabulary: keys}`` the caller's analyses can produce; ``None`` means
-        ``DEFAULT_REQUIRED`` (what every analysis produces with default parameters,
-        including every rule name of :data:`analysis.segment_report.RULES` under
-        ``clustering_segment``), ``{}`` checks the structure only.
+        :data:`DEFAULT_REQUIRED` (what every analysis produces with default parameters,
+        including every rule of :data:`CLUSTERING_RULES` under ``clustering_segment``),
+        ``{}`` checks the structure only.
 
     Raises
     ------
@@ -244,7 +261,7 @@ def validate_playbook(
     """
     if not isinstance(playbook, Mapping):
         raise ParamsError("the playbook must be a mapping {vocabulary: {segment: entry}}")
-    required = _default_required() if required is None else required
+    required = DEFAULT_REQUIRED if required is None else required
     for vocabulary in [*playbook, *required]:
         if vocabulary not in VOCABULARIES:
             raise ParamsError(

@@ -14,7 +14,8 @@ report adds around it:
   and per segment (the profiles' ``revenue`` is the net revenue of the whole history);
 * :func:`best_k_by_index`: the k each internal index prefers, to show whether they agree;
 * :func:`segment_rules`: the profile rule of each segment (rules on the segment's
-  z-scores, see :data:`RULES`), which keys its playbook entry;
+  z-scores; the rule names are the playbook's ``clustering_segment`` vocabulary,
+  :data:`analysis.playbook.CLUSTERING_RULES`), which keys its playbook entry;
 * :func:`biggest_movement` and :func:`flow_summary` for the migration takeaway;
 * :func:`age_bands` and :func:`composition_table` for the composition chart;
 * :func:`export_frame`: the rows of ``segments.csv``.
@@ -30,14 +31,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParamsError
-from .playbook import PlaybookAction
+from .playbook import CLUSTERING_RULES, PlaybookAction
 from .segmentation import GONE, NEW, SegmentationModel, composition
 
 __all__ = [
     "AGE_LABELS",
     "COMPOSITION_ATTRIBUTES",
     "EXPORT_FEATURES",
-    "RULES",
     "RULE_Z",
     "active_mask",
     "age_bands",
@@ -100,33 +100,6 @@ COMPOSITION_ATTRIBUTES = (
 #: A segment trait counts when the segment mean is this many population standard
 #: deviations from the overall mean (the same order as the names' "high/low value" cut).
 RULE_Z = 0.5
-
-#: rule -> (vocabulary, key) of the playbook entry it recommends. Rules are tried in this
-#: order on the segment's z-scores (R = recency in days, F = purchase days, M = net revenue,
-#: T = tenure, C = complaints); the first that applies wins:
-#:
-#: ``cant_lose``   R >= +0.5 and M >= +0.5: valuable customers drifting away
-#: ``at_risk``     R >= +0.5 and M > -0.5: buying less recently than most
-#: ``lapsed``      R >= +0.5 (and low value)
-#: ``complaints``  C >= +0.5: service problems come first
-#: ``new``         T <= -0.5: recently acquired
-#: ``champions``   M >= +0.5 and F >= +0.5
-#: ``high_value``  M >= +0.5 (rare, large purchases)
-#: ``loyal``       M > -0.5 and F >= +0.5
-#: ``medium``      M > -0.5
-#: ``low``         otherwise
-RULES: dict[str, tuple[str, str]] = {
-    "cant_lose": ("rfm_segment", "cant_lose_them"),
-    "at_risk": ("lifecycle_stage", "at_risk"),
-    "lapsed": ("lifecycle_stage", "lapsed"),
-    "complaints": ("lifecycle_stage", "at_risk"),
-    "new": ("lifecycle_stage", "new"),
-    "champions": ("rfm_segment", "champions"),
-    "high_value": ("value_tier", "high"),
-    "loyal": ("rfm_segment", "loyal"),
-    "medium": ("value_tier", "medium"),
-    "low": ("value_tier", "low"),
-}
 
 _Z_COLUMNS = {
     "recency": ("log_recency", "recency_days"),
@@ -269,7 +242,25 @@ def _z(zscores: pd.DataFrame, segment: Any, trait: str) -> float:
 
 
 def segment_rules(zscores: pd.DataFrame, *, threshold: float = RULE_Z) -> pd.DataFrame:
-    """The profile rule of each segment (see :data:`RULES`).
+    """The profile rule of each segment: the key of its ``clustering_segment`` playbook
+    entry (:data:`analysis.playbook.CLUSTERING_RULES`).
+
+    Rules are tried in this order on the segment's z-scores (R = recency in days,
+    F = purchase days, M = net revenue, T = tenure, C = complaints; ``t`` = ``threshold``);
+    the first that applies wins:
+
+    ==============  ====================================================================
+    ``cant_lose``   R >= +t and M >= +t: valuable customers drifting away
+    ``at_risk``     R >= +t and M > -t: buying less recently than most
+    ``lapsed``      R >= +t (and low value)
+    ``complaints``  C >= +t: service problems come first
+    ``new``         T <= -t: recently acquired
+    ``champions``   M >= +t and F >= +t
+    ``high_value``  M >= +t (rare, large purchases)
+    ``loyal``       M > -t and F >= +t
+    ``medium``      M > -t
+    ``low``         otherwise
+    ==============  ====================================================================
 
     Parameters
     ----------
@@ -309,7 +300,7 @@ def segment_rules(zscores: pd.DataFrame, *, threshold: float = RULE_Z) -> pd.Dat
         else:
             rule = "low"
         trait = _RULE_EVIDENCE[rule]
-        vocabulary, key = RULES[rule]
+        vocabulary, key = CLUSTERING_RULES[rule]
         rows.append((segment, rule, vocabulary, key, trait, _z(zscores, segment, trait)))
     out = pd.DataFrame(rows, columns=["segment", "rule", "vocabulary", "key", "trait", "z"])
     return out.set_index("segment")

@@ -39,7 +39,7 @@ from ... import plots
 from ... import segment_report as sr
 from ...features import customer_features
 from ...i18n import catalog
-from ...playbook import action_for, load_playbook, validate_playbook
+from ...playbook import CLUSTERING_RULES, action_for, load_playbook, validate_playbook
 from ...segmentation import (
     GONE,
     NEW,
@@ -211,7 +211,7 @@ def prepare(ctx: ReportContext) -> SegmentationView:
     params = ctx.params["segmentation"]
     window = int(ctx.params["value"]["lookback_days"])
     playbook = load_playbook(ctx.params.get("playbook"))
-    validate_playbook(playbook, required={"clustering_segment": sr.RULES})
+    validate_playbook(playbook, required={"clustering_segment": CLUSTERING_RULES})
     as_of, previous_as_of = ctx.period.end_exclusive, ctx.previous.end_exclusive
     categorical = list(params.get("categorical_features") or [])
     features = _with_attributes(ctx.customer_features(as_of), ctx.data.customers, categorical)
@@ -1398,7 +1398,7 @@ def migration_section(ctx: ReportContext, view: SegmentationView) -> MigrationTa
 
 def strategy_section(ctx: ReportContext, view: SegmentationView) -> pd.DataFrame | None:
     """Segment -> recommended action: the playbook's ``clustering_segment`` entry of the
-    segment's profile rule (see :data:`analysis.segment_report.RULES`). Returns the table
+    segment's profile rule (see :data:`analysis.playbook.CLUSTERING_RULES`). Returns the table
     (rule, playbook vocabulary and key, priority)."""
     if view.model is None:
         return None
