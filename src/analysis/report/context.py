@@ -30,6 +30,7 @@ from ..data.quality import DataQualityReport
 from ..errors import DataError
 from ..i18n import Translator
 from ..period import Period
+from ..figures import UnitFigures
 from ..pipelines.shared import SharedWork
 from ..privacy import id_key, pseudonymise
 
@@ -137,9 +138,13 @@ class ReportContext:
             return ids
         return pseudonymise(ids, id_key(resolve_path(self.params["output_dir"])))
 
+    def export_folder(self) -> Path:
+        """Where this report's CSV exports go (the unit's ``figures.json`` sits beside it)."""
+        return Path(self.params.get("export_dir") or self.output_dir / "exports")
+
     def export(self, frame: pd.DataFrame, name: str) -> Path:
         """Write a CRM-ready CSV (real customer ids) to ``exports/<name>`` beside the HTML."""
-        folder = Path(self.params.get("export_dir") or self.output_dir / "exports")
+        folder = self.export_folder()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         tmp = path.with_suffix(path.suffix + ".tmp")
@@ -151,6 +156,15 @@ class ReportContext:
     def shared(self) -> SharedWork:
         """The unit's shared work (features, value snapshots), memoised for the run."""
         return SharedWork.from_params({**self.params, "unit": self.unit})
+
+    def figures(self) -> UnitFigures:
+        """The unit's business figures (:mod:`analysis.figures`), computed once per run and
+        written to ``figures.json`` beside this report's exports folder."""
+        from ..pipelines import figures as unit_figures  # noqa: PLC0415
+
+        found = unit_figures.build(self.data, self.period, self.params, shared=self.shared)
+        found.write(self.export_folder().parent / "figures.json")
+        return found
 
     def customer_features(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """Point-in-time customer features of this unit as of ``as_of`` (default: the period

@@ -1,0 +1,341 @@
+"""The business figures of one (period, unit), defined once.
+
+Every report that quotes active, new or churned customers, retention, net revenue, value at
+risk, high-risk customers, NPS or CSAT takes the number from here, formatted by
+:meth:`UnitFigures.text`, so the summary and the detail reports cannot disagree. The
+figures are written to ``<period>/<unit>/figures.json`` with their labels and definitions in
+both languages.
+
+Definitions (the unit's own churn rule: contractual when the customers table carries churn
+dates and ``churn.definition`` allows it, otherwise the purchase-gap window):
+
+* **active customers**: customers with a purchase (an order with a positive amount) in the
+  period;
+* **new customers**: active customers whose first purchase ever falls in the period;
+* **reactivated customers**: active customers without a purchase in the previous period who
+  had bought before it;
+* **churned customers** (churned this period): of the customers active when the period
+  started, those who churned by its end (no purchase in the last ``window`` days of the
+  period, or a contractual churn date in it);
+* **churn rate** = churned / customers active at the start; **retention rate** = 1 - churn
+  rate, on the same base;
+* **net revenue**: the sum of all order amounts dated in the period (refunds subtract);
+* **high-risk customers**: customers the churn risk model scores at or above
+  ``churn.high_risk``; **value at risk**: the sum over them of churn probability x customer
+  value (predicted 12-month CLV, or historical value);
+* **NPS** (-100..100) and **CSAT** (top-box share) of the survey answers dated in the period.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import display as ui
+from .data.load import Dataset
+from .i18n import t
+from .period import Period
+
+__all__ = [
+    "FIGURE_IDS",
+    "FIGURE_KIND",
+    "ChurnRule",
+    "UnitFigures",
+    "churn_rule",
+    "period_figures",
+    "risk_figures",
+    "unit_figures",
+]
+
+#: The figures of ``figures.json``, in display order.
+FIGURE_IDS = (
+    "active_customers",
+    "new_customers",
+    "reactivated_customers",
+    "churned_customers",
+    "churn_rate",
+    "retention_rate",
+    "net_revenue",
+    "value_at_risk",
+    "high_risk_customers",
+    "nps",
+    "csat",
+)
+#: How each figure is shown: ``count``, ``money``, ``rate`` (a share 0-1) or ``points``.
+FIGURE_KIND = {
+    "active_customers": "count",
+    "new_customers": "count",
+    "reactivated_customers": "count",
+    "churned_customers": "count",
+    "churn_rate": "rate",
+    "retention_rate": "rate",
+    "net_revenue": "money",
+    "value_at_risk": "money",
+    "high_risk_customers": "count",
+    "nps": "points",
+    "csat": "rate",
+}
+
+
+@dataclass(frozen=True)
+class ChurnRule:
+    """How the unit defines churn as of a date: ``definition`` (``contractual`` or
+    ``noncontractual``) and the ``window`` (:class:`analysis.churn.ChurnWindow`)."""
+
+    definition: str
+    window: Any
+
+    @property
+    def window_days(self) -> int:
+        return int(self.window.days)
+
+
+def churn_rule(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) -> ChurnRule:
+    """The unit's churn definition and window as known at ``as_of`` (exclusive).
+
+    The churn report, the satisfaction report's churn-after-answer link and these figures
+    all use this rule.
+    """
+    from . import churn  # noqa: PLC0415  (churn imports heavy model code)
+
+    opts = params.get("churn") or {}
+    end = pd.Timestamp(as_of)
+    orders = data.orders.loc[data.orders["order_date"] < end]
+    window = churn.churn_window(
+        orders,
+        end,
+        quantile=float(opts.get("window_quantile", 0.9)),
+        min_days=int(opts.get("window_min_days", 30)),
+        max_days=int(opts.get("window_max_days", 365)),
+        window_days=opts.get("window_days"),
+    )
+    definition = churn.resolve_definition(
+        str(opts.get("definition", "noncontractual")), _known_customers(data, end)
+    )
+    return ChurnRule(definition, window)
+
+
+def _known_customers(data: Dataset, end: pd.Timestamp) -> pd.DataFrame:
+    """The customers table as known at ``end``: a churn dated later is not known yet."""
+    from .coerce import as_bool  # noqa: PLC0415
+
+    customers = data.customers.copy()
+    if "churn_date" in customers.columns:
+        later = pd.to_datetime(customers["churn_date"]) >= end
+        customers.loc[later, "churn_date"] = pd.NaT
+        if "churned" in customers.columns:
+            customers["churned"] = as_bool(customers["churned"]) & ~later
+        if "churn_reason" in customers.columns:
+            customers["churn_reason"] = customers["churn_reason"].where(~later)
+    customers["customer_id"] = customers["customer_id"].astype("string")
+    return customers
+
+
+def period_figures(
+    data: Dataset, period: Period, params: Mapping[str, Any], rule: ChurnRule
+) -> dict[str, float]:
+    """Every figure of :data:`FIGURE_IDS` but the risk ones, for one period."""
+    from . import churn, strategy  # noqa: PLC0415
+
+    scale = _csat_scale(params)
+    base = strategy.period_values(
+        data.orders, period, data.survey_responses, None, csat_scale=scale
+    )
+    end = period.end_exclusive
+    lost = churn.period_churn(
+        data.orders.loc[data.orders["order_date"] < end],
+        period.start_ts,
+        end,
+        rule.window_days,
+        definition=rule.definition,
+        customers=_known_customers(data, end),
+    )
+    rate = float(lost.rate) if lost.base else np.nan
+    return {
+        "active_customers": base["active"],
+        "new_customers": base["new"],
+        "reactivated_customers": base["reactivated"],
+        "churned_customers": float(lost.churned),
+        "churn_rate": rate,
+        "retention_rate": 1.0 - rate if lost.base else np.nan,
+        "net_revenue": base["revenue"],
+        "nps": base["nps"],
+        "csat": base["csat"],
+        "churn_base": float(lost.base),
+        "revenue_lost": float(lost.revenue_lost),
+    }
+
+
+def _csat_scale(params: Mapping[str, Any]) -> tuple[int, int]:
+    survey = params.get("survey") or {}
+    scales = survey.get("scales") or {}
+    if "csat" in scales:
+        low, high = scales["csat"]
+        return (low, high)
+    return (1, 5)
+
+
+def risk_figures(warning_list: pd.DataFrame | None, high_risk: float) -> dict[str, float]:
+    """``value_at_risk`` and ``high_risk_customers`` from the churn model's scored list
+    (``churn_probability``, ``value_at_risk`` per customer); NaN without a model."""
+    if warning_list is None or not len(warning_list):
+        return {"value_at_risk": np.nan, "high_risk_customers": np.nan}
+    high = warning_list.loc[warning_list["churn_probability"] >= high_risk]
+    return {
+        "value_at_risk": float(high["value_at_risk"].sum()),
+        "high_risk_customers": float(len(high)),
+    }
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """The figures of one (period, unit): ``current``, ``previous`` and ``year_ago`` map
+    each id of :data:`FIGURE_IDS` to a number (NaN when there is no base)."""
+
+    period: str
+    unit: str
+    churn_definition: str
+    churn_window_days: int
+    high_risk: float
+    currency: str
+    current: Mapping[str, float]
+    previous: Mapping[str, float]
+    year_ago: Mapping[str, float]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def value(self, figure: str) -> float:
+        return float(self.current[figure])
+
+    def label(self, figure: str, language: str = "en") -> str:
+        return t(f"figures.{figure}.label", language)
+
+    def definition(self, figure: str, language: str = "en") -> str:
+        return t(
+            f"figures.{figure}.definition_{self._variant(figure)}",
+            language,
+            days=self.churn_window_days,
+            high_risk=ui.fmt_pct(self.high_risk, decimals=0),
+        )
+
+    def _variant(self, figure: str) -> str:
+        if figure in ("churned_customers", "churn_rate", "retention_rate"):
+            return self.churn_definition
+        return "any"
+
+    def text(self, figure: str, language: str = "en", *, which: str = "current") -> str:
+        """The figure as every report prints it."""
+        return format_figure(
+            getattr(self, which)[figure], FIGURE_KIND[figure], language, self.currency
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """``{id: {"value", "previous", "year_ago", "label_en", "label_zh", "definition_en",
+        "definition_zh", "kind"}}`` plus ``_meta``; NaN is written as null."""
+        out: dict[str, Any] = {}
+        for figure in FIGURE_IDS:
+            out[figure] = {
+                "value": _json_number(self.current[figure]),
+                "previous": _json_number(self.previous.get(figure, np.nan)),
+                "year_ago": _json_number(self.year_ago.get(figure, np.nan)),
+                "kind": FIGURE_KIND[figure],
+                "label_en": self.label(figure, "en"),
+                "label_zh": self.label(figure, "zh"),
+                "definition_en": self.definition(figure, "en"),
+                "definition_zh": self.definition(figure, "zh"),
+                "text_en": self.text(figure, "en"),
+                "text_zh": self.text(figure, "zh"),
+            }
+        out["_meta"] = {
+            "period": self.period,
+            "unit": self.unit,
+            "churn_definition": self.churn_definition,
+            "churn_window_days": self.churn_window_days,
+            "high_risk": self.high_risk,
+        }
+        return out
+
+    def write(self, path: Path) -> Path:
+        """Write :meth:`to_json` atomically to ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(
+            json.dumps(self.to_json(), ensure_ascii=False, indent=1, allow_nan=False),
+            encoding="utf-8",
+        )
+        os.replace(tmp, path)
+        return path
+
+
+def _json_number(value: object) -> float | int | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def format_figure(value: object, kind: str, language: str, currency: str) -> str:
+    """One format per kind: counts with separators, money, rates as %, NPS as points."""
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    number = float(value)
+    if kind == "count":
+        return ui.fmt_number(number, language=language)
+    if kind == "money":
+        return ui.fmt_money(number, currency, language=language)
+    if kind == "rate":
+        return ui.fmt_pct(number)
+    return f"{number:+.1f}"
+
+
+def unit_figures(
+    data: Dataset,
+    period: Period,
+    params: Mapping[str, Any],
+    *,
+    warning_list: pd.DataFrame | None = None,
+) -> UnitFigures:
+    """The unit's figures of ``period``, the previous period and a year earlier.
+
+    ``warning_list`` is the churn pipeline's scored list of the period end (value at risk
+    and high-risk customers come from it); without it those two are NaN.
+    """
+    high_risk = float((params.get("churn") or {}).get("high_risk", 0.5))
+    first = data.orders["order_date"].min() if len(data.orders) else pd.NaT
+    # one churn rule for the three periods (the window learnt at this period's end), as the
+    # churn report compares them
+    rule = churn_rule(data, period.end_exclusive, params)
+    values = {}
+    for name, p in (
+        ("current", period),
+        ("previous", period.previous()),
+        ("year_ago", period.year_ago()),
+    ):
+        if name != "current" and not (pd.notna(first) and first < p.end_exclusive):
+            values[name] = dict.fromkeys(FIGURE_IDS, np.nan)
+            continue
+        values[name] = period_figures(data, p, params, rule)
+    values["current"].update(risk_figures(warning_list, high_risk))
+    for name in ("previous", "year_ago"):
+        values[name].setdefault("value_at_risk", np.nan)
+        values[name].setdefault("high_risk_customers", np.nan)
+    return UnitFigures(
+        period=str(period),
+        unit=str(params.get("unit", "all")),
+        churn_definition=rule.definition,
+        churn_window_days=rule.window_days,
+        high_risk=high_risk,
+        currency=str(params.get("currency", "$")),
+        current=values["current"],
+        previous=values["previous"],
+        year_ago=values["year_ago"],
+    )
