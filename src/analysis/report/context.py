@@ -28,9 +28,9 @@ from ..config import notebook_params, resolve_path, unit_slug
 from ..data.load import TABLE_ORDER, Dataset, load_dataset
 from ..data.quality import DataQualityReport
 from ..errors import DataError
+from ..figures import UnitFigures
 from ..i18n import Translator
 from ..period import Period
-from ..figures import UnitFigures
 from ..pipelines.shared import SharedWork
 from ..privacy import id_key, pseudonymise
 
