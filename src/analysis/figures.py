@@ -294,7 +294,7 @@ def format_figure(value: object, kind: str, language: str, currency: str) -> str
         return ui.fmt_money(number, currency, language=language)
     if kind == "rate":
         return ui.fmt_pct(number)
-    return f"{number:+.1f}"
+    return f"{number:.1f}"
 
 
 def unit_figures(

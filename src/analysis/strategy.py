@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from . import satisfaction
+from .figures import risk_figures
 from .lookup import isin
 from .period import Period
 
@@ -236,17 +237,35 @@ def _change(kind: str, new: float, old: float) -> float:
     return new - old
 
 
+#: Scorecard KPIs that are business figures of :mod:`analysis.figures` (KPI -> figure id).
+FIGURE_OF_KPI = {
+    "active": "active_customers",
+    "new": "new_customers",
+    "churned": "churned_customers",
+    "reactivated": "reactivated_customers",
+    "retention_rate": "retention_rate",
+    "churn_rate": "churn_rate",
+    "revenue": "net_revenue",
+    "nps": "nps",
+    "csat": "csat",
+}
+
+
 def kpi_scorecard(
     orders: pd.DataFrame,
     period: Period,
     surveys: pd.DataFrame | None = None,
     interactions: pd.DataFrame | None = None,
+    *,
+    figures: Any = None,
     **options: Any,
 ) -> pd.DataFrame:
     """The KPIs of the period, the previous period and the same period a year earlier.
 
     A comparison period before the first order has no values (NaN), so no change either.
-    ``options`` go to :func:`period_values`.
+    ``options`` go to :func:`period_values`. With ``figures`` (the unit's
+    :class:`analysis.figures.UnitFigures`), the KPIs of :data:`FIGURE_OF_KPI` take the
+    figures' values, so the scorecard quotes the unit's one definition of churn.
 
     Returns
     -------
@@ -277,6 +296,11 @@ def kpi_scorecard(
             if has_data or name == "current"
             else dict.fromkeys(KPI_ORDER, np.nan)
         )
+    if figures is not None:
+        for name in values:
+            source = getattr(figures, name)
+            for kpi, figure in FIGURE_OF_KPI.items():
+                values[name][kpi] = source.get(figure, np.nan)
     frame = pd.DataFrame(values).reindex(list(KPI_ORDER)).astype(float)
     frame.index.name = "kpi"
     frame.insert(0, "higher_is_better", [HIGHER_IS_BETTER[k] for k in frame.index])
@@ -299,10 +323,12 @@ def unit_comparison(
     interactions: pd.DataFrame | None = None,
     *,
     unit_col: str = "business_unit",
+    figures: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """The headline KPIs (:data:`UNIT_KPIS`) of every business unit, with the change of
-    revenue vs the previous period.
+    revenue vs the previous period. ``figures`` maps a unit to its
+    :class:`analysis.figures.UnitFigures` (see :func:`kpi_scorecard`).
 
     Returns
     -------
@@ -320,7 +346,12 @@ def unit_comparison(
 
     for unit in units:
         card = kpi_scorecard(
-            own(orders, unit), period, own(surveys, unit), own(interactions, unit), **options
+            own(orders, unit),
+            period,
+            own(surveys, unit),
+            own(interactions, unit),
+            figures=(figures or {}).get(unit),
+            **options,
         )
         row = card.loc[list(UNIT_KPIS), "current"].to_dict()
         row["revenue_change"] = card.at["revenue", "change"]
@@ -494,7 +525,7 @@ def value_at_risk_alert(
     high = risk.loc[risk["churn_probability"] >= high_risk]
     if high.empty:
         return None
-    value = float(high["value_at_risk"].sum())
+    value = risk_figures(risk, high_risk)["value_at_risk"]
     top_reason, reason_customers = None, 0
     if "reason_feature_1" in high.columns:
         reasons = high["reason_feature_1"].dropna().astype(str)
