@@ -1,244 +1,36 @@
-"""Sections of the "Strategy summary" report (issue #7 §1): the report a manager reads first.
+"""Sections of the "Strategy summary" report: the report a manager reads first.
 
 KPI scorecard (each KPI vs the previous period and the same period a year earlier, with a
 marker that knows whether up is good), top alerts ranked by size, the segment overview with
 the playbook entry of each RFM segment (and clustering segment), referral results and, in
-the "all" report, the comparison across business units.
-
-The summary runs after the unit's other reports in the same run (``runs_after``) and reads
-their exports from the export folder: ``rfm.csv`` (value), ``segments.csv`` (segmentation)
-and ``churn_risk.csv`` (churn). When an export is missing (the notebook run on its own) the
-value table is computed with :mod:`analysis.valuation`; clustering segments and value at
-risk are then left out with a note naming the report they need. :func:`prepare` computes
-one :class:`SummaryView`; the arithmetic lives in :mod:`analysis.strategy`.
+the "all" report, the comparison across business units. Everything shown is computed by
+:func:`analysis.pipelines.summary.build`; the figures are the unit's figures, so they read
+exactly as in the detail reports.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from IPython.display import HTML
 
 from ... import display as ui
-from ... import satisfaction, strategy, valuation
+from ... import strategy
 from ...churn import feature_label
-from ...errors import AnalysisError
+from ...figures import format_figure
 from ...i18n import in_sentence
-from ...lifecycle import lifecycle_thresholds, stage_label, stage_transitions
-from ...playbook import action_for, load_playbook
+from ...lifecycle import stage_label
+from ...pipelines.summary import SummaryResult
+from ...playbook import action_for
+from ...satisfaction import attribute_name
 from ...value import segment_label
 from ..context import ReportContext
-from .satisfaction import attribute_name, driver_window
-from .value import SEGMENT_DIRECTION
 
 P = "report_summary"
-#: Exports of the other reports the summary reads, and the report that writes each.
-EXPORTS = {"rfm.csv": "value", "segments.csv": "segmentation", "churn_risk.csv": "churn"}
-#: Fewest answers per period for an NPS comparison or a rating mean.
-MIN_BASE = 30
 #: Alerts shown at most.
 MAX_ALERTS = 6
-
-
-# --------------------------------------------------------------------------- the data
-
-
-@dataclass
-class SummaryView:
-    """What the sections show, computed once.
-
-    Attributes
-    ----------
-    scorecard
-        :func:`analysis.strategy.kpi_scorecard` of the unit.
-    sources
-        Export name -> ``"export"`` (read from this run), ``"computed"`` (fallback) or
-        ``"missing"``.
-    value_now, value_before
-        One row per customer (index ``customer_id``) with ``rfm_segment``, ``monetary``
-        and ``lifecycle_stage`` at the period end and at the previous period end.
-    rfm_overview, cluster_overview
-        :func:`analysis.strategy.segment_overview` of the RFM segments (with the trend)
-        and of the clustering segments (None without ``segments.csv``).
-    clusters
-        ``segments.csv`` (None when missing).
-    risk
-        ``churn_risk.csv`` (None when missing).
-    nps
-        :func:`analysis.strategy.nps_change` of the period vs the previous one (None
-        without NPS answers).
-    ipa
-        Importance-performance result (None without enough ratings).
-    alerts
-        Ranked alerts.
-    """
-
-    scorecard: pd.DataFrame
-    sources: dict[str, str]
-    value_now: pd.DataFrame
-    value_before: pd.DataFrame
-    rfm_overview: pd.DataFrame
-    cluster_overview: pd.DataFrame | None
-    clusters: pd.DataFrame | None
-    risk: pd.DataFrame | None
-    nps: dict[str, float] | None
-    ipa: satisfaction.IPAResult | None
-    playbook: dict[str, Any]
-    revenue_12m: float
-    alerts: list[strategy.Alert] = field(default_factory=list)
-
-
-def export_dir(ctx: ReportContext) -> Path:
-    """Where this run's reports write their exports (as :meth:`ReportContext.export`)."""
-    return Path(ctx.params.get("export_dir") or ctx.output_dir / "exports")
-
-
-def read_export(ctx: ReportContext, name: str) -> pd.DataFrame | None:
-    """An export of another report of this run, or None when it is not there (or empty)."""
-    path = export_dir(ctx) / name
-    if not path.is_file():
-        return None
-    frame = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig")
-    return frame if len(frame.columns) else None
-
-
-def _value_tables(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Value table now (from ``rfm.csv`` or computed) and at the previous period end."""
-    params = ctx.params["value"]
-    orders = ctx.data.orders
-    columns = ["rfm_segment", "monetary", "lifecycle_stage"]
-    exported = read_export(ctx, "rfm.csv")
-    if exported is not None and set(columns) <= set(exported.columns):
-        now = exported.set_index("customer_id")[columns]
-        thresholds = lifecycle_thresholds(
-            orders, ctx.period.end, **dict(params.get("lifecycle", {}))
-        )
-        source = "export"
-    else:
-        snap = ctx.value_snapshot(ctx.period.end, predict_clv=False)
-        now, thresholds, source = snap.table[columns], snap.thresholds, "computed"
-    before = ctx.value_snapshot(ctx.previous.end, thresholds=thresholds, predict_clv=False).table[
-        columns
-    ]
-    for frame in (now, before):
-        frame.index = frame.index.astype(str)
-    return now.astype({"rfm_segment": "object"}), before.astype({"rfm_segment": "object"}), source
-
-
-def _nps(ctx: ReportContext) -> dict[str, float] | None:
-    surveys = ctx.data.survey_responses
-    if surveys is None or not satisfaction.has_score(surveys, "nps"):
-        return None
-    now = surveys.loc[ctx.period.contains(surveys["response_date"]), "nps"]
-    before = surveys.loc[ctx.previous.contains(surveys["response_date"]), "nps"]
-    result = strategy.nps_change(now, before)
-    return result if result["n"] else None
-
-
-def _ipa(ctx: ReportContext) -> satisfaction.IPAResult | None:
-    """Importance from a year of answers (as the satisfaction report), performance from the
-    period when it has enough answers."""
-    surveys = ctx.data.survey_responses
-    if surveys is None:
-        return None
-    ratings = [c for c in surveys.columns if str(c).startswith("rating_")]
-    outcome = "nps" if satisfaction.has_score(surveys, "nps") else "csat"
-    if len(ratings) < 2 or not satisfaction.has_score(surveys, outcome):
-        return None
-    start, end = driver_window(ctx)
-    dates = surveys["response_date"]
-    sample = surveys.loc[(dates >= start) & (dates < end)]
-    current = surveys.loc[ctx.period.contains(dates)]
-    scale = tuple(ctx.params["quality"]["rating_scale"])
-    try:
-        drivers = satisfaction.key_drivers(sample, outcome, ratings, n_boot=0, scale=scale)
-        frame = current if current[ratings].notna().sum().min() >= MIN_BASE else sample
-        return satisfaction.importance_performance(
-            frame, ratings, drivers, scale=scale, language=ctx.language
-        )
-    except AnalysisError:
-        return None
-
-
-def prepare(ctx: ReportContext) -> SummaryView:
-    """Read the other reports' exports (or compute the fallbacks) and rank the alerts."""
-    playbook = load_playbook(ctx.params.get("playbook"))
-    data = ctx.data
-    scorecard = strategy.kpi_scorecard(
-        data.orders, ctx.period, data.survey_responses, data.interactions
-    )
-    now, before, value_source = _value_tables(ctx)
-    segments = list(ctx.params["value"]["segment_map"])
-    rfm_overview = strategy.segment_overview(
-        now.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),
-        before.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),
-        segments=segments,
-    )
-    clusters = read_export(ctx, "segments.csv")
-    cluster_overview = None
-    if clusters is not None and {"segment_id", "segment_name"} <= set(clusters.columns):
-        frame = clusters.assign(
-            segment=clusters["segment_id"].astype(str),
-            revenue=clusters["customer_id"].map(now["monetary"]).fillna(0.0),
-        )
-        order = sorted(frame["segment"].unique(), key=lambda s: (len(s), s))
-        cluster_overview = strategy.segment_overview(frame, segments=order)
-    else:
-        clusters = None
-    risk = read_export(ctx, "churn_risk.csv")
-    if risk is not None and not {"churn_probability", "value_at_risk"} <= set(risk.columns):
-        risk = None
-    orders = data.orders
-    end = ctx.period.end_exclusive
-    recent = (orders["order_date"] >= end - pd.Timedelta(days=365)) & (orders["order_date"] < end)
-    revenue_12m = float(orders.loc[recent, "amount"].sum())
-    view = SummaryView(
-        scorecard=scorecard,
-        sources={
-            "rfm.csv": value_source,
-            "segments.csv": "export" if clusters is not None else "missing",
-            "churn_risk.csv": "export" if risk is not None else "missing",
-        },
-        value_now=now,
-        value_before=before,
-        rfm_overview=rfm_overview,
-        cluster_overview=cluster_overview,
-        clusters=clusters,
-        risk=risk,
-        nps=_nps(ctx),
-        ipa=_ipa(ctx),
-        playbook=playbook,
-        revenue_12m=revenue_12m,
-    )
-    view.alerts = build_alerts(ctx, view)
-    return view
-
-
-def build_alerts(ctx: ReportContext, view: SummaryView) -> list[strategy.Alert]:
-    """Every alert the data support, ranked (:func:`analysis.strategy.rank_alerts`)."""
-    alerts: list[strategy.Alert | None] = []
-    if view.rfm_overview["previous_customers"].sum() > 0:
-        alerts += strategy.segment_shift_alerts(view.rfm_overview, SEGMENT_DIRECTION)
-    if view.risk is not None and len(view.risk):
-        high = float(ctx.params.get("churn", {}).get("high_risk", 0.5))
-        alerts.append(strategy.value_at_risk_alert(view.risk, view.revenue_12m, high_risk=high))
-    if view.nps is not None:
-        alerts.append(strategy.nps_change_alert(view.nps, min_base=MIN_BASE))
-    if view.ipa is not None:
-        alerts.append(strategy.fix_first_alert(view.ipa))
-    transitions = stage_transitions(
-        view.value_before["lifecycle_stage"].astype(str),
-        view.value_now["lifecycle_stage"].astype(str),
-    )
-    alerts.append(strategy.lifecycle_outflow_alert(valuation.biggest_outflow(transitions.counts)))
-    return strategy.rank_alerts(alerts)
-
-
-# --------------------------------------------------------------------------- wording
 
 
 def _t(ctx: ReportContext, key: str, **values: object) -> str:
@@ -267,15 +59,9 @@ def kpi_value(ctx: ReportContext, kpi: str, value: object) -> str:
     if v is None:
         return "–"
     kind = strategy.KPI_KIND[kpi]
-    if kind == "count":
-        return ctx.number(v)
-    if kind == "money":
-        return ctx.money(v)
-    if kind == "rate":
-        return ui.fmt_pct(v)
-    if kind == "points":
-        return f"{v:+.1f}" if v else "0.0"
-    return _t(ctx, "hours", value=v)
+    if kind == "hours":
+        return _t(ctx, "hours", value=v)
+    return format_figure(v, kind, ctx.language, ctx.params["currency"])
 
 
 def kpi_change(ctx: ReportContext, kpi: str, change: object) -> str | None:
@@ -327,7 +113,7 @@ def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> HTML:
 # --------------------------------------------------------------------------- KPIs
 
 
-def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
+def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     """The scorecard: cards, the definitions table and the biggest good and bad change."""
     ctx.heading(f"{P}.kpis.title")
     ctx.text(
@@ -336,7 +122,7 @@ def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
         previous=str(ctx.previous),
         year_ago=str(ctx.year_ago),
     )
-    card = view.scorecard
+    card = result.scorecard
     ctx.show(scorecard_cards(ctx, card))
     c = {
         k: _t(ctx, f"col.{k}")
@@ -350,7 +136,7 @@ def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
             c["change"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change"].items()],
             c["year_ago"]: [kpi_value(ctx, k, v) for k, v in card["year_ago"].items()],
             c["change_yoy"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change_yoy"].items()],
-            c["definition"]: [_t(ctx, f"definition.{k}") for k in card.index],
+            c["definition"]: [_definition(ctx, result, k) for k in card.index],
         }
     )
     ctx.show(ui.table(shown))
@@ -385,6 +171,14 @@ def kpi_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
             moves=_t(ctx, "list_separator").join(parts),
         )
     return card
+
+
+def _definition(ctx: ReportContext, result: SummaryResult, kpi: str) -> str:
+    """A KPI's definition: the unit's figure definition where the KPI is a figure."""
+    figure = strategy.FIGURE_OF_KPI.get(kpi)
+    if figure is not None:
+        return result.figures.definition(figure, ctx.language)
+    return _t(ctx, f"definition.{kpi}")
 
 
 def _movers(card: pd.DataFrame) -> tuple[str | None, str | None]:
@@ -468,26 +262,26 @@ def _p_value(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def alerts_section(ctx: ReportContext, view: SummaryView) -> list[strategy.Alert]:
+def alerts_section(ctx: ReportContext, result: SummaryResult) -> list[strategy.Alert]:
     """The ranked alerts, each a boxed sentence (red: act on it, green: good news)."""
     ctx.heading(f"{P}.alerts.title")
     ctx.text(f"{P}.alerts.intro")
-    shown = view.alerts[:MAX_ALERTS]
+    shown = list(result.alerts[:MAX_ALERTS])
     if not shown:
         ctx.note(f"{P}.alerts.none", "ok")
     kinds = {"bad": "warning", "good": "ok", "info": "info"}
     for i, alert in enumerate(shown, start=1):
         ctx.show(ui.note(f"{i}. {alert_text(ctx, alert)}", kinds[alert.tone]))
-    if view.risk is None:
+    if result.risk is None:
         ctx.show(ui.paragraph(_t(ctx, "alerts.no_churn"), "sr-small"))
-    if view.nps is not None and not any(a.kind == "nps_change" for a in shown):
+    if result.nps is not None and not any(a.kind == "nps_change" for a in shown):
         ctx.show(
             ui.paragraph(
                 _t(
                     ctx,
                     "alerts.nps_stable",
-                    score=f"{view.nps['nps']:+.1f}",
-                    previous_score=f"{view.nps['previous_nps']:+.1f}",
+                    score=f"{result.nps['nps']:+.1f}",
+                    previous_score=f"{result.nps['previous_nps']:+.1f}",
                     previous=str(ctx.previous),
                 ),
                 "sr-small",
@@ -499,13 +293,13 @@ def alerts_section(ctx: ReportContext, view: SummaryView) -> list[strategy.Alert
 # --------------------------------------------------------------------------- segments
 
 
-def segments_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
+def segments_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     """Per RFM segment: size, revenue share, trend and the playbook entry; then the
     clustering segments with their action when the segmentation report ran."""
     ctx.heading(f"{P}.segments.title")
     lookback = int(ctx.params["value"]["lookback_days"])
     ctx.text(f"{P}.segments.intro", lookback=lookback, previous=str(ctx.previous))
-    table = view.rfm_overview
+    table = result.rfm_overview
     sep = _t(ctx, "separator")
     c = {
         k: _t(ctx, f"col.{k}")
@@ -522,7 +316,7 @@ def segments_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
             "offer",
         )
     }
-    entries = {k: action_for(view.playbook, "rfm_segment", k, ctx.language) for k in table.index}
+    entries = {k: action_for(result.playbook, "rfm_segment", k, ctx.language) for k in table.index}
     has_prev = table["previous_customers"].sum() > 0
     rank = {"high": 0, "medium": 1, "low": 2}
     order = sorted(table.index, key=lambda k: (rank[entries[k].priority], -table.at[k, "revenue"]))
@@ -571,16 +365,16 @@ def segments_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame:
         }
     )
     ctx.show(ui.table(playbook, muted_rows=muted))
-    _clusters(ctx, view)
+    _clusters(ctx, result)
     return table
 
 
-def _clusters(ctx: ReportContext, view: SummaryView) -> None:
+def _clusters(ctx: ReportContext, result: SummaryResult) -> None:
     ctx.show(ui.heading(_t(ctx, "clusters.title"), level=3))
-    if view.cluster_overview is None or view.clusters is None:
+    if result.cluster_overview is None or result.clusters is None:
         ctx.note(f"{P}.clusters.missing", "info")
         return
-    table, clusters = view.cluster_overview, view.clusters
+    table, clusters = result.cluster_overview, result.clusters
     first = (
         clusters.assign(segment=clusters["segment_id"].astype(str))
         .drop_duplicates("segment")
@@ -622,17 +416,14 @@ def _clusters(ctx: ReportContext, view: SummaryView) -> None:
 # --------------------------------------------------------------------------- referral
 
 
-def referral_section(ctx: ReportContext, view: SummaryView) -> dict[str, Any] | None:  # noqa: ARG001
+def referral_section(ctx: ReportContext, result: SummaryResult) -> dict[str, Any] | None:
     """Referral rate, top referrers (pseudonymised) and referred vs non-referred customers.
     Returns None (with a note) when the customers table has no ``referred_by``."""
     ctx.heading(f"{P}.referral.title")
-    customers, orders = ctx.data.customers, ctx.data.orders
-    if "referred_by" not in customers.columns or customers["referred_by"].notna().sum() == 0:
+    if result.referral is None:
         ctx.note(f"{P}.referral.none", "info")
         return None
-    rate = strategy.referral_rate(customers, orders, ctx.period)
-    compare = strategy.referral_comparison(customers, orders, ctx.period)
-    top = strategy.top_referrers(customers, orders, ctx.period, n=10)
+    rate, compare, top = (result.referral[k] for k in ("rate", "compare", "top"))
     ctx.show(
         ui.kpi_cards(
             [
@@ -724,21 +515,18 @@ def referral_section(ctx: ReportContext, view: SummaryView) -> dict[str, Any] | 
             )
         )
         ctx.show(ui.paragraph(_t(ctx, "referral.top_note"), "sr-small"))
-    return {"rate": rate, "compare": compare, "top": top}
+    return dict(result.referral)
 
 
 # --------------------------------------------------------------------------- units
 
 
-def units_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame | None:  # noqa: ARG001
-    """In the "all" report: the headline KPIs of every business unit side by side.
-    Shows nothing (returns None) in a single unit's report."""
-    if ctx.unit != "all":
+def units_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | None:
+    """In the "all" report: the headline KPIs of every business unit side by side, each
+    from that unit's own figures. Shows nothing (returns None) in a single unit's report."""
+    table = result.units
+    if table is None:
         return None
-    data = ctx.data
-    table = strategy.unit_comparison(
-        data.orders, ctx.period, data.survey_responses, data.interactions
-    )
     ctx.heading(f"{P}.units.title")
     ctx.text(f"{P}.units.intro", period=str(ctx.period), previous=str(ctx.previous))
     if table.empty:
@@ -771,31 +559,21 @@ def units_section(ctx: ReportContext, view: SummaryView) -> pd.DataFrame | None:
 # --------------------------------------------------------------------------- sources
 
 
-def sources_section(ctx: ReportContext, view: SummaryView) -> dict[str, str]:
-    """Which of the other reports' results the summary used, and what it computed itself."""
+def sources_section(ctx: ReportContext, result: SummaryResult) -> dict[str, Any]:  # noqa: ARG001
+    """Where the summary's figures come from: the unit's figures file and the pipelines of
+    the detail reports (the same numbers those reports print)."""
     ctx.show(ui.heading(_t(ctx, "sources.title"), level=3))
-    lines = []
-    for name, state in view.sources.items():
-        report = ctx._(f"report.{EXPORTS[name]}.title")
-        lines.append(_t(ctx, f"sources.{state}", file=name, report=report))
-    for line in lines:
-        ctx.show(ui.paragraph(line, "sr-small"))
+    ctx.show(ui.paragraph(_t(ctx, "sources.figures"), "sr-small"))
     ctx.show(ui.paragraph(_t(ctx, "sources.own"), "sr-small"))
-    return dict(view.sources)
+    return {"figures": "figures.json"}
 
 
 __all__ = [
-    "EXPORTS",
-    "SummaryView",
     "alert_text",
     "alerts_section",
-    "build_alerts",
-    "export_dir",
     "kpi_change",
     "kpi_section",
     "kpi_value",
-    "prepare",
-    "read_export",
     "referral_section",
     "scorecard_cards",
     "segments_section",
