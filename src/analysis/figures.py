@@ -237,8 +237,9 @@ class UnitFigures:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """``{id: {"value", "previous", "year_ago", "label_en", "label_zh", "definition_en",
-        "definition_zh", "kind"}}`` plus ``_meta``; NaN is written as null."""
+        """``{id: {"value", "previous", "year_ago", "kind", "label_en", "label_zh",
+        "definition" (English), "definition_en", "definition_zh", "text_en", "text_zh"}}``
+        plus ``_meta``; NaN is written as null. ``text_*`` is the figure as reports print it."""
         out: dict[str, Any] = {}
         for figure in FIGURE_IDS:
             out[figure] = {
@@ -248,6 +249,7 @@ class UnitFigures:
                 "kind": FIGURE_KIND[figure],
                 "label_en": self.label(figure, "en"),
                 "label_zh": self.label(figure, "zh"),
+                "definition": self.definition(figure, "en"),
                 "definition_en": self.definition(figure, "en"),
                 "definition_zh": self.definition(figure, "zh"),
                 "text_en": self.text(figure, "en"),
