@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import satisfaction
 from .figures import risk_figures
@@ -553,8 +552,9 @@ def value_at_risk_alert(
 def nps_change(current: pd.Series, previous: pd.Series) -> dict[str, float]:
     """Compare the NPS of two sets of answers with a two-sample z test.
 
-    ``z = (NPS1 - NPS0) / sqrt(SE1^2 + SE0^2)`` with the trinomial standard error of each
-    NPS (:func:`analysis.satisfaction.nps_standard_error`); two-sided p-value.
+    A thin wrapper of :func:`analysis.satisfaction.nps_change` (the one implementation:
+    ``z = (NPS1 - NPS0) / sqrt(SE1^2 + SE0^2)`` with trinomial standard errors,
+    two-sided p-value), as the plain dict an :class:`Alert` carries.
 
     Returns
     -------
@@ -568,19 +568,15 @@ def nps_change(current: pd.Series, previous: pd.Series) -> dict[str, float]:
     >>> round(r["change"], 1), r["p_value"] < 0.001
     (-60.0, True)
     """
-    now, before = satisfaction.nps(current), satisfaction.nps(previous)
-    change = now.nps - before.nps
-    se = math.hypot(now.se, before.se) if now.n and before.n else np.nan
-    z = change / se if se and math.isfinite(se) else np.nan
-    p = float(2 * stats.norm.sf(abs(z))) if math.isfinite(z) else np.nan
+    found = satisfaction.nps_change(current, previous)
     return {
-        "nps": float(now.nps),
-        "previous_nps": before.nps,
-        "change": float(change),
-        "z": float(z),
-        "p_value": p,
-        "n": now.n,
-        "previous_n": before.n,
+        "nps": float(found.current.nps),
+        "previous_nps": found.previous.nps,
+        "change": float(found.change),
+        "z": float(found.z),
+        "p_value": float(found.p_value),
+        "n": found.current.n,
+        "previous_n": found.previous.n,
     }
 
 

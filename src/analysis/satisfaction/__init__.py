@@ -16,6 +16,13 @@ Examples
 """
 
 from ._common import DEFAULT_SCALES, MissingScoreError, benjamini_hochberg
+from .actions import (
+    DETRACTOR_COLUMNS,
+    detractor_list,
+    follow_up_actions,
+    follow_up_counts,
+    improvement_plan,
+)
 from .attributes import (
     QUADRANTS,
     IPAResult,
@@ -26,6 +33,16 @@ from .attributes import (
     rating_distribution,
     relative_weights,
 )
+from .change import (
+    Difference,
+    NPSChange,
+    difference_test,
+    nps_change,
+    score_comparison,
+    share_standard_error,
+)
+from .churn_link import CATEGORY_ORDER, churn_after_response, churn_by_category
+from .groups import DIMENSIONS, GROUP_COLUMNS, group_dimensions, group_table, groups_export
 from .scores import (
     NPS_CATEGORIES,
     CSATResult,
@@ -38,6 +55,19 @@ from .scores import (
     nps_standard_error,
     wilson_interval,
 )
+from .survey import (
+    CUSTOMER_ATTRIBUTES,
+    MIN_BASE,
+    OVERALL_ITEMS,
+    Survey,
+    attribute_name,
+    driver_window,
+    has_score,
+    response_category,
+    select_survey,
+    trend_periods,
+    with_customer_attributes,
+)
 from .takeaways import (
     attribute_label,
     change_takeaway,
@@ -48,50 +78,79 @@ from .takeaways import (
     nps_takeaway,
     reliability_takeaway,
 )
-from .trend import ScoreChange, detect_changes, period_label, score_trend
-
-
-def has_score(frame, column: str = "nps") -> bool:  # noqa: ANN001
-    """True when the survey asked ``column`` (present with at least one answer).
-
-    Notebooks use it to skip the NPS sections of a survey without an NPS question.
-    """
-    return column in frame.columns and bool(frame[column].notna().any())
-
+from .trend import (
+    ScoreChange,
+    detect_changes,
+    period_label,
+    score_trend,
+    score_trends,
+    unit_changes,
+)
 
 __all__ = [
+    "CATEGORY_ORDER",
+    "CUSTOMER_ATTRIBUTES",
     "DEFAULT_SCALES",
+    "DETRACTOR_COLUMNS",
+    "DIMENSIONS",
+    "GROUP_COLUMNS",
+    "MIN_BASE",
     "NPS_CATEGORIES",
+    "OVERALL_ITEMS",
     "QUADRANTS",
     "CSATResult",
+    "Difference",
     "IPAResult",
     "MissingScoreError",
+    "NPSChange",
     "NPSResult",
     "ReliabilityResult",
     "ScoreChange",
+    "Survey",
     "attribute_label",
+    "attribute_name",
     "benjamini_hochberg",
     "change_takeaway",
+    "churn_after_response",
+    "churn_by_category",
     "cronbach_alpha",
     "csat",
     "csat_by_group",
     "csat_takeaway",
     "detect_changes",
+    "detractor_list",
+    "difference_test",
+    "driver_window",
     "drivers_takeaway",
+    "follow_up_actions",
+    "follow_up_counts",
+    "group_dimensions",
+    "group_table",
+    "groups_export",
     "groups_takeaway",
     "has_score",
     "importance_performance",
+    "improvement_plan",
     "ipa_takeaway",
     "key_drivers",
     "nps",
     "nps_by_group",
     "nps_category",
+    "nps_change",
     "nps_standard_error",
     "nps_takeaway",
     "period_label",
     "rating_distribution",
     "reliability_takeaway",
     "relative_weights",
+    "response_category",
+    "score_comparison",
     "score_trend",
+    "score_trends",
+    "select_survey",
+    "share_standard_error",
+    "trend_periods",
+    "unit_changes",
     "wilson_interval",
+    "with_customer_attributes",
 ]

@@ -2,7 +2,8 @@
 
 A change between two periods is tested as a difference of two independent estimates,
 ``z = (s_t - s_{t-1}) / sqrt(SE_t^2 + SE_{t-1}^2)``, with the trinomial SE for NPS and
-the binomial SE for a top-box share. Across many comparisons (units x periods) the
+the binomial SE for a top-box share (:func:`~analysis.satisfaction.difference_test`,
+the one implementation of that test). Across many comparisons (units x periods) the
 p-values are adjusted with Benjamini-Hochberg, so a report does not cry wolf.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,10 +26,13 @@ from ._common import (
     require_columns,
     require_score,
     scale_for,
-    two_sided_normal_p,
     z_value,
 )
+from .change import difference_test, share_standard_error
 from .scores import NPS_SCALE, _check_top_box, nps_standard_error, wilson_interval
+
+if TYPE_CHECKING:
+    from .survey import Survey
 
 _TREND_COLUMNS = [
     "start",
@@ -160,9 +164,7 @@ def _period_stats(
         hits = int((v >= scale[1] - top_box + 1).sum())
         share = hits / n
         low, high = wilson_interval(hits, n, confidence)
-        out.update(
-            score=share, ci_low=low, ci_high=high, se=float(np.sqrt(share * (1 - share) / n))
-        )
+        out.update(score=share, ci_low=low, ci_high=high, se=share_standard_error(share, n))
     return out
 
 
@@ -217,11 +219,12 @@ def _trend_table(
     table["previous_period"] = [period_label(p - 1) for p in full]
     table["previous_n"] = prev["n"].fillna(0).astype(int)
     table["previous_score"] = prev["score"]
-    table["change"] = table["score"] - prev["score"]
-    table["change_se"] = np.sqrt(table["se"] ** 2 + prev["se"] ** 2)
+    test = difference_test(table["score"], table["se"], prev["score"], prev["se"])
+    table["change"] = test.change
+    table["change_se"] = test.se
     testable = (~table["small_base"]) & (prev["small_base"] == False) & (table["change_se"] > 0)  # noqa: E712
-    table["z"] = (table["change"] / table["change_se"]).where(testable)
-    table["p_value"] = [two_sided_normal_p(z) for z in table["z"].to_numpy(dtype=float)]
+    table["z"] = pd.Series(test.z, index=table.index).where(testable)
+    table["p_value"] = pd.Series(test.p_value, index=table.index).where(testable)
 
     if periods is not None:
         if isinstance(periods, (int, np.integer)):
@@ -449,3 +452,72 @@ def detect_changes(
                 )
             )
     return sorted(found, key=lambda c: (c.p_adjusted, -abs(c.change)))
+
+
+def score_trends(
+    survey: Survey, periods: Sequence[str] | int, *, min_base: int = 30
+) -> tuple[dict[str, pd.DataFrame], dict[str, list[ScoreChange]]]:
+    """Per headline metric (``nps``, ``csat``) of a survey: its trend and significant changes.
+
+    The trend is :func:`score_trend` over ``periods``, without the periods before the
+    first response; the changes come from :func:`detect_changes` over the same periods
+    (one Benjamini-Hochberg family per metric).
+
+    Parameters
+    ----------
+    survey
+        The report's :class:`~analysis.satisfaction.Survey`.
+    periods
+        Period labels (or a count) as in :func:`score_trend`.
+    min_base
+        Minimum answers of a tested period.
+
+    Returns
+    -------
+    trends : dict of str to DataFrame
+        The trend table of each metric the survey has.
+    changes : dict of str to list of ScoreChange
+        Its significant changes, most significant first.
+    """
+    trends: dict[str, pd.DataFrame] = {}
+    changes: dict[str, list[ScoreChange]] = {}
+    for metric, options in _metric_options(survey, periods, min_base):
+        table = score_trend(survey.responses, **options)
+        answered = np.flatnonzero(table["n"].to_numpy() > 0)
+        trends[metric] = table.iloc[answered[0] :] if answered.size else table.iloc[:0]
+        changes[metric] = detect_changes(survey.responses, by=None, **options)
+    return trends, changes
+
+
+def unit_changes(
+    survey: Survey, periods: Sequence[str] | int, *, min_base: int = 30
+) -> list[tuple[str, ScoreChange]]:
+    """Significant changes of each headline metric per business unit, as (metric, change).
+
+    :func:`detect_changes` by ``business_unit`` over ``periods``, one family per metric.
+    """
+    found: list[tuple[str, ScoreChange]] = []
+    for metric, options in _metric_options(survey, periods, min_base):
+        found += [
+            (metric, c) for c in detect_changes(survey.responses, by="business_unit", **options)
+        ]
+    return found
+
+
+def _metric_options(
+    survey: Survey, periods: Sequence[str] | int, min_base: int
+) -> list[tuple[str, dict[str, object]]]:
+    out = []
+    for metric, column in (("nps", "nps" if survey.has_nps else None), ("csat", survey.overall)):
+        if column is None:
+            continue
+        options = dict(
+            freq=survey.freq,
+            periods=periods,
+            score=metric,
+            score_col=column,
+            scale=None if metric == "nps" else survey.overall_scale,
+            min_base=min_base,
+        )
+        out.append((metric, options))
+    return out
