@@ -10,6 +10,7 @@ import pytest
 from analysis.config import load_defaults
 from analysis.data.load import Dataset
 from analysis.figures import FIGURE_IDS, format_figure, risk_figures, unit_figures
+from analysis.i18n import t
 from analysis.period import Period
 
 Q4 = Period.parse("2025-Q4")
@@ -113,3 +114,22 @@ def test_one_format_per_kind():
     assert format_figure(0.2456, "rate", "en", "$") == "24.6%"
     assert format_figure(-12.34, "points", "en", "$") == "-12.3"
     assert format_figure(np.nan, "money", "en", "$") == "–"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_distinct_concepts_have_distinct_names(language):
+    """A lifecycle stage, an RFM segment and a business figure never share a name: "lapsed"
+    is not "churned this period", the stage "new" is not the new customers."""
+    from analysis.lifecycle import STAGES, stage_label
+    from analysis.value import segment_label
+
+    params = load_defaults()
+    names = {}
+    for figure in FIGURE_IDS:
+        names.setdefault(t(f"figures.{figure}.label", language), []).append(figure)
+    for stage in STAGES:
+        names.setdefault(stage_label(stage, language), []).append(f"stage {stage}")
+    for segment in params["value"]["segment_map"]:
+        names.setdefault(segment_label(segment, language), []).append(f"segment {segment}")
+    shared = {name: owners for name, owners in names.items() if len(owners) > 1}
+    assert not shared

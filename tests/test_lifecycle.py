@@ -223,5 +223,5 @@ def test_stage_transitions_counts_and_shares(planted):
 
 
 def test_stage_labels():
-    assert stage_label("at_risk") == "At risk"
-    assert stage_label("reactivated", "zh") == "回流客户"
+    assert stage_label("at_risk") == "Slipping"
+    assert stage_label("reactivated", "zh") == "回归期"
