@@ -39,9 +39,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .coerce import as_day as _as_day
+from .coerce import sql_date as _sql_date
 from .coerce import sql_money
+from .coerce import sql_quote as _quote
 from .errors import DataError, ParamsError
-from .value import OrdersSource, _as_day, _duckdb, _quote, _sql_date
+from .value import OrdersSource
+from .value import duckdb_source as _duckdb
 
 __all__ = [
     "FALLBACK_AT_RISK_DAYS",

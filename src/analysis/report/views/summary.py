@@ -53,6 +53,14 @@ def _pts(ctx: ReportContext, value: float) -> str:
     return _t(ctx, "pts", value=value)
 
 
+def kpi_label(ctx: ReportContext, kpi: str) -> str:
+    """A KPI's name: the unit figure's name where the KPI is a business figure."""
+    figure = strategy.FIGURE_OF_KPI.get(kpi)
+    if figure is not None:
+        return ctx._(f"figures.{figure}.label")
+    return _t(ctx, f"kpi.{kpi}")
+
+
 def kpi_value(ctx: ReportContext, kpi: str, value: object) -> str:
     """A KPI value in the report language (``–`` when there is none)."""
     v = _finite(value)
@@ -102,7 +110,7 @@ def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> HTML:
     cards = []
     for kpi, row in card.iterrows():
         cards.append(
-            f'<div class="sr-kpi"><div class="sr-kpi-label">{ui.esc(_t(ctx, f"kpi.{kpi}"))}'
+            f'<div class="sr-kpi"><div class="sr-kpi-label">{ui.esc(kpi_label(ctx, kpi))}'
             f'</div><div class="sr-kpi-value">{ui.esc(kpi_value(ctx, kpi, row["current"]))}'
             f"</div>{_delta_html(ctx, kpi, row['change'], vs_prev)}"
             f"{_delta_html(ctx, kpi, row['change_yoy'], vs_year)}</div>"
@@ -130,7 +138,7 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     }
     shown = pd.DataFrame(
         {
-            c["kpi"]: [_t(ctx, f"kpi.{k}") for k in card.index],
+            c["kpi"]: [kpi_label(ctx, k) for k in card.index],
             c["current"]: [kpi_value(ctx, k, v) for k, v in card["current"].items()],
             c["previous"]: [kpi_value(ctx, k, v) for k, v in card["previous"].items()],
             c["change"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change"].items()],
@@ -150,7 +158,7 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
                 _t(
                     ctx,
                     "kpis.better",
-                    kpi=in_sentence(_t(ctx, f"kpi.{good}"), ctx.language),
+                    kpi=in_sentence(kpi_label(ctx, good), ctx.language),
                     change=kpi_change(ctx, good, card.at[good, "change"]),
                 )
             )
@@ -159,7 +167,7 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
                 _t(
                     ctx,
                     "kpis.worse",
-                    kpi=in_sentence(_t(ctx, f"kpi.{bad}"), ctx.language),
+                    kpi=in_sentence(kpi_label(ctx, bad), ctx.language),
                     change=kpi_change(ctx, bad, card.at[bad, "change"]),
                 )
             )
@@ -535,7 +543,7 @@ def units_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | N
     c_unit = _t(ctx, "col.unit")
     shown = {c_unit: table.index.tolist()}
     for kpi in strategy.UNIT_KPIS:
-        shown[_t(ctx, f"kpi.{kpi}")] = [kpi_value(ctx, kpi, v) for v in table[kpi]]
+        shown[kpi_label(ctx, kpi)] = [kpi_value(ctx, kpi, v) for v in table[kpi]]
     shown[_t(ctx, "col.revenue_change")] = [
         kpi_change(ctx, "revenue", v) or "–" for v in table["revenue_change"]
     ]
@@ -572,6 +580,7 @@ __all__ = [
     "alert_text",
     "alerts_section",
     "kpi_change",
+    "kpi_label",
     "kpi_section",
     "kpi_value",
     "referral_section",
