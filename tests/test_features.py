@@ -367,6 +367,18 @@ def test_string_dates_are_rejected(orders):
         customer_features(bad, AS_OF)
 
 
+def test_as_of_is_a_day_and_an_aware_one_is_read_in_utc(orders):
+    # analysis.coerce.as_day: a time of day is dropped, so noon on 1 July is 1 July
+    # (the order at 00:00 that day is still excluded) ...
+    base = customer_features(orders, AS_OF)
+    pd.testing.assert_frame_equal(customer_features(orders, "2025-07-01 12:00"), base)
+    # ... and 07:00 at UTC+8 on 1 July is 23:00 on 30 June in UTC: the day before
+    aware = customer_features(orders, "2025-07-01T07:00+08:00")
+    pd.testing.assert_frame_equal(aware, customer_features(orders, "2025-06-30"))
+    assert aware.attrs["as_of"] == "2025-06-30T00:00:00"
+    assert "B" not in aware.index  # B's first purchase is on 30 June at 23:00
+
+
 def test_bad_parameters(orders, surveys):
     with pytest.raises(ParamsError, match="as_of"):
         customer_features(orders, "not a date")

@@ -527,3 +527,31 @@ def test_duckdb_thread_cap_comes_from_the_runner(monkeypatch):
     assert con.execute("select current_setting('threads')").fetchone()[0] == 1
     monkeypatch.setenv("SEGREPORT_THREADS", "lots")  # not a number: ignored, not an error
     assert "threads" not in duckdb_config()
+
+
+def test_dates_are_days_and_aware_ones_are_read_in_utc():
+    # One definition (analysis.coerce.as_day): 01:00 at UTC+8 on 1 January is still
+    # 31 December in UTC, so the order of 1 January is after the snapshot.
+    orders = _orders([("a", "2023-12-01", 10.0), ("a", "2024-01-01", 20.0)])
+    aware = rfm_scores(orders, "2024-01-01T01:00+08:00", lookback_days=None)
+    plain = rfm_scores(orders, "2023-12-31", lookback_days=None)
+    pd.testing.assert_frame_equal(aware, plain)
+    assert aware.loc["a", "frequency"] == 1
+    # a time of day is dropped: noon on a day is that whole day
+    noon = rfm_summary(orders, "2024-01-01 12:00")
+    assert noon.loc["a", ["frequency", "T"]].tolist() == [1.0, 31.0]
+
+
+def test_duckdb_source_is_the_public_way_to_the_orders(tmp_path):
+    from analysis.value import duckdb_source
+
+    orders = _orders([("a", "2024-01-01", 10.0), ("b", "2024-01-02", 5.0)])
+    with duckdb_source(orders, ["customer_id", "amount"]) as (con, src):
+        assert con.execute(f"SELECT COUNT(*), SUM(amount) FROM {src}").fetchone() == (2, 15.0)
+    path = tmp_path / "orders.parquet"
+    orders.to_parquet(path)
+    with duckdb_source(path, ["customer_id"]) as (con, src):
+        assert con.execute(f"SELECT COUNT(*) FROM {src}").fetchone() == (2,)
+    with pytest.raises(DataError, match="'order_id'"):
+        with duckdb_source(orders, ["order_id"]):
+            pass

@@ -32,7 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .coerce import sql_money
+from .coerce import as_day, sql_money, sql_quote
 from .errors import DataError, ParamsError
 
 __all__ = [
@@ -237,22 +237,6 @@ def _require(
             )
 
 
-def _as_timestamp(as_of: DateLike) -> datetime:
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise ParamsError(f"as_of must be a date, got {as_of!r}") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ParamsError(f"as_of must be a date, got {as_of!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(None)
-    return ts.to_pydatetime()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 # --------------------------------------------------------------------------- main entry
 def customer_features(
     orders: TableSource,
@@ -285,7 +269,9 @@ def customer_features(
         ``channel``, ``business_unit``. Without ``status`` a negative amount marks a
         return row. A missing ``discount`` value counts as no discount.
     as_of
-        Snapshot date; exclusive upper bound of the data used.
+        Snapshot date; exclusive upper bound of the data used. A day: a time of day is
+        dropped and a time-zone-aware value is taken in UTC first
+        (:func:`analysis.coerce.as_day`), so the result depends only on the date.
     customers
         Optional customers table; its ``signup_date`` (when earlier than the first
         purchase) starts the tenure.
@@ -350,7 +336,7 @@ def customer_features(
     >>> feats = customer_features(orders, "2026-01-01", surveys=surveys)  # doctest: +SKIP
     >>> feats.loc["C001", ["recency_days", "frequency", "monetary"]]  # doctest: +SKIP
     """
-    as_of_ts = _as_timestamp(as_of)
+    as_of_ts = as_day(as_of, "as_of").to_pydatetime()
     for name, value in (("top_categories", top_categories), ("top_channels", top_channels)):
         if not isinstance(value, (int, np.integer)) or value < 0:
             raise ParamsError(f"{name} must be a non-negative integer, got {value!r}")
@@ -477,7 +463,7 @@ def _build(
             value_params[key] = value
             aggregates.append(
                 f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {col} = ${key}), 0) "
-                f"AS {_quote(prefix + name)}"
+                f"AS {sql_quote(prefix + name)}"
             )
             mix_outputs.append(prefix + name)
         if values:
@@ -487,7 +473,7 @@ def _build(
             other = "TRUE"
         aggregates.append(
             f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {other}), 0) "
-            f"AS {_quote(prefix + 'other')}"
+            f"AS {sql_quote(prefix + 'other')}"
         )
         mix_outputs.append(prefix + "other")
     params.update(value_params)
@@ -515,7 +501,7 @@ def _build(
         f"date_diff('day', {first_day}, CAST($as_of AS DATE)) AS tenure_days",
         "a.gross / nullif(a.n_orders, 0) AS avg_order_value",
     ]
-    outputs += [f"a.{_quote(c)} / nullif(a.gross, 0) AS {_quote(c)}" for c in mix_outputs]
+    outputs += [f"a.{sql_quote(c)} / nullif(a.gross, 0) AS {sql_quote(c)}" for c in mix_outputs]
     if has["discount"]:
         outputs.append("a.disc / nullif(a.gross + a.disc, 0) AS discount_share")
     outputs.append("a.n_returns / nullif(a.n_orders, 0) AS return_rate")
@@ -542,7 +528,7 @@ def _build(
         )
         ctes.append(
             f"sat AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
-            f"avg(CAST({_quote(satisfaction_col)} AS DOUBLE)) AS s FROM {s_view} "
+            f"avg(CAST({sql_quote(satisfaction_col)} AS DOUBLE)) AS s FROM {s_view} "
             f"WHERE response_date < $as_of AND customer_id IS NOT NULL{unit_filter} GROUP BY 1)"
         )
         joins.append("LEFT JOIN sat USING (cid)")

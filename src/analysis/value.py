@@ -34,15 +34,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .coerce import sql_money
+from .coerce import as_day, sql_date, sql_money, sql_quote
 from .errors import DataError, ParamsError
 
 __all__ = [
     "ABC_CLASSES",
+    "DUCKDB_CONFIG",
     "DEFAULT_SEGMENT_MAP",
     "RFM_SUMMARY_COLUMNS",
     "RFM_SCORE_COLUMNS",
+    "OrdersSource",
     "VALUE_TIERS",
+    "duckdb_config",
+    "duckdb_source",
     "pareto_curve",
     "quintile_scores",
     "rfm_scores",
@@ -80,11 +84,6 @@ _UNIT_TRUNC = {"D": "day", "W": "week", "M": "month"}
 # --------------------------------------------------------------------------------------
 # Input handling shared with analysis.lifecycle
 # --------------------------------------------------------------------------------------
-
-
-def _quote(name: str) -> str:
-    """Quote a column name as a DuckDB identifier."""
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _is_path(source: object) -> bool:
@@ -139,12 +138,38 @@ def duckdb_config(**extra: object) -> dict[str, object]:
 
 
 @contextmanager
-def _duckdb(source: OrdersSource, columns: Sequence[str], table: str = "orders"):
+def duckdb_source(source: OrdersSource, columns: Sequence[str], table: str = "orders"):
     """Yield ``(connection, from_clause)`` for an orders DataFrame or Parquet path.
 
+    The one way order-level code here and in :mod:`analysis.lifecycle` reaches DuckDB.
     Checks the source type, that a file exists and that ``columns`` are present. The
-    connection is in-memory, spills to its own temporary directory, and is closed (and the
-    directory removed) on exit.
+    connection is in-memory (:func:`duckdb_config`), spills to its own temporary directory,
+    and is closed (and the directory removed) on exit.
+
+    Parameters
+    ----------
+    source
+        Cleaned orders as a DataFrame (registered, never copied or changed), or the path of
+        a Parquet file or glob.
+    columns
+        Columns the query needs.
+    table
+        Name of the input in error messages.
+
+    Raises
+    ------
+    ParamsError
+        ``source`` is neither a DataFrame nor a path.
+    DataError
+        The file does not exist, a column is missing, or a column has the wrong type
+        (raised from inside the ``with`` block).
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["a"], "amount": [1.0]})
+    >>> with duckdb_source(orders, ["customer_id", "amount"]) as (con, src):
+    ...     con.execute(f"SELECT SUM(amount) FROM {src}").fetchone()
+    (1.0,)
     """
     if not isinstance(source, pd.DataFrame) and not _is_path(source):
         raise ParamsError(
@@ -179,22 +204,6 @@ def _duckdb(source: OrdersSource, columns: Sequence[str], table: str = "orders")
                 ) from exc
         finally:
             con.close()
-
-
-def _as_day(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ParamsError(f"{name} must be a date, got {value!r}") from exc
-    if ts is pd.NaT:
-        raise ParamsError(f"{name} must be a date, got {value!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
-
-
-def _sql_date(ts: pd.Timestamp) -> str:
-    return f"DATE '{ts.date().isoformat()}'"
 
 
 # --------------------------------------------------------------------------------------
@@ -237,7 +246,8 @@ def rfm_summary(
         Cleaned orders (DataFrame, or path of a Parquet file or glob with the same columns).
     observation_end
         Last day of the observation period (anything ``pd.Timestamp`` accepts); orders dated
-        after this day are ignored. Times of day are dropped.
+        after this day are ignored. Times of day are dropped; a time-zone-aware value is
+        taken in UTC first (:func:`analysis.coerce.as_day`).
     customer_id_col, date_col, amount_col
         Column names. ``amount_col=None`` leaves out ``monetary_value``.
     time_unit
@@ -284,9 +294,9 @@ def rfm_summary(
         )
     if nonpositive_periods == "drop" and amount_col is None:
         raise ParamsError("nonpositive_periods='drop' needs an amount column")
-    end = _as_day(observation_end, "observation_end")
+    end = as_day(observation_end, "observation_end")
     columns = [customer_id_col, date_col] + ([amount_col] if amount_col else [])
-    with _duckdb(orders, columns) as (con, src):
+    with duckdb_source(orders, columns) as (con, src):
         sql = _rfm_summary_sql(
             src,
             end,
@@ -311,19 +321,19 @@ def _rfm_summary_sql(
     time_unit: str,
     nonpositive_periods: str,
 ) -> str:
-    cid, day = _quote(customer_id_col), f"CAST({_quote(date_col)} AS DATE)"
+    cid, day = sql_quote(customer_id_col), f"CAST({sql_quote(date_col)} AS DATE)"
     period = (
         day if time_unit == "D" else f"CAST(date_trunc('{_UNIT_TRUNC[time_unit]}', {day}) AS DATE)"
     )
     end_period = (
-        _sql_date(end)
+        sql_date(end)
         if time_unit == "D"
-        else f"CAST(date_trunc('{_UNIT_TRUNC[time_unit]}', {_sql_date(end)}) AS DATE)"
+        else f"CAST(date_trunc('{_UNIT_TRUNC[time_unit]}', {sql_date(end)}) AS DATE)"
     )
     divisor = _UNIT_DAYS[time_unit]
-    value = f", COALESCE(SUM({sql_money(_quote(amount_col))}), 0) AS v" if amount_col else ""
+    value = f", COALESCE(SUM({sql_money(sql_quote(amount_col))}), 0) AS v" if amount_col else ""
     having = (
-        "HAVING COALESCE(SUM(" + sql_money(_quote(amount_col)) + "), 0) > 0"
+        "HAVING COALESCE(SUM(" + sql_money(sql_quote(amount_col)) + "), 0) > 0"
         if nonpositive_periods == "drop"
         else ""
     )
@@ -339,7 +349,7 @@ def _rfm_summary_sql(
         WITH periods AS (
             SELECT {cid} AS cid, {period} AS p{value}
             FROM {src}
-            WHERE {cid} IS NOT NULL AND {day} <= {_sql_date(end)}
+            WHERE {cid} IS NOT NULL AND {day} <= {sql_date(end)}
             GROUP BY ALL
             {having}
         )
@@ -406,7 +416,7 @@ def rfm_scores(
     orders
         Cleaned orders (DataFrame or Parquet path).
     as_of
-        Snapshot day; orders after it are ignored.
+        Snapshot day; orders after it are ignored (read as :func:`analysis.coerce.as_day`).
     lookback_days
         Length of the window for frequency and monetary; ``None`` uses all history.
     customer_id_col, date_col, amount_col
@@ -447,23 +457,27 @@ def rfm_scores(
         raise ParamsError(
             f"lookback_days must be a positive integer or None, got {lookback_days!r}"
         )
-    end = _as_day(as_of, "as_of")
-    cid, day, amt = _quote(customer_id_col), f"CAST({_quote(date_col)} AS DATE)", _quote(amount_col)
+    end = as_day(as_of, "as_of")
+    cid, day, amt = (
+        sql_quote(customer_id_col),
+        f"CAST({sql_quote(date_col)} AS DATE)",
+        sql_quote(amount_col),
+    )
     in_window = (
         "TRUE"
         if lookback_days is None
-        else f"d > {_sql_date(end)} - INTERVAL {int(lookback_days)} DAY"
+        else f"d > {sql_date(end)} - INTERVAL {int(lookback_days)} DAY"
     )
-    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
+    with duckdb_source(orders, [customer_id_col, date_col, amount_col]) as (con, src):
         sql = f"""
             WITH days AS (
                 SELECT {cid} AS cid, {day} AS d, COALESCE(SUM({sql_money(amt)}), 0) AS v
                 FROM {src}
-                WHERE {cid} IS NOT NULL AND {day} <= {_sql_date(end)}
+                WHERE {cid} IS NOT NULL AND {day} <= {sql_date(end)}
                 GROUP BY ALL
             )
             SELECT cid AS {cid},
-                   date_diff('day', MAX(d) FILTER (WHERE v > 0), {_sql_date(end)}) AS recency_days,
+                   date_diff('day', MAX(d) FILTER (WHERE v > 0), {sql_date(end)}) AS recency_days,
                    COUNT(*) FILTER (WHERE v > 0 AND {in_window}) AS frequency,
                    COALESCE(SUM(v) FILTER (WHERE {in_window}), 0) AS monetary
             FROM days
