@@ -31,7 +31,9 @@ from .errors import ModelError
 from .playbook import action_for
 
 __all__ = [
+    "BUYING_STAGES",
     "EXPORT_COLUMNS",
+    "SEGMENT_DIRECTION",
     "ClvFit",
     "ValueSnapshot",
     "biggest_outflow",
@@ -75,6 +77,20 @@ EXPORT_EXTRA_COLUMNS = [
     "offer",
     "account_management",
 ]
+#: Whether growth of an RFM segment is good news (None: neither); keys of the default
+#: segment map. Colours the segment KPI cards and scores segment-shift alerts.
+SEGMENT_DIRECTION = {
+    "champions": True,
+    "loyal": True,
+    "potential_loyalists": True,
+    "new": True,
+    "promising": True,
+    "need_attention": None,
+    "about_to_sleep": False,
+    "at_risk": False,
+    "cant_lose_them": False,
+    "hibernating": False,
+}
 #: Stages of a customer who is still buying, and the order stages degrade in.
 BUYING_STAGES = ("new", "active", "loyal", "reactivated")
 _STAGE_HEALTH = {
