@@ -12,6 +12,9 @@ import pytest
 import statsmodels.api as sm
 
 from analysis import churn
+from analysis.churn._common import roc_auc, roc_auc_rows
+from analysis.churn.risk import TreeScores, partial_dependence, permutation_importance
+from analysis.churn.survival import cox_efron
 from analysis.errors import ModelError, ParamsError
 
 END = pd.Timestamp("2026-01-01")  # the sample's 2025-Q4 report: data before this day
@@ -440,10 +443,10 @@ def test_auc_equals_scikit_learn_with_ties(rng):
     y = rng.integers(0, 2, 400)
     scores = np.stack([np.round(rng.random(400), 1), y + rng.normal(0, 0.8, 400), -y * 1.0])
     np.testing.assert_allclose(
-        churn._auc_rows(y, scores), [roc_auc_score(y, s) for s in scores], rtol=1e-12
+        roc_auc_rows(y, scores), [roc_auc_score(y, s) for s in scores], rtol=1e-12
     )
-    assert churn._auc(y.astype(bool), scores[0]) == pytest.approx(roc_auc_score(y, scores[0]))
-    assert math.isnan(churn._auc(np.ones(5), np.arange(5.0)))
+    assert roc_auc(y.astype(bool), scores[0]) == pytest.approx(roc_auc_score(y, scores[0]))
+    assert math.isnan(roc_auc(np.ones(5), np.arange(5.0)))
 
 
 def test_importance_and_dependence_shortcuts_equal_full_scoring(rng):
@@ -456,15 +459,15 @@ def test_importance_and_dependence_shortcuts_equal_full_scoring(rng):
     model = churn.ChurnRiskModel().fit(frame.drop(columns="churned"), frame.churned)
     X = model._matrix(frame)[:700]
     y = frame.churned.to_numpy(dtype=int)[:700]
-    trees = churn._TreeScores.build(model, X)
+    trees = TreeScores.build(model, X)
     assert trees is not None  # the shortcut is taken with this scikit-learn
-    fast = churn._permutation_importance(model, X, y, n_repeats=3, trees=trees)
-    full = churn._permutation_importance(model, X, y, n_repeats=3)
+    fast = permutation_importance(model, X, y, n_repeats=3, trees=trees)
+    full = permutation_importance(model, X, y, n_repeats=3)
     pd.testing.assert_frame_equal(fast, full, check_exact=True)  # same sums, same ties
     for feature in ("x1", "x2", "noise"):
         j = model.features_.index(feature)
-        grid, average = churn._partial_dependence(model, X, j, trees=trees)
-        reference_grid, reference = churn._partial_dependence(model, X, j)  # scikit-learn
+        grid, average = partial_dependence(model, X, j, trees=trees)
+        reference_grid, reference = partial_dependence(model, X, j)  # scikit-learn
         np.testing.assert_array_equal(grid, reference_grid)
         np.testing.assert_allclose(average, reference, rtol=1e-12)
 
@@ -513,7 +516,7 @@ def test_cox_fit_equals_statsmodels_phreg_with_tied_times(rng):
     time = np.ceil(rng.exponential(30 / np.exp(X @ np.array([0.5, 0.7, -0.2]))))  # many ties
     event = time < 40
     duration = np.minimum(time, 40)
-    params, cov = churn._cox_efron(duration, event, X)
+    params, cov = cox_efron(duration, event, X)
     reference = PHReg(duration, X, status=event.astype(float), ties="efron").fit()
     np.testing.assert_allclose(params, reference.params, rtol=1e-8)
     np.testing.assert_allclose(np.sqrt(np.diag(cov)), reference.bse, rtol=1e-8)

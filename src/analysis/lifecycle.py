@@ -55,6 +55,7 @@ __all__ = [
     "StageTransitions",
     "lifecycle_stages",
     "lifecycle_thresholds",
+    "purchase_gap_quantiles",
     "stage_label",
     "stage_transitions",
 ]
@@ -144,6 +145,70 @@ def _purchase_days_sql(src: str, end: pd.Timestamp, cid: str, date: str, amount:
     """
 
 
+def purchase_gap_quantiles(
+    orders: OrdersSource,
+    as_of: object,
+    quantiles: tuple[float, ...],
+    *,
+    customer_id_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+) -> tuple[int, tuple[float, ...]]:
+    """Quantiles of the gaps between consecutive purchase days of the same customer.
+
+    The one definition of the inter-purchase gap that the lifecycle thresholds
+    (:func:`lifecycle_thresholds`) and the churn window
+    (:func:`analysis.churn.churn_window`) are learnt from. A purchase day is a
+    customer-day on or before ``as_of`` whose orders sum to more than zero (a refund-only
+    day is not a purchase); a gap is the number of days between two consecutive purchase
+    days of one customer, over all customers. Quantiles interpolate linearly (DuckDB
+    ``quantile_cont``, as ``numpy.quantile``), computed where the orders are (DuckDB), so
+    no gap list is held in memory.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (DataFrame or Parquet path).
+    as_of
+        Last day whose purchases count (inclusive).
+    quantiles
+        Quantiles wanted, each ``0 <= q <= 1``.
+    customer_id_col, date_col, amount_col
+        Column names.
+
+    Returns
+    -------
+    tuple
+        ``(n_gaps, values)``: the number of gaps and one value per quantile (NaN when
+        there is no gap).
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "a"], "amount": 10.0,
+    ...     "order_date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-31"])})
+    >>> purchase_gap_quantiles(orders, "2024-03-01", (0.5,))   # gaps of 10 and 20 days
+    (2, (15.0,))
+    """
+    wanted = [float(q) for q in quantiles]
+    if any(not 0 <= q <= 1 for q in wanted):
+        raise ParamsError(f"gap quantiles must be between 0 and 1, got {list(quantiles)!r}")
+    end = _as_day(as_of, "as_of")
+    columns = ", ".join(f"quantile_cont(gap, {q})" for q in wanted)
+    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
+        sql = f"""
+            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
+            gaps AS (
+                SELECT date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
+                FROM days
+            )
+            SELECT COUNT(gap){", " + columns if columns else ""}
+            FROM gaps WHERE gap IS NOT NULL
+        """
+        n_gaps, *values = con.execute(sql).fetchone()
+    n_gaps = int(n_gaps or 0)
+    return n_gaps, tuple(float("nan") if v is None else float(v) for v in values)
+
+
 def lifecycle_thresholds(
     orders: OrdersSource,
     as_of: object,
@@ -214,21 +279,14 @@ def lifecycle_thresholds(
         raise ParamsError(
             f"at_risk_quantile ({at_risk_quantile}) must be below lapsed_quantile ({lapsed_quantile})"
         )
-    end = _as_day(as_of, "as_of")
-    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
-        sql = f"""
-            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
-            gaps AS (
-                SELECT date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
-                FROM days
-            )
-            SELECT COUNT(gap),
-                   quantile_cont(gap, {float(at_risk_quantile)}),
-                   quantile_cont(gap, {float(lapsed_quantile)})
-            FROM gaps WHERE gap IS NOT NULL
-        """
-        n_gaps, q_risk, q_lapsed = con.execute(sql).fetchone()
-    n_gaps = int(n_gaps or 0)
+    n_gaps, (q_risk, q_lapsed) = purchase_gap_quantiles(
+        orders,
+        as_of,
+        (at_risk_quantile, lapsed_quantile),
+        customer_id_col=customer_id_col,
+        date_col=date_col,
+        amount_col=amount_col,
+    )
     if n_gaps >= max(int(min_gaps), 1):
         source = "gaps"
         learnt_risk = max(1, math.ceil(q_risk))

@@ -1,0 +1,91 @@
+"""Words for the churn models: feature, level and term names, "per SD" units and one
+sentence per driver, in the report language (``churn.*`` message keys).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..i18n import catalog, t
+
+
+# --------------------------------------------------------------------------- wording
+def feature_label(feature: str, language: str = "en") -> str:
+    """Display name of a feature (``churn.feature.<name>``), else the column name."""
+    key = f"churn.feature.{feature}"
+    names = catalog(language)
+    return names[key] if key in names else str(feature)
+
+
+def level_label(feature: str, level: object, language: str = "en") -> str:
+    """Display name of a category level (``churn.level.<feature>.<level>``; customer
+    types reuse ``overview.type.*``), else the level itself."""
+    if level == "(missing)":
+        return t("churn.level.missing", language)
+    if level == "(other)":
+        return t("churn.level.other", language)
+    names = catalog(language)
+    key = f"churn.level.{feature}.{level}"
+    if key in names:
+        return names[key]
+    if feature == "customer_type" and f"overview.type.{level}" in names:
+        return names[f"overview.type.{level}"]
+    return str(level)
+
+
+def term_label(summary: pd.DataFrame, term: str, language: str = "en") -> str:
+    """Display name of a model term: ``Customer type: Enterprise (vs Individual)``."""
+    row = summary.loc[summary["feature"] == term]
+    if row.empty:
+        return str(term)
+    row = row.iloc[0]
+    name = feature_label(row["source"], language)
+    if row["kind"] == "level":
+        return t(
+            "churn.term.level",
+            language,
+            feature=name,
+            level=level_label(row["source"], row["level"], language),
+            reference=level_label(row["source"], row["reference"], language),
+        )
+    if row["kind"] == "missing":
+        return t("churn.term.missing", language, feature=name)
+    return name
+
+
+def sd_text(source: str, sd: float, language: str) -> str:
+    if source in ("discount_share", "return_rate") or source.startswith("share_"):
+        return f"{sd * 100:.1f} {t('churn.unit.pct_points', language)}"
+    if source in ("tenure_days", "recency_days"):
+        return f"{sd:,.0f} {t('churn.unit.days', language)}"
+    if abs(sd) >= 100:
+        return f"{sd:,.0f}"
+    return f"{sd:,.2g}" if abs(sd) < 1 else f"{sd:,.1f}"
+
+
+def driver_sentence(row: pd.Series, language: str = "en") -> str:
+    """One sentence for one row of :attr:`ChurnDrivers.summary`."""
+    ratio = row["odds_ratio"]
+    values = dict(
+        ratio=f"{ratio:.2f}",
+        low=f"{row['ci_low']:.2f}",
+        high=f"{row['ci_high']:.2f}",
+        feature=feature_label(row["source"], language),
+    )
+    direction = "up" if ratio > 1 else "down"
+    if row["kind"] == "level":
+        return t(
+            f"churn.sentence.level_{direction}",
+            language,
+            level=level_label(row["source"], row["level"], language),
+            reference=level_label(row["source"], row["reference"], language),
+            **values,
+        )
+    if row["kind"] == "missing":
+        return t(f"churn.sentence.missing_{direction}", language, **values)
+    return t(
+        f"churn.sentence.numeric_{direction}",
+        language,
+        sd=sd_text(str(row["source"]), float(row["sd"]), language),
+        **values,
+    )
