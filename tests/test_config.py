@@ -110,3 +110,13 @@ def test_unit_names_and_their_folders(name, slug):
 def test_check_name_rejects_traversal(name):
     with pytest.raises(ParamsError):
         config.check_name(name)
+
+
+def test_scratch_folder_defaults_to_the_project(monkeypatch, tmp_path):
+    from analysis.config import SCRATCH_ENV, project_root, scratch_dir
+
+    monkeypatch.delenv(SCRATCH_ENV, raising=False)
+    assert scratch_dir() == project_root() / "scratch"
+    assert scratch_dir(tmp_path) == tmp_path / "scratch"
+    monkeypatch.setenv(SCRATCH_ENV, str(tmp_path / "elsewhere"))
+    assert scratch_dir() == tmp_path / "elsewhere"

@@ -53,11 +53,58 @@ def test_thin_notebook_with_known_parameters(path):
         assert not any(isinstance(n, ast.FunctionDef | ast.ClassDef) for n in ast.walk(tree))
 
 
+def _published_tree(reports: Path) -> dict[str, str]:
+    """Write a published reports folder as ``segreport run`` leaves it (the same names),
+    and return every file's SHA-256 by relative path."""
+    unit = reports / "2025-Q3" / "north"
+    files = {
+        "index.html": "<html>portal</html>",
+        "2025-Q3/north/value.html": "<html>published</html>",
+        "2025-Q3/north/manifest.json": "{}",
+        "2025-Q3/north/figures.json": "{}",
+        ".segreport.lock": "",
+        **{
+            f"2025-Q3/north/exports/{name}": "customer_id\npublished\n"
+            for name in (
+                "rfm.csv",
+                "segments.csv",
+                "churn_risk.csv",
+                "satisfaction_groups.csv",
+                "detractors.csv",
+            )
+        },
+    }
+    for name, text in files.items():
+        (reports / name).parent.mkdir(parents=True, exist_ok=True)
+        (reports / name).write_text(text)
+    assert unit.is_dir()
+    return _hashes(reports)
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("report", [r.name for r in REPORTS])
-def test_runs_under_plain_papermill(report, tiny_dir, tmp_path):
+def test_runs_under_plain_papermill(report, tiny_dir, tmp_path, monkeypatch):
+    # A run by hand (JupyterLab, plain papermill) leaves a published reports folder
+    # byte-for-byte alone: exports and the id key go to the scratch folder, no lock is taken.
+    published = _published_tree(tmp_path / "reports")
+    scratch = tmp_path / "scratch"
+    monkeypatch.setenv("SEGREPORT_SCRATCH", str(scratch))
+    monkeypatch.delenv("SEGREPORT_ID_KEY", raising=False)  # the key file path is exercised
     _, _, html = run_notebook(report, tmp_path, data_dir=tiny_dir, unit="north", period="2025-Q3")
     assert "2025-Q3" in html and "Data quality" in html
+    assert _hashes(tmp_path / "reports") == published
+    if report == "value":  # its export went to the scratch folder instead
+        assert (scratch / "2025-Q3" / "north" / "exports" / "rfm.csv").is_file()
 
 
 def test_summary_runs_after_the_reports_it_reads():

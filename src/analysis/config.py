@@ -62,6 +62,26 @@ OPEN_MAPPINGS = ("columns", "files", "units", "value.segment_map", "segmentation
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
 
 
+#: Environment variable that moves the scratch folder (see :func:`scratch_dir`).
+SCRATCH_ENV = "SEGREPORT_SCRATCH"
+
+
+def scratch_dir(root: Path | None = None) -> Path:
+    """Where a notebook run outside ``segreport run`` writes: ``$SEGREPORT_SCRATCH``, else
+    ``<project>/scratch`` (git-ignored).
+
+    JupyterLab and plain papermill runs put their CSV exports (and ``figures.json``) under
+    ``<scratch>/<period>/<unit>/exports/``, and create the pseudonymisation key here when
+    the reports folder has none, so they never change a published reports folder. Only
+    ``segreport run`` writes there (through its staging folder, under its lock); an analyst
+    who wants the files elsewhere sets ``export_dir``.
+    """
+    env = os.environ.get(SCRATCH_ENV, "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
+    return (root or project_root()) / "scratch"
+
+
 def project_root() -> Path:
     """The folder holding ``params/default.yaml``: the checkout this package lives in,
     else the first such folder above the current directory, else the current directory."""

@@ -24,7 +24,7 @@ import pandas as pd
 from IPython.display import display
 
 from .. import display as ui
-from ..config import notebook_params, resolve_path, unit_slug
+from ..config import notebook_params, resolve_path, scratch_dir, unit_slug
 from ..data.load import TABLE_ORDER, Dataset, load_dataset
 from ..data.quality import DataQualityReport
 from ..errors import DataError
@@ -32,7 +32,7 @@ from ..figures import UnitFigures
 from ..i18n import Translator
 from ..period import Period
 from ..pipelines.shared import SharedWork
-from ..privacy import id_key, pseudonymise
+from ..privacy import KEY_FILE, id_key, pseudonymise
 
 CACHE_META = "meta.json"
 
@@ -132,18 +132,48 @@ class ReportContext:
     def note(self, key: str, kind: str = "info", **values: object) -> None:
         display(ui.note(self._(key, **values), kind))
 
+    @property
+    def in_run(self) -> bool:
+        """Whether ``segreport run`` executes this notebook: the runner hands every notebook
+        the unit's prepared input (``cache_dir``) and a staging folder for its exports
+        (``export_dir``); JupyterLab and plain papermill give neither."""
+        return bool(self.params.get("cache_dir"))
+
     def pseudonymise(self, ids: pd.Series) -> pd.Series:
-        """Customer ids as shown in HTML: keyed hashes unless ``pseudonymise_ids`` is false."""
+        """Customer ids as shown in HTML: keyed hashes unless ``pseudonymise_ids`` is false.
+
+        The key is ``$SEGREPORT_ID_KEY``, else the reports folder's key file (the runner
+        creates it before notebooks start; outside a run it is only read), else, outside a
+        run, a key file in the scratch folder: a notebook never creates files in a reports
+        folder.
+        """
         if not self.params.get("pseudonymise_ids", True):
             return ids
-        return pseudonymise(ids, id_key(resolve_path(self.params["output_dir"])))
+        folder = resolve_path(self.params["output_dir"])
+        if not self.in_run and not (folder / KEY_FILE).is_file():
+            folder = scratch_dir()
+        return pseudonymise(ids, id_key(folder))
 
     def export_folder(self) -> Path:
-        """Where this report's CSV exports go (the unit's ``figures.json`` sits beside it)."""
-        return Path(self.params.get("export_dir") or self.output_dir / "exports")
+        """Where this report's CSV exports go (the unit's ``figures.json`` sits beside it).
+
+        ``export_dir`` when set: by ``segreport run`` (its staging folder, published
+        atomically under the run's lock) or by an analyst on purpose. Otherwise, in
+        JupyterLab and plain papermill, ``<scratch>/<period>/<unit>/exports/``
+        (:func:`analysis.config.scratch_dir`, ``<project>/scratch`` by default): a notebook
+        run by hand never overwrites a published report's exports.
+        """
+        if self.params.get("export_dir"):
+            return resolve_path(self.params["export_dir"])
+        return scratch_dir() / self.period.slug / unit_slug(self.unit) / "exports"
 
     def export(self, frame: pd.DataFrame, name: str) -> Path:
-        """Write a CRM-ready CSV (real customer ids) to ``exports/<name>`` beside the HTML."""
+        """Write a CRM-ready CSV (real customer ids) to :meth:`export_folder` ``/ name``.
+
+        Under ``segreport run`` that is ``exports/<name>`` beside the report's HTML; run by
+        hand, the scratch folder (see :meth:`export_folder`). The file is written whole
+        (temporary file, then rename) with a BOM, so Excel opens Chinese text right.
+        """
         folder = self.export_folder()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
