@@ -20,8 +20,10 @@ from analysis.config import load_defaults, load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
 from analysis.lifecycle import LifecycleThresholds, stage_transitions
+from analysis.pipelines import value as pipeline
 from analysis.playbook import load_playbook
 from analysis.report.views import value as views
+from analysis.value import segment_label
 
 NOTEBOOK = ROOT / "notebooks" / "value.ipynb"
 VALUE = load_defaults()["value"]
@@ -56,18 +58,24 @@ def _context(tmp_path: Path, customers, orders, period="2025-Q4", language="en")
     return report_context(tmp_path, data, period=period, language=language)
 
 
-def _run(ctx) -> dict:
-    view = views.prepare(ctx)
-    out = {"view": view, "kpis": views.kpi_section(ctx, view)}
-    out["segments"] = views.rfm_section(ctx, view)
-    out["tiers"] = views.pareto_section(ctx, view)
-    out["clv"] = views.clv_section(ctx, view)
-    out["stages"] = views.lifecycle_section(ctx, view)
-    out["types"] = views.customer_type_section(ctx, view)
-    out["playbook"] = views.playbook_section(ctx, view)
-    out["export"] = views.export_section(ctx, view)
-    ctx.finish()
-    return out
+def _notebook_cells() -> list[str]:
+    """The code cells of the value notebook after its parameters cell."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    return code[1:]
+
+
+def _run(ctx, monkeypatch) -> dict:
+    """Run the value notebook's own cells in-process on ``ctx`` (what papermill runs, without
+    a kernel): the pipeline, every section and every chart cell. Returns the notebook's
+    namespace (``result``, ``rfm_csv``)."""
+    from analysis.report import context as context_module
+
+    monkeypatch.setattr(context_module, "open_report", lambda namespace: ctx)
+    namespace: dict = {}
+    for source in _notebook_cells():
+        exec(compile(source, str(NOTEBOOK), "exec"), namespace)  # noqa: S102
+    return namespace
 
 
 def _btyd_orders(n_customers: int = 60, seed: int = 1) -> pd.DataFrame:
@@ -179,11 +187,12 @@ def test_tables_and_outflow():
 # --------------------------------------------------------------------------- bad input
 
 
-def test_report_on_regular_data_shows_every_section(tmp_path, shown):
+def test_report_on_regular_data_shows_every_section(tmp_path, shown, monkeypatch):
     orders = _btyd_orders(60)
     types = ["individual", "enterprise", "government", "institution"] * 15
     customers = _customers([f"C{i:03d}" for i in range(60)], types=types)
-    result = _run(_context(tmp_path, customers, orders))
+    out = _run(_context(tmp_path, customers, orders), monkeypatch)
+    result = out["result"]
     html = "\n".join(shown)
     for key in (
         "kpis.title",
@@ -197,8 +206,8 @@ def test_report_on_regular_data_shows_every_section(tmp_path, shown):
         "export.title",
     ):
         assert catalog("en")[f"report_value.{key}"] in html
-    assert result["view"].current.clv.ok, result["view"].current.clv.detail
-    assert result["clv"] is not None and set(result["clv"]["parameter"]) == {
+    assert result.current.clv.ok, result.current.clv.detail
+    assert result.clv.parameters is not None and set(result.clv.parameters["parameter"]) == {
         "r",
         "alpha",
         "a",
@@ -211,22 +220,23 @@ def test_report_on_regular_data_shows_every_section(tmp_path, shown):
     assert html.count("sr-takeaway") >= 9
     assert "The biggest outflow since 2025-Q3" in html or "No customer moved" in html
     assert "technical warning" not in html
-    export = pd.read_csv(result["export"], dtype={"customer_id": str})
+    export = pd.read_csv(out["rfm_csv"], dtype={"customer_id": str})
     assert export.columns[:15].tolist() == valuation.EXPORT_COLUMNS
     assert set(export["customer_id"]) == set(customers["customer_id"])
     assert export["action"].str.len().gt(10).all()
     assert not re.search(r"\bC0\d\d\b", html)  # no customer id on the page
 
 
-def test_one_customer(tmp_path, shown):
+def test_one_customer(tmp_path, shown, monkeypatch):
     orders = _orders([("solo", "2025-03-01", 50.0), ("solo", "2025-11-20", 70.0)])
-    result = _run(_context(tmp_path, _customers(["solo"]), orders))
+    out = _run(_context(tmp_path, _customers(["solo"]), orders), monkeypatch)
+    result = out["result"]
     html = "\n".join(shown)
     assert "Very few customers bought" in html and "(1)" in html
     assert "Predictive CLV is not shown: only 1 of 1 customers" in html
     assert "standard thresholds of 90 and 180 days" in html  # too few gaps to learn from
-    assert result["kpis"]["customers"].sum() == 1
-    export = pd.read_csv(result["export"])
+    assert result.segment_changes["customers"].sum() == 1
+    export = pd.read_csv(out["rfm_csv"])
     assert export["customer_id"].tolist() == ["solo"]
     assert export.loc[0, "rfm_code"] == 333  # a single customer scores 3 everywhere
     assert export.loc[0, "rfm_segment"] == "need_attention"
@@ -234,74 +244,126 @@ def test_one_customer(tmp_path, shown):
     assert pd.isna(export.loc[0, "clv_12m"]) and export.loc[0, "lifecycle_stage"] == "reactivated"
 
 
-def test_model_that_does_not_converge(tmp_path, shown):
+def test_model_that_does_not_converge(tmp_path, shown, monkeypatch):
     orders = _clockwork_orders()
-    result = _run(_context(tmp_path, _customers(sorted(orders["customer_id"].unique())), orders))
+    out = _run(
+        _context(tmp_path, _customers(sorted(orders["customer_id"].unique())), orders), monkeypatch
+    )
+    result = out["result"]
     html = "\n".join(shown)
-    fit = result["view"].current.clv
+    fit = result.current.clv
     assert fit.reason == "no_fit" and fit.model == "bg" and fit.n_repeat >= 20
     assert "Predictive CLV is not shown: the BG/NBD model could not be fitted" in html
     assert "Shown instead: the historical value" in html
-    assert result["clv"] is None
-    assert pd.read_csv(result["export"])["p_alive"].isna().all()
+    assert result.clv.parameters is None and result.clv.status != "ok"
+    assert pd.read_csv(out["rfm_csv"])["p_alive"].isna().all()
 
 
-def test_every_customer_bought_once(tmp_path, shown):
+def test_every_customer_bought_once(tmp_path, shown, monkeypatch):
     rng = np.random.default_rng(5)
     days = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 365, 50), "D")
     orders = _orders([(f"C{i:03d}", d, 30.0 + i) for i, d in enumerate(days)])
-    result = _run(_context(tmp_path, _customers(sorted(orders["customer_id"])), orders))
+    out = _run(_context(tmp_path, _customers(sorted(orders["customer_id"])), orders), monkeypatch)
+    result = out["result"]
     html = "\n".join(shown)
-    assert result["view"].current.clv.reason == "too_few_repeat"
+    assert result.current.clv.reason == "too_few_repeat"
     assert "Predictive CLV is not shown: only 0 of 50 customers bought on more than one day" in html
     assert "Shown instead: the historical value" in html
     assert "only the F scores 1 occur" in html
-    assert result["clv"] is None
-    export = pd.read_csv(result["export"])
+    assert result.clv.parameters is None and result.clv.status != "ok"
+    export = pd.read_csv(out["rfm_csv"])
     assert len(export) == 50 and export["clv_12m"].isna().all() and (export["f_score"] == 1).all()
     assert set(export["rfm_segment"]) <= {"new", "promising", "about_to_sleep", "hibernating"}
 
 
-def test_all_refunds(tmp_path, shown):
+def test_all_refunds(tmp_path, shown, monkeypatch):
     orders = _orders([(f"C{i:03d}", "2025-11-01", -25.0) for i in range(5)])
-    result = _run(_context(tmp_path, _customers(sorted(orders["customer_id"])), orders))
+    out = _run(_context(tmp_path, _customers(sorted(orders["customer_id"])), orders), monkeypatch)
+    result = out["result"]
     html = "\n".join(shown)
     assert "No customer made a purchase in the 365 days up to 31 Dec 2025" in html
     assert "No customer bought in the last 365 days, so there is nothing to score" in html
-    assert result["segments"] is None and result["tiers"] is None
-    assert result["view"].buyers == 0
-    export = pd.read_csv(result["export"])
+    assert result.rfm.status == "no_buyers" and result.pareto.status == "no_buyers"
+    assert result.buyers == 0 and result.status == "no_buyers"
+    export = pd.read_csv(out["rfm_csv"])
     assert len(export) == 5 and (export["lifecycle_stage"] == "prospect").all()
     assert export["rfm_segment"].isna().all() and export["frequency"].eq(0).all()
     assert export["monetary"].eq(-25.0).all() and export["historical_value"].eq(-25.0).all()
     assert export["action"].str.contains("First-purchase incentive").all()
 
 
-def test_period_without_orders(tmp_path, shown):
+def test_period_without_orders(tmp_path, shown, monkeypatch):
     orders = _btyd_orders(40, seed=2)
     orders = orders.loc[orders["order_date"] < "2025-07-01"]
     customers = _customers(sorted(orders["customer_id"].unique()))
-    result = _run(_context(tmp_path, customers, orders))
+    out = _run(_context(tmp_path, customers, orders), monkeypatch)
+    result = out["result"]
     html = "\n".join(shown)
     assert "There are no orders in 2025-Q4" in html
-    assert result["view"].orders_in_period == 0 and result["view"].buyers > 0
-    stages = result["stages"]
+    assert result.orders_in_period == 0 and result.buyers > 0
+    stages = result.lifecycle.stages
     assert stages.loc[["new", "active", "loyal", "reactivated"], "customers"].sum() == 0
 
 
-def test_period_before_any_order_and_chinese(tmp_path, shown):
+def test_period_before_any_order_and_chinese(tmp_path, shown, monkeypatch):
     from analysis.plots import set_theme
 
     set_theme("zh")  # as open_report does: a CJK font for the chart labels
     orders = _btyd_orders(10)
     customers = _customers(sorted(orders["customer_id"].unique()), signup="2023-01-01")
-    result = _run(_context(tmp_path, customers, orders, period="2023-Q4", language="zh"))
+    out = _run(_context(tmp_path, customers, orders, period="2023-Q4", language="zh"), monkeypatch)
+    result = out["result"]
     html = "\n".join(shown)
     assert "价值概览" in html and "生命周期阶段" in html and "CRM 客户名单" in html
     assert "没有客户购买" in html
-    assert (result["stages"].loc["prospect", "customers"]) == 10
-    export = pd.read_csv(result["export"])
+    assert result.lifecycle.stages.loc["prospect", "customers"] == 10
+    export = pd.read_csv(out["rfm_csv"])
     assert export["action"].str.contains("首单激励").all()
+
+
+def test_plot_functions_draw_on_the_current_axes_by_default(tmp_path):
+    """Each chart of the report is a public function of one result part: given no ``ax``
+    it draws on the current Axes and returns it; nothing is shown or saved."""
+    import matplotlib.pyplot as plt
+
+    orders = _btyd_orders(60)
+    types = ["individual", "enterprise", "government", "institution"] * 15
+    ctx = _context(tmp_path, _customers([f"C{i:03d}" for i in range(60)], types=types), orders)
+    result = pipeline.build(ctx.data, ctx.period, ctx.params)
+    assert result.clv.status == "ok" and result.types.status == "ok"
+    labels = {segment_label(k, "en") for k in result.rfm.segments}
+
+    def fresh():
+        plt.figure()
+        return plt.gca()
+
+    ax = fresh()
+    assert views.plot_segment_map(result.rfm) is ax
+    assert labels <= {t.get_text().replace("\n", " ") for t in ax.texts}
+    ax = fresh()
+    assert views.plot_rfm_customers(result.rfm) is ax
+    shown = sum(int(t.get_text().replace(",", "")) for t in ax.texts if t.get_text())
+    assert shown == result.buyers  # every buyer in one cell
+    ax = fresh()
+    assert views.plot_rfm_revenue(result.rfm, currency="€") is ax
+    assert any(t.get_text().startswith("€") for t in ax.texts)
+    ax = fresh()
+    assert views.plot_pareto(result.pareto) is ax
+    assert ax.get_title() == catalog("en")["report_value.pareto.chart"]
+    ax = fresh()
+    assert views.plot_clv(result.clv) is ax
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == [segment_label(k, "en") for k in result.clv.by_segment.segments]
+    ax = fresh()
+    assert views.plot_alive(result.clv) is ax
+    assert len(ax.patches) == len(result.clv.by_segment.segments)
+    ax = fresh()
+    assert views.plot_lifecycle(result.lifecycle, language="zh") is ax
+    assert ax.get_title() == catalog("zh")["report_value.lifecycle.chart"]
+    ax = fresh()
+    assert views.plot_customer_types(result.types) is ax
+    assert len(ax.get_legend().get_texts()) == len(result.types.segments)
+    assert plt.get_fignums()  # drawn, not shown or closed
 
 
 def test_custom_segment_map_needs_playbook_entries(tmp_path):
@@ -311,7 +373,7 @@ def test_custom_segment_map_needs_playbook_entries(tmp_path):
     ctx = _context(tmp_path, _customers(sorted(orders["customer_id"].unique())), orders)
     ctx.params["value"]["segment_map"] = {"champions": ["r:4-5,f:1-5"], "sleepers": ["r:1-3,f:1-5"]}
     with pytest.raises(ParamsError, match=r"no entry for rfm_segment 'sleepers'"):
-        views.prepare(ctx)
+        pipeline.build(ctx.data, ctx.period, ctx.params)
 
 
 def test_notebook_is_thin_with_the_shared_parameters_cell():
