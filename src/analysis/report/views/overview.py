@@ -1,36 +1,77 @@
-"""Sections of the "Data overview and quality" report."""
+"""Sections and charts of the "Data overview and quality" report.
+
+Everything shown is computed by :func:`analysis.pipelines.overview.build` into an
+:class:`~analysis.pipelines.overview.OverviewResult`; this module only displays it. A
+section with a chart stops before it (the notebook draws the chart with the public
+``plot_*`` functions) and a second function shows what follows the chart.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 
 from ... import display as ui
-from ... import overview, plots
+from ... import plots
+from ...i18n import Translator, catalog
+from ...period import Period
+from ...pipelines.overview import MONEY_KPIS
 from ..context import ReportContext
 
-KPI_ORDER = ("revenue", "active", "new", "orders", "revenue_per_active", "customers")
+if TYPE_CHECKING:  # the result type, for annotations only
+    from ...pipelines.overview import OverviewResult
+
+__all__ = [
+    "kpi_section",
+    "mix_section",
+    "mix_table_section",
+    "plot_active_trend",
+    "plot_revenue_trend",
+    "plot_type_mix",
+    "trend_section",
+    "trend_takeaway_section",
+]
 
 
-def kpi_section(ctx: ReportContext) -> pd.DataFrame:
-    """KPI cards and the comparison table (this period, previous, a year earlier)."""
+def _finite(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _type_label(language: str, key: object) -> str:
+    name = f"overview.type.{key}"
+    return catalog(language)[name] if name in catalog(language) else str(key)
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
+    """KPI cards and the comparison table (this period, previous, a year earlier) of
+    ``result.kpis``."""
     tr = ctx._
     ctx.heading("overview.kpis.title")
+    period = result.period
     ctx.text(
         "overview.kpis.intro",
-        period=str(ctx.period),
-        start=ctx.period.start,
-        end=ctx.period.end,
-        previous=str(ctx.previous),
+        period=str(period),
+        start=period.start,
+        end=period.end,
+        previous=str(result.previous),
     )
-    table = overview.kpi_table(ctx.data.orders, ctx.data.customers, ctx.period).set_index("kpi")
-    if table.loc["orders", "current"] == 0:
-        ctx.note("overview.no_orders_in_period", "warning", period=str(ctx.period))
-    money = {"revenue", "revenue_per_active"}
-    fmt = {k: (ctx.money if k in money else ctx.number) for k in KPI_ORDER}
-    vs = tr("common.vs_previous", period=str(ctx.previous))
+    if result.status == "no_orders_in_period":
+        ctx.note("overview.no_orders_in_period", "warning", period=str(period))
+    table = result.kpis
+    names = list(table.index)
+    fmt = {k: (ctx.money if k in MONEY_KPIS else ctx.number) for k in names}
+    vs = tr("common.vs_previous", period=str(result.previous))
     cards = [
         ui.KPI(
             tr(f"overview.kpi.{k}"),
@@ -38,27 +79,27 @@ def kpi_section(ctx: ReportContext) -> pd.DataFrame:
             _finite(table.loc[k, "change"]),
             vs,
         )
-        for k in KPI_ORDER
+        for k in names
     ]
     ctx.show(ui.kpi_cards(cards))
     shown = pd.DataFrame(
         {
-            tr("overview.table.kpi"): [tr(f"overview.kpi.{k}") for k in KPI_ORDER],
-            tr("overview.table.current"): [fmt[k](table.loc[k, "current"]) for k in KPI_ORDER],
-            tr("overview.table.previous"): [fmt[k](table.loc[k, "previous"]) for k in KPI_ORDER],
+            tr("overview.table.kpi"): [tr(f"overview.kpi.{k}") for k in names],
+            tr("overview.table.current"): [fmt[k](table.loc[k, "current"]) for k in names],
+            tr("overview.table.previous"): [fmt[k](table.loc[k, "previous"]) for k in names],
             tr("overview.table.change"): [
-                ui.fmt_pct(_finite(table.loc[k, "change"]), signed=True) for k in KPI_ORDER
+                ui.fmt_pct(_finite(table.loc[k, "change"]), signed=True) for k in names
             ],
-            tr("overview.table.year_ago"): [fmt[k](table.loc[k, "year_ago"]) for k in KPI_ORDER],
+            tr("overview.table.year_ago"): [fmt[k](table.loc[k, "year_ago"]) for k in names],
             tr("overview.table.change_yoy"): [
-                ui.fmt_pct(_finite(table.loc[k, "change_yoy"]), signed=True) for k in KPI_ORDER
+                ui.fmt_pct(_finite(table.loc[k, "change_yoy"]), signed=True) for k in names
             ],
         }
     )
     ctx.show(ui.table(shown))
     change = _finite(table.loc["revenue", "change"])
     values = dict(
-        previous=str(ctx.previous),
+        previous=str(result.previous),
         revenue=ctx.money(table.loc["revenue", "current"]),
         active=ctx.number(table.loc["active", "current"]),
     )
@@ -67,73 +108,142 @@ def kpi_section(ctx: ReportContext) -> pd.DataFrame:
     else:
         key = "overview.kpis.takeaway_up" if change >= 0 else "overview.kpis.takeaway_down"
         ctx.takeaway(key, change=ui.fmt_pct(abs(change)), **values)
-    return table
 
 
-def trend_section(ctx: ReportContext, months: int = 24) -> pd.DataFrame:
-    """Monthly revenue and active customers, with the report period shaded."""
-    tr = ctx._
+# --------------------------------------------------------------------------- trend
+
+
+def trend_section(ctx: ReportContext, result: OverviewResult) -> None:
+    """The trend heading, or a note when the months have no revenue (before
+    :func:`plot_revenue_trend` and :func:`plot_active_trend`, drawn when
+    ``result.trend_status == "ok"``)."""
     ctx.heading("overview.trend.title")
-    trend = overview.monthly_trend(
-        ctx.data.orders, ctx.period.end_exclusive - pd.Timedelta(days=1), months
-    )
-    if trend["revenue"].abs().sum() == 0:
-        ctx.note("overview.trend.empty", "warning", months=months)
-        return trend
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    plots.plot_trend(
-        trend,
-        x="month",
-        y="revenue",
-        highlight=(ctx.period.start, ctx.period.end),
-        ax=axes[0],
-        color=plots.PALETTE[0],
-    )
-    axes[0].set_title(tr("overview.trend.revenue"))
-    plots.thousands(axes[0], prefix=ctx.params["currency"])
-    axes[0].set_ylabel("")
-    plots.plot_trend(
-        trend,
-        x="month",
-        y="active",
-        highlight=(ctx.period.start, ctx.period.end),
-        ax=axes[1],
-        color=plots.PALETTE[1],
-    )
-    axes[1].set_title(tr("overview.trend.active"))
-    plots.thousands(axes[1])
-    axes[1].set_ylabel("")
-    for ax in axes:
-        ax.tick_params(axis="x", rotation=30)
-    plots.show_figure(fig)
-    best = trend.loc[trend["revenue"].idxmax()]
+    if result.trend_status == "empty":
+        ctx.note("overview.trend.empty", "warning", months=result.trend_months)
+
+
+def _plot_monthly(
+    trend: pd.DataFrame, column: str, period: Period | None, ax: Axes | None, kwargs
+) -> Axes:
+    ax = ax if ax is not None else plt.gca()
+    highlight = (period.start, period.end) if period is not None else None
+    plots.plot_trend(trend, x="month", y=column, highlight=highlight, ax=ax, **kwargs)
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=30)
+    return ax
+
+
+def plot_revenue_trend(
+    trend: pd.DataFrame,
+    *,
+    period: Period | None = None,
+    language: str = "en",
+    currency: str = "$",
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Net revenue per month, with the report period shaded.
+
+    Parameters
+    ----------
+    trend
+        ``result.trend`` (``month``, ``revenue``).
+    period
+        The period to shade (None: no shading).
+    language, currency
+        Language of the title, currency symbol of the axis.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :func:`analysis.plots.plot_trend` (``color`` defaults to the first
+        palette colour).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _plot_monthly(trend, "revenue", period, ax, {"color": plots.PALETTE[0], **kwargs})
+    ax.set_title(Translator(language)("overview.trend.revenue"))
+    plots.thousands(ax, prefix=currency)
+    return ax
+
+
+def plot_active_trend(
+    trend: pd.DataFrame,
+    *,
+    period: Period | None = None,
+    language: str = "en",
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Active customers (with a purchase) per month, with the report period shaded; the
+    parameters are those of :func:`plot_revenue_trend` (``trend`` needs ``active``)."""
+    ax = _plot_monthly(trend, "active", period, ax, {"color": plots.PALETTE[1], **kwargs})
+    ax.set_title(Translator(language)("overview.trend.active"))
+    plots.thousands(ax)
+    return ax
+
+
+def trend_takeaway_section(ctx: ReportContext, result: OverviewResult) -> None:
+    """After the trend charts: the best month."""
+    if result.trend_status != "ok":
+        return
+    month = result.best_month
     ctx.takeaway(
         "overview.trend.takeaway",
-        months=months,
-        best_month=ui.fmt_date(best["month"], ctx.language)[-8:]
+        months=result.trend_months,
+        best_month=ui.fmt_date(month, ctx.language)[-8:]
         if ctx.language == "en"
-        else f"{best['month'].year}年{best['month'].month}月",
-        best=ctx.money(best["revenue"]),
+        else f"{month.year}年{month.month}月",
+        best=ctx.money(result.best_month_revenue),
     )
-    return trend
 
 
-def mix_section(ctx: ReportContext) -> pd.DataFrame:
-    """Customer-type mix of active customers and revenue in the period."""
-    tr = ctx._
+# --------------------------------------------------------------------------- mix
+
+
+def mix_section(ctx: ReportContext, result: OverviewResult) -> None:
+    """The customer-type mix heading, or a note without customer types (before
+    :func:`plot_type_mix`, drawn when ``result.mix`` is not empty)."""
     ctx.heading("overview.mix.title")
-    mix = overview.customer_type_mix(ctx.data.customers, ctx.data.orders, ctx.period)
-    if mix.empty:
+    if result.mix.empty:
         ctx.note("overview.mix.none")
-        return mix
-    labels = [
-        tr(f"overview.type.{k}") if f"overview.type.{k}" in _catalog(ctx) else str(k)
-        for k in mix["customer_type"]
-    ]
-    fig, ax = plt.subplots(figsize=(11, 1.4))
-    plots.plot_share_bar(pd.Series(mix["customer_share"].to_numpy(), index=labels), ax=ax)
-    ax.set_title(tr("overview.mix.chart"))
-    plots.show_figure(fig)
+
+
+def plot_type_mix(
+    mix: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs
+) -> Axes:
+    """Active customers of the period by customer type, as one 100% bar.
+
+    Parameters
+    ----------
+    mix
+        ``result.mix`` (``customer_type``, ``customer_share``).
+    language
+        Language of the labels.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to :func:`analysis.plots.plot_share_bar`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = ax if ax is not None else plt.gca()
+    labels = [_type_label(language, k) for k in mix["customer_type"]]
+    plots.plot_share_bar(pd.Series(mix["customer_share"].to_numpy(), index=labels), ax=ax, **kwargs)
+    ax.set_title(Translator(language)("overview.mix.chart"))
+    return ax
+
+
+def mix_table_section(ctx: ReportContext, result: OverviewResult) -> None:
+    """After the mix chart: customers and revenue per type, and the takeaway."""
+    mix = result.mix
+    if mix.empty:
+        return
+    tr = ctx._
+    labels = [_type_label(ctx.language, k) for k in mix["customer_type"]]
     shown = pd.DataFrame(
         {
             tr("overview.mix.col.type"): labels,
@@ -152,22 +262,8 @@ def mix_section(ctx: ReportContext) -> pd.DataFrame:
             },
         )
     )
-    top = mix.iloc[0]
     ctx.takeaway(
-        "overview.mix.takeaway", top_type=labels[0], top_share=ui.fmt_pct(top["revenue_share"])
+        "overview.mix.takeaway",
+        top_type=labels[0],
+        top_share=ui.fmt_pct(mix.iloc[0]["revenue_share"]),
     )
-    return mix
-
-
-def _catalog(ctx: ReportContext) -> dict:
-    from ...i18n import catalog  # noqa: PLC0415
-
-    return catalog(ctx.language)
-
-
-def _finite(value) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
