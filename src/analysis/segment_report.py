@@ -16,8 +16,14 @@ report adds around it:
 * :func:`segment_rules`: the profile rule of each segment (rules on the segment's
   z-scores; the rule names are the playbook's ``clustering_segment`` vocabulary,
   :data:`analysis.playbook.CLUSTERING_RULES`), which keys its playbook entry;
-* :func:`biggest_movement` and :func:`flow_summary` for the migration takeaway;
-* :func:`age_bands` and :func:`composition_table` for the composition chart;
+* :func:`biggest_movement` and :func:`flow_summary` for the migration takeaway,
+  :func:`migration_flows` for its table;
+* :func:`distinguishing_table`: what sets each segment apart, with the means in raw units;
+* :func:`projection_separation`: how well each segment separates in the 2-D map;
+* :func:`age_bands`, :func:`composition_table`, :func:`composition_shares` and
+  :func:`composition_highlight` for the composition chart and its takeaway;
+* :func:`value_label` and :func:`feature_label`: data values and feature columns in the
+  report language (the segment names quote them);
 * :func:`export_frame`: the rows of ``segments.csv``.
 """
 
@@ -31,26 +37,55 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParamsError
+from .i18n import catalog, t
 from .playbook import CLUSTERING_RULES, PlaybookAction
-from .segmentation import GONE, NEW, SegmentationModel, composition
+from .segmentation import GONE, NEW, SegmentationModel, composition, distinguishing_features
 
 __all__ = [
     "AGE_LABELS",
     "COMPOSITION_ATTRIBUTES",
     "EXPORT_FEATURES",
+    "MAX_LEVELS",
+    "MIN_BASE",
     "RULE_Z",
     "active_mask",
     "age_bands",
     "best_k_by_index",
     "biggest_movement",
+    "composition_highlight",
+    "composition_shares",
     "composition_table",
+    "distinguishing_table",
     "export_frame",
+    "feature_label",
     "flow_summary",
+    "level_order",
+    "migration_flows",
     "model_from_params",
+    "name_overrides",
     "period_revenue",
+    "projection_separation",
+    "raw_feature",
     "segment_revenue",
     "segment_rules",
+    "value_label",
 ]
+
+#: Message catalog prefix of the report's wording (labels of features and values).
+_P = "report_segmentation"
+#: Log features and the raw column they transform (means are shown in raw units).
+_LOG_TO_RAW = {
+    "log_recency": "recency_days",
+    "log_frequency": "frequency",
+    "log_monetary": "monetary",
+    "log_avg_order_value": "avg_order_value",
+}
+#: Values shown per attribute in the composition chart (the rest is "other").
+MAX_LEVELS = 6
+#: Smallest number of customers behind a composition statement.
+MIN_BASE = 20
+#: Standardized mean differences from which a difference is "much" / not "slight".
+SMD_STRONG, SMD_CLEAR = 1.2, 0.5
 
 #: ``segmentation:`` parameters passed to the model unchanged.
 _MODEL_KEYS = (
@@ -159,6 +194,70 @@ def name_overrides(names: Mapping[Any, Any] | None) -> dict[int, str]:
                 f"segmentation.names: keys must be segment ids (0, 1, ...), got {key!r}"
             ) from None
     return out
+
+
+# --------------------------------------------------------------------------- wording
+def value_label(attribute: str, value: object, language: str = "en") -> str:
+    """A data value in the report language where the catalog knows it (customer types,
+    regions, categories ...); the markers ``(missing)`` and ``(other)`` of
+    :func:`analysis.segmentation.composition` as words; anything else unchanged.
+
+    Examples
+    --------
+    >>> value_label("customer_type", "enterprise"), value_label("region", "Mars")
+    ('Enterprises', 'Mars')
+    """
+    text = str(value)
+    if text == "(missing)":
+        return t(f"{_P}.value.missing", language)
+    if text == "(other)":
+        return t(f"{_P}.value.other", language)
+    key = f"{_P}.value.{attribute}.{text}"
+    return t(key, language) if key in catalog(language) else text
+
+
+def feature_label(
+    column: str,
+    language: str = "en",
+    *,
+    share_columns: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Readable name of a feature column; share columns name their category or channel.
+
+    Parameters
+    ----------
+    column
+        A feature column (``log_monetary``, ``share_cat_electronics`` ...).
+    language
+        ``"en"`` or ``"zh"``.
+    share_columns
+        ``features.attrs["share_columns"]`` of :func:`analysis.features.customer_features`:
+        column -> (kind, value), so a shortened column name still shows its category.
+
+    Examples
+    --------
+    >>> feature_label("log_monetary"), feature_label("share_ch_web")
+    ('Net revenue to date', 'Spend via web')
+    """
+    column = str(column)
+    key = f"{_P}.feature.{column}"
+    if key in catalog(language):
+        return t(key, language)
+    if column.startswith(("share_cat_", "share_ch_")):
+        kind = "cat" if column.startswith("share_cat_") else "ch"
+        if column.endswith("_other"):
+            return t(f"{_P}.feature.share_{kind}_other", language)
+        source = (share_columns or {}).get(column)
+        value = source[1] if source else column.split("_", 2)[2]
+        return t(
+            f"{_P}.feature.share_{kind}", language, value=value_label("category", value, language)
+        )
+    return column
+
+
+def raw_feature(column: str) -> str:
+    """The raw column a log feature transforms (``log_monetary`` -> ``monetary``)."""
+    return _LOG_TO_RAW.get(column, column)
 
 
 # --------------------------------------------------------------------------- populations
@@ -306,6 +405,70 @@ def segment_rules(zscores: pd.DataFrame, *, threshold: float = RULE_Z) -> pd.Dat
     return out.set_index("segment")
 
 
+# --------------------------------------------------------------------------- profiles
+def distinguishing_table(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    columns: Sequence[str],
+    *,
+    top: int = 3,
+) -> pd.DataFrame:
+    """:func:`analysis.segmentation.distinguishing_features` with the means in raw units.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``distinguishing_features`` plus ``raw_feature`` (the raw column of
+        a log feature), ``raw_segment_mean`` / ``raw_rest_mean`` (its mean in the segment
+        and over everybody else, missing values skipped) and ``strength``: ``"strong"``
+        (absolute SMD >= 1.2), ``"clear"`` (>= 0.5) or ``"slight"``.
+    """
+    table = distinguishing_features(features, labels, top=top, columns=list(columns))
+    raw = table["feature"].map(raw_feature)
+    raw_columns = list(dict.fromkeys(raw))
+    groups = features[raw_columns].astype("float64").groupby(labels.to_numpy())
+    sums, counts = groups.sum(), groups.count()
+    segment_mean = sums / counts
+    rest_mean = (sums.sum() - sums) / (counts.sum() - counts)
+    size = table["smd"].abs()
+    return table.assign(
+        raw_feature=raw,
+        raw_segment_mean=[
+            segment_mean.loc[s, c] for s, c in zip(table["segment"], raw, strict=True)
+        ],
+        raw_rest_mean=[rest_mean.loc[s, c] for s, c in zip(table["segment"], raw, strict=True)],
+        strength=np.where(
+            size >= SMD_STRONG, "strong", np.where(size >= SMD_CLEAR, "clear", "slight")
+        ),
+    )
+
+
+def projection_separation(points: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Centres of the segments in a 2-D map and, per segment, the share of its points
+    nearest its own centre (how well it separates in the picture).
+
+    Parameters
+    ----------
+    points
+        Output of :func:`analysis.segmentation.projection_2d` (``pc1``, ``pc2``, ``segment``).
+
+    Returns
+    -------
+    (DataFrame, Series)
+        Centres (index segment: ``pc1``, ``pc2``) and the own-centre share per segment.
+    """
+    centres = points.groupby("segment")[["pc1", "pc2"]].mean()
+    xy = points[["pc1", "pc2"]].to_numpy()
+    dist = ((xy[:, None, :] - centres.to_numpy()[None, :, :]) ** 2).sum(axis=2)
+    nearest = centres.index.to_numpy()[dist.argmin(axis=1)]
+    own = (
+        pd.Series(nearest == points["segment"].to_numpy())
+        .groupby(points["segment"].to_numpy())
+        .mean()
+    )
+    return centres, own
+
+
 # --------------------------------------------------------------------------- migration
 def biggest_movement(counts: pd.DataFrame) -> dict[str, Any] | None:
     """The largest flow between two *different* segments of a migration count table
@@ -353,6 +516,47 @@ def flow_summary(counts: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def migration_flows(counts: pd.DataFrame) -> pd.DataFrame:
+    """The migration count table per current segment: customers active at the previous
+    date (``previous_active``), who ``stayed``, ``moved_in`` from another segment, came in
+    ``new``, ``moved_out`` to another segment or are ``gone_out``, those active now
+    (``current_active``) and the ``net`` change. Index ``segment``."""
+    segments = [s for s in counts.columns if s != GONE]
+    rows = []
+    for s in segments:
+        before = int(counts.loc[s].sum()) if s in counts.index else 0
+        after = int(counts[s].sum())
+        rows.append(
+            {
+                "segment": s,
+                "previous_active": before,
+                "stayed": int(counts.loc[s, s]) if s in counts.index else 0,
+                "moved_in": int(
+                    counts.loc[[r for r in counts.index if r not in (NEW, s)], s].sum()
+                ),
+                "new_in": int(counts.loc[NEW, s]) if NEW in counts.index else 0,
+                "moved_out": int(counts.loc[s, [x for x in segments if x != s]].sum())
+                if before
+                else 0,
+                "gone_out": int(counts.loc[s, GONE]) if before else 0,
+                "current_active": after,
+                "net": after - before,
+            }
+        )
+    columns = [
+        "segment",
+        "previous_active",
+        "stayed",
+        "moved_in",
+        "new_in",
+        "moved_out",
+        "gone_out",
+        "current_active",
+        "net",
+    ]
+    return pd.DataFrame(rows, columns=columns).set_index("segment")
+
+
 # --------------------------------------------------------------------------- composition
 _AGE_EDGES = (0, 25, 35, 45, 55, 65, np.inf)
 AGE_LABELS = ("<25", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -382,6 +586,95 @@ def composition_table(
     if not present:
         return pd.DataFrame(columns=columns)
     return composition(table[["customer_id", *present]], labels, by=present)
+
+
+#: Attributes whose values have a natural order (shown in it, not by size).
+_LEVEL_ORDER = {
+    "age_band": AGE_LABELS,
+    "income_band": ("low", "middle", "medium", "high", "very_high"),
+}
+
+
+def level_order(attribute: str, overall: pd.Series) -> list:
+    """Values of one attribute in display order: natural order where there is one, else
+    largest first; missing values always last, so they never hide a real group.
+
+    ``overall`` is the population share per value."""
+    values = [v for v in overall.sort_values(ascending=False).index if v != "(missing)"]
+    natural = _LEVEL_ORDER.get(attribute)
+    if natural:
+        rank = {v: i for i, v in enumerate(natural)}
+        values = sorted(values, key=lambda v: (rank.get(v, len(rank)), -overall[v]))
+    return values + (["(missing)"] if "(missing)" in overall.index else [])
+
+
+def composition_shares(
+    table: pd.DataFrame,
+    attribute: str,
+    segments: Sequence[int],
+    *,
+    max_levels: int = MAX_LEVELS,
+) -> pd.DataFrame:
+    """The mix of one attribute per segment, as the composition chart stacks it.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`composition_table`.
+    attribute
+        One of its attributes.
+    segments
+        The segment ids (rows, in order).
+    max_levels
+        Values shown; when more than one more exists, the rest is summed into ``(other)``.
+
+    Returns
+    -------
+    DataFrame
+        Index: the segments, then ``"all"`` (the whole population); columns: the values
+        in :func:`level_order`, then ``(other)`` when values were grouped; shares.
+    """
+    part = table.loc[table["attribute"] == attribute]
+    mix = part.pivot_table(index="segment", columns="value", values="share", fill_value=0.0)
+    overall = part.groupby("value")["overall_share"].first()
+    order = level_order(attribute, overall)
+    keep = order[:max_levels] if len(order) > max_levels + 1 else order
+    mix = mix.reindex(index=list(segments), columns=order, fill_value=0.0)
+    shares = mix[keep].copy()
+    all_row = overall.reindex(keep)
+    if len(keep) < len(order):
+        shares["(other)"] = mix[[v for v in order if v not in keep]].sum(axis=1)
+        all_row["(other)"] = overall.reindex(order).drop(keep).sum()
+    shares.loc["all"] = all_row
+    return shares
+
+
+def composition_highlight(
+    table: pd.DataFrame, sizes: pd.Series, *, min_base: int = MIN_BASE
+) -> dict[str, Any] | None:
+    """The most over-represented group of :func:`composition_table`: the row with the
+    highest index among values that are recorded, held by at least ``min_base`` customers
+    of the segment, and neither rare (< 5%) nor nearly everybody (>= 95%) overall. Its
+    ``segment``, ``attribute``, ``value``, ``share``, ``overall_share`` and ``index``
+    (None when no row qualifies). ``sizes`` is the number of customers per segment."""
+    base = table.assign(seg_n=table["segment"].map(sizes))
+    candidates = base.loc[
+        (base["value"] != "(missing)")
+        & (base["n"] >= min_base)
+        & (base["overall_share"] >= 0.05)
+        & (base["overall_share"] < 0.95)
+    ]
+    if candidates.empty:
+        return None
+    row = candidates.loc[candidates["index"].idxmax()]
+    return {
+        "segment": int(row["segment"]),
+        "attribute": row["attribute"],
+        "value": row["value"],
+        "share": row["share"],
+        "overall_share": row["overall_share"],
+        "index": row["index"],
+    }
 
 
 # --------------------------------------------------------------------------- export

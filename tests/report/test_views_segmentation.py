@@ -27,6 +27,7 @@ from analysis.i18n import catalog
 from analysis.period import Period
 from analysis.playbook import load_playbook
 from analysis.report.context import ReportContext
+from analysis.pipelines import segmentation
 from analysis.report.views import segmentation as views
 from analysis.segmentation import GONE, NEW, zscore_profile
 
@@ -43,6 +44,15 @@ SECTIONS = (
     "migration_section",
     "strategy_section",
     "export_section",
+)
+#: What the notebook draws in its cells, one figure each.
+PLOTS = (
+    "plot_k_indices",
+    "plot_sizes",
+    "plot_profile_heatmap",
+    "plot_composition",
+    "plot_projection",
+    "plot_migration",
 )
 EXPORT_START = ["customer_id", "segment_id", "segment_name"]
 
@@ -155,17 +165,38 @@ def _context(
     )
 
 
+def _cells() -> tuple[str, list[str]]:
+    """The notebook's setup cell and the cells after it."""
+    code = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    return code[1], code[2:]
+
+
 def _run(ctx) -> dict:
-    view = views.prepare(ctx)
-    out = {"view": view}
-    for name in SECTIONS:
-        out[name] = getattr(views, name)(ctx, view)
-    ctx.finish()
-    return out
+    """Run the notebook's cells on ``ctx`` in-process, as papermill runs them (the setup
+    cell's imports, then every cell after it); returns the notebook's variables, with the
+    section results under their old names."""
+    setup, cells = _cells()
+    namespace: dict = {}
+    exec(setup.replace("ctx = open_report(globals())", ""), namespace)  # noqa: S102
+    namespace["ctx"] = ctx
+    for source in cells:
+        exec(source, namespace)  # noqa: S102
+    return {
+        **namespace,
+        "view": namespace["result"],
+        "migration_section": namespace["migration"],
+        "strategy_section": namespace["strategy"],
+        "projection_section": namespace.get("points"),
+        "export_section": namespace["export"],
+    }
 
 
 def _export(result) -> pd.DataFrame:
     return pd.read_csv(result["export_section"], dtype={"customer_id": str})
+
+
+def _build(ctx) -> segmentation.SegmentationResult:
+    return segmentation.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
 
 
 # --------------------------------------------------------------------------- helpers by hand
@@ -395,7 +426,7 @@ def test_strategy_takes_the_clustering_segment_entry(tmp_path, shown):
     orders, customers, surveys, interactions, truth = _planted()
     ctx = _context(tmp_path, orders, customers, surveys, interactions)
     ctx.params["playbook"] = str(path)
-    view = views.prepare(ctx)
+    view = _build(ctx)
     table = views.strategy_section(ctx, view)
     html = "\n".join(shown)
     new_segment = int(view.labels[[c for c in truth if truth[c] == "new"]].mode()[0])
@@ -414,7 +445,7 @@ def test_strategy_takes_the_clustering_segment_entry(tmp_path, shown):
     assert f"({view.profile.loc[new_segment, 'n_customers']})" in rows[0]
     # the shipped RFM / lifecycle "new" entries are not used any more
     assert "First-repeat incentive" not in html
-    export = views.export_frame(ctx, view)
+    export = view.export
     new_rows = export["segment_id"] == new_segment
     assert (export.loc[new_rows, "action"] == "Phone call in week one; Store tour").all()
     assert (export.loc[~new_rows, "action"] != "Phone call in week one; Store tour").all()
@@ -422,7 +453,7 @@ def test_strategy_takes_the_clustering_segment_entry(tmp_path, shown):
     del custom["clustering_segment"]["complaints"]
     path.write_text(yaml.safe_dump(custom, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ParamsError, match=r"no entry for clustering_segment 'complaints'"):
-        views.prepare(ctx)
+        _build(ctx)
 
 
 def test_kprototypes_clusters_on_customer_attributes(tmp_path, shown):
@@ -524,8 +555,7 @@ def test_two_runs_give_identical_exports(tmp_path, shown):
     paths = []
     for run in ("one", "two"):
         ctx = _context(tmp_path / run, orders, customers, surveys, interactions)
-        view = views.prepare(ctx)
-        paths.append(views.export_section(ctx, view))
+        paths.append(views.export_section(ctx, _build(ctx)))
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
@@ -577,7 +607,7 @@ def test_export_recovers_the_planted_archetypes(sample_20k, tmp_path, shown):
         data=full.for_unit("all"),
         data_end=full.data_end,
     )
-    view = views.prepare(ctx)
+    view = _build(ctx)
     export = pd.read_csv(views.export_section(ctx, view), dtype={"customer_id": str})
     truth = json.loads((sample_20k / "truth.json").read_text())["segment_of_customer"]
     known = export.loc[export["customer_id"].isin(truth)]
