@@ -1,5 +1,5 @@
-"""The "Churn causes and early warning" report: its sections in-process on hand-made data
-for every edge case (too few customers, no churners, all churners, a single class in the
+"""The "Churn causes and early warning" report: its pipeline and sections in-process on
+hand-made data for every edge case (too few customers, no churners, all churners, a single class in the
 test snapshot, a perfectly separating attribute), and the notebook under papermill on a
 small generated sample (no error, nothing on stderr, pseudonymised ids in the HTML, real
 ids in the CSV)."""
@@ -18,6 +18,7 @@ from conftest import ROOT, report_context, run_notebook
 from analysis import churn
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
+from analysis.pipelines import churn as pipeline
 from analysis.report.views import churn as views
 
 NOTEBOOK = ROOT / "notebooks" / "churn.ipynb"
@@ -26,7 +27,9 @@ SECTIONS = (
     "definition_section",
     "drivers_section",
     "model_section",
+    "dependence_section",
     "survival_section",
+    "hazards_section",
     "reasons_section",
     "early_warning_section",
     "caveats_section",
@@ -67,18 +70,22 @@ def _context(tmp_path: Path, orders, customers, churn_params=None, language="en"
         data_end=orders["order_date"].max().normalize(),
     )
     if churn_params:
-        ctx.params["churn"] = churn_params
+        ctx.params["churn"] = {**ctx.params["churn"], **churn_params}
+    ctx.params["export_dir"] = str(_export_dir(tmp_path))
     return ctx
 
 
-def _run(ctx) -> tuple[views.ChurnView, dict]:
-    view = views.prepare(ctx)
-    return view, {name: getattr(views, name)(ctx, view) for name in SECTIONS}
+def _export_dir(tmp_path: Path) -> Path:
+    return tmp_path / "reports" / "2025-Q4" / "north" / "exports"
+
+
+def _run(ctx) -> tuple[pipeline.ChurnResult, dict]:
+    result = pipeline.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    return result, {name: getattr(views, name)(ctx, result) for name in SECTIONS}
 
 
 def _exported(tmp_path: Path) -> pd.DataFrame:
-    path = tmp_path / "reports" / "2025-Q4" / "north" / "exports" / "churn_risk.csv"
-    return pd.read_csv(path, dtype={"customer_id": str})
+    return pd.read_csv(_export_dir(tmp_path) / "churn_risk.csv", dtype={"customer_id": str})
 
 
 def _contractual(
@@ -202,8 +209,11 @@ def test_notebook_runs_on_a_small_sample(tmp_path):
     from analysis.report.render import header_resources, render_html
 
     data = write_sample(tmp_path / "data", n_customers=3000, seed=7)
-    nb, outputs, _ = run_notebook("churn", tmp_path, data_dir=data, unit="retail")
     reports = tmp_path / "reports"
+    exports = reports / "2025-Q4" / "retail" / "exports"
+    nb, outputs, _ = run_notebook(
+        "churn", tmp_path, data_dir=data, unit="retail", export_dir=str(exports)
+    )
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
     page = render_html(
         nb,
@@ -222,9 +232,7 @@ def test_notebook_runs_on_a_small_sample(tmp_path):
         assert title in page
     assert "technical warning" not in page and "Traceback" not in page
     assert re.search(r"\b91 days\b|\b\d+ days is the 90th percentile", page)
-    export = pd.read_csv(
-        reports / "2025-Q4" / "retail" / "exports" / "churn_risk.csv", dtype={"customer_id": str}
-    )
+    export = pd.read_csv(exports / "churn_risk.csv", dtype={"customer_id": str})
     assert export.columns.tolist() == churn.EXPORT_COLUMNS
     assert len(export) > 100 and export["value_at_risk"].is_monotonic_decreasing
     assert export["customer_id"].str.fullmatch(r"C\d{7}").all()  # real ids in the CSV

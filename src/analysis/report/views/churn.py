@@ -1,386 +1,48 @@
-"""Sections of the "Churn causes and early warning" report (issue #6).
+"""Sections and charts of the "Churn causes and early warning" report (issue #6).
 
-:func:`prepare` does all the computing for one (period, unit) and returns a
-:class:`ChurnView`; every section takes the context and that view and only displays.
-Whatever the data, the report renders: too few customers, too little history, no
-churners, only churners, a single class in the test snapshot and perfectly separating
-features each give a plain statement where a chart or model would have been.
-
-Time layout (see :func:`analysis.churn.plan_snapshots`): the report's "as of" is the
-period end; current customers are scored there. The latest labelled snapshot is one
-churn window earlier (its window ends at the period end), the training snapshot one
-window before that, so the out-of-time check trains on the older labels and tests on the
-newer ones. Only data before the period end is read, so a re-run later gives the same
-report.
+The numbers come from :func:`analysis.pipelines.churn.build`, a frozen
+:class:`~analysis.pipelines.churn.ChurnResult`; every section takes the context and that
+result and only displays. Sections show the text and tables; the charts are public
+plotting functions (``plot_forest``, ``plot_gains``, ``plot_calibration``,
+``plot_importance``, ``plot_dependence``, ``plot_survival``, ``plot_reasons``) that the
+notebook draws in its own cells, so an analyst changes a chart there. A section returns
+the part of the result its chart draws, or None when there is nothing to draw (then it
+has said why). Whatever the data, the report renders: too few customers, too little
+history, no churners, only churners, a single class in the test snapshot and perfectly
+separating features each give a plain statement where a chart or model would have been.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from ... import churn, lifecycle, plots
 from ... import display as ui
-from ...errors import AnalysisError, ModelError
-from ...i18n import catalog
+from ...i18n import catalog, t
+from ...pipelines.churn import ChurnResult
 from ..context import ReportContext
 
 P = "report_churn"
-
-#: Defaults of the ``churn:`` parameters (read with ``ctx.params.get("churn", {})``).
-DEFAULTS: dict[str, Any] = {
-    "definition": "noncontractual",  # noncontractual | contractual | auto
-    "window_days": None,  # None: learnt from the purchase gaps
-    "window_quantile": 0.9,
-    "window_min_days": 30,
-    "window_max_days": 365,
-    "lookback_days": 365,  # non-contractual population: bought within this many days
-    "driver_features": list(churn.DRIVER_FEATURES),
-    "attributes": ["customer_type", "region"],  # customer columns joined as features
-    "min_customers": churn.MIN_CUSTOMERS,
-    "value": "clv",  # clv | historical
-    "follow_up_days": 365,  # survival: follow customers this long after a snapshot
-    "list_rows": 20,  # rows of the early-warning list shown in the report
-    "high_risk": 0.5,  # churn probability counted as "high risk" in the KPI
-}
-#: Customers in these lifecycle stages get the playbook's stage action in the list.
-PLAYBOOK_STAGES = ("at_risk", "lapsed")
 _RED, _GREEN, _GREY = "#c73e1d", "#3b8b5a", "#9aa5b1"
 _RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
-
-
-# --------------------------------------------------------------------------- the data
-@dataclass
-class ChurnView:
-    """Everything the sections show, computed once by :func:`prepare`.
-
-    Attributes
-    ----------
-    status : str
-        ``ok``; or why no model is shown: ``no_orders``, ``too_few`` (fewer customers
-        than ``min_customers``), ``no_history`` (no labelled snapshot fits in the data),
-        ``no_churners``, ``all_churners``.
-    definition : str
-        ``noncontractual`` or ``contractual``.
-    window : ChurnWindow
-    snapshots : Snapshots or None
-    current, previous : PeriodChurn or None
-        Churn of the report period and of the one before.
-    score : DataFrame or None
-        Current customers (features at the period end).
-    fit_frame : DataFrame or None
-        The labelled snapshot the shown cause model and the scoring model were fitted on.
-    drivers : ChurnDrivers or None
-        Cause model on ``fit_frame`` (odds ratios shown; contributions give the reasons).
-    validation : ChurnDrivers or None
-        Cause model trained on the training snapshot, AUC on the test snapshot.
-    risk : RiskEvaluation or None
-        Gradient boosting trained on the older labels, evaluated on the newer ones.
-    risk_kind : str
-        ``out_of_time`` or ``holdout`` (a stratified split when only one snapshot fits).
-    cv : dict
-        ``{"logistic": (mean, sd), "boosting": (mean, sd)}``: random 3-fold CV AUCs.
-    warning_list : DataFrame or None
-        :func:`analysis.churn.early_warning_list` of the current customers.
-    value_source : str
-        ``clv`` or ``historical``.
-    survival : dict
-        ``snapshot``, ``table`` (follow-up with stage and type), ``by_stage``,
-        ``by_type`` (Kaplan-Meier), ``hazards`` (Cox table or None).
-    reasons : DataFrame
-        :func:`analysis.churn.reason_pareto` of the last 365 days.
-    notes : list of str
-        Keys of statements for the sections (e.g. ``single_class_test``).
-    """
-
-    status: str
-    definition: str
-    window: churn.ChurnWindow
-    options: dict[str, Any]
-    snapshots: churn.Snapshots | None = None
-    current: churn.PeriodChurn | None = None
-    previous: churn.PeriodChurn | None = None
-    n_customers: int = 0
-    score: pd.DataFrame | None = None
-    train: pd.DataFrame | None = None
-    test: pd.DataFrame | None = None
-    fit_frame: pd.DataFrame | None = None
-    fit_snapshot: pd.Timestamp | None = None
-    features: list[str] = field(default_factory=list)
-    drivers: churn.ChurnDrivers | None = None
-    validation: churn.ChurnDrivers | None = None
-    risk: churn.RiskEvaluation | None = None
-    risk_kind: str = "none"
-    cv: dict[str, tuple[float, float]] = field(default_factory=dict)
-    warning_list: pd.DataFrame | None = None
-    value_source: str = "historical"
-    survival: dict[str, Any] = field(default_factory=dict)
-    reasons: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-    playbook_used: bool = False
-    final_model: churn.ChurnRiskModel | None = field(default=None, repr=False)
-
-    @property
-    def modelled(self) -> bool:
-        return self.status == "ok" and self.drivers is not None
-
-
-def options(ctx: ReportContext) -> dict[str, Any]:
-    """The ``churn:`` parameters over :data:`DEFAULTS`."""
-    given = ctx.params.get("churn") or {}
-    return {**DEFAULTS, **{k: v for k, v in given.items() if v is not None or k == "window_days"}}
-
-
-def _period_data(ctx: ReportContext) -> dict[str, pd.DataFrame | None]:
-    """The unit's tables as known at the period end: later rows dropped, later churn
-    undone (a churn dated after the period end is not known yet)."""
-    end = ctx.period.end_exclusive
-    data = ctx.data
-    orders = data.orders.loc[data.orders["order_date"] < end]
-    surveys = data.survey_responses
-    if surveys is not None:
-        surveys = surveys.loc[surveys["response_date"] < end]
-    interactions = data.interactions
-    if interactions is not None:
-        interactions = interactions.loc[interactions["date"] < end]
-    customers = data.customers.copy()
-    if "churn_date" in customers.columns:
-        later = pd.to_datetime(customers["churn_date"]) >= end
-        customers.loc[later, "churn_date"] = pd.NaT
-        if "churned" in customers.columns:
-            customers["churned"] = churn._as_bool(customers["churned"]) & ~later
-        if "churn_reason" in customers.columns:
-            customers["churn_reason"] = customers["churn_reason"].where(~later)
-    customers["customer_id"] = customers["customer_id"].astype("string")
-    return {
-        "orders": orders,
-        "customers": customers,
-        "surveys": surveys,
-        "interactions": interactions,
-    }
-
-
-def prepare(ctx: ReportContext) -> ChurnView:
-    """Compute the whole report for the context's unit and period (no output)."""
-    opts = options(ctx)
-    tables = _period_data(ctx)
-    orders, customers = tables["orders"], tables["customers"]
-    end = ctx.period.end_exclusive
-    definition = churn.resolve_definition(str(opts["definition"]), customers)
-    window = churn.churn_window(
-        orders,
-        end,
-        quantile=float(opts["window_quantile"]),
-        min_days=int(opts["window_min_days"]),
-        max_days=int(opts["window_max_days"]),
-        window_days=opts["window_days"],
-    )
-    view = ChurnView(status="ok", definition=definition, window=window, options=opts)
-    if orders.empty:
-        view.status = "no_orders"
-        return view
-    W = window.days
-    kw = dict(definition=definition, customers=customers)
-    view.current = churn.period_churn(orders, ctx.period.start_ts, end, W, **kw)
-    view.previous = churn.period_churn(
-        orders, ctx.previous.start_ts, ctx.previous.end_exclusive, W, **kw
-    )
-    view.reasons = churn.reason_pareto(customers, end - pd.Timedelta(days=365), end)
-    frame_kw = dict(
-        window_days=W,
-        definition=definition,
-        customers=customers,
-        surveys=tables["surveys"],
-        interactions=tables["interactions"],
-        lookback_days=int(opts["lookback_days"]),
-        attributes=tuple(opts["attributes"]),
-    )
-    view.score = churn.churn_frame(orders, end, label=False, **frame_kw)
-    # every snapshot gets the share columns of the scored one, so models fitted on earlier
-    # snapshots can score the current customers even when the top categories changed
-    frame_kw.update(
-        categories=view.score.attrs.get("categories"), channels=view.score.attrs.get("channels")
-    )
-    view.n_customers = len(view.score)
-    minimum = int(opts["min_customers"])
-    if view.n_customers < minimum:
-        view.status = "too_few"
-        return view
-    snaps = churn.plan_snapshots(end, orders["order_date"].min(), W)
-    view.snapshots = snaps
-    if snaps.test is None:
-        view.status = "no_history"
-        return view
-    view.test = churn.churn_frame(orders, snaps.test, **frame_kw)
-    if snaps.out_of_time:
-        view.train = churn.churn_frame(orders, snaps.train, **frame_kw)
-    _fit_models(view, minimum)
-    if view.status != "ok":
-        return view
-    _score_customers(ctx, view, tables)
-    _survival(view, tables, frame_kw)
-    return view
-
-
-def _classes(frame: pd.DataFrame | None) -> int:
-    return 0 if frame is None or frame.empty else int(frame["churned"].nunique())
-
-
-def _fit_models(view: ChurnView, minimum: int) -> None:
-    """Cause and risk models with their validation (sets status on edge cases)."""
-    test, train = view.test, view.train
-    usable_test = len(test) >= minimum and _classes(test) == 2
-    usable_train = train is not None and len(train) >= minimum and _classes(train) == 2
-    if not usable_test and not usable_train:
-        base = train if train is not None and len(train) >= minimum else test
-        if len(base) < minimum:
-            view.status = "too_few"
-        elif bool(base["churned"].all()):
-            view.status = "all_churners"
-        else:
-            view.status = "no_churners"
-        view.fit_frame = base
-        return
-    if not usable_test:
-        view.notes.append("single_class_test")
-    view.fit_frame = test if usable_test else train
-    view.fit_snapshot = view.snapshots.test if usable_test else view.snapshots.train
-    wanted = [f for f in view.options["driver_features"] if f in view.fit_frame.columns]
-    view.features = wanted
-    try:
-        view.drivers = churn.churn_drivers(
-            view.fit_frame, "churned", wanted or None, min_customers=minimum
-        )
-    except ModelError:
-        view.status = "no_model"
-        return
-    if usable_train:
-        view.validation = churn.churn_drivers(
-            train, "churned", wanted or None, test=test, min_customers=minimum
-        )
-    model_columns = [c for c in view.fit_frame.columns if c != "churned"]
-    if usable_train:
-        model = churn.ChurnRiskModel().fit(train[model_columns], train["churned"])
-        view.risk = churn.evaluate_risk_model(model, test[model_columns], test["churned"])
-        view.risk_kind = "out_of_time"
-    else:
-        from sklearn.model_selection import train_test_split  # noqa: PLC0415
-
-        frame = view.fit_frame
-        y = frame["churned"].to_numpy()
-        if min(y.sum(), len(y) - y.sum()) >= 4:
-            fit_idx, hold_idx = train_test_split(
-                np.arange(len(frame)), test_size=0.25, random_state=0, stratify=y
-            )
-            part = frame.iloc[fit_idx]
-            model = churn.ChurnRiskModel().fit(part[model_columns], part["churned"])
-            hold = frame.iloc[hold_idx]
-            view.risk = churn.evaluate_risk_model(model, hold[model_columns], hold["churned"])
-            view.risk_kind = "holdout"
-    view.cv = {
-        "logistic": churn.random_cv_auc(
-            view.fit_frame, "churned", kind="logistic", features=wanted or None
-        ),
-        "boosting": churn.random_cv_auc(view.fit_frame, "churned", kind="boosting"),
-    }
-    view.final_model = churn.ChurnRiskModel().fit(
-        view.fit_frame[model_columns], view.fit_frame["churned"]
-    )
-
-
-def _score_customers(
-    ctx: ReportContext, view: ChurnView, tables: dict[str, pd.DataFrame | None]
-) -> None:
-    end = ctx.period.end_exclusive
-    score = view.score
-    # to the 4 decimals the export carries, so that this report, churn_risk.csv and the
-    # summary (which reads it) count the same customers at or above a threshold
-    probability = np.round(view.final_model.predict_proba(score), 4)
-    value = churn.customer_value(tables["orders"], end, method=str(view.options["value"]))
-    view.value_source = value.attrs.get("source", "historical")
-    stages = lifecycle.lifecycle_stages(tables["customers"], tables["orders"], end)["stage"]
-    stages.index = stages.index.astype("string")
-    playbook = _load_playbook(ctx, view)
-    view.warning_list = churn.early_warning_list(
-        score,
-        probability,
-        value,
-        view.drivers,
-        stages=stages.astype("object"),
-        playbook=playbook,
-        playbook_stages=PLAYBOOK_STAGES,
-        language=ctx.language,
-        currency=ctx.params.get("currency", "$"),
-        action_separator=_t(ctx, "separator_actions"),
-    )
-
-
-def _load_playbook(ctx: ReportContext, view: ChurnView) -> dict | None:
-    """The playbook (``params/playbook.yaml`` or the ``playbook`` parameter), or None with
-    a note when it cannot be read: the list then uses the churn report's own actions."""
-    try:
-        from ...playbook import load_playbook  # noqa: PLC0415
-    except ImportError:
-        return None
-    try:
-        playbook = load_playbook(ctx.params.get("playbook"))
-    except AnalysisError:
-        view.notes.append("no_playbook")
-        return None
-    view.playbook_used = True
-    return playbook
-
-
-def _survival(
-    view: ChurnView, tables: dict[str, pd.DataFrame | None], frame_kw: dict[str, Any]
-) -> None:
-    """Follow-up after a snapshot: Kaplan-Meier by stage and type, Cox hazard ratios."""
-    orders, customers = tables["orders"], tables["customers"]
-    end = view.snapshots.score
-    start = orders["order_date"].min()
-    wanted = end - pd.Timedelta(days=int(view.options["follow_up_days"]))
-    snapshot = wanted if wanted >= start + pd.Timedelta(days=90) else view.snapshots.labelled
-    table = churn.followup_table(
-        orders, snapshot, end, view.window.days, definition=view.definition, customers=customers
-    )
-    if len(table) < int(view.options["min_customers"]):
-        view.survival = {"snapshot": snapshot, "table": table}
-        return
-    before = orders.loc[orders["order_date"] < snapshot]
-    stages = lifecycle.lifecycle_stages(customers, before, snapshot)["stage"]
-    stages.index = stages.index.astype("string")
-    table = table.join(stages.astype("object").rename("stage"))
-    if "customer_type" in customers.columns:
-        types = customers.drop_duplicates("customer_id").set_index("customer_id")["customer_type"]
-        table = table.join(types.astype("object").rename("customer_type"))
-    out: dict[str, Any] = {"snapshot": snapshot, "table": table}
-    out["overall"] = churn.km_curves(table)
-    if table["stage"].notna().any():
-        out["by_stage"] = churn.km_curves(table.dropna(subset=["stage"]), group="stage")
-    if "customer_type" in table.columns and table["customer_type"].nunique() > 1:
-        out["by_type"] = churn.km_curves(
-            table.dropna(subset=["customer_type"]), group="customer_type"
-        )
-    features = churn.churn_frame(orders, snapshot, label=False, **frame_kw)
-    covariates = [f for f in view.features if f in features.columns]
-    frame = table[["duration", "event"]].join(features[covariates], how="inner")
-    try:
-        out["hazards"] = churn.hazard_ratios(frame, covariates)
-        out["hazard_n"] = (len(frame), int(frame["event"].sum()))
-    except ModelError:
-        out["hazards"] = None
-    view.survival = out
+_PCT = FuncFormatter(lambda v, _: f"{v:.0f}%")
 
 
 # --------------------------------------------------------------------------- wording
 def _t(ctx: ReportContext, key: str, **values: object) -> str:
     return ctx._(f"{P}.{key}", **values)
+
+
+def _m(language: str, key: str, **values: object) -> str:
+    """A report message in ``language`` (for charts, which take a language, not a ctx)."""
+    return t(f"{P}.{key}", language, **values)
 
 
 def _date(ctx: ReportContext, ts: pd.Timestamp | None) -> str:
@@ -406,18 +68,26 @@ def _fmt_auc(value: float) -> str:
     return f"{value:.3f}" if value is not None and math.isfinite(value) else "–"
 
 
-def _stage_label(ctx: ReportContext, stage: object) -> str:
-    return lifecycle.stage_label(str(stage), ctx.language)
+def _stage_label(language: str, stage: object) -> str:
+    return lifecycle.stage_label(str(stage), language)
 
 
-def _type_label(ctx: ReportContext, value: object) -> str:
-    return churn.level_label("customer_type", value, ctx.language)
+def _type_label(language: str, value: object) -> str:
+    return churn.level_label("customer_type", value, language)
 
 
-def _reason_label(ctx: ReportContext, reason: str) -> str:
+def _reason_label(language: str, reason: str) -> str:
     key = f"{P}.reason.{reason}"
-    names = catalog(ctx.language)
+    names = catalog(language)
     return names[key] if key in names else str(reason)
+
+
+def _importance_label(language: str, feature: str) -> str:
+    if feature.startswith("share_cat_"):
+        return _m(language, "feature.share_cat", name=feature.removeprefix("share_cat_"))
+    if feature.startswith("share_ch_"):
+        return _m(language, "feature.share_ch", name=feature.removeprefix("share_ch_"))
+    return churn.feature_label(feature, language)
 
 
 def _plain(text: object) -> str:
@@ -425,40 +95,44 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _statement(ctx: ReportContext, view: ChurnView) -> bool:
+def _ax(ax: Axes | None) -> Axes:
+    return ax if ax is not None else plt.gca()
+
+
+def _statement(ctx: ReportContext, result: ChurnResult) -> bool:
     """Say why there is no model (once, in the first model section); True when shown."""
-    if view.status == "ok":
+    if result.status == "ok":
         return False
     values = dict(
-        n=ctx.number(view.n_customers),
-        minimum=int(view.options["min_customers"]),
-        days=view.window.days,
+        n=ctx.number(result.n_customers),
+        minimum=int(result.options["min_customers"]),
+        days=result.window.days,
         unit=ctx.unit_label,
         period=str(ctx.period),
     )
-    if view.snapshots is not None and view.snapshots.labelled is not None:
-        values["snapshot"] = _date(ctx, view.fit_snapshot or view.snapshots.labelled)
+    if result.snapshots is not None and result.snapshots.labelled is not None:
+        values["snapshot"] = _date(ctx, result.fit_snapshot or result.snapshots.labelled)
     else:
         values["snapshot"] = "–"
-    if view.fit_frame is not None:
-        values["n"] = ctx.number(len(view.fit_frame))
-    ctx.note(f"{P}.status.{view.status}", "warning", **values)
+    if result.fit_frame is not None:
+        values["n"] = ctx.number(len(result.fit_frame))
+    ctx.note(f"{P}.status.{result.status}", "warning", **values)
     return True
 
 
 # --------------------------------------------------------------------------- sections
-def kpi_section(ctx: ReportContext, view: ChurnView) -> dict[str, float] | None:
+def kpi_section(ctx: ReportContext, result: ChurnResult) -> dict[str, float] | None:
     """KPI cards: churn rate (vs previous period), churned customers, revenue lost,
     value at risk and customers at high risk."""
     ctx.heading(f"{P}.kpis.title")
-    if view.status == "no_orders":
+    if result.status == "no_orders":
         ctx.note(f"{P}.status.no_orders", "warning", unit=ctx.unit_label, period=str(ctx.period))
         return None
-    cur, prev = view.current, view.previous
+    cur, prev = result.current, result.previous
     ctx.text(
-        f"{P}.kpis.intro_{view.definition}",
+        f"{P}.kpis.intro_{result.definition}",
         period=str(ctx.period),
-        days=view.window.days,
+        days=result.window.days,
         previous=str(ctx.previous),
     )
     vs = ctx._("common.vs_previous", period=str(ctx.previous))
@@ -493,12 +167,12 @@ def kpi_section(ctx: ReportContext, view: ChurnView) -> dict[str, float] | None:
         ),
     ]
     at_risk = high = None
-    if view.warning_list is not None:
-        at_risk = float(view.warning_list["value_at_risk"].sum())
-        high = int(
-            (view.warning_list["churn_probability"] >= float(view.options["high_risk"])).sum()
+    if result.warning_list is not None:
+        at_risk = result.value_at_risk
+        high = result.high_risk_customers
+        cards.append(
+            ui.KPI(_t(ctx, f"kpi.value_at_risk_{result.value_source}"), ctx.money(at_risk))
         )
-        cards.append(ui.KPI(_t(ctx, f"kpi.value_at_risk_{view.value_source}"), ctx.money(at_risk)))
         cards.append(ui.KPI(_t(ctx, "kpi.high_risk"), ctx.number(high)))
     ctx.show(ui.kpi_cards(cards))
     if cur.base == 0:
@@ -527,9 +201,9 @@ def kpi_section(ctx: ReportContext, view: ChurnView) -> dict[str, float] | None:
         ctx.takeaway(
             f"{P}.kpis.takeaway_risk",
             value=ctx.money(at_risk),
-            n=ctx.number(len(view.warning_list)),
+            n=ctx.number(len(result.warning_list)),
             high=ctx.number(high),
-            threshold=ui.fmt_pct(float(view.options["high_risk"]), decimals=0),
+            threshold=ui.fmt_pct(result.high_risk, decimals=0),
         )
     return {
         "rate": cur.rate,
@@ -540,13 +214,13 @@ def kpi_section(ctx: ReportContext, view: ChurnView) -> dict[str, float] | None:
     }
 
 
-def definition_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
+def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
     """How churn is defined: the window (and where it came from) and the snapshots."""
     ctx.heading(f"{P}.definition.title")
-    if view.status == "no_orders":
+    if result.status == "no_orders":
         return None
-    w = view.window
-    if view.definition == "contractual":
+    w = result.window
+    if result.definition == "contractual":
         ctx.text(f"{P}.definition.contractual", days=w.days)
     else:
         ctx.text(f"{P}.definition.noncontractual", days=w.days)
@@ -563,21 +237,21 @@ def definition_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | No
                 f"{P}.definition.window_clipped",
                 "info",
                 raw=f"{w.gap_quantile_days:.0f}",
-                low=view.options["window_min_days"],
-                high=view.options["window_max_days"],
+                low=result.options["window_min_days"],
+                high=result.options["window_max_days"],
             )
     elif w.source == "fallback":
         ctx.note(f"{P}.definition.window_fallback", "info", days=w.days, n=ctx.number(w.n_gaps))
     else:
         ctx.text(f"{P}.definition.window_param", days=w.days)
-    snaps = view.snapshots
+    snaps = result.snapshots
     if snaps is None:
         return None
     rows = []
     for role, ts, frame in (
-        ("train", snaps.train, view.train),
-        ("test", snaps.test, view.test),
-        ("score", snaps.score, view.score),
+        ("train", snaps.train, result.train),
+        ("test", snaps.test, result.test),
+        ("score", snaps.score, result.score),
     ):
         if ts is None:
             continue
@@ -603,43 +277,44 @@ def definition_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | No
     table = pd.DataFrame(rows)
     ctx.show(ui.table(table))
     ctx.text(
-        f"{P}.definition.no_leakage_{view.definition}",
-        lookback=int(view.options["lookback_days"]),
+        f"{P}.definition.no_leakage_{result.definition}",
+        lookback=int(result.options["lookback_days"]),
     )
     if not snaps.out_of_time:
         ctx.note(f"{P}.definition.no_out_of_time", "info", days=w.days)
     return table
 
 
-def drivers_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
-    """The cause model: odds-ratio table and chart, sentences, caveats."""
+def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
+    """The cause model: odds-ratio table, sentences, caveats.
+
+    Returns
+    -------
+    DataFrame or None
+        The terms to draw with :func:`plot_forest` (strongest significant first, with
+        ``label`` and ``significant``), or None without a model.
+    """
     ctx.heading(f"{P}.drivers.title")
-    if view.status == "no_orders":
+    if result.status == "no_orders":
         return None
-    if _statement(ctx, view):
+    if _statement(ctx, result):
         return None
-    d = view.drivers
+    d = result.drivers
     ctx.text(
         f"{P}.drivers.intro",
         n=ctx.number(d.n_),
         churned=ctx.number(d.n_churned_),
-        snapshot=_date(ctx, view.fit_snapshot),
-        days=view.window.days,
+        snapshot=_date(ctx, result.fit_snapshot),
+        days=result.window.days,
     )
-    summary = d.summary.copy()
-    summary["strength"] = np.abs(np.log(summary["odds_ratio"]))
-    summary["significant"] = summary["p_value"] < 0.05
-    summary = summary.sort_values(
-        ["significant", "strength"], ascending=[False, False], kind="mergesort"
-    ).reset_index(drop=True)
-    labels = [churn.term_label(d.summary, f, ctx.language) for f in summary["feature"]]
+    summary = forest_table(d.summary, ctx.language)
     readings = [
         _t(ctx, "drivers.more" if r > 1 else "drivers.less") if sig else _t(ctx, "drivers.unclear")
         for r, sig in zip(summary["odds_ratio"], summary["significant"], strict=True)
     ]
     shown = pd.DataFrame(
         {
-            _t(ctx, "col.attribute"): labels,
+            _t(ctx, "col.attribute"): summary["label"].to_numpy(),
             _t(ctx, "col.per"): [_per_text(ctx, row) for _, row in summary.iterrows()],
             _t(ctx, "col.odds_ratio"): [f"{v:.2f}" for v in summary["odds_ratio"]],
             _t(ctx, "col.interval"): [
@@ -650,7 +325,6 @@ def drivers_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
             _t(ctx, "col.reading"): readings,
         }
     )
-    _plot_forest(ctx, summary, labels)
     ctx.show(ui.table(shown, muted_rows=~summary["significant"].to_numpy()))
     ctx.text(f"{P}.drivers.legend")
     for sentence in d.sentences(ctx.language):
@@ -681,42 +355,77 @@ def drivers_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
         ctx.takeaway(
             f"{P}.drivers.takeaway",
             drivers=_t(ctx, "separator_list").join(
-                f"{churn.term_label(d.summary, f, ctx.language)} ({r:.2f})"
-                for f, r in zip(top["feature"], top["odds_ratio"], strict=True)
+                f"{label} ({r:.2f})"
+                for label, r in zip(top["label"], top["odds_ratio"], strict=True)
             ),
         )
-    return d.odds_ratios
+    return summary
+
+
+def forest_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """:attr:`ChurnDrivers.summary` in reading order for the table and :func:`plot_forest`:
+    significant terms first, strongest first, with ``label`` (the term in words),
+    ``significant`` (p < 0.05) and ``strength`` (|log odds ratio|)."""
+    out = summary.copy()
+    out["strength"] = np.abs(np.log(out["odds_ratio"]))
+    out["significant"] = out["p_value"] < 0.05
+    out = out.sort_values(
+        ["significant", "strength"], ascending=[False, False], kind="mergesort"
+    ).reset_index(drop=True)
+    out["label"] = [churn.term_label(summary, f, language) for f in out["feature"]]
+    return out
 
 
 def _per_text(ctx: ReportContext, row: pd.Series) -> str:
     if row["kind"] == "numeric":
         return _t(
-            ctx, "drivers.per_sd", sd=churn._fmt_sd(str(row["source"]), row["sd"], ctx.language)
+            ctx, "drivers.per_sd", sd=churn.sd_text(str(row["source"]), row["sd"], ctx.language)
         )
     if row["kind"] == "missing":
         return _t(ctx, "drivers.per_missing")
     return _t(
-        ctx, "drivers.per_level", reference=_type_or_level(ctx, row["source"], row["reference"])
+        ctx,
+        "drivers.per_level",
+        reference=churn.level_label(str(row["source"]), row["reference"], ctx.language),
     )
 
 
-def _type_or_level(ctx: ReportContext, feature: str, level: object) -> str:
-    return churn.level_label(str(feature), level, ctx.language)
+def plot_forest(
+    forest: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Odds ratios with their 95% intervals on a log axis (a forest plot).
 
+    Parameters
+    ----------
+    forest
+        :func:`forest_table` (the return value of :func:`drivers_section`): ``label``,
+        ``odds_ratio``, ``ci_low``, ``ci_high`` and ``significant``; drawn top to bottom.
+    language
+        Language of the axis texts.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to the point markers (``Axes.scatter``).
 
-def _plot_forest(ctx: ReportContext, summary: pd.DataFrame, labels: list[str]) -> None:
-    n = len(summary)
-    fig, ax = plt.subplots(figsize=(11, 0.42 * n + 1.3))
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
+    n = len(forest)
     y = np.arange(n)[::-1]
-    ratio = summary["odds_ratio"].to_numpy(dtype=float)
-    low = summary["ci_low"].to_numpy(dtype=float)
-    high = summary["ci_high"].to_numpy(dtype=float)
+    ratio = forest["odds_ratio"].to_numpy(dtype=float)
+    low = forest["ci_low"].to_numpy(dtype=float)
+    high = forest["ci_high"].to_numpy(dtype=float)
+    significant = (
+        forest["significant"] if "significant" in forest else forest["p_value"] < 0.05
+    ).to_numpy(dtype=bool)
     colours = [
         (_RED if r > 1 else _GREEN) if sig else _GREY
-        for r, sig in zip(ratio, summary["significant"], strict=True)
+        for r, sig in zip(ratio, significant, strict=True)
     ]
     ax.hlines(y, low, high, colors=colours, lw=2)
-    ax.scatter(ratio, y, c=colours, s=46, zorder=3)
+    ax.scatter(ratio, y, **{"c": colours, "s": 46, "zorder": 3, **kwargs})
     ax.axvline(1.0, color="#555555", lw=1, ls="--")
     ax.set_xscale("log")
     lo = max(min(low.min(), 1 / 1.2), 1e-3)
@@ -726,42 +435,65 @@ def _plot_forest(ctx: ReportContext, summary: pd.DataFrame, labels: list[str]) -
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_yticks(y, [_plain(v) for v in labels])
-    ax.set_xlabel(_t(ctx, "drivers.axis"))
-    ax.set_title(_t(ctx, "drivers.chart"))
+    ax.set_yticks(y, [_plain(v) for v in forest["label"]])
+    ax.set_xlabel(_m(language, "drivers.axis"))
+    ax.set_title(_m(language, "drivers.chart"))
     ax.grid(axis="y", visible=False)
-    plots.show_figure(fig)
+    return ax
 
 
-def model_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
-    """Model quality: out-of-time AUCs (random CV beside them), gains/lift, calibration,
-    permutation importance and partial dependence of the risk model."""
+def forest_height(forest: pd.DataFrame) -> float:
+    """Figure height (inches) that gives each term of :func:`plot_forest` its row."""
+    return 0.42 * len(forest) + 1.3
+
+
+def model_section(ctx: ReportContext, result: ChurnResult) -> churn.RiskEvaluation | None:
+    """Model quality: held-out AUCs (random CV beside them) and the takeaways of the risk
+    model's gains and calibration.
+
+    Returns
+    -------
+    RiskEvaluation or None
+        The risk model's evaluation to draw (:func:`plot_gains`, :func:`plot_calibration`,
+        :func:`plot_importance`), or None when it cannot be measured.
+    """
     ctx.heading(f"{P}.model.title")
-    if view.status != "ok" or view.drivers is None:
-        if view.status not in ("no_orders",):
+    if result.status != "ok" or result.drivers is None:
+        if result.status not in ("no_orders",):
             ctx.note(f"{P}.model.none", "info")
         return None
-    snaps = view.snapshots
+    snaps = result.snapshots
     rows = []
-    if view.validation is not None:
-        rows.append(("logistic", "out_of_time", view.validation.auc_))
+    if result.validation is not None:
+        rows.append(("logistic", "out_of_time", result.validation.auc_))
     else:
-        rows.append(("logistic", view.drivers.auc_kind_, view.drivers.auc_))
-    if view.risk is not None:
-        rows.append(("boosting", view.risk_kind, view.risk.auc_))
+        rows.append(("logistic", result.drivers.auc_kind_, result.drivers.auc_))
+    if result.risk is not None:
+        rows.append(("boosting", result.risk_kind, result.risk.auc_))
     for kind in ("logistic", "boosting"):
-        mean, sd = view.cv.get(kind, (float("nan"), float("nan")))
+        mean, sd = result.cv.get(kind, (float("nan"), float("nan")))
         if math.isfinite(mean):
             rows.append((kind, "random_cv", mean))
-    if snaps.out_of_time:
+    validated = result.validation_kind
+    if validated == "out_of_time":
+        refitted = result.fit_snapshot == snaps.test
         ctx.text(
-            f"{P}.model.intro_oot",
+            f"{P}.model.intro_oot" + ("" if refitted else "_not_refitted"),
             train=_date(ctx, snaps.train),
             test=_date(ctx, snaps.test),
-            days=view.window.days,
+            days=result.window.days,
         )
-    else:
+    elif validated == "holdout" and snaps.out_of_time:
+        # two snapshots fit in the data, but the older one could not train the models
+        ctx.text(
+            f"{P}.model.intro_holdout_train_unusable",
+            train=_date(ctx, snaps.train),
+            test=_date(ctx, result.fit_snapshot),
+        )
+    elif validated == "holdout":
         ctx.text(f"{P}.model.intro_holdout")
+    else:
+        ctx.text(f"{P}.model.intro_none")
     table = pd.DataFrame(
         {
             _t(ctx, "col.model"): [_t(ctx, f"model.kind.{k}") for k, _, _ in rows],
@@ -771,19 +503,14 @@ def model_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
     )
     ctx.show(ui.table(table, muted_rows=[v == "random_cv" for _, v, _ in rows]))
     ctx.text(f"{P}.model.auc_legend")
-    single = "single_class_test" in view.notes or (
-        view.risk is not None and "single_class_test" in view.risk.notes_
+    single = "single_class_test" in result.notes or (
+        result.risk is not None and "single_class_test" in result.risk.notes_
     )
     if single:
         ctx.note(f"{P}.model.single_class_test", "warning", test=_date(ctx, snaps.test))
-    risk = view.risk
+    risk = result.risk
     if risk is None or single:
-        return {"table": table}
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.7))
-    _plot_gains(ctx, axes[0], risk.gains)
-    _plot_calibration(ctx, axes[1], risk.calibration)
-    _plot_importance(ctx, axes[2], risk.importance.head(8))
-    plots.show_figure(fig)
+        return None
     g = risk.gains
     ctx.takeaway(
         f"{P}.model.takeaway",
@@ -798,144 +525,301 @@ def model_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
         gap = float(np.mean(np.abs(cal["predicted"] - cal["observed"])))
         key = "calibration" if gap <= 0.03 else "calibration_off"
         ctx.takeaway(f"{P}.model.{key}", gap=_t(ctx, "unit.pct_points", value=100 * gap))
-    if risk.partial_dependence:
-        ctx.show(ui.heading(_t(ctx, "model.pd_title"), level=3))
-        items = list(risk.partial_dependence.items())
-        fig, axes = plt.subplots(1, len(items), figsize=(11, 3.2), squeeze=False, sharey=True)
-        for ax, (feature, curve) in zip(axes[0], items, strict=True):
-            ax.plot(curve["value"], 100 * curve["churn_probability"], color=plots.PALETTE[0], lw=2)
-            ax.set_xlabel(_plain(churn.feature_label(feature, ctx.language)))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-        axes[0][0].set_ylabel(_t(ctx, "model.pd_axis"))
-        fig.suptitle(_t(ctx, "model.pd_chart"), fontsize=12, fontweight="bold")
-        plots.show_figure(fig)
-        ctx.text(f"{P}.model.pd_legend")
-    return {"table": table, "gains": risk.gains, "calibration": cal, "importance": risk.importance}
+    return risk
 
 
-def _plot_gains(ctx: ReportContext, ax: plt.Axes, gains: pd.DataFrame) -> None:
+def dependence_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.DataFrame]:
+    """How the risk model's prediction moves with its top numeric attributes (partial
+    dependence), one panel each (drawn with :func:`plot_dependence`)."""
+    risk = result.risk
+    single = "single_class_test" in result.notes or (
+        risk is not None and "single_class_test" in risk.notes_
+    )
+    if not result.modelled or risk is None or single or not risk.partial_dependence:
+        return {}
+    ctx.show(ui.heading(_t(ctx, "model.pd_title"), level=3))
+    items = list(risk.partial_dependence.items())
+    fig, axes = plt.subplots(1, len(items), figsize=(11, 3.2), squeeze=False, sharey=True)
+    for ax, (feature, curve) in zip(axes[0], items, strict=True):
+        plot_dependence(curve, feature=feature, language=ctx.language, ax=ax)
+    fig.suptitle(_t(ctx, "model.pd_chart"), fontsize=12, fontweight="bold")
+    plots.show_figure(fig)
+    ctx.text(f"{P}.model.pd_legend")
+    return dict(risk.partial_dependence)
+
+
+def plot_gains(
+    gains: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Cumulative gains: share of churners reached against share of customers contacted,
+    highest risk first, with the random-order diagonal.
+
+    Parameters
+    ----------
+    gains
+        :func:`analysis.churn.gains_table` (``cumulative_share``, ``cumulative_capture``).
+    language
+        Language of the axis texts.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to the model's line (``Axes.plot``).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
     share = np.r_[0, gains["cumulative_share"].to_numpy(dtype=float)] * 100
     capture = np.r_[0, gains["cumulative_capture"].to_numpy(dtype=float)] * 100
-    ax.plot(
-        share, capture, marker="o", ms=4, color=plots.PALETTE[0], label=_t(ctx, "model.gains_model")
-    )
-    ax.plot([0, 100], [0, 100], ls="--", color=_GREY, label=_t(ctx, "model.gains_random"))
-    ax.set_xlabel(_t(ctx, "model.gains_x"))
-    ax.set_ylabel(_t(ctx, "model.gains_y"))
-    pct = FuncFormatter(lambda v, _: f"{v:.0f}%")
-    ax.xaxis.set_major_formatter(pct)
-    ax.yaxis.set_major_formatter(pct)
-    ax.set_title(_t(ctx, "model.gains_chart"))
+    style = {"marker": "o", "ms": 4, "color": plots.PALETTE[0], **kwargs}
+    ax.plot(share, capture, label=_m(language, "model.gains_model"), **style)
+    ax.plot([0, 100], [0, 100], ls="--", color=_GREY, label=_m(language, "model.gains_random"))
+    ax.set_xlabel(_m(language, "model.gains_x"))
+    ax.set_ylabel(_m(language, "model.gains_y"))
+    ax.xaxis.set_major_formatter(_PCT)
+    ax.yaxis.set_major_formatter(_PCT)
+    ax.set_title(_m(language, "model.gains_chart"))
     ax.legend(fontsize=8, loc="lower right")
+    return ax
 
 
-def _plot_calibration(ctx: ReportContext, ax: plt.Axes, cal: pd.DataFrame) -> None:
-    if cal.empty:
+def plot_calibration(
+    calibration: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Observed against predicted churn rate per score band, with the diagonal of perfect
+    calibration; an empty table leaves the Axes blank.
+
+    Parameters
+    ----------
+    calibration
+        :func:`analysis.churn.calibration_table` (``predicted``, ``observed``).
+    language
+        Language of the axis texts.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to the line (``Axes.plot``).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
+    if calibration.empty:
         ax.axis("off")
-        return
-    top = max(float(cal["predicted"].max()), float(cal["observed"].max())) * 100 * 1.05
+        return ax
+    top = max(float(calibration["predicted"].max()), float(calibration["observed"].max()))
+    top *= 100 * 1.05
     ax.plot([0, top], [0, top], ls="--", color=_GREY)
-    ax.plot(100 * cal["predicted"], 100 * cal["observed"], marker="o", ms=4, color=plots.PALETTE[2])
-    ax.set_xlabel(_t(ctx, "model.cal_x"))
-    ax.set_ylabel(_t(ctx, "model.cal_y"))
-    pct = FuncFormatter(lambda v, _: f"{v:.0f}%")
-    ax.xaxis.set_major_formatter(pct)
-    ax.yaxis.set_major_formatter(pct)
-    ax.set_title(_t(ctx, "model.cal_chart"))
+    style = {"marker": "o", "ms": 4, "color": plots.PALETTE[2], **kwargs}
+    ax.plot(100 * calibration["predicted"], 100 * calibration["observed"], **style)
+    ax.set_xlabel(_m(language, "model.cal_x"))
+    ax.set_ylabel(_m(language, "model.cal_y"))
+    ax.xaxis.set_major_formatter(_PCT)
+    ax.yaxis.set_major_formatter(_PCT)
+    ax.set_title(_m(language, "model.cal_chart"))
+    return ax
 
 
-def _plot_importance(ctx: ReportContext, ax: plt.Axes, imp: pd.DataFrame) -> None:
-    if imp.empty:
+def plot_importance(
+    importance: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Permutation importance (AUC lost when a column is shuffled), most important on top;
+    an empty table leaves the Axes blank.
+
+    Parameters
+    ----------
+    importance
+        ``RiskEvaluation.importance`` (``feature``, ``importance``), e.g. its ``head(8)``.
+    language
+        Language of the feature names.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to ``Axes.barh``.
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
+    if importance.empty:
         ax.axis("off")
-        return
-    y = np.arange(len(imp))[::-1]
-    ax.barh(y, imp["importance"].to_numpy(dtype=float), color=plots.PALETTE[1], height=0.6)
-    ax.set_yticks(y, [_plain(_importance_label(ctx, f)) for f in imp["feature"]], fontsize=8)
-    ax.set_xlabel(_t(ctx, "model.imp_x"))
-    ax.set_title(_t(ctx, "model.imp_chart"))
+        return ax
+    y = np.arange(len(importance))[::-1]
+    style = {"color": plots.PALETTE[1], "height": 0.6, **kwargs}
+    ax.barh(y, importance["importance"].to_numpy(dtype=float), **style)
+    labels = [_plain(_importance_label(language, f)) for f in importance["feature"]]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel(_m(language, "model.imp_x"))
+    ax.set_title(_m(language, "model.imp_chart"))
     ax.grid(axis="y", visible=False)
+    return ax
 
 
-def _importance_label(ctx: ReportContext, feature: str) -> str:
-    if feature.startswith("share_cat_"):
-        return _t(ctx, "feature.share_cat", name=feature.removeprefix("share_cat_"))
-    if feature.startswith("share_ch_"):
-        return _t(ctx, "feature.share_ch", name=feature.removeprefix("share_ch_"))
-    return churn.feature_label(feature, ctx.language)
+def plot_dependence(
+    curve: pd.DataFrame,
+    *,
+    feature: str,
+    language: str = "en",
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Partial dependence of the predicted churn probability on one attribute.
+
+    Parameters
+    ----------
+    curve
+        One value of ``RiskEvaluation.partial_dependence``: ``value``,
+        ``churn_probability``.
+    feature
+        The attribute (for the axis label).
+    language
+        Language of the axis texts.
+    ax
+        Axes to draw on (default: the current Axes); the y label goes on the first column.
+    **kwargs
+        Passed to ``Axes.plot``.
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
+    style = {"color": plots.PALETTE[0], "lw": 2, **kwargs}
+    ax.plot(curve["value"], 100 * curve["churn_probability"], **style)
+    ax.set_xlabel(_plain(churn.feature_label(feature, language)))
+    ax.yaxis.set_major_formatter(_PCT)
+    if _first_column(ax):
+        ax.set_ylabel(_m(language, "model.pd_axis"))
+    return ax
 
 
-def survival_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | None:
-    """Kaplan-Meier curves after a snapshot (by lifecycle stage, by customer type) and the
-    Cox hazard ratios of the cause-model attributes."""
+def _first_column(ax: Axes) -> bool:
+    spec = ax.get_subplotspec()
+    return spec is None or spec.is_first_col()
+
+
+def survival_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.DataFrame]:
+    """Kaplan-Meier curves after a snapshot: the follow-up and the stage takeaway.
+
+    Returns
+    -------
+    dict
+        Panel kind (``by_stage``, ``by_type``, or ``overall`` when neither exists) -> its
+        curves, to draw with :func:`plot_survival`; empty when there are none.
+    """
     ctx.heading(f"{P}.survival.title")
-    if view.status != "ok":
+    if result.status != "ok":
         ctx.note(f"{P}.survival.none", "info")
-        return None
-    surv = view.survival
-    table = surv.get("table")
-    if table is None or "overall" not in surv:
-        ctx.note(f"{P}.survival.too_few", "info", minimum=int(view.options["min_customers"]))
-        return None
-    horizon = int((view.snapshots.score - surv["snapshot"]).days)
+        return {}
+    surv = result.survival
+    if surv is None or surv.overall is None:
+        ctx.note(f"{P}.survival.too_few", "info", minimum=int(result.options["min_customers"]))
+        return {}
+    table = surv.table
     ctx.text(
-        f"{P}.survival.intro_{view.definition}",
-        snapshot=_date(ctx, surv["snapshot"]),
+        f"{P}.survival.intro_{result.definition}",
+        snapshot=_date(ctx, surv.snapshot),
         n=ctx.number(len(table)),
         events=ctx.number(int(table["event"].sum())),
-        days=horizon,
-        window=view.window.days,
+        days=surv.horizon_days,
+        window=result.window.days,
     )
-    panels = [(k, surv[k]) for k in ("by_stage", "by_type") if k in surv and not surv[k].empty]
-    if not panels:
-        panels = [("overall", surv["overall"])]
-    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.9), squeeze=False, sharey=True)
-    for ax, (kind, curves) in zip(axes[0], panels, strict=True):
-        for i, (group, curve) in enumerate(curves.groupby("group", sort=False)):
-            label = (
-                _stage_label(ctx, group)
-                if kind == "by_stage"
-                else _type_label(ctx, group)
-                if kind == "by_type"
-                else _t(ctx, "survival.all")
-            )
-            colour = plots.PALETTE[i % len(plots.PALETTE)]
-            ax.step(
-                curve["time"],
-                100 * curve["survival"],
-                where="post",
-                color=colour,
-                label=_plain(f"{label} ({int(curve['customers'].iloc[0]):,})"),
-            )
-            ax.fill_between(
-                curve["time"],
-                100 * curve["ci_low"],
-                100 * curve["ci_high"],
-                step="post",
-                color=colour,
-                alpha=0.12,
-                lw=0,
-            )
-        ax.set_xlabel(_t(ctx, "survival.x"))
-        ax.set_title(_t(ctx, f"survival.chart.{kind}"))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-        ax.legend(fontsize=8, loc="lower left")
-    axes[0][0].set_ylabel(_t(ctx, "survival.y"))
-    plots.show_figure(fig)
-    if "by_stage" in surv and not surv["by_stage"].empty:
-        ends = surv["by_stage"].groupby("group", sort=False).last()
+    panels = {
+        kind: curves
+        for kind, curves in (("by_stage", surv.by_stage), ("by_type", surv.by_type))
+        if curves is not None and not curves.empty
+    } or {"overall": surv.overall}
+    if surv.by_stage is not None and not surv.by_stage.empty:
+        ends = surv.by_stage.groupby("group", sort=False).last()
         worst, best = ends["survival"].idxmin(), ends["survival"].idxmax()
         ctx.takeaway(
             f"{P}.survival.takeaway",
-            days=horizon,
-            worst=_stage_label(ctx, worst),
+            days=surv.horizon_days,
+            worst=_stage_label(ctx.language, worst),
             worst_share=ui.fmt_pct(1 - float(ends.loc[worst, "survival"]), decimals=0),
-            best=_stage_label(ctx, best),
+            best=_stage_label(ctx.language, best),
             best_share=ui.fmt_pct(1 - float(ends.loc[best, "survival"]), decimals=0),
         )
-    hazards = surv.get("hazards")
+    return panels
+
+
+def plot_survival(
+    curves: pd.DataFrame,
+    *,
+    kind: str = "overall",
+    language: str = "en",
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Kaplan-Meier curves (share still a customer) with their 95% bands, one per group.
+
+    Parameters
+    ----------
+    curves
+        :func:`analysis.churn.km_curves` (``group``, ``time``, ``survival``, ``ci_low``,
+        ``ci_high``, ``customers``).
+    kind
+        ``by_stage`` (groups are lifecycle stages), ``by_type`` (customer types) or
+        ``overall``: how groups are named and the title.
+    language
+        Language of the texts.
+    ax
+        Axes to draw on (default: the current Axes); the y label goes on the first column.
+    **kwargs
+        Passed to the curves (``Axes.step``).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _ax(ax)
+    for i, (group, curve) in enumerate(curves.groupby("group", sort=False)):
+        if kind == "by_stage":
+            label = _stage_label(language, group)
+        elif kind == "by_type":
+            label = _type_label(language, group)
+        else:
+            label = _m(language, "survival.all")
+        colour = plots.PALETTE[i % len(plots.PALETTE)]
+        ax.step(
+            curve["time"],
+            100 * curve["survival"],
+            where="post",
+            **{"color": colour, **kwargs},
+            label=_plain(f"{label} ({int(curve['customers'].iloc[0]):,})"),
+        )
+        ax.fill_between(
+            curve["time"],
+            100 * curve["ci_low"],
+            100 * curve["ci_high"],
+            step="post",
+            color=colour,
+            alpha=0.12,
+            lw=0,
+        )
+    ax.set_xlabel(_m(language, "survival.x"))
+    ax.set_title(_m(language, f"survival.chart.{kind}"))
+    ax.yaxis.set_major_formatter(_PCT)
+    ax.legend(fontsize=8, loc="lower left")
+    if _first_column(ax):
+        ax.set_ylabel(_m(language, "survival.y"))
+    return ax
+
+
+def hazards_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
+    """The Cox hazard ratios of the cause-model attributes, or why there are none."""
+    surv = result.survival
+    if result.status != "ok" or surv is None or surv.overall is None:
+        return None
+    hazards = surv.hazards
     if hazards is None or hazards.empty:
-        ctx.note(f"{P}.survival.no_hazards", "info")
-        return surv
+        reason = surv.hazards_reason or "no_feature"
+        key = "survival.no_hazards" if reason == "few_events" else f"survival.no_hazards_{reason}"
+        ctx.note(f"{P}.{key}", "info")
+        return None
     ctx.show(ui.heading(_t(ctx, "survival.hazard_title"), level=3))
     hz = hazards.assign(strength=np.abs(np.log(hazards["hazard_ratio"])))
     hz = hz.assign(significant=hz["p_value"] < 0.05).sort_values(
@@ -956,7 +840,7 @@ def survival_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | No
         }
     )
     ctx.show(ui.table(shown, muted_rows=~hz["significant"].to_numpy()))
-    n, events = surv.get("hazard_n", (len(table), int(table["event"].sum())))
+    n, events = surv.hazard_n or (len(surv.table), int(surv.table["event"].sum()))
     ctx.text(f"{P}.survival.hazard_legend", n=ctx.number(n), events=ctx.number(events))
     top = hz.loc[hz["significant"]].head(1)
     if not top.empty:
@@ -966,13 +850,13 @@ def survival_section(ctx: ReportContext, view: ChurnView) -> dict[str, Any] | No
             feature=labels[0],
             ratio=f"{row['hazard_ratio']:.2f}",
         )
-    return surv
+    return hazards
 
 
-def reasons_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
-    """Pareto chart of the stated churn reasons of the last 12 months."""
+def reasons_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
+    """The stated churn reasons of the last 12 months (drawn with :func:`plot_reasons`)."""
     ctx.heading(f"{P}.reasons.title")
-    reasons = view.reasons
+    reasons = result.reasons
     if reasons is None or reasons.empty:
         has_column = "churn_reason" in ctx.data.customers.columns
         ctx.note(f"{P}.reasons.{'none' if has_column else 'no_column'}", "info")
@@ -986,24 +870,7 @@ def reasons_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
         end=_date(ctx, end - pd.Timedelta(days=1)),
         unstated=ctx.number(reasons.attrs.get("unstated", 0)),
     )
-    labels = [_reason_label(ctx, r) for r in reasons["reason"]]
-    fig, ax = plt.subplots(figsize=(11, 3.6))
-    x = np.arange(len(reasons))
-    ax.bar(x, reasons["customers"], color=plots.PALETTE[0], width=0.6)
-    for xi, count, share in zip(x, reasons["customers"], reasons["share"], strict=True):
-        ax.text(xi, count, f"{int(count):,} ({share:.0%})", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [_plain(v) for v in labels])
-    ax.set_ylabel(_t(ctx, "reasons.y"))
-    ax.set_ylim(0, reasons["customers"].max() * 1.18)
-    ax.grid(axis="x", visible=False)
-    twin = ax.twinx()
-    twin.plot(x, 100 * reasons["cumulative_share"], color=plots.PALETTE[2], marker="o", ms=4)
-    twin.set_ylim(0, 105)
-    twin.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    twin.set_ylabel(_t(ctx, "reasons.y2"))
-    twin.grid(False)
-    ax.set_title(_t(ctx, "reasons.chart"))
-    plots.show_figure(fig)
+    labels = [_reason_label(ctx.language, r) for r in reasons["reason"]]
     k = int(np.searchsorted(reasons["cumulative_share"].to_numpy(), 0.8 - 1e-9) + 1)
     k = min(k, len(reasons))
     ctx.takeaway(
@@ -1017,28 +884,71 @@ def reasons_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
     return reasons
 
 
-def early_warning_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame | None:
+def plot_reasons(
+    reasons: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Pareto chart of stated churn reasons: customers per reason (bars, with counts and
+    shares) and the cumulative share (line, right axis).
+
+    Parameters
+    ----------
+    reasons
+        :func:`analysis.churn.reason_pareto` (``reason``, ``customers``, ``share``,
+        ``cumulative_share``), most frequent first.
+    language
+        Language of the texts and the known reason names.
+    ax
+        Axes to draw on (default: the current Axes).
+    **kwargs
+        Passed to ``Axes.bar``.
+
+    Returns
+    -------
+    Axes
+        The bar Axes (the cumulative line is on its twin).
+    """
+    ax = _ax(ax)
+    labels = [_reason_label(language, r) for r in reasons["reason"]]
+    x = np.arange(len(reasons))
+    ax.bar(x, reasons["customers"], **{"color": plots.PALETTE[0], "width": 0.6, **kwargs})
+    for xi, count, share in zip(x, reasons["customers"], reasons["share"], strict=True):
+        ax.text(xi, count, f"{int(count):,} ({share:.0%})", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [_plain(v) for v in labels])
+    ax.set_ylabel(_m(language, "reasons.y"))
+    ax.set_ylim(0, reasons["customers"].max() * 1.18)
+    ax.grid(axis="x", visible=False)
+    twin = ax.twinx()
+    twin.plot(x, 100 * reasons["cumulative_share"], color=plots.PALETTE[2], marker="o", ms=4)
+    twin.set_ylim(0, 105)
+    twin.yaxis.set_major_formatter(_PCT)
+    twin.set_ylabel(_m(language, "reasons.y2"))
+    twin.grid(False)
+    ax.set_title(_m(language, "reasons.chart"))
+    return ax
+
+
+def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
     """Top of the early-warning list (pseudonymised ids), actions summary, and the export
     ``churn_risk.csv`` (real ids, sorted by value at risk)."""
     ctx.heading(f"{P}.list.title")
-    frame = view.warning_list
+    frame = result.warning_list
     if frame is None:
         export = pd.DataFrame(columns=churn.EXPORT_COLUMNS)
         ctx.export(export, "churn_risk.csv")
-        if view.status != "no_orders":
+        if result.status != "no_orders":
             ctx.note(f"{P}.list.none", "info")
         return export
     export = frame[churn.EXPORT_COLUMNS].copy()
     export["churn_probability"] = export["churn_probability"].round(4)
     export["value_at_risk"] = export["value_at_risk"].round(2)
     ctx.export(export, "churn_risk.csv")
-    rows = int(view.options["list_rows"])
+    rows = int(result.options["list_rows"])
     ctx.text(
-        f"{P}.list.intro_{view.value_source}",
+        f"{P}.list.intro_{result.value_source}",
         n=ctx.number(len(frame)),
         rows=rows,
-        snapshot=_date(ctx, view.snapshots.score - pd.Timedelta(days=1)),
-        days=view.window.days,
+        snapshot=_date(ctx, result.snapshots.score - pd.Timedelta(days=1)),
+        days=result.window.days,
     )
     top = frame.head(rows)
     shown = pd.DataFrame(
@@ -1047,7 +957,7 @@ def early_warning_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame |
                 top["customer_id"].astype("string")
             ).to_numpy(),
             _t(ctx, "col.stage"): [
-                _stage_label(ctx, s) if isinstance(s, str) else "–" for s in top["stage"]
+                _stage_label(ctx.language, s) if isinstance(s, str) else "–" for s in top["stage"]
             ],
             _t(ctx, "col.probability"): [
                 ui.fmt_pct(p, decimals=0) for p in top["churn_probability"]
@@ -1089,14 +999,14 @@ def early_warning_section(ctx: ReportContext, view: ChurnView) -> pd.DataFrame |
             )
         )
     )
-    ctx.text(f"{P}.list.actions_legend" + ("" if view.playbook_used else "_no_playbook"))
+    ctx.text(f"{P}.list.actions_legend" + ("" if result.playbook_used else "_no_playbook"))
     ctx.text(f"{P}.list.export", n=ctx.number(len(export)))
     return export
 
 
-def caveats_section(ctx: ReportContext, view: ChurnView) -> None:
+def caveats_section(ctx: ReportContext, result: ChurnResult) -> None:
     """How to read the report: associations, not causes."""
-    if view.status == "no_orders":
+    if result.status == "no_orders":
         return
     ctx.heading(f"{P}.caveats.title")
     ctx.text(f"{P}.caveats.associations")
