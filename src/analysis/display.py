@@ -1,28 +1,159 @@
 """Notebook display helpers: headings, KPI cards, escaped tables, takeaways, notes.
 
-Every helper returns an ``IPython.display.HTML`` object built from escaped text: values
-that come from data (names, categories, comments, unit names) can never inject markup.
-Number and date formats follow the report language.
+Every helper returns a :class:`Block` (an ``IPython.display.HTML``) built from escaped text:
+values that come from data (names, categories, comments, unit names) can never inject
+markup, and a ``$`` never starts LaTeX maths in JupyterLab (see :func:`esc`). Number and
+date formats follow the report language.
+
+A block looks the same in JupyterLab as in the rendered report: displayed in a notebook it
+carries the block styles (``report/templates/blocks.css``, the rules the report's own
+stylesheet includes) once per cell, scoped to the block. The HTML renderer removes that
+notebook-only wrapping again (:func:`strip_notebook_style`), so reports are unchanged.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
+from IPython import get_ipython
 from IPython.display import HTML
 
 from .i18n import t
 
+TEMPLATES = Path(__file__).parent / "report" / "templates"
+
+# A "$" alone in its own element: MathJax (JupyterLab, classic Notebook) and KaTeX only pair
+# maths delimiters within one run of text, so "$5 or $6" stays text, and the element is
+# invisible in the rendered HTML. HTML entities would not do: "&#36;" is a "$" again by the
+# time the typesetter reads the page.
+DOLLAR = "<span>$</span>"
+
 
 def esc(value: object) -> str:
-    """HTML-escape anything (None/NaN become an en dash)."""
+    """Text as HTML element content: escaped, with every ``$`` kept out of LaTeX maths.
+
+    None/NaN become an en dash. For attribute values use :func:`esc_attr`.
+
+    Examples
+    --------
+    >>> esc("<b>$5</b>")
+    '&lt;b&gt;<span>$</span>5&lt;/b&gt;'
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "–"
+    return html.escape(str(value), quote=True).replace("$", DOLLAR)
+
+
+def esc_attr(value: object) -> str:
+    """Text as an HTML attribute value (quoted): escaped, ``$`` left as it is."""
     return html.escape(str(value), quote=True)
+
+
+# ---- styles carried into notebooks -------------------------------------------------------
+#: The element wrapping a block displayed in a notebook; its class scopes the block styles.
+NOTEBOOK_WRAPPER = ('<div class="sr-nb">', "</div>")
+_STYLE_OPEN = "<style data-segreport>"
+
+# JupyterLab gives output tables its own look (centred, fixed layout, zebra rows, cells
+# right-aligned); the report has none of that, so undo it for our tables. With the
+# ``.sr-nb`` prefix these rules outweigh Lab's, or tie and win by coming later in the page.
+_NOTEBOOK_RESETS = """\
+.sr-nb .sr-table { margin:0; table-layout:auto; border:none; color:var(--ink); }
+.sr-nb .sr-table th, .sr-nb .sr-table td { text-align:left; line-height:inherit; max-width:none; }
+.sr-nb .sr-table tbody tr, .sr-nb .sr-table tbody tr:hover { background:transparent; }
+"""
+
+
+@cache
+def block_css() -> str:
+    """The styles of the blocks these helpers build (``templates/blocks.css``)."""
+    return (TEMPLATES / "blocks.css").read_text(encoding="utf-8")
+
+
+def _declarations(css: str, selector: str) -> str:
+    found = re.search(rf"(?:^|\}})\s*{re.escape(selector)}\s*\{{([^}}]*)\}}", css)
+    return found[1].strip().rstrip(";") if found else ""
+
+
+@cache
+def notebook_css() -> str:
+    """:func:`block_css` scoped to ``.sr-nb``, with the report's colours and typography.
+
+    Only the blocks are styled, never JupyterLab itself: every rule starts with ``.sr-nb``.
+    """
+    page = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    base = "; ".join(
+        part for part in (_declarations(page, ":root"), _declarations(page, "body")) if part
+    )
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", block_css()):
+        scoped = ", ".join(f".sr-nb {s.strip()}" for s in selectors.split(","))
+        rules.append(f"{scoped} {{{body}}}")
+    return f".sr-nb {{ {base}; }}\n" + "\n".join(rules) + "\n" + _NOTEBOOK_RESETS
+
+
+_styled_cell: list[object] = [None]
+
+
+def _style_once_per_cell() -> str:
+    """The ``<style>`` element, unless a block of this cell execution already carried it.
+
+    Once per cell rather than once per kernel: clearing or re-running one cell never leaves
+    the others unstyled, and an executed notebook stays small.
+    """
+    shell = get_ipython()
+    if shell is None:  # not in a kernel: every block carries it
+        return f"{_STYLE_OPEN}{notebook_css()}</style>"
+    cell = (id(shell), shell.execution_count)
+    if _styled_cell[0] == cell:
+        return ""
+    _styled_cell[0] = cell
+    return f"{_STYLE_OPEN}{notebook_css()}</style>"
+
+
+class Block(HTML):
+    """A report block: HTML made of escaped pieces.
+
+    ``data`` is the block as the report shows it. Displayed in a notebook
+    (``_repr_html_``), it is wrapped in ``<div class="sr-nb">`` with the block styles,
+    once per cell, so JupyterLab shows it as the rendered report does; the renderer
+    removes that wrapping (:func:`strip_notebook_style`).
+    """
+
+    def _repr_html_(self) -> str:
+        start, end = NOTEBOOK_WRAPPER
+        return f"{start}{_style_once_per_cell()}{self.data}{end}"
+
+
+def block(markup: str) -> Block:
+    """Wrap markup built from :func:`esc`-ed pieces as a :class:`Block` (styled in notebooks).
+
+    For views that assemble their own HTML (for example their own KPI cards) so it looks
+    and escapes like the helpers' blocks.
+    """
+    return Block(markup)
+
+
+_NOTEBOOK_STYLE = re.compile(r"<style data-segreport>.*?</style>", re.S)
+
+
+def strip_notebook_style(text: str) -> str:
+    """A displayed block's HTML as the report shows it: without the notebook wrapper and
+    style of :meth:`Block._repr_html_`. Other HTML is returned unchanged."""
+    start, end = NOTEBOOK_WRAPPER
+    if not (text.startswith(start) and text.endswith(end)):
+        return text
+    inner = text[len(start) : len(text) - len(end)]
+    if inner.startswith(_STYLE_OPEN):
+        inner = _NOTEBOOK_STYLE.sub("", inner, count=1)
+    return inner
 
 
 # ---- number formatting -----------------------------------------------------------------
@@ -81,24 +212,24 @@ def wrap_label(text: str, width: int, language: str) -> str:
 
 
 # ---- blocks ---------------------------------------------------------------------------
-def heading(text: str, level: int = 2) -> HTML:
+def heading(text: str, level: int = 2) -> Block:
     """A section heading; level-2 headings make the report's table of contents."""
     anchor = "s-" + "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
-    return HTML(f'<h{level} id="{esc(anchor)}" class="sr-h">{esc(text)}</h{level}>')
+    return Block(f'<h{level} id="{esc_attr(anchor)}" class="sr-h">{esc(text)}</h{level}>')
 
 
-def paragraph(text: str, css: str = "sr-p") -> HTML:
-    return HTML(f'<p class="{css}">{esc(text)}</p>')
+def paragraph(text: str, css: str = "sr-p") -> Block:
+    return Block(f'<p class="{esc_attr(css)}">{esc(text)}</p>')
 
 
-def takeaway(text: str) -> HTML:
+def takeaway(text: str) -> Block:
     """The one-sentence conclusion shown under a chart or table."""
-    return HTML(f'<p class="sr-takeaway">{esc(text)}</p>')
+    return Block(f'<p class="sr-takeaway">{esc(text)}</p>')
 
 
-def note(text: str, kind: str = "info") -> HTML:
+def note(text: str, kind: str = "info") -> Block:
     """A boxed statement: ``info``, ``warning`` (e.g. "too little data to fit") or ``ok``."""
-    return HTML(f'<div class="sr-note sr-{esc(kind)}">{esc(text)}</div>')
+    return Block(f'<div class="sr-note sr-{esc_attr(kind)}">{esc(text)}</div>')
 
 
 @dataclass
@@ -116,7 +247,7 @@ class KPI:
     change_text: str | None = None  # preformatted change (e.g. "+3.2 pts")
 
 
-def kpi_cards(kpis: Sequence[KPI]) -> HTML:
+def kpi_cards(kpis: Sequence[KPI]) -> Block:
     cards = []
     for k in kpis:
         delta = ""
@@ -138,7 +269,7 @@ def kpi_cards(kpis: Sequence[KPI]) -> HTML:
             f'<div class="sr-kpi"><div class="sr-kpi-label">{esc(k.label)}</div>'
             f'<div class="sr-kpi-value">{esc(k.value)}</div>{delta}</div>'
         )
-    return HTML(f'<div class="sr-kpis">{"".join(cards)}</div>')
+    return Block(f'<div class="sr-kpis">{"".join(cards)}</div>')
 
 
 def table(
@@ -149,7 +280,7 @@ def table(
     index: bool = False,
     muted_rows: Iterable[bool] | None = None,
     caption: str | None = None,
-) -> HTML:
+) -> Block:
     """An escaped HTML table. ``formats`` maps columns to ``{:,.0f}``-style formats or to
     ``pct``/``pct_signed``; ``muted_rows`` greys rows (e.g. small bases)."""
     formats = formats or {}
@@ -180,13 +311,13 @@ def table(
     if len(frame) > max_rows:
         more = f'<p class="sr-more">{len(frame) - max_rows:,} more rows not shown.</p>'
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return HTML(
+    return Block(
         f'<div class="sr-table-wrap"><table class="sr-table">{cap}<thead><tr>{head}'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}</div>"
     )
 
 
-def quality_section(quality, language: str = "en") -> list[HTML]:
+def quality_section(quality, language: str = "en") -> list[Block]:
     """The "Data quality" block every report ends with: every counted repair."""
     blocks = [heading(t("quality.title", language))]
     summary = quality.summary(language)

@@ -1,6 +1,7 @@
 """Our nbconvert template: no code, no prompts, no stderr, nothing remote, scripts blocked."""
 
 import re
+from datetime import datetime
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -51,3 +52,35 @@ def test_header_and_error_page_in_chinese(tmp_path):
     ).read_text()
     assert "全部业务单元" in page and "本报告未能生成" in page
     assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
+def test_blocks_render_as_before_their_notebook_styles(tmp_path):
+    # A block displayed in a notebook carries a <style> for JupyterLab; the report shows
+    # the block itself (its rules are in the page's stylesheet), so the HTML is the same.
+    import pandas as pd
+
+    from analysis import display as ui
+    from analysis.report.render import css
+
+    blocks = [ui.heading("Value"), ui.table(pd.DataFrame({"a": [1.5]})), ui.takeaway("$5 more")]
+
+    def notebook(html_of):
+        nb = new_notebook()
+        cell = new_code_cell("x")
+        cell.outputs = [new_output("display_data", data={"text/html": html_of(b)}) for b in blocks]
+        return nbformat.from_dict({**nb, "cells": [cell]})
+
+    res = header_resources(
+        report="value",
+        unit="north",
+        period="2025-Q3",
+        data_end=None,
+        language="en",
+        generated_at=datetime(2026, 1, 1),
+    )
+    shown = render_html(notebook(lambda b: b._repr_html_()), tmp_path / "a.html", res)
+    plain = render_html(notebook(lambda b: b.data), tmp_path / "b.html", res)
+    page = shown.read_text(encoding="utf-8")
+    assert page == plain.read_text(encoding="utf-8")
+    assert "sr-nb" not in page and "data-segreport" not in page
+    assert page.count("<style") == 1 and css() in page

@@ -7,6 +7,7 @@ network loads. Writes are atomic (temporary file, then rename).
 
 from __future__ import annotations
 
+import copy
 import html
 import os
 import re
@@ -18,6 +19,7 @@ from typing import Any
 import nbformat
 
 from .. import __version__
+from ..display import block_css, strip_notebook_style
 from ..i18n import t
 from ..period import Period
 
@@ -26,9 +28,30 @@ _H2 = re.compile(r"<h2\b([^>]*)>(.*?)</h2>", re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
+_BLOCKS = re.compile(r"^/\* blocks\.css\b.*\*/\n", re.M)
+
+
 @cache
 def css() -> str:
-    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    """The report stylesheet: ``report.css`` (the page) with ``blocks.css`` (the blocks the
+    display helpers build, which notebooks carry too) in its place."""
+    page = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return _BLOCKS.sub(lambda _: block_css(), page, count=1)
+
+
+def without_notebook_styles(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose HTML outputs are the blocks as the report shows them: the
+    notebook-only wrapper and styles of :class:`analysis.display.Block` removed (the page
+    has those rules once, in its head)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            if isinstance(data.get("text/html"), str):
+                data["text/html"] = strip_notebook_style(data["text/html"])
+            elif isinstance(data.get("text/html"), list):
+                data["text/html"] = strip_notebook_style("".join(data["text/html"]))
+    return nb
 
 
 @cache
@@ -121,6 +144,7 @@ def _add_toc(page: str, label: str) -> str:
 def render_html(notebook: Path | nbformat.NotebookNode, target: Path, resources: dict) -> Path:
     """Render an executed notebook to ``target`` with the segreport template."""
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, str | Path) else notebook
+    nb = without_notebook_styles(nb)
     body, _ = _exporter().from_notebook_node(nb, resources={"segreport": resources})
     write_atomic(target, _add_toc(body, resources["labels"]["contents"]))
     return target
