@@ -45,8 +45,8 @@ def test_notebook_shows_every_section_with_its_charts(tmp_path, shown, monkeypat
         assert en[key] in html
     assert html.count("<figure>") == 2  # the trend pair and the type mix
     assert html.count("sr-takeaway") == 3
-    revenue = ctx.money(result.kpis.loc["revenue", "current"])
-    assert revenue in html  # the KPI card and table quote the result
+    revenue = ctx.number(result.kpis.loc["revenue", "current"])
+    assert f"{revenue}</div>" in html and f"{revenue}</td>" in html  # card and table
     assert "Data quality" in html
 
 

@@ -67,7 +67,9 @@ __all__ = [
     "plot_rfm_revenue",
     "plot_segment_map",
     "rfm_section",
+    "segment_colour",
     "segments_section",
+    "short_money",
     "tiers_section",
 ]
 
