@@ -18,15 +18,18 @@ import pandas as pd
 
 from .. import overview
 from ..data.load import Dataset
+from ..figures import UnitFigures, unit_figures
 from ..period import Period
 from .shared import SharedWork
 
-__all__ = ["KPIS", "MONEY_KPIS", "TREND_MONTHS", "OverviewResult", "build"]
+__all__ = ["FIGURE_OF_KPI", "KPIS", "MONEY_KPIS", "TREND_MONTHS", "OverviewResult", "build"]
 
 #: The headline KPIs, in display order (the index of :attr:`OverviewResult.kpis`).
 KPIS = ("revenue", "active", "new", "orders", "revenue_per_active", "customers")
 #: KPIs that are amounts of money (the others are counts).
 MONEY_KPIS = frozenset({"revenue", "revenue_per_active"})
+#: Overview KPIs that are business figures of :mod:`analysis.figures` (KPI -> figure id).
+FIGURE_OF_KPI = {"revenue": "net_revenue", "active": "active_customers", "new": "new_customers"}
 #: Months of history in the trend chart.
 TREND_MONTHS = 24
 
@@ -45,7 +48,11 @@ class OverviewResult:
     kpis
         Index ``kpi`` (:data:`KPIS`, in order): ``current``, ``previous``, ``change``
         (relative, NaN when the previous period has no data), ``year_ago`` and
-        ``change_yoy``. See :func:`analysis.overview.period_kpis` for the definitions.
+        ``change_yoy``. Revenue, active and new customers are the unit's figures
+        (:data:`FIGURE_OF_KPI`); see :func:`analysis.overview.period_kpis` for the others.
+    figures
+        The unit's figures without the risk model (:func:`analysis.figures.unit_figures`):
+        the names and definitions the KPI cards link to.
     trend
         :func:`analysis.overview.monthly_trend` over :attr:`trend_months` up to the period
         end: ``month``, ``revenue``, ``orders``, ``active``.
@@ -72,6 +79,7 @@ class OverviewResult:
     best_month: pd.Timestamp | None
     best_month_revenue: float | None
     mix: pd.DataFrame
+    figures: UnitFigures
 
 
 def build(
@@ -90,7 +98,7 @@ def build(
     period
         The report period.
     params
-        The merged parameters (unused today; part of every pipeline's signature).
+        The merged parameters (the churn rule of the unit's figures).
     shared
         The unit's shared work; the overview needs none of it.
 
@@ -105,6 +113,13 @@ def build(
     """
     orders, customers = data.orders, data.customers
     kpis = overview.kpi_table(orders, customers, period).set_index("kpi").reindex(list(KPIS))
+    figures = unit_figures(data, period, params)
+    for kpi, figure in FIGURE_OF_KPI.items():
+        for column in ("current", "previous", "year_ago"):
+            kpis.loc[kpi, column] = getattr(figures, column)[figure]
+    for column, base in (("change", "previous"), ("change_yoy", "year_ago")):
+        old = kpis[base].where(kpis[base] != 0)
+        kpis[column] = (kpis["current"] - old) / old.abs()
     trend = overview.monthly_trend(
         orders, period.end_exclusive - pd.Timedelta(days=1), TREND_MONTHS
     )
@@ -122,4 +137,5 @@ def build(
         best_month=None if best is None else pd.Timestamp(best["month"]),
         best_month_revenue=None if best is None else float(best["revenue"]),
         mix=overview.customer_type_mix(customers, orders, period),
+        figures=figures,
     )

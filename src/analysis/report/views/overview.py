@@ -19,7 +19,7 @@ from ... import display as ui
 from ... import plots
 from ...i18n import Translator, catalog
 from ...period import Period
-from ...pipelines.overview import MONEY_KPIS
+from ...pipelines.overview import FIGURE_OF_KPI, MONEY_KPIS
 from ..context import ReportContext
 
 if TYPE_CHECKING:  # the result type, for annotations only
@@ -53,6 +53,12 @@ def _type_label(language: str, key: object) -> str:
 # --------------------------------------------------------------------------- KPIs
 
 
+def _kpi_label(ctx: ReportContext, kpi: str) -> str:
+    """A KPI's name: the unit figure's name where the KPI is a business figure."""
+    figure = FIGURE_OF_KPI.get(kpi)
+    return ctx._(f"figures.{figure}.label") if figure else ctx._(f"overview.kpi.{kpi}")
+
+
 def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
     """KPI cards and the comparison table (this period, previous, a year earlier) of
     ``result.kpis``."""
@@ -74,7 +80,7 @@ def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
     vs = tr("common.vs_previous", period=str(result.previous))
     cards = [
         ui.KPI(
-            tr(f"overview.kpi.{k}"),
+            _kpi_label(ctx, k),
             fmt[k](table.loc[k, "current"]),
             _finite(table.loc[k, "change"]),
             vs,
@@ -84,7 +90,7 @@ def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
     ctx.show(ui.kpi_cards(cards))
     shown = pd.DataFrame(
         {
-            tr("overview.table.kpi"): [tr(f"overview.kpi.{k}") for k in names],
+            tr("overview.table.kpi"): [_kpi_label(ctx, k) for k in names],
             tr("overview.table.current"): [fmt[k](table.loc[k, "current"]) for k in names],
             tr("overview.table.previous"): [fmt[k](table.loc[k, "previous"]) for k in names],
             tr("overview.table.change"): [
