@@ -612,3 +612,53 @@ def test_definition_is_chosen_in_params():
         churn.resolve_definition("monthly", customers)
     with pytest.raises(Exception, match="churned"):
         churn.resolve_definition("contractual", customers.drop(columns="churned"))
+
+
+def test_window_and_lifecycle_thresholds_learn_from_the_same_gaps():
+    from analysis import lifecycle
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 4 + ["b"] * 3,
+            "order_date": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-02-10",
+                    "2024-03-01",
+                    "2024-05-01",
+                    "2024-01-05",
+                    "2024-01-15",
+                    "2024-05-31",  # the day before as_of: counted by both
+                ]
+            ),
+            "amount": [10.0, 10.0, 10.0, 10.0, 5.0, -5.0, 8.0],  # b's 15 Jan is a refund only
+        }
+    )
+    gaps = [40, 20, 61, 147]  # a: 40, 20, 61; b: 5 Jan -> 31 May
+    n, (q90, q80) = lifecycle.purchase_gap_quantiles(orders, "2024-05-31", (0.9, 0.8))
+    assert n == 4 and q90 == pytest.approx(np.quantile(gaps, 0.9))
+    window = churn.churn_window(orders, "2024-06-01", min_gaps=1, min_days=7)
+    assert (window.n_gaps, window.gap_quantile_days) == (n, q90)
+    th = lifecycle.lifecycle_thresholds(orders, "2024-05-31", min_gaps=1)
+    assert th.n_gaps == n and th.at_risk_days == math.ceil(q80)
+    # purchases on the as_of day itself are not part of the churn window's history
+    assert churn.churn_window(orders, "2024-05-31", min_gaps=1, min_days=7).n_gaps == 3
+    assert lifecycle.purchase_gap_quantiles(orders.iloc[:0], "2024-05-31", (0.5,))[0] == 0
+
+
+def test_hazard_model_errors_name_their_reason(rng):
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "duration": rng.integers(1, 100, n).astype(float),
+            "event": rng.random(n) < 0.3,
+            "group": rng.choice(["a", "b"], n),
+            "constant": 1.0,
+        }
+    )
+    with pytest.raises(churn.HazardModelError, match="churn events") as few:
+        churn.hazard_ratios(frame.assign(event=False), ["group"])
+    assert few.value.reason == "few_events" and isinstance(few.value, ModelError)
+    with pytest.raises(churn.HazardModelError, match="no usable feature") as none:
+        churn.hazard_ratios(frame, ["constant"])
+    assert none.value.reason == "no_feature"

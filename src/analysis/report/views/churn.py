@@ -924,6 +924,7 @@ def plot_reasons(
     twin.set_ylabel(_m(language, "reasons.y2"))
     twin.grid(False)
     ax.set_title(_m(language, "reasons.chart"))
+    ax.figure.sca(ax)  # twinx made the twin current; the bars stay the current Axes
     return ax
 
 
