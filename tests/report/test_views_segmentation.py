@@ -25,9 +25,9 @@ from analysis.data.load import Dataset
 from analysis.errors import ParamsError
 from analysis.i18n import catalog
 from analysis.period import Period
+from analysis.pipelines import segmentation
 from analysis.playbook import load_playbook
 from analysis.report.context import ReportContext
-from analysis.pipelines import segmentation
 from analysis.report.views import segmentation as views
 from analysis.segmentation import GONE, NEW, zscore_profile
 
@@ -161,6 +161,7 @@ def _context(
         data,
         period=period,
         language=language,
+        export_dir=str(tmp_path / "exports"),  # not the project's scratch folder
         segmentation={"n_bootstrap": 3, "k_range": [2, 5], **segmentation},
     )
 
@@ -355,6 +356,96 @@ def test_small_helpers():
         sr.name_overrides({"best": "Stars"})
     model = sr.model_from_params(load_params()["segmentation"])
     assert model.k is None and model.k_range == (2, 10) and model.categorical_features is None
+
+
+def test_report_helpers_by_hand():
+    prev = pd.Series({"a": 0, "b": 0, "c": 1, "d": 1, "e": 1, "f": 0})
+    cur = pd.Series({"a": 0, "b": 1, "c": 1, "d": 0, "e": 0, "g": 1, "h": 1})
+    from analysis.segmentation import segment_migration
+
+    flows = sr.migration_flows(segment_migration(prev, cur).counts)
+    # segment 0: a, b, f before; a stays, b -> 1, f gone; d, e come from 1
+    assert flows.loc[0].to_dict() == {
+        "previous_active": 3,
+        "stayed": 1,
+        "moved_in": 2,
+        "new_in": 0,
+        "moved_out": 1,
+        "gone_out": 1,
+        "current_active": 3,
+        "net": 0,
+    }
+    assert flows.loc[1, ["stayed", "moved_in", "new_in", "current_active", "net"]].tolist() == [
+        1,
+        1,
+        2,
+        4,
+        1,
+    ]
+    # composition: natural order for bands, largest first otherwise, the rest as (other)
+    table = pd.DataFrame(
+        [
+            (s, "age_band", v, 10, share, overall, 100.0)
+            for s, v, share, overall in [
+                (0, "65+", 0.5, 0.3),
+                (0, "<25", 0.5, 0.7),
+                (1, "<25", 1.0, 0.7),
+            ]
+        ]
+        + [
+            (0, "region", v, 10, share, share, 100.0)
+            for v, share in zip("abcdefgh", [0.3, 0.2, *[0.1] * 4, 0.05, 0.05], strict=True)
+        ],
+        columns=["segment", "attribute", "value", "n", "share", "overall_share", "index"],
+    )
+    ages = sr.composition_shares(table, "age_band", [0, 1])
+    assert list(ages.columns) == ["<25", "65+"] and list(ages.index) == [0, 1, "all"]
+    assert ages.loc[1].tolist() == [1.0, 0.0] and ages.loc["all"].tolist() == [0.7, 0.3]
+    regions = sr.composition_shares(table, "region", [0], max_levels=3)
+    assert list(regions.columns) == ["a", "b", "c", "(other)"]
+    assert regions.loc[0, "(other)"] == pytest.approx(0.4)
+    assert sr.level_order("region", pd.Series({"x": 0.2, "(missing)": 0.5, "y": 0.3})) == [
+        "y",
+        "x",
+        "(missing)",
+    ]
+    top = sr.composition_highlight(
+        table.assign(n=30, index=[50.0, 90.0, 140.0, *[100.0] * 8]), pd.Series({0: 30, 1: 30})
+    )
+    assert (top["segment"], top["value"], top["index"]) == (1, "<25", 140.0)
+    assert sr.composition_highlight(table.assign(n=5), pd.Series({0: 5, 1: 5})) is None
+    # what sets a segment apart, with the means of the raw column (log features shown raw)
+    features = pd.DataFrame(
+        {
+            "monetary": [10.0, 20.0, 30.0, 1000.0],
+            "log_monetary": np.log1p([10.0, 20.0, 30.0, 1000.0]),
+        },
+        index=list("abcd"),
+    )
+    labels = pd.Series([0, 0, 0, 1], index=list("abcd"))
+    apart = sr.distinguishing_table(features, labels, ["log_monetary"], top=1)
+    row = apart.set_index("segment").loc[1]
+    assert row["raw_feature"] == "monetary" and row["direction"] == "higher"
+    assert (row["raw_segment_mean"], row["raw_rest_mean"]) == (1000.0, 20.0)
+    assert row["strength"] == "strong"
+    # projection: each point nearest its own centre, except the one planted between
+    points = pd.DataFrame(
+        {"pc1": [0.0, 0.2, 10.0, 10.2, 8.0], "pc2": 0.0, "segment": [0, 0, 1, 1, 0]}
+    )
+    centres, own = sr.projection_separation(points)
+    assert centres.loc[1, "pc1"] == pytest.approx(10.1)
+    assert own.to_dict() == {0: pytest.approx(2 / 3), 1: 1.0}
+    # wording of values and features
+    assert sr.value_label("gender", "F") == "Women" and sr.value_label("x", "(missing)") == (
+        "not recorded"
+    )
+    assert sr.feature_label("share_cat_x1", share_columns={"share_cat_x1": ("cat", "fashion")}) == (
+        "Spend on fashion"
+    )
+    assert sr.feature_label("share_ch_other", "en") == "Spend via other channels"
+    assert sr.raw_feature("log_frequency") == "frequency" and sr.raw_feature("x") == "x"
+    assert views.segment_label(3, "Loyal buyers (3)") == "3 · Loyal buyers"
+    assert views.segment_label(3, "Loyal buyers (3)", "zh").startswith("3")
 
 
 # --------------------------------------------------------------------------- sections
@@ -570,9 +661,85 @@ def test_notebook_is_thin_with_the_shared_parameters_cell():
     assert nb.metadata["segreport"] == {"report": "segmentation", "order": 30}
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert all(c.get("outputs", []) == [] for c in nb.cells if c.cell_type == "code")
+    assert all(c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     assert not any(re.search(r"^\s*(def|class) ", c.source, re.M) for c in nb.cells)
+    # a markdown cell, the parameters, the setup, the pipeline call in sight, the parts of
+    # its result with the charts drawn in the cells, and ctx.finish() last
+    assert nb.cells[0].cell_type == "markdown"
+    assert "parameters" in nb.cells[1].metadata.get("tags", [])
+    setup, cells = _cells()
+    for line in (
+        "from analysis.report.context import open_report",
+        "from analysis.pipelines import segmentation",
+        "from analysis.report.views import segmentation as view",
+        "ctx = open_report(globals())",
+    ):
+        assert line in setup.splitlines(), line
+    assert cells[0] == (
+        "result = segmentation.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)"
+    )
+    assert cells[-1] == "ctx.finish()"
+    body = "\n".join(cells)
+    for name in (*SECTIONS, *PLOTS):
+        assert f"view.{name}(" in body, name
+    assert body.count("show_figure(fig)") == len(PLOTS)
+    assert body.count("plt.subplots(") == len(PLOTS)
     assert "report.segmentation.title" in catalog("en")
     assert "report.segmentation.title" in catalog("zh")
+
+
+def test_view_only_displays():
+    """The view imports no statistics library, no feature code and no other view: whatever
+    it shows comes from the pipeline's result."""
+    import ast
+
+    tree = ast.parse(Path(views.__file__).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):  # every import, at the top or inside a function
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            imported |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    banned = ("scipy", "sklearn", "statsmodels", "seaborn")
+    assert not [m for m in imported if m.split(".")[0] in banned], imported
+    assert not [m for m in imported if m.lstrip(".").startswith(("features", "segmentation"))]
+    assert not [m for m in imported if ".views." in m or m.startswith("..views")], imported
+    assert not hasattr(views, "prepare") and not hasattr(views, "export_frame")
+
+
+def test_plot_functions_draw_where_they_are_told(tmp_path):
+    orders, customers, surveys, interactions, _ = _planted(n_per=20)
+    result = _build(_context(tmp_path, orders, customers, surveys, interactions))
+    plt = views.plt
+    calls = {
+        "plot_sizes": (result.sizes, {"names": result.names, "period": result.period}),
+        "plot_profile_heatmap": (result.heatmap, {"share_columns": result.share_columns}),
+        "plot_projection": (result.projection, {"names": result.names}),
+        "plot_migration": (result.transitions, {"names": result.names}),
+    }
+    for name, (part, kwargs) in calls.items():
+        assert part is not None, name
+        fig, ax = plt.subplots()
+        assert getattr(views, name)(part, ax=ax, **kwargs) is ax, name
+        assert ax.get_title(), name
+        other = plt.figure()  # without ax: the current Axes
+        drawn = getattr(views, name)(part, language="zh", **kwargs)
+        assert drawn.figure is other and plt.fignum_exists(fig.number), name
+    assert any("%" in t.get_text() for t in plt.gca().texts)  # migration cells: share, count
+    fig, axes = plt.subplots(1, 3)
+    scores = result.model.k_scores_
+    drawn = views.plot_k_indices(scores, axes=axes)
+    assert list(drawn) == list(axes) and all(ax.get_title() for ax in axes)
+    chosen = [ln for ln in axes[0].lines if ln.get_linestyle() == "--"]
+    assert len(chosen) == 1 and chosen[0].get_xdata()[0] == result.k
+    nrows, ncols, size = views.composition_layout(result.composition_shares)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
+    drawn = views.plot_composition(result.composition_shares, axes=axes)
+    visible = [ax for ax in drawn if ax.get_visible()]
+    assert len(visible) == len(result.composition_shares)
+    assert [ax.get_title() for ax in visible][:2] == ["Customer type", "Region"]
+    assert plt.get_fignums()  # nothing was shown or closed by the plotting functions
 
 
 # --------------------------------------------------------------------------- planted truth
@@ -596,6 +763,7 @@ def test_export_recovers_the_planted_archetypes(sample_20k, tmp_path, shown):
             "data_dir": str(sample_20k),
             "output_dir": str(tmp_path / "reports"),
             "quality": {"today": "2026-06-30"},
+            "export_dir": str(tmp_path / "exports"),
             "segmentation": {"k": 6, "n_bootstrap": 2},
         }
     )
@@ -635,11 +803,13 @@ def test_export_recovers_the_planted_archetypes(sample_20k, tmp_path, shown):
 
 
 @pytest.mark.slow
-def test_notebook_runs_on_the_sample(tmp_path):
+def test_notebook_runs_on_the_sample(tmp_path, monkeypatch):
 
     from analysis.data.sample import write_sample
 
     data = write_sample(tmp_path / "sample", n_customers=4000, seed=42)
+    scratch = tmp_path / "scratch"  # run by hand, the export goes to the scratch folder
+    monkeypatch.setenv("SEGREPORT_SCRATCH", str(scratch))
     nb, outputs, _ = run_notebook(
         "segmentation",
         tmp_path,
@@ -655,8 +825,9 @@ def test_notebook_runs_on_the_sample(tmp_path):
     assert "technical warning" not in html
     assert not re.search(r"\bC\d{7}\b", html)
 
+    assert not (reports / "2025-Q4" / "retail" / "exports" / "segments.csv").exists()
     export = pd.read_csv(
-        reports / "2025-Q4" / "retail" / "exports" / "segments.csv", dtype={"customer_id": str}
+        scratch / "2025-Q4" / "retail" / "exports" / "segments.csv", dtype={"customer_id": str}
     )
     assert export.columns[:3].tolist() == EXPORT_START
     assert export.columns[-2:].tolist() == ["action", "priority"]

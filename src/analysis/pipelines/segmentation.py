@@ -63,6 +63,7 @@ __all__ = [
     "Migration",
     "Projection",
     "SegmentationResult",
+    "assignments",
     "build",
 ]
 
@@ -382,6 +383,17 @@ def build(
     """
     work = shared or SharedWork(str(params.get("unit", "all")))
     return work.once("segmentation", period, params, lambda: _build(data, period, params, work))
+
+
+def assignments(result: SegmentationResult) -> pd.DataFrame | None:
+    """Each segmented customer's segment and recommended action, for other reports (the
+    strategy summary): the ``customer_id``, ``segment_id``, ``segment_name``, ``priority``
+    and ``action`` columns of ``segments.csv``, real ids. None when nobody was segmented.
+    """
+    if result.model is None:
+        return None
+    columns = ["customer_id", "segment_id", "segment_name", "priority", "action"]
+    return result.export[columns].copy()
 
 
 def _previous_features(
