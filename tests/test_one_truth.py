@@ -76,6 +76,7 @@ def _text(page: Path) -> str:
     """The visible text of a report page, entities decoded, white space folded."""
     raw = page.read_text(encoding="utf-8")
     raw = re.sub(r"(?s)<(style|script)\b.*?</\1>", " ", raw)
+    raw = re.sub(r"</?span\b[^>]*>", "", raw)  # inline: "<span>$</span>1,234" reads "$1,234"
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
 
 
