@@ -14,8 +14,11 @@ DEB_PACKAGES := chromium fonts-noto-cjk poppler-utils
 SAMPLE := data/sample
 ARGS ?=
 
+# JupyterLab refuses to start as root without --allow-root (containers often run as root).
+LAB_ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps report sample test test-fast lint format lab bench clean
+.PHONY: help setup system-deps notebook-hygiene report sample test test-fast lint format lab bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,7 +33,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: system-deps $(STAMP) ## Create .venv and install everything (idempotent)
+# Report notebooks stay free of outputs: git stores them stripped (clean filter, see
+# .gitattributes), Jupyter servers from .venv save them stripped (pre-save hook), and the
+# kernel shows the name the notebooks' metadata has, so saving in JupyterLab keeps it.
+notebook-hygiene: | $(STAMP)
+	@$(BIN)/python scripts/install_notebook_hooks.py
+
+setup: system-deps $(STAMP) notebook-hygiene ## Create .venv and install everything (idempotent)
 
 $(SAMPLE)/orders.csv: | $(STAMP)
 	$(BIN)/segreport sample --out $(SAMPLE)
@@ -47,18 +56,18 @@ test-fast: setup ## Tests without notebook execution and browser
 	$(BIN)/python -m pytest -m "not slow and not browser" $(ARGS)
 
 lint: setup ## ruff check and format check
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts jupyter
+	$(BIN)/ruff format --check src tests benchmarks scripts jupyter
 
 format: setup ## Apply ruff formatting and fixes
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks scripts jupyter
+	$(BIN)/ruff format src tests benchmarks scripts jupyter
 
-lab: setup ## Open JupyterLab on notebooks/ with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
+lab: setup ## Open JupyterLab on the project (notebooks/, src/, params/) with the .venv kernel
+	$(BIN)/jupyter lab --notebook-dir="$(CURDIR)" $(LAB_ROOT_FLAG) $(ARGS)
 
-bench: setup ## Run the benchmarks (slow) and record the results
+bench: setup ## Run the benchmarks (slow) and record the results (ARGS="--only bench_rfm")
 	$(BIN)/python benchmarks/run_all.py $(ARGS)
 
-clean: ## Remove generated reports, sample data and caches (keeps .venv)
-	rm -rf reports/*/ reports/index.html reports/.cache $(SAMPLE) .pytest_cache
+clean: ## Remove generated reports, scratch output, sample data and caches (keeps .venv)
+	rm -rf reports/*/ reports/index.html reports/.cache scratch $(SAMPLE) .pytest_cache

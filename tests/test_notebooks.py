@@ -3,6 +3,9 @@ under plain papermill on tiny generated data."""
 
 import ast
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -111,3 +114,123 @@ def test_summary_runs_after_the_reports_it_reads():
     specs = {r.name: r for r in REPORTS}
     assert specs["summary"].runs_after and specs["summary"].order < specs["value"].order
     assert not any(r.runs_after for name, r in specs.items() if name != "summary")
+
+
+# ---- outputs never reach git, nor notebooks/ when an analyst saves ---------------------------
+def _load_script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+strip_notebook = _load_script("strip_notebook")
+
+
+def _executed(path: Path) -> dict:
+    """``path`` as JupyterLab saves it after running all cells."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for n, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        cell["execution_count"] = n + 1
+        cell["outputs"] = [
+            {"output_type": "stream", "name": "stdout", "text": ["printed\n"]},
+            {
+                "output_type": "display_data",
+                "data": {"text/html": ["<p>$17,655,653</p>"], "text/plain": ["<HTML>"]},
+                "metadata": {},
+            },
+        ]
+        cell["metadata"].update(execution={"iopub.status.busy": "2026-01-01"}, scrolled=True)
+    nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.2", "mimetype": "x"}
+    nb["metadata"]["papermill"] = {"duration": 1.0}
+    return nb
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stripping_restores_the_committed_notebook(path):
+    committed = json.loads(path.read_text(encoding="utf-8"))
+    executed = _executed(path)
+    assert strip_notebook.has_outputs(executed) and not strip_notebook.has_outputs(committed)
+    assert strip_notebook.strip(executed) == committed  # metadata (segreport, kernelspec) kept
+    # a clean notebook as nbformat.write saves it (JupyterLab, papermill) keeps its bytes
+    written = nbformat.writes(nbformat.read(path, as_version=4)) + "\n"
+    assert strip_notebook.strip_text(written) == written
+
+
+def test_the_filter_reads_stdin_and_checks_files(tmp_path):
+    source = NOTEBOOKS[0]
+    dirty = json.dumps(_executed(source), indent=1)
+    script = str(ROOT / "scripts" / "strip_notebook.py")
+    out = subprocess.run(
+        [sys.executable, script], input=dirty.encode(), capture_output=True, check=True
+    )
+    assert json.loads(out.stdout) == json.loads(source.read_text(encoding="utf-8"))
+    target = tmp_path / "x.ipynb"
+    target.write_text(dirty, encoding="utf-8")
+    assert subprocess.run([sys.executable, script, "--check", str(target)]).returncode == 1
+    assert subprocess.run([sys.executable, script, str(target)]).returncode == 0
+    assert subprocess.run([sys.executable, script, "--check", str(target)]).returncode == 0
+    assert strip_notebook.strip_text("<<<<<<< not json") == "<<<<<<< not json"
+
+
+def test_git_stores_notebooks_without_outputs(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / "notebooks").mkdir()
+    shutil.copy(ROOT / "scripts" / "strip_notebook.py", repo / "scripts")
+    shutil.copy(ROOT / ".gitattributes", repo)
+
+    def git(*args, cwd=repo):
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.invalid")
+    git("config", "user.name", "t")
+    hooks = _load_script("install_notebook_hooks")
+    assert hooks.install_git_filter(repo, sys.executable)
+    source = NOTEBOOKS[0]
+    saved = repo / "notebooks" / source.name
+    saved.write_text(json.dumps(_executed(source), indent=1), encoding="utf-8")
+    git("add", source.name, cwd=repo / "notebooks")  # from a subfolder, as analysts do
+    git("commit", "-q", "-m", "x")
+    stored = json.loads(git("show", f"HEAD:notebooks/{source.name}"))
+    assert stored == json.loads(source.read_text(encoding="utf-8"))
+    assert "printed" in saved.read_text(encoding="utf-8")  # the analyst's copy keeps outputs
+    assert git("status", "--porcelain", "notebooks") == ""  # and git sees no change
+
+
+def test_jupyter_saves_report_notebooks_without_outputs(tmp_path, monkeypatch):
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from traitlets.config.loader import PyFileConfigLoader
+
+    hooks = _load_script("install_notebook_hooks")
+    venv = tmp_path / "venv"
+    kernel = venv / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    kernel.parent.mkdir(parents=True)
+    kernel.write_text(json.dumps({"argv": ["python"], "display_name": "Python 3 (ipykernel)"}))
+    stub = hooks.install_jupyter_config(venv, ROOT)
+    assert hooks.name_the_kernel(venv) == kernel
+    assert json.loads(kernel.read_text())["display_name"] == "Python 3 (segreport)"
+    assert json.loads(kernel.read_text())["argv"] == ["python"]  # still the server's Python
+    meta = json.loads(NOTEBOOKS[0].read_text(encoding="utf-8"))["metadata"]
+    assert meta["kernelspec"]["display_name"] == "Python 3 (segreport)"
+
+    config = PyFileConfigLoader(stub.name, str(stub.parent)).load_config()
+    hook = config.ContentsManager.pre_save_hook
+    assert hook.__name__ == "pre_save_hook"
+    # the hook strips this project's notebooks/ only (pointed at a stand-in folder here)
+    monkeypatch.setitem(hook.__globals__, "NOTEBOOK_FOLDER", (tmp_path / "notebooks").resolve())
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=hook)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "scratch").mkdir()
+    executed = _executed(NOTEBOOKS[0])
+    for where in ("notebooks", "scratch"):
+        model = {"type": "notebook", "format": "json", "content": json.loads(json.dumps(executed))}
+        manager.save(model, f"{where}/a.ipynb")
+    report = json.loads((tmp_path / "notebooks" / "a.ipynb").read_text(encoding="utf-8"))
+    scratch = json.loads((tmp_path / "scratch" / "a.ipynb").read_text(encoding="utf-8"))
+    assert not strip_notebook.has_outputs(report) and strip_notebook.has_outputs(scratch)
