@@ -36,7 +36,7 @@ def _churn_dates(customers: pd.DataFrame | None) -> pd.DataFrame:
     # the clean table holds a nullable boolean (data.schema.to_bools); missing = not churned
     flag = c["churned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     return pd.DataFrame(
-        {"churned": flag, "churn_date": pd.to_datetime(c["churn_date"])},
+        {"churned": flag, "churn_date": pd.to_datetime(c["churn_date"]).to_numpy()},
         index=pd.Index(c["customer_id"].astype("string"), name="customer_id"),
     )
 
