@@ -1,23 +1,29 @@
-"""The "Satisfaction" report: its computations on hand-made frames, its sections in-process
-on tiny data (no survey file, a unit without responses, no NPS question), and the notebook
-under papermill on generated data with a planted NPS drop and planted XSS comments."""
+"""The "Satisfaction" report's view: it only displays (no statistics imported, no other
+view), its charts draw on the Axes they are given, its sections show the pipeline's result
+in-process on tiny data (no survey file, a unit without responses, no NPS question), and the
+notebook runs under papermill on generated data with a planted NPS drop and planted XSS
+comments. The computations are tested in tests/satisfaction/."""
 
 from __future__ import annotations
 
-import math
+import ast
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, report_context, run_notebook, tiny_tables, write_tables
 
+from analysis import plots
+from analysis import satisfaction as sat
 from analysis.config import load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
-from analysis.report.views import satisfaction as views
+from analysis.pipelines import satisfaction as pipeline
+from analysis.report.views import satisfaction as view
 
 NOTEBOOK = ROOT / "notebooks" / "satisfaction.ipynb"
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)> parcel late"
@@ -27,42 +33,17 @@ PII_EMAIL = "zelda.quixote@pii.example"
 # --------------------------------------------------------------------------- helpers
 
 
-def _survey(**columns) -> pd.DataFrame:
-    n = len(next(iter(columns.values())))
-    base = {
-        "response_id": [f"R{i}" for i in range(n)],
-        "response_date": pd.to_datetime(["2025-11-15"] * n),
-        "business_unit": ["north"] * n,
-        "customer_id": pd.array([f"C{i:04d}" for i in range(n)], dtype="string"),
-    }
-    return pd.DataFrame({**base, **columns})
-
-
-def _view(frame: pd.DataFrame, *, has_nps: bool = True, overall: str | None = "csat", **kw):
-    ratings = tuple(c for c in frame.columns if c.startswith("rating_"))
-    return views.SurveyView(
-        responses=frame,
-        current=frame,
-        previous=frame.iloc[:0],
-        has_nps=has_nps,
-        overall=overall,
-        overall_scale=(1, 5),
-        ratings=ratings,
-        rating_scale=(1, 5),
-        freq="Q",
-        **kw,
-    )
-
-
 def _context(tmp_path: Path, tables: dict[str, pd.DataFrame | None], unit: str = "north"):
     orders = tables["orders"].assign(order_date=lambda d: pd.to_datetime(d["order_date"]))
     customers = tables["customers"].astype({"customer_id": "string"})
     orders = orders.astype({"customer_id": "string"})
     surveys = tables.get("survey_responses")
     data = Dataset(customers=customers, orders=orders, survey_responses=surveys)
-    return report_context(
+    ctx = report_context(
         tmp_path, data.for_unit(unit), unit=unit, data_end=orders["order_date"].max()
     )
+    ctx.params["export_dir"] = str(tmp_path / "exports")
+    return ctx
 
 
 def _tiny_surveys(seed: int = 1, n: int = 400) -> pd.DataFrame:
@@ -88,127 +69,85 @@ def _tiny_surveys(seed: int = 1, n: int = 400) -> pd.DataFrame:
     )
 
 
-def _run_sections(ctx) -> dict:
-    survey = views.prepare(ctx)
-    out = {"survey": survey, "kpis": views.kpi_section(ctx, survey)}
-    out["trend"] = views.trend_section(ctx, survey)
-    out["groups"] = views.groups_section(ctx, survey)
-    out["ratings"] = views.attributes_section(ctx, survey)
-    out["drivers"] = views.drivers_section(ctx, survey, n_boot=20)
-    out["themes"] = views.comments_section(ctx, survey)
-    out["links"] = views.links_section(ctx, survey)
-    out["exports"] = views.export_section(ctx, survey, out["groups"])
-    return out
+def _build(ctx):
+    """The pipeline as the notebook calls it (fewer bootstrap resamples, for speed)."""
+    params = {**ctx.params, "satisfaction": {"driver_bootstrap": 20}}
+    return pipeline.build(ctx.data, ctx.period, params, shared=ctx.shared)
 
 
-# --------------------------------------------------------------------------- computations
+def _run_sections(ctx):
+    """The notebook's cells, charts included."""
+    result = _build(ctx)
+    view.kpi_section(ctx, result)
+    view.trend_section(ctx, result)
+    if "trend" in result.charts:
+        fig, axes = plt.subplots(1, len(result.trend.shown), squeeze=False)
+        for ax, (metric, table) in zip(axes[0], result.trend.shown.items(), strict=True):
+            view.plot_trend(table, metric=metric, changes=result.trend.changes[metric], ax=ax)
+        plots.show_figure(fig)
+    view.trend_findings(ctx, result)
+    view.groups_section(ctx, result)
+    view.attributes_section(ctx, result)
+    if "attributes" in result.charts:
+        fig, ax = plt.subplots()
+        view.plot_diverging(result.attributes.distribution, levels=result.attributes.levels, ax=ax)
+        plots.show_figure(fig)
+    view.attributes_findings(ctx, result)
+    view.drivers_section(ctx, result)
+    if "drivers" in result.charts:
+        fig, (left, right) = plt.subplots(1, 2)
+        view.plot_drivers(result.drivers.drivers, ax=left)
+        view.plot_ipa(result.drivers.ipa, ax=right)
+        plots.show_figure(fig)
+    view.drivers_findings(ctx, result)
+    view.comments_section(ctx, result)
+    view.links_section(ctx, result)
+    if "churn" in result.charts:
+        fig, ax = plt.subplots()
+        view.plot_churn_by_category(result.links.churn.summary, days=result.links.churn.days, ax=ax)
+        plots.show_figure(fig)
+    view.churn_findings(ctx, result)
+    exports = view.export_section(ctx, result)
+    return result, exports
 
 
-def test_score_comparison_against_hand_computation():
-    # current: 6 promoters, 2 passives, 2 detractors -> NPS +40; previous: 3/3/4 -> -10
-    current = _survey(nps=[10] * 6 + [8] * 2 + [3] * 2, csat=[5] * 8 + [1] * 2)
-    previous = _survey(nps=[9] * 3 + [7] * 3 + [0] * 4, csat=[4] * 5 + [2] * 5)
-    table = views.score_comparison(current, previous, has_nps=True, overall="csat", days=(92, 92))
-    nps = table.loc["nps"]
-    assert nps["value"] == pytest.approx(40.0) and nps["previous"] == pytest.approx(-10.0)
-    assert nps["change"] == pytest.approx(50.0)
-    se1 = 100 * math.sqrt((0.6 + 0.2 - 0.4**2) / 10)
-    se0 = 100 * math.sqrt((0.3 + 0.4 - 0.1**2) / 10)
-    z = 50.0 / math.hypot(se1, se0)
-    assert nps["p_value"] == pytest.approx(2 * (1 - 0.5 * (1 + math.erf(z / math.sqrt(2)))))
-    csat = table.loc["csat"]
-    assert csat["value"] == pytest.approx(0.8) and csat["change"] == pytest.approx(0.3)
-    responses = table.loc["responses"]
-    # equal counts over equal periods: exact binomial test gives p = 1, change 0
-    assert responses["change"] == 0 and responses["p_value"] == pytest.approx(1.0)
-    assert not responses["significant"]
+# --------------------------------------------------------------------------- the view only displays
 
 
-def test_score_comparison_without_previous_responses_is_not_significant():
-    table = views.score_comparison(
-        _survey(nps=[10, 0, 9]), _survey(nps=[]), has_nps=True, overall=None
-    )
-    assert list(table.index) == ["nps", "responses"]
-    assert math.isnan(table.loc["nps", "change"]) and not table["significant"].any()
+def test_view_imports_no_statistics_and_no_other_view():
+    source = Path(view.__file__).read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+    banned = ("scipy", "sklearn", "statsmodels")
+    assert not [m for m in imported if m.split(".")[0] in banned], imported
+    # siblings: ``from . import x``/``from .x import``, or analysis.report.views.<x>
+    assert not [m for m in imported if m.startswith(".") and not m.startswith("..")], imported
+    assert not [m for m in imported if "report.views" in m], imported
 
 
-def test_churn_after_response_uses_only_fully_observed_windows():
-    responses = _survey(nps=[10, 0, 5, 9, 8]).assign(
-        response_date=pd.to_datetime(
-            ["2025-01-10", "2025-01-10", "2025-03-01", "2025-11-01", "2025-02-01"]
-        ),
-        customer_id=pd.array(["A", "B", "C", "D", None], dtype="string"),
-    )
-    orders = pd.DataFrame(
-        {
-            "customer_id": pd.array(["A", "B", "B", "C", "C", "D"], dtype="string"),
-            "order_date": pd.to_datetime(
-                ["2025-02-20", "2025-01-10", "2025-06-01", "2025-02-01", "2025-03-20", "2025-11-20"]
-            ),
-            "amount": [50.0, 20.0, 30.0, 10.0, -10.0, 5.0],
-        }
-    )
-    churn = views.churn_after_response(responses, orders, pd.Timestamp("2025-12-31"))
-    # D answered less than 90 days before the data end; the anonymous answer is not followed
-    assert churn["customer_id"].tolist() == ["A", "B", "C"]
-    # A bought 41 days later; B only on the response day and 142 days later; C only refunded
-    assert churn["churned"].tolist() == [False, True, True]
-    summary = views.churn_by_category(churn, views.response_category(churn, _view(churn)))
-    assert summary.loc["detractor", "rate"] == 1.0 and summary.loc["promoter", "rate"] == 0.0
-    assert summary.loc["detractor", "n"] == 2 and summary.attrs["worst"] == "detractor"
-
-
-def test_follow_up_actions_name_the_lowest_rated_attribute():
-    detractors = pd.DataFrame(
-        {
-            "nps": [2, 5, 6],
-            "rating_delivery": [1, 4, 4],
-            "rating_price": [2, 2, 3],
-            "rating_app_speed": [5, 5, 1],
-        }
-    )
-    out = views.follow_up_actions(
-        detractors, ["rating_delivery", "rating_price", "rating_app_speed"]
-    )
-    assert out["lowest_rated_attribute"].tolist() == ["delivery", "price", "app_speed"]
-    assert out["priority"].tolist() == ["high", "medium", "medium"]
-    names = catalog("en")
-    assert out.loc[0, "follow_up_action"] == names["report_satisfaction.follow_up.delivery"]
-    assert "app speed" in out.loc[2, "follow_up_action"]  # generic text for unknown attributes
-    calm = views.follow_up_actions(
-        detractors.assign(rating_price=4, rating_delivery=3, rating_app_speed=4), ["rating_price"]
-    )
-    assert calm["lowest_rated_attribute"].tolist() == ["", "", ""]
-    zh = views.follow_up_actions(detractors, ["rating_delivery"], language="zh")
-    assert zh.loc[0, "follow_up_action"] == catalog("zh")["report_satisfaction.follow_up.delivery"]
-
-
-def test_group_table_greys_small_bases_and_never_ranks_them():
-    frame = _survey(
-        nps=[10] * 30 + [0] * 25 + [8] * 5 + [9] * 5,
-        csat=[5] * 30 + [1] * 30 + [4] * 5,
-        touchpoint=["web"] * 30 + ["store"] * 30 + ["app"] * 5,
-    )
-    table = views.group_table(frame, _view(frame), ["touchpoint"])
-    assert table["group"].tolist() == ["web", "store", "app"]  # ranked first, small base last
-    assert table["small_base"].tolist() == [False, False, True]
-    assert table["rank"].tolist()[:2] == [1, 2] and pd.isna(table["rank"].iloc[2])
-    assert table["nps_significant"].tolist()[:2] == [True, True]
-    assert math.isnan(table.loc[2, "nps_p_adjusted"])
-    assert set(table.columns) == set(views.GROUP_COLUMNS) - {"period", "unit"}
-
-
-def test_response_category_without_nps_uses_the_overall_item():
-    frame = _survey(csat=[5, 4, 3, 2, 1, np.nan, 7])
-    cats = views.response_category(frame, _view(frame, has_nps=False))
-    assert cats.tolist()[:5] == [
-        "satisfied",
-        "satisfied",
-        "neutral",
-        "dissatisfied",
-        "dissatisfied",
+def test_plots_draw_on_the_given_or_current_axes(tmp_path):
+    tables = {**tiny_tables(), "survey_responses": _tiny_surveys()}
+    result = _build(_context(tmp_path, tables))
+    trend = result.trend.shown["csat"]
+    fig, ax = plt.subplots()
+    assert view.plot_trend(trend, metric="csat", period="2025-Q4", ax=ax) is ax
+    assert ax.get_title() == catalog("en")["report_satisfaction.trend.chart.csat"]
+    fig, ax = plt.subplots()  # no ax: the current Axes
+    assert view.plot_drivers(result.drivers.drivers, language="zh") is ax
+    assert ax.get_title() == catalog("zh")["report_satisfaction.drivers.chart"]
+    assert view.plot_ipa(result.drivers.ipa, ax=plt.subplots()[1]).get_xlabel()
+    dist = result.attributes.distribution
+    bars = view.plot_diverging(dist, levels=result.attributes.levels, ax=plt.subplots()[1])
+    assert [tick.get_text() for tick in bars.get_yticklabels()] == [
+        sat.attribute_name(c) for c in dist.index
     ]
-    assert cats.iloc[5:].isna().all()  # missing and out-of-scale answers have no category
+    churn = result.links.churn
+    chart = view.plot_churn_by_category(churn.summary, days=churn.days, ax=plt.subplots()[1])
+    assert f"{churn.days} days" in chart.get_title()
 
 
 # --------------------------------------------------------------------------- sections in-process
@@ -216,21 +155,23 @@ def test_response_category_without_nps_uses_the_overall_item():
 
 def test_no_survey_file_gives_a_short_report(tmp_path, shown):
     ctx = _context(tmp_path, tiny_tables())
-    out = _run_sections(ctx)
-    assert out["survey"].no_file and out["survey"].empty
+    result, _ = _run_sections(ctx)
+    assert result.status == "no_survey_file" and result.survey.no_file and result.survey.empty
+    assert result.charts == frozenset() and result.kpis is None and result.links is None
     html = "".join(shown)
     assert html.count('class="sr-h"') == 1 and "There is no survey file" in html
-    exports = ctx.output_dir / "exports"
-    assert pd.read_csv(exports / "detractors.csv").columns.tolist() == views.DETRACTOR_COLUMNS
-    assert pd.read_csv(exports / "satisfaction_groups.csv").columns.tolist() == views.GROUP_COLUMNS
+    exports = ctx.export_folder()
+    assert pd.read_csv(exports / "detractors.csv").columns.tolist() == sat.DETRACTOR_COLUMNS
+    assert pd.read_csv(exports / "satisfaction_groups.csv").columns.tolist() == sat.GROUP_COLUMNS
 
 
 def test_unit_without_responses_gives_a_short_report_in_chinese(tmp_path, shown):
     tables = {**tiny_tables(), "survey_responses": _tiny_surveys()}
     ctx = _context(tmp_path, tables, unit="south")
     ctx.params["language"] = "zh"
-    out = _run_sections(ctx)
-    assert out["survey"].empty and not out["survey"].no_file
+    result, _ = _run_sections(ctx)
+    assert result.status == "no_responses" and result.survey.empty
+    assert not result.survey.no_file
     html = "".join(shown)
     assert html.count('class="sr-h"') == 1 and "没有任何问卷答卷" in html
 
@@ -238,27 +179,46 @@ def test_unit_without_responses_gives_a_short_report_in_chinese(tmp_path, shown)
 def test_survey_without_nps_renders_from_csat_and_ratings(tmp_path, shown):
     tables = {**tiny_tables(), "survey_responses": _tiny_surveys()}
     ctx = _context(tmp_path, tables)
-    out = _run_sections(ctx)
-    survey = out["survey"]
+    result, _ = _run_sections(ctx)
+    survey = result.survey
     assert not survey.has_nps and survey.outcome == "csat"
-    assert list(out["kpis"].index) == ["csat", "responses"]
-    assert out["drivers"]["drivers"].index[0] == "rating_product_quality"  # csat built from it
+    assert list(result.kpis.index) == ["csat", "responses"]
+    assert result.drivers.drivers.index[0] == "rating_product_quality"  # csat built from it
+    assert {"trend", "attributes", "drivers"} <= result.charts
     html = "".join(shown)
     assert "no NPS question" in html and "CSAT" in html
     for title in ("Trend per quarter", "Attribute ratings", "What drives satisfaction"):
         assert title in html
-    detractors = pd.read_csv(ctx.output_dir / "exports" / "detractors.csv")
+    assert html.count("<figure>") == len(result.charts)
+    detractors = pd.read_csv(ctx.export_folder() / "detractors.csv")
     assert len(detractors) and detractors["csat"].le(2).all() and detractors["nps"].isna().all()
 
 
 def test_survey_with_ratings_only_still_renders(tmp_path, shown):
     surveys = _tiny_surveys().drop(columns=["csat"])
     ctx = _context(tmp_path, {**tiny_tables(), "survey_responses": surveys})
-    out = _run_sections(ctx)
-    assert out["survey"].outcome is None and out["ratings"] is not None
+    result, _ = _run_sections(ctx)
+    assert result.survey.outcome is None and result.attributes is not None
     html = "".join(shown)
     assert "neither an NPS nor an overall satisfaction question" in html
-    assert "Attribute ratings" in html and out["drivers"] is None
+    assert "Attribute ratings" in html and result.drivers is None
+    assert result.charts == {"attributes"} and html.count("<figure>") == 1
+
+
+def test_churn_link_shows_the_units_window(tmp_path, shown):
+    rng = np.random.default_rng(3)
+    surveys = _tiny_surveys().assign(nps=lambda d: rng.integers(0, 11, len(d)).astype(float))
+    ctx = _context(tmp_path, {**tiny_tables(), "survey_responses": surveys})
+    ctx.params["churn"] = {**ctx.params["churn"], "window_days": 45}
+    result = _build(ctx)
+    churn = result.links.churn
+    assert churn.days == 45 and churn.window.source == "param"
+    assert churn.definition == "noncontractual"
+    view.links_section(ctx, result)
+    view.churn_findings(ctx, result)
+    html = "".join(shown)
+    assert "no purchase in the 45 days after the response" in html
+    assert "set in the parameters" in html and "90 days" not in html
 
 
 def test_segment_hook_adds_nps_by_segment(tmp_path, shown, monkeypatch):
@@ -271,11 +231,11 @@ def test_segment_hook_adds_nps_by_segment(tmp_path, shown, monkeypatch):
             "segment": np.where(np.arange(len(customers)) % 2, "Champions", "<b>At risk</b>"),
         }
     )
-    monkeypatch.setattr(views, "segment_assignments", lambda ctx: segments)
+    monkeypatch.setattr(pipeline, "segment_assignments", lambda *args: segments)
     ctx = _context(tmp_path, {**tiny_tables(), "survey_responses": surveys})
-    survey = views.prepare(ctx)
-    result = views.links_section(ctx, survey)
-    assert set(result["segments"]["group"]) == {"Champions", "<b>At risk</b>"}
+    result = _build(ctx)
+    view.links_section(ctx, result)
+    assert set(result.links.segments["group"]) == {"Champions", "<b>At risk</b>"}
     html = "".join(shown)
     assert "NPS by customer segment" in html and "&lt;b&gt;At risk&lt;/b&gt;" in html
     assert "<b>At risk" not in html
@@ -295,6 +255,14 @@ def test_notebook_is_thin_with_the_shared_parameters_cell():
     assert nb.metadata["segreport"] == {"report": "satisfaction", "order": 40}
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert all(c.get("outputs", []) == [] for c in nb.cells if c.cell_type == "code")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    # the pipeline call is visible, and the charts are drawn in the notebook's own cells
+    assert (
+        "result = satisfaction.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)" in code
+    )
+    for chart in ("plot_trend", "plot_diverging", "plot_drivers", "plot_ipa"):
+        assert any(f"view.{chart}(" in cell and "show_figure(fig)" in cell for cell in code)
+    assert code[-1] == "ctx.finish()"
     assert "report.satisfaction.title" in catalog("en") and "report.satisfaction.title" in catalog(
         "zh"
     )
@@ -326,10 +294,11 @@ def test_ecommerce_report_flags_the_planted_drop_and_escapes_comments(planted_sa
 
     from analysis.report.render import header_resources, render_html
 
-    nb, outputs, _ = run_notebook(
-        "satisfaction", tmp_path, data_dir=planted_sample, unit="ecommerce"
-    )
     reports = tmp_path / "reports"
+    exports = reports / "2025-Q4" / "ecommerce" / "exports"
+    nb, outputs, _ = run_notebook(
+        "satisfaction", tmp_path, data_dir=planted_sample, unit="ecommerce", export_dir=str(exports)
+    )
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # trend, ratings, ...
     page = render_html(
         nb,
@@ -360,9 +329,8 @@ def test_ecommerce_report_flags_the_planted_drop_and_escapes_comments(planted_sa
     assert PII_EMAIL not in page and "[email]" in page
     assert not re.search(r"\bC\d{7}\b", page)
 
-    exports = reports / "2025-Q4" / "ecommerce" / "exports"
     detractors = pd.read_csv(exports / "detractors.csv", dtype={"customer_id": str})
-    assert detractors.columns.tolist() == views.DETRACTOR_COLUMNS
+    assert detractors.columns.tolist() == sat.DETRACTOR_COLUMNS
     assert len(detractors) > 20 and detractors["nps"].between(0, 6).all()
     assert detractors["customer_id"].str.fullmatch(r"C\d{7}").all()  # real ids, not hashes
     assert (detractors["business_unit"] == "ecommerce").all()
@@ -371,7 +339,7 @@ def test_ecommerce_report_flags_the_planted_drop_and_escapes_comments(planted_sa
     assert not detractors["comment"].fillna("").str.contains(PII_EMAIL, regex=False).any()
     assert not {"name", "phone", "email", "address"} & set(detractors.columns)
     groups = pd.read_csv(exports / "satisfaction_groups.csv")
-    assert groups.columns.tolist() == views.GROUP_COLUMNS
+    assert groups.columns.tolist() == sat.GROUP_COLUMNS
     assert {"customer_type", "touchpoint", "region"} <= set(groups["dimension"])
     assert groups.loc[groups["small_base"], "rank"].isna().all()
 
