@@ -126,6 +126,10 @@ def test_build_recovers_the_groups_in_a_frozen_result(planted, tmp_path):
     # the export: every customer once, sorted, the segment's action
     export = result.export
     assert sorted(export["customer_id"]) == sorted(truth)
+    by_segment = export["segment_id"].value_counts().sort_index()
+    assert by_segment.tolist() == result.kpis["customers"].tolist()
+    high = int((export["priority"] == "high").sum())
+    assert high == (result.focus["n_customers"] if result.focus is not None else 0)
     pd.testing.assert_frame_equal(
         export,
         sr.export_frame(result.features, result.labels, result.names, result.actions),

@@ -1436,7 +1436,7 @@ def export_section(ctx: ReportContext, result: SegmentationResult) -> Path:
         return path
     ctx.text(f"{P}.export.intro", n=ctx.number(len(frame)), end=_date(ctx.language, result.as_of))
     ctx.show(ui.paragraph(_t(ctx, "export.columns"), "sr-small"))
-    counts = frame["segment_id"].value_counts().reindex(result.segments, fill_value=0)
+    counts = result.kpis["customers"].reindex(result.segments, fill_value=0)  # one row each
     c = {k: _t(ctx, f"col.{k}") for k in ("segment", "customers", "priority")}
     ctx.show(
         ui.table(
@@ -1451,6 +1451,6 @@ def export_section(ctx: ReportContext, result: SegmentationResult) -> Path:
             )
         )
     )
-    high = int((frame["priority"] == "high").sum())
+    high = result.focus["n_customers"] if result.focus is not None else 0
     ctx.takeaway(f"{P}.export.takeaway", n=ctx.number(len(frame)), high=ctx.number(high))
     return path
