@@ -20,6 +20,22 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20251122)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _scratch_outside_the_project(tmp_path_factory):
+    """Notebooks and views run outside ``segreport run`` write their exports to the scratch
+    folder (:func:`analysis.config.scratch_dir`); the tests' go to a temporary one, never to
+    the checkout's ``scratch/`` (kernels started by papermill inherit the variable)."""
+    from analysis.config import SCRATCH_ENV
+
+    before = os.environ.get(SCRATCH_ENV)
+    os.environ[SCRATCH_ENV] = str(tmp_path_factory.mktemp("scratch"))
+    yield
+    if before is None:
+        os.environ.pop(SCRATCH_ENV, None)
+    else:
+        os.environ[SCRATCH_ENV] = before
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

@@ -1,8 +1,10 @@
 """pyproject.toml and environment.yml list the same dependencies."""
 
+import json
 import re
 import tomllib
 
+import pytest
 import yaml
 from conftest import ROOT
 
@@ -87,3 +89,100 @@ def test_the_private_import_check_sees_both_forms(tmp_path):
         ("m.py", ".value._duckdb"),
         ("m.py", "churn._as_bool"),
     }
+
+
+def _run_all():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "benchmarks" / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_bench_runs_the_benchmarks_the_readme_lists():
+    run_all = _run_all()
+    names = run_all.listed_scripts()
+    assert names[0] == "run_pack.py" and "bench_rfm.py" in names and "run_all.py" not in names
+    assert all((ROOT / "benchmarks" / n).is_file() for n in names)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "benchmarks/run_all.py" in makefile
+
+
+def test_run_all_records_each_script_and_goes_on_after_a_failure(tmp_path, capsys):
+    run_all = _run_all()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "README.md").write_text(
+        "| script | what |\n|---|---|\n| `good.py` | writes |\n| `bad.py` | fails |\n"
+    )
+    (tmp_path / "good.py").write_text(
+        "import pathlib, sys\n"
+        "pathlib.Path(__file__).with_name('results').joinpath('good.json').write_text('{}')\n"
+        "assert sys.argv[1:] == ['--quick']\n"
+    )
+    (tmp_path / "bad.py").write_text("raise SystemExit(3)\n")
+    names = run_all.listed_scripts(tmp_path)
+    assert names == ["good.py", "bad.py"]
+    code, record = run_all.run(names, folder=tmp_path, extra=["--quick"])
+    assert code == 1
+    assert record["scripts"]["good.py"]["exit_code"] == 0
+    assert record["scripts"]["good.py"]["results_written"] == ["good.json"]
+    assert record["scripts"]["bad.py"]["exit_code"] == 3
+    saved = json.loads((tmp_path / "results" / "run_all.json").read_text())
+    assert saved["scripts"].keys() == {"good.py", "bad.py"}
+    (tmp_path / "bad.py").unlink()
+    with pytest.raises(SystemExit, match="missing: bad.py"):
+        run_all.run(names, folder=tmp_path)
+
+
+def _doc_text(path) -> str:
+    """The docstrings and comments of a module."""
+    import ast
+
+    source = path.read_text(encoding="utf-8")
+    docs = [
+        ast.get_docstring(node) or ""
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    ]
+    comments = [line for line in source.splitlines() if line.strip().startswith("#")]
+    return "\n".join(docs + comments)
+
+
+# Folders of the checkout a docstring may point into (reports/ and scratch/ are output), and
+# the generated (git-ignored) ones inside them.
+REPO_FOLDERS = ("benchmarks", "data", "examples", "jupyter", "notebooks", "params", "scripts")
+GENERATED = ("data/sample", "data/cache", "benchmarks/out")
+
+
+def test_docstrings_cite_only_files_and_names_that_exist():
+    import importlib
+
+    package = ROOT / "src" / "analysis"
+    path_ref = re.compile(rf"\b((?:{'|'.join(REPO_FOLDERS)})/[\w./\-]*\w)")
+    doc_ref = re.compile(r"\b([A-Z][A-Z_]+\.md)\b")  # README.md, DEVELOPERS.md ...
+    name_ref = re.compile(r"\banalysis(?:\.[A-Za-z_]\w*)+")
+    dead = []
+    for module in sorted(package.rglob("*.py")):
+        text = _doc_text(module)
+        for ref in path_ref.findall(text):
+            if ref.startswith(GENERATED) or "*" in ref:
+                continue
+            if not (ROOT / ref).exists():
+                dead.append(f"{module.name}: {ref}")
+        for ref in doc_ref.findall(text):
+            if not any((folder / ref).exists() for folder in (ROOT, module.parent)):
+                dead.append(f"{module.name}: {ref}")
+        for ref in set(name_ref.findall(text)):
+            parts, obj = ref.split("."), None
+            for i in range(len(parts), 0, -1):
+                try:
+                    obj, rest = importlib.import_module(".".join(parts[:i])), parts[i:]
+                    break
+                except ImportError:
+                    continue
+            for attr in rest if obj is not None else []:
+                obj = getattr(obj, attr, None)
+            if obj is None:
+                dead.append(f"{module.name}: {ref}")
+    assert not dead, dead

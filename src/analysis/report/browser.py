@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: Flags for the Debian chromium (DEVELOPERS.md): headless, no sandbox (root in CI), and
-#: nothing that phones home.
+#: Flags for the Debian chromium (installed by scripts/install-system-deps.sh): headless,
+#: no sandbox (root in CI), and nothing that phones home.
 FLAGS = (
     "--headless",
     "--no-sandbox",
