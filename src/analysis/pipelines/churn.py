@@ -28,6 +28,7 @@ from .. import churn, lifecycle
 from ..coerce import as_bool
 from ..data.load import Dataset
 from ..errors import AnalysisError, ModelError
+from ..figures import risk_figures
 from ..i18n import t
 from ..period import Period
 from .shared import SharedWork
@@ -187,17 +188,17 @@ class ChurnResult:
 
     @property
     def high_risk_customers(self) -> int:
-        """Current customers with a churn probability of at least :attr:`high_risk`."""
+        """Current customers with a churn probability of at least :attr:`high_risk`
+        (:func:`analysis.figures.risk_figures`; 0 without a list)."""
         if self.warning_list is None:
             return 0
-        return int((self.warning_list["churn_probability"] >= self.high_risk).sum())
+        return int(risk_figures(self.warning_list, self.high_risk)["high_risk_customers"])
 
     @property
     def value_at_risk(self) -> float:
-        """Total value at risk of the current customers (NaN without a list)."""
-        if self.warning_list is None:
-            return float("nan")
-        return float(self.warning_list["value_at_risk"].sum())
+        """Value at risk of the high-risk customers (:func:`analysis.figures.risk_figures`;
+        NaN without a list)."""
+        return float(risk_figures(self.warning_list, self.high_risk)["value_at_risk"])
 
 
 def period_tables(data: Dataset, period: Period) -> dict[str, pd.DataFrame | None]:

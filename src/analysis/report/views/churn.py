@@ -25,6 +25,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from ... import churn, lifecycle, plots
 from ... import display as ui
+from ...figures import UnitFigures
 from ...i18n import catalog, t
 from ...pipelines.churn import ChurnResult
 from ..context import ReportContext
@@ -121,13 +122,19 @@ def _statement(ctx: ReportContext, result: ChurnResult) -> bool:
 
 
 # --------------------------------------------------------------------------- sections
-def kpi_section(ctx: ReportContext, result: ChurnResult) -> dict[str, float] | None:
+def kpi_section(
+    ctx: ReportContext, result: ChurnResult, figures: UnitFigures | None = None
+) -> dict[str, float] | None:
     """KPI cards: churn rate (vs previous period), churned customers, revenue lost,
-    value at risk and customers at high risk."""
+    value at risk and customers at high risk. The churn figures are the unit's figures
+    (``figures``, by default :meth:`ReportContext.figures`): the same values, names and
+    formats as in every other report."""
     ctx.heading(f"{P}.kpis.title")
     if result.status == "no_orders":
         ctx.note(f"{P}.status.no_orders", "warning", unit=ctx.unit_label, period=str(ctx.period))
         return None
+    figures = figures if figures is not None else ctx.figures()
+    language = ctx.language
     cur, prev = result.current, result.previous
     ctx.text(
         f"{P}.kpis.intro_{result.definition}",
@@ -144,16 +151,16 @@ def kpi_section(ctx: ReportContext, result: ChurnResult) -> dict[str, float] | N
 
     cards = [
         ui.KPI(
-            _t(ctx, "kpi.rate"),
-            ui.fmt_pct(cur.rate),
+            figures.label("churn_rate", language),
+            figures.text("churn_rate", language),
             rate_change,
             vs if comparable else ctx._("common.no_comparison"),
             higher_is_better=False,
             change_text=_pts(ctx, rate_change) if rate_change is not None else None,
         ),
         ui.KPI(
-            _t(ctx, "kpi.churned"),
-            ctx.number(cur.churned),
+            figures.label("churned_customers", language),
+            figures.text("churned_customers", language),
             relative(cur.churned, prev.churned if prev else 0),
             vs,
             higher_is_better=False,
@@ -166,14 +173,20 @@ def kpi_section(ctx: ReportContext, result: ChurnResult) -> dict[str, float] | N
             higher_is_better=False,
         ),
     ]
-    at_risk = high = None
+    at_risk = None
     if result.warning_list is not None:
-        at_risk = result.value_at_risk
-        high = result.high_risk_customers
+        at_risk = figures.value("value_at_risk")
         cards.append(
-            ui.KPI(_t(ctx, f"kpi.value_at_risk_{result.value_source}"), ctx.money(at_risk))
+            ui.KPI(
+                figures.label("value_at_risk", language), figures.text("value_at_risk", language)
+            )
         )
-        cards.append(ui.KPI(_t(ctx, "kpi.high_risk"), ctx.number(high)))
+        cards.append(
+            ui.KPI(
+                figures.label("high_risk_customers", language),
+                figures.text("high_risk_customers", language),
+            )
+        )
     ctx.show(ui.kpi_cards(cards))
     if cur.base == 0:
         ctx.takeaway(f"{P}.kpis.takeaway_no_base", period=str(ctx.period))
@@ -191,8 +204,8 @@ def kpi_section(ctx: ReportContext, result: ChurnResult) -> dict[str, float] | N
         ctx.takeaway(
             f"{P}.kpis.takeaway",
             period=str(ctx.period),
-            rate=ui.fmt_pct(cur.rate),
-            churned=ctx.number(cur.churned),
+            rate=figures.text("churn_rate", language),
+            churned=figures.text("churned_customers", language),
             base=ctx.number(cur.base),
             change=change,
             lost=ctx.money(cur.revenue_lost),
@@ -200,10 +213,11 @@ def kpi_section(ctx: ReportContext, result: ChurnResult) -> dict[str, float] | N
     if at_risk is not None:
         ctx.takeaway(
             f"{P}.kpis.takeaway_risk",
-            value=ctx.money(at_risk),
+            value=figures.text("value_at_risk", language),
             n=ctx.number(len(result.warning_list)),
-            high=ctx.number(high),
+            high=figures.text("high_risk_customers", language),
             threshold=ui.fmt_pct(result.high_risk, decimals=0),
+            basis=_t(ctx, f"kpi.value_basis_{result.value_source}"),
         )
     return {
         "rate": cur.rate,
