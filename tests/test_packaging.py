@@ -31,11 +31,10 @@ def test_console_script_and_python_version():
 
 
 # Private names still imported across modules by code being rewritten for issue 13 (the
-# churn package and the satisfaction trend module); nothing may be added to this list.
+# churn view); nothing may be added to this list.
 PENDING_PRIVATE_IMPORTS = {
     ("report/views/churn.py", "churn._as_bool"),
     ("report/views/churn.py", "churn._fmt_sd"),
-    ("satisfaction/trend.py", ".scores._check_top_box"),
 }
 
 

@@ -91,6 +91,14 @@ def check_positive_int(value: int, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_top_box(top_box: int, scale: Scale) -> int:
+    """Validate a top-box width: a positive number of levels that leaves part of ``scale``."""
+    top_box = check_positive_int(top_box, "top_box")
+    if top_box >= scale[1] - scale[0] + 1:
+        raise ParamsError(f"top_box={top_box} covers the whole scale {scale}; use fewer levels")
+    return top_box
+
+
 def scale_for(column: str, scale: Scale | Mapping[str, Sequence[int]] | None) -> Scale:
     """Scale of ``column``: from a per-column mapping, a single pair, or the contract."""
     if isinstance(scale, Mapping):

@@ -26,6 +26,7 @@ from ._common import (
     check_confidence,
     check_positive_int,
     check_scale,
+    check_top_box,
     clean_scores,
     require_columns,
     require_score,
@@ -294,13 +295,6 @@ def _csat_from_valid(
     )
 
 
-def _check_top_box(top_box: int, scale: tuple[int, int]) -> int:
-    top_box = check_positive_int(top_box, "top_box")
-    if top_box >= scale[1] - scale[0] + 1:
-        raise ParamsError(f"top_box={top_box} covers the whole scale {scale}; use fewer levels")
-    return top_box
-
-
 # --------------------------------------------------------------------------- single scores
 
 
@@ -407,7 +401,7 @@ def csat(
     (5, 0.6, 1)
     """
     scale = check_scale(scale)
-    top_box = _check_top_box(top_box, scale)
+    top_box = check_top_box(top_box, scale)
     confidence = check_confidence(confidence)
     valid, invalid = clean_scores(scores, scale)
     return _csat_from_valid(
@@ -634,7 +628,7 @@ def csat_by_group(
     require_columns(frame, by)
     require_score(frame, score_col)
     scale = check_scale(scale)
-    top_box = _check_top_box(top_box, scale)
+    top_box = check_top_box(top_box, scale)
     min_base = check_positive_int(min_base, "min_base")
     confidence = check_confidence(confidence)
     alpha = check_confidence(alpha, "alpha")

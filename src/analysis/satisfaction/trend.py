@@ -22,6 +22,7 @@ from ._common import (
     benjamini_hochberg,
     check_confidence,
     check_positive_int,
+    check_top_box,
     clean_scores,
     require_columns,
     require_score,
@@ -29,7 +30,7 @@ from ._common import (
     z_value,
 )
 from .change import difference_test, share_standard_error
-from .scores import NPS_SCALE, _check_top_box, nps_standard_error, wilson_interval
+from .scores import NPS_SCALE, nps_standard_error, wilson_interval
 
 if TYPE_CHECKING:
     from .survey import Survey
@@ -270,7 +271,7 @@ def _prepare(
         "score": score,
         "score_col": score_col,
         "scale": scale_,
-        "top_box": _check_top_box(top_box, scale_) if score == "csat" else top_box,
+        "top_box": check_top_box(top_box, scale_) if score == "csat" else top_box,
         "min_base": check_positive_int(min_base, "min_base"),
         "confidence": check_confidence(confidence),
         "alpha": check_confidence(alpha, "alpha"),
