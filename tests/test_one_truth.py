@@ -28,6 +28,9 @@ OWNER = {
     "high_risk_customers": "churn",
     "active_customers": "overview",
     "new_customers": "overview",
+    "net_revenue": "overview",
+    "nps": "satisfaction",
+    "csat": "satisfaction",
 }
 
 

@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ... import display as ui
 from ... import plots
+from ...figures import FIGURE_KIND, format_figure
 from ...i18n import catalog, t
 from ...pipelines.satisfaction import ChurnWindow, SatisfactionResult
 from ...satisfaction import NPS_CATEGORIES, IPAResult, ScoreChange, attribute_name
@@ -88,6 +89,13 @@ def _fmt_score(value: float, metric: str) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     return f"{value:+.0f}" if metric == "nps" else f"{value:.0%}"
+
+
+def _headline(ctx: ReportContext, value: float, metric: str) -> str:
+    """The period's NPS or CSAT as every report prints the unit's figure of it
+    (:func:`analysis.figures.format_figure`)."""
+    kind = FIGURE_KIND[metric]
+    return format_figure(value, kind, ctx.language, ctx.params["currency"])
 
 
 def _fmt_points(ctx: ReportContext, change: float, metric: str, *, signed: bool = True) -> str:
@@ -478,13 +486,15 @@ def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         if metric == "responses":
             value, change_text = ctx.number(row["value"]), None
         else:
-            value = _fmt_score(row["value"], metric)
+            value = _headline(ctx, row["value"], metric)
             change_text = (
                 _fmt_points(ctx, row["change"], metric) if math.isfinite(row["change"]) else None
             )
         cards.append(
             ui.KPI(
-                _t(ctx, f"kpi.{metric}"),
+                ctx._(f"figures.{metric}.label")
+                if metric in FIGURE_KIND
+                else _t(ctx, f"kpi.{metric}"),
                 value,
                 row["change"] if math.isfinite(row["change"]) else None,
                 label,
@@ -523,7 +533,7 @@ def _kpi_sentence(ctx: ReportContext, table: pd.DataFrame) -> str:
             _t(
                 ctx,
                 f"kpis.takeaway.{metric}",
-                value=_fmt_score(row["value"], metric),
+                value=_headline(ctx, row["value"], metric),
                 low=_fmt_score(row["ci_low"], metric),
                 high=_fmt_score(row["ci_high"], metric),
                 n=ctx.number(row["n"]),
