@@ -203,6 +203,8 @@ def test_git_stores_notebooks_without_outputs(tmp_path):
     assert git("status", "--porcelain", "notebooks") == ""  # and git sees no change
 
 
+# jupyter_server applies a configured hook twice and warns about "overriding" the first
+@pytest.mark.filterwarnings("ignore:Overriding existing pre_save_hook:UserWarning")
 def test_jupyter_saves_report_notebooks_without_outputs(tmp_path, monkeypatch):
     from jupyter_server.services.contents.filemanager import FileContentsManager
     from traitlets.config.loader import PyFileConfigLoader
@@ -224,7 +226,8 @@ def test_jupyter_saves_report_notebooks_without_outputs(tmp_path, monkeypatch):
     assert hook.__name__ == "pre_save_hook"
     # the hook strips this project's notebooks/ only (pointed at a stand-in folder here)
     monkeypatch.setitem(hook.__globals__, "NOTEBOOK_FOLDER", (tmp_path / "notebooks").resolve())
-    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=hook)
+    manager = FileContentsManager(config=config, root_dir=str(tmp_path))
+    assert manager.pre_save_hook is hook
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "scratch").mkdir()
     executed = _executed(NOTEBOOKS[0])
