@@ -130,6 +130,8 @@ def test_a_displayed_block_carries_the_styles_once_per_cell(monkeypatch):
     assert b == f'<div class="sr-nb">{second.data}</div>'
     shell.execution_count = 2  # the next cell (or the same cell run again) has them again
     assert first._repr_html_().count("<style") == 1
+    shell.history_manager = type("History", (), {"session_number": 7})()
+    assert first._repr_html_().count("<style") == 1  # a reset kernel (new session) again
     monkeypatch.setattr(ui, "get_ipython", lambda: None)  # outside a kernel: always
     assert first._repr_html_().count("<style") == 1
 

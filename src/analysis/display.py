@@ -111,7 +111,10 @@ def _style_once_per_cell() -> str:
     shell = get_ipython()
     if shell is None:  # not in a kernel: every block carries it
         return f"{_STYLE_OPEN}{notebook_css()}</style>"
-    cell = (id(shell), shell.execution_count)
+    # the history session tells cells apart across kernel resets (the runner resets its
+    # warm kernel between notebooks, and the execution count starts again at 1)
+    session = getattr(getattr(shell, "history_manager", None), "session_number", None)
+    cell = (id(shell), session, shell.execution_count)
     if _styled_cell[0] == cell:
         return ""
     _styled_cell[0] = cell
