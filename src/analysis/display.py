@@ -248,6 +248,30 @@ class KPI:
     change_label: str = ""  # e.g. "vs 2025-Q2"
     higher_is_better: bool | None = True
     change_text: str | None = None  # preformatted change (e.g. "+3.2 pts")
+    figure: str | None = None  # a business figure's id: the label links to its definition
+
+
+def figure_anchor(figure: str) -> str:
+    """The id of a business figure's definition in every report (:func:`figure_definitions`)."""
+    return "figure-" + "".join(ch if ch.isalnum() or ch == "_" else "-" for ch in figure)
+
+
+def figure_link(label: str, figure: str | None) -> str:
+    """``label`` as escaped HTML, linking to the figure's definition when ``figure`` is set."""
+    if not figure:
+        return esc(label)
+    return f'<a class="sr-def" href="#{esc_attr(figure_anchor(figure))}">{esc(label)}</a>'
+
+
+def figure_definitions(rows: Sequence[tuple[str, str, str, str]]) -> Block:
+    """The definitions list every quoted figure links to: ``(figure id, name, value,
+    definition)`` per row."""
+    items = "".join(
+        f'<dt id="{esc_attr(figure_anchor(figure))}">{esc(name)}: {esc(value)}</dt>'
+        f"<dd>{esc(definition)}</dd>"
+        for figure, name, value, definition in rows
+    )
+    return Block(f'<dl class="sr-defs">{items}</dl>')
 
 
 def kpi_cards(kpis: Sequence[KPI]) -> Block:
@@ -269,7 +293,7 @@ def kpi_cards(kpis: Sequence[KPI]) -> Block:
                 f'<span class="sr-kpi-vs">{esc(k.change_label)}</span></div>'
             )
         cards.append(
-            f'<div class="sr-kpi"><div class="sr-kpi-label">{esc(k.label)}</div>'
+            f'<div class="sr-kpi"><div class="sr-kpi-label">{figure_link(k.label, k.figure)}</div>'
             f'<div class="sr-kpi-value">{esc(k.value)}</div>{delta}</div>'
         )
     return Block(f'<div class="sr-kpis">{"".join(cards)}</div>')

@@ -1,5 +1,5 @@
-"""The "Strategy summary" report: sections in-process with and without the other reports'
-exports, the planted ecommerce 2025-Q4 NPS drop as an alert on the 20k sample, Chinese,
+"""The "Strategy summary" report: its pipeline and sections in-process (quoting the unit's
+figures and the other reports' pipelines), the planted ecommerce 2025-Q4 NPS drop as an alert on the 20k sample, Chinese,
 the "all" comparison, and the notebook under papermill."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from conftest import ROOT, report_context, run_notebook, tiny_tables
 
+from analysis import strategy
 from analysis.config import load_params
 from analysis.data.load import Dataset
 from analysis.i18n import catalog
 from analysis.period import Period
+from analysis.pipelines import churn, segmentation, summary
 from analysis.report.context import ReportContext
 from analysis.report.views import summary as views
 
@@ -43,84 +45,54 @@ def _context(tmp_path: Path, data: Dataset, unit="north", period="2025-Q4", lang
 
 
 def _run(ctx) -> dict:
-    view = views.prepare(ctx)
-    out = {"view": view, "kpis": views.kpi_section(ctx, view)}
-    out["alerts"] = views.alerts_section(ctx, view)
-    out["segments"] = views.segments_section(ctx, view)
-    out["referral"] = views.referral_section(ctx, view)
-    out["units"] = views.units_section(ctx, view)
-    out["sources"] = views.sources_section(ctx, view)
+    result = summary.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    out = {"result": result, "kpis": views.kpi_section(ctx, result)}
+    out["alerts"] = views.alerts_section(ctx, result)
+    out["segments"] = views.segments_section(ctx, result)
+    out["referral"] = views.referral_section(ctx, result)
+    out["units"] = views.units_section(ctx, result)
+    out["sources"] = views.sources_section(ctx, result)
     ctx.finish()
     return out
 
 
-def test_fallback_without_exports(tmp_path, shown):
+def test_sections_on_tiny_data(tmp_path, shown):
     result = _run(_context(tmp_path, _tiny()))
     html = "\n".join(shown)
     en = catalog("en")
     for key in ("kpis.title", "alerts.title", "segments.title", "referral.title"):
         assert en[f"report_summary.{key}"] in html
-    assert result["sources"] == {
-        "rfm.csv": "computed",
-        "segments.csv": "missing",
-        "churn_risk.csv": "missing",
-    }
-    assert "rfm.csv was not found, so the RFM segments" in html
-    assert en["report_summary.clusters.missing"] in html
-    assert "Value at risk is not shown" in html
+    assert result["sources"] == {"figures": "figures.json"}
     assert result["units"] is None and en["report_summary.units.title"] not in html
     assert html.count("sr-kpi-delta") == 2 * 13  # every KPI: vs previous and vs a year ago
     assert result["segments"]["customers"].sum() > 0
     assert result["referral"]["rate"]["referred"] > 0
     assert not re.search(r"\bC0\d{3}\b", html)  # referrer ids are pseudonymised
     assert "technical warning" not in html
+    # figure KPIs link to the definitions list that closes every report
+    assert 'href="#figure-active_customers"' in html and 'id="figure-active_customers"' in html
 
 
-def test_reads_the_other_reports_exports(tmp_path, shown):
+def test_the_summary_quotes_the_figures_and_the_other_pipelines(tmp_path, shown):
     data = _tiny()
     ctx = _context(tmp_path, data)
-    ids = sorted(data.orders["customer_id"].unique())
-    folder = views.export_dir(ctx)
-    folder.mkdir(parents=True)
-    rfm = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "rfm_segment": ["champions", "hibernating"] * (len(ids) // 2)
-            + ["new"] * (len(ids) % 2),
-            "monetary": 100.0,
-            "lifecycle_stage": "active",
-        }
-    )
-    rfm.to_csv(folder / "rfm.csv", index=False, encoding="utf-8-sig")
-    pd.DataFrame(
-        {
-            "customer_id": ids,
-            "segment_id": [i % 2 for i in range(len(ids))],
-            "segment_name": ["Big <b>spenders</b>", "Bargain hunters"] * (len(ids) // 2)
-            + ["Big <b>spenders</b>"] * (len(ids) % 2),
-            "action": "Call them",
-            "priority": "high",
-        }
-    ).to_csv(folder / "segments.csv", index=False)
-    pd.DataFrame(
-        {
-            "customer_id": ids[:3],
-            "churn_probability": [0.9, 0.7, 0.1],
-            "value_at_risk": [1000.0, 500.0, 10.0],
-            "reason_1": ["4 complaint(s)", "5 complaint(s)", "price"],
-            "reason_feature_1": ["complaints", "complaints", "avg_order_value"],
-        }
-    ).to_csv(folder / "churn_risk.csv", index=False)
-    result = _run(ctx)
-    html = "\n".join(shown)
-    assert set(result["sources"].values()) == {"export"}
-    view = result["view"]
-    assert view.rfm_overview.at["champions", "customers"] == len(ids) // 2
-    assert view.cluster_overview["customers"].sum() == len(ids)
-    assert "Big &lt;b&gt;spenders&lt;/b&gt;" in html and "<b>spenders" not in html
-    var = [a for a in view.alerts if a.kind == "value_at_risk"]
-    assert var and var[0].values["value"] == 1500.0
-    assert "most common first reason: Complaints (2 customers;" in html
+    result = _run(ctx)["result"]
+    figures = ctx.figures()
+    card = result.scorecard
+    for kpi, figure in strategy.FIGURE_OF_KPI.items():
+        expected = figures.current[figure]
+        assert card.at[kpi, "current"] == pytest.approx(expected, nan_ok=True), kpi
+    churned = churn.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    if churned.warning_list is None:
+        assert result.risk is None
+    else:
+        pd.testing.assert_frame_equal(result.risk, churned.warning_list)
+    segments = segmentation.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    clusters = segmentation.assignments(segments)
+    if clusters is None:
+        assert result.clusters is None
+    else:
+        pd.testing.assert_frame_equal(result.clusters, clusters)
 
 
 def test_planted_nps_drop_is_an_alert_on_the_sample(tmp_path, shown):
@@ -134,10 +106,12 @@ def test_planted_nps_drop_is_an_alert_on_the_sample(tmp_path, shown):
         overrides={
             "data_dir": str(sample),
             "output_dir": str(tmp_path / "reports"),
+            "export_dir": str(tmp_path / "exports"),
             "quality": {"today": "2026-06-30"},
         }
     )
     data = load_dataset(params).for_unit("ecommerce")
+    params["unit"] = "ecommerce"
     ctx = ReportContext(
         params=params,
         period=Period.parse("2025-Q4"),
@@ -145,15 +119,21 @@ def test_planted_nps_drop_is_an_alert_on_the_sample(tmp_path, shown):
         data=data,
         data_end=data.orders["order_date"].max(),
     )
-    view = views.prepare(ctx)
-    nps = [a for a in view.alerts if a.kind == "nps_change"]
+    result = summary.build(ctx.data, ctx.period, ctx.params)
+    nps = [a for a in result.alerts if a.kind == "nps_change"]
     assert nps and nps[0].tone == "bad"
     assert nps[0].values["change"] < -15 and nps[0].values["p_value"] < 0.05  # planted -23.6
-    assert view.alerts[0].kind == "nps_change"  # the largest finding comes first
-    fix = [a for a in view.alerts if a.kind == "fix_first"]
+    assert result.alerts[0].kind == "nps_change"  # the largest finding comes first
+    fix = [a for a in result.alerts if a.kind == "fix_first"]
     assert fix and fix[0].values["attribute"] == "rating_delivery"  # lowered 1.15 sd
-    views.alerts_section(ctx, view)
-    assert "NPS fell from" in "\n".join(shown)
+    # the value-at-risk alert quotes the unit's figures
+    risk = [a for a in result.alerts if a.kind == "value_at_risk"]
+    assert risk and risk[0].values["value"] == result.figures.value("value_at_risk")
+    assert risk[0].values["customers"] == result.figures.value("high_risk_customers")
+    views.alerts_section(ctx, result)
+    page = "\n".join(shown)
+    assert "NPS fell from" in page
+    assert result.figures.text("value_at_risk").replace("$", "<span>$</span>") in page
 
 
 def test_all_units_comparison_in_chinese(tmp_path, shown):
@@ -165,7 +145,7 @@ def test_all_units_comparison_in_chinese(tmp_path, shown):
     assert "KPI 记分卡" in html and "业务单元对比" in html and "重点预警" in html
     assert sorted(result["units"].index) == ["north", "south"]
     assert result["units"]["revenue_share"].sum() == pytest.approx(1.0)
-    for key in ("report_summary.kpi.retention_rate", "report_summary.kpi.nps"):
+    for key in ("figures.retention_rate.label", "figures.nps.label"):
         assert catalog("zh")[key] in html
     assert "Active customers" not in html
 

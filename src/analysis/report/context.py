@@ -80,6 +80,10 @@ class ReportContext:
     generated_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     warnings: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # the pipelines read the unit and period from the parameters: one source for both
+        self.params = {**self.params, "unit": self.unit, "period": str(self.period)}
+
     @property
     def language(self) -> str:
         return self.params["language"]
@@ -221,8 +225,29 @@ class ReportContext:
         if anonymous:  # counted per unit here, not at load time (the load is company-wide)
             display(ui.paragraph(self._("quality.note.anonymous", n=f"{anonymous:,}"), "sr-small"))
 
+    def show_definitions(self) -> UnitFigures:
+        """The unit's figures with their values and definitions; every figure a report
+        quotes links here (``#figure-<id>``). Also writes ``figures.json``."""
+        from ..figures import FIGURE_IDS  # noqa: PLC0415
+
+        figures = self.figures()
+        display(ui.heading(self._("figures.title", unit=self.unit_label, period=str(self.period))))
+        rows = [
+            (
+                figure,
+                figures.label(figure, self.language),
+                figures.text(figure, self.language),
+                figures.definition(figure, self.language),
+            )
+            for figure in FIGURE_IDS
+        ]
+        display(ui.figure_definitions(rows))
+        return figures
+
     def finish(self) -> None:
-        """Last cell: data quality, plus any technical warnings the run produced."""
+        """Last cell: the unit's figures and their definitions, data quality, and any
+        technical warnings the run produced."""
+        self.show_definitions()
         self.show_quality()
         if self.warnings:
             display(ui.note(self._("common.technical_warnings", n=len(self.warnings)), "info"))

@@ -157,6 +157,7 @@ def kpi_section(
             vs if comparable else ctx._("common.no_comparison"),
             higher_is_better=False,
             change_text=_pts(ctx, rate_change) if rate_change is not None else None,
+            figure="churn_rate",
         ),
         ui.KPI(
             figures.label("churned_customers", language),
@@ -164,6 +165,7 @@ def kpi_section(
             relative(cur.churned, prev.churned if prev else 0),
             vs,
             higher_is_better=False,
+            figure="churned_customers",
         ),
         ui.KPI(
             _t(ctx, "kpi.revenue_lost"),
@@ -178,13 +180,16 @@ def kpi_section(
         at_risk = figures.value("value_at_risk")
         cards.append(
             ui.KPI(
-                figures.label("value_at_risk", language), figures.text("value_at_risk", language)
+                figures.label("value_at_risk", language),
+                figures.text("value_at_risk", language),
+                figure="value_at_risk",
             )
         )
         cards.append(
             ui.KPI(
                 figures.label("high_risk_customers", language),
                 figures.text("high_risk_customers", language),
+                figure="high_risk_customers",
             )
         )
     ctx.show(ui.kpi_cards(cards))

@@ -84,6 +84,7 @@ def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
             fmt[k](table.loc[k, "current"]),
             _finite(table.loc[k, "change"]),
             vs,
+            figure=FIGURE_OF_KPI.get(k),
         )
         for k in names
     ]

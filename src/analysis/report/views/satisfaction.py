@@ -502,6 +502,7 @@ def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
                 if row["significant"]
                 else None,
                 change_text=change_text,
+                figure=metric if metric in FIGURE_KIND else None,
             )
         )
     ctx.show(ui.kpi_cards(cards))

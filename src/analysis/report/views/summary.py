@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 import pandas as pd
-from IPython.display import HTML
 
 from ... import display as ui
 from ... import strategy
@@ -102,7 +101,7 @@ def _delta_html(ctx: ReportContext, kpi: str, change: object, label: str) -> str
     )
 
 
-def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> HTML:
+def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> ui.Block:
     """KPI cards with two changes each (vs the previous period, vs a year earlier), every
     value escaped; green when the change is good news, red when it is bad."""
     vs_prev = ctx._("common.vs_previous", period=str(ctx.previous))
@@ -110,12 +109,13 @@ def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> HTML:
     cards = []
     for kpi, row in card.iterrows():
         cards.append(
-            f'<div class="sr-kpi"><div class="sr-kpi-label">{ui.esc(kpi_label(ctx, kpi))}'
+            f'<div class="sr-kpi"><div class="sr-kpi-label">'
+            f"{ui.figure_link(kpi_label(ctx, kpi), strategy.FIGURE_OF_KPI.get(kpi))}"
             f'</div><div class="sr-kpi-value">{ui.esc(kpi_value(ctx, kpi, row["current"]))}'
             f"</div>{_delta_html(ctx, kpi, row['change'], vs_prev)}"
             f"{_delta_html(ctx, kpi, row['change_yoy'], vs_year)}</div>"
         )
-    return HTML(f'<div class="sr-kpis">{"".join(cards)}</div>')
+    return ui.block(f'<div class="sr-kpis">{"".join(cards)}</div>')
 
 
 # --------------------------------------------------------------------------- KPIs
