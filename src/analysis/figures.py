@@ -50,6 +50,8 @@ __all__ = [
     "ChurnRule",
     "UnitFigures",
     "churn_rule",
+    "format_figure",
+    "known_customers",
     "period_figures",
     "risk_figures",
     "unit_figures",
@@ -118,12 +120,12 @@ def churn_rule(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) ->
         window_days=opts.get("window_days"),
     )
     definition = churn.resolve_definition(
-        str(opts.get("definition", "noncontractual")), _known_customers(data, end)
+        str(opts.get("definition", "noncontractual")), known_customers(data, end)
     )
     return ChurnRule(definition, window)
 
 
-def _known_customers(data: Dataset, end: pd.Timestamp) -> pd.DataFrame:
+def known_customers(data: Dataset, end: pd.Timestamp) -> pd.DataFrame:
     """The customers table as known at ``end``: a churn dated later is not known yet."""
     from .coerce import as_bool  # noqa: PLC0415
 
@@ -156,7 +158,7 @@ def period_figures(
         end,
         rule.window_days,
         definition=rule.definition,
-        customers=_known_customers(data, end),
+        customers=known_customers(data, end),
     )
     rate = float(lost.rate) if lost.base else np.nan
     return {

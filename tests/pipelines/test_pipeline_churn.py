@@ -85,7 +85,8 @@ def test_two_builds_give_identical_numbers_and_the_result_is_frozen(tmp_path, rn
     # the figures other reports quote
     assert first.definition == "contractual" and first.high_risk == 0.5
     assert first.high_risk_customers == int((first.warning_list["churn_probability"] >= 0.5).sum())
-    assert first.value_at_risk == pytest.approx(first.warning_list["value_at_risk"].sum())
+    high = first.warning_list["churn_probability"] >= 0.5  # value at risk: the high-risk ones
+    assert first.value_at_risk == pytest.approx(first.warning_list.loc[high, "value_at_risk"].sum())
     assert {"customer_id", "churn_probability", "value_at_risk"} <= set(first.warning_list)
 
 

@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .. import churn, lifecycle
-from ..coerce import as_bool
 from ..data.load import Dataset
 from ..errors import AnalysisError, ModelError
-from ..figures import risk_figures
+from ..figures import churn_rule, known_customers, risk_figures
 from ..i18n import t
 from ..period import Period
 from .shared import SharedWork
@@ -219,15 +218,7 @@ def period_tables(data: Dataset, period: Period) -> dict[str, pd.DataFrame | Non
     interactions = data.interactions
     if interactions is not None:
         interactions = interactions.loc[interactions["date"] < end]
-    customers = data.customers.copy()
-    if "churn_date" in customers.columns:
-        later = pd.to_datetime(customers["churn_date"]) >= end
-        customers.loc[later, "churn_date"] = pd.NaT
-        if "churned" in customers.columns:
-            customers["churned"] = as_bool(customers["churned"]) & ~later
-        if "churn_reason" in customers.columns:
-            customers["churn_reason"] = customers["churn_reason"].where(~later)
-    customers["customer_id"] = customers["customer_id"].astype("string")
+    customers = known_customers(data, end)
     return {
         "orders": orders,
         "customers": customers,
@@ -277,15 +268,8 @@ def _build(data: Dataset, period: Period, params: Mapping[str, Any]) -> ChurnRes
     tables = period_tables(data, period)
     orders, customers = tables["orders"], tables["customers"]
     end = period.end_exclusive
-    definition = churn.resolve_definition(str(opts["definition"]), customers)
-    window = churn.churn_window(
-        orders,
-        end,
-        quantile=float(opts["window_quantile"]),
-        min_days=int(opts["window_min_days"]),
-        max_days=int(opts["window_max_days"]),
-        window_days=opts["window_days"],
-    )
+    rule = churn_rule(data, end, params)  # the unit's one churn rule (analysis.figures)
+    definition, window = rule.definition, rule.window
     parts: dict[str, Any] = {
         "status": "ok",
         "definition": definition,

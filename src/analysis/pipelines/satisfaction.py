@@ -31,6 +31,7 @@ from .. import churn, text
 from .. import satisfaction as sat
 from ..data.load import Dataset
 from ..errors import AnalysisError
+from ..figures import churn_rule
 from ..period import Period
 from .shared import SharedWork
 
@@ -574,48 +575,16 @@ def segment_assignments(
     return pd.DataFrame({"customer_id": table.index.astype(str), "segment": labels.to_numpy()})
 
 
-def churn_options(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``churn:`` parameters the churn report defines churn with (over its defaults)."""
-    defaults = {
-        "definition": "noncontractual",
-        "window_days": None,
-        "window_quantile": 0.9,
-        "window_min_days": 30,
-        "window_max_days": 365,
-    }
-    given = params.get("churn") or {}
-    return {**defaults, **{k: v for k, v in given.items() if k in defaults and v is not None}}
-
-
 def unit_churn(data: Dataset, period: Period, params: Mapping[str, Any]) -> tuple[str, ChurnWindow]:
-    """The unit's churn definition and window as of the period end, as the churn report
-    resolves and learns them (:func:`analysis.churn.resolve_definition`,
-    :func:`analysis.churn.churn_window`).
+    """The unit's churn definition and window as of the period end: the one rule of the
+    churn report and the unit's figures (:func:`analysis.figures.churn_rule`).
 
     Returns
     -------
     (str, ChurnWindow)
     """
-    opts = churn_options(params)
-    end = period.end_exclusive
-    customers = data.customers
-    if {"churned", "churn_date"} <= set(customers.columns):
-        # a churn dated after the period end is not known yet (as in the churn report)
-        later = (pd.to_datetime(customers["churn_date"]) >= end).to_numpy()
-        customers = customers.assign(
-            churn_date=customers["churn_date"].mask(later),
-            churned=customers["churned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-            & ~later,
-        )
-    definition = churn.resolve_definition(str(opts["definition"]), customers)
-    window = churn.churn_window(
-        data.orders.loc[data.orders["order_date"] < end],
-        end,
-        quantile=float(opts["window_quantile"]),
-        min_days=int(opts["window_min_days"]),
-        max_days=int(opts["window_max_days"]),
-        window_days=opts["window_days"],
-    )
+    rule = churn_rule(data, period.end_exclusive, params)
+    definition, window = rule.definition, rule.window
     return definition, window
 
 

@@ -102,9 +102,7 @@ def _nps(data: Dataset, period: Period) -> dict[str, float] | None:
     return result if result["n"] else None
 
 
-def _ipa(
-    data: Dataset, period: Period, params: Mapping[str, Any]
-) -> satisfaction.IPAResult | None:
+def _ipa(data: Dataset, period: Period, params: Mapping[str, Any]) -> satisfaction.IPAResult | None:
     """Importance from a year of answers (as the satisfaction report), performance from the
     period when it has enough answers."""
     surveys = data.survey_responses
