@@ -210,15 +210,25 @@ def _describe(plan, dry_run: bool) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
 )
-def sample(out_dir, seed, n_customers, fmt) -> None:
+@click.option(
+    "--shape",
+    type=click.Choice(["transactional", "subscription", "survey-only", "orders-only"]),
+    default="transactional",
+    show_default=True,
+    help="Which kind of business export to imitate (data/README.md, 'The sample').",
+)
+def sample(out_dir, seed, n_customers, fmt, shape) -> None:
     """Generate deterministic synthetic CRM data with planted truth (truth.json)."""
-    from .data.sample import write_sample  # noqa: PLC0415
+    from .data.shapes import write_shape  # noqa: PLC0415
 
     try:
-        path = write_sample(out_dir, n_customers=n_customers, seed=seed, fmt=fmt)
+        path = write_shape(out_dir, shape, n_customers=n_customers, seed=seed, fmt=fmt)
     except AnalysisError as exc:
         _fail(exc)
-    click.echo(f"segreport: sample data for {n_customers:,} customers written to {path}", err=True)
+    click.echo(
+        f"segreport: {shape} sample data for {n_customers:,} customers written to {path}",
+        err=True,
+    )
 
 
 @main.command()
