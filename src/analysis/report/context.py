@@ -218,6 +218,20 @@ class ReportContext:
             self.data, as_of, self.params, thresholds=thresholds, predict_clv=predict_clv
         )
 
+    def not_applicable(self, report: str) -> bool:
+        """Whether ``report`` does not apply to this unit's data
+        (:func:`analysis.pipelines.applicability.reason`); if so, shows the note the
+        runner's page shows (why, and that nothing failed). ``segreport run`` does not
+        execute such a notebook at all; under plain papermill or in JupyterLab a cell can
+        ask ``if ctx.not_applicable("churn"): ...``."""
+        from ..pipelines.applicability import reason  # noqa: PLC0415
+        from .render import not_applicable_blocks  # noqa: PLC0415
+
+        found = reason(report, self.data, self.params)
+        if found is not None:
+            self.show(not_applicable_blocks(found.text(self.language), self.language))
+        return found is not None
+
     def show_quality(self) -> None:
         self.show(ui.quality_section(self.data.quality, self.language))
         surveys = self.data.survey_responses

@@ -10,6 +10,10 @@ its units links to each unit's row (``#p-2025-Q3-u-retail``, the unit part being
 (``:target``/``:has``) then shows that row alone, a unit filter without script (the page's
 Content-Security-Policy allows none); a browser without ``:has`` still jumps to the row and
 marks it. The period link clears the filter.
+
+A report that does not apply to a unit's data has its own badge ("not applicable", never
+"failed"), a link to its page and the reason. A unit that is the whole company (the data has
+one unit) is shown once: an "all" row of the same period is left out.
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ def _cell(status: dict, report: str, language: str) -> str:
             parts.append(
                 f'<span class="pt-badge pt-skipped">{escape(t("portal.pdf_skipped", language))}</span>'
             )
+    elif state == "not_applicable":
+        parts.append(_link(folder, entry.get("html"), t("portal.why", language), "pt-open"))
+        if entry.get("pdf"):
+            parts.append(_link(folder, entry["pdf"], "PDF"))
+        parts.append(f'<div class="pt-reason">{escape(entry.get("reason") or "")}</div>')
     elif state == "failed":
         parts.append(_link(folder, entry.get("html"), t("portal.error_page", language)))
         if entry.get("last_good_html"):
@@ -124,6 +133,9 @@ def render_portal(output: Path, language: str = "en") -> str:
             (s for s in statuses if s["period"] == period),
             key=lambda s: (s["unit"] == "all", s["unit"]),
         )
+        if any(s.get("covers_all") and s["unit"] != "all" for s in in_period):
+            # the data has one unit, whose report is the company's: "all" is not a second row
+            in_period = [s for s in in_period if s["unit"] != "all"]
         for status in in_period:
             unit = status["unit"]
             unit_label = t("common.all_units", language) if unit == "all" else unit
@@ -160,7 +172,8 @@ def render_portal(output: Path, language: str = "en") -> str:
 .pt-nav a { color:#1f4e79; font-weight:600; text-decoration:none; }
 .pt-badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; margin-right:6px; }
 .pt-ok { background:#e3f4e8; color:#2f7d4f; } .pt-failed { background:#fdecea; color:#b3261e; } .pt-skipped { background:#eef0f3; color:#5b6775; }
-.pt-err, .pt-when, .pt-q { font-size:11.5px; color:#5b6775; margin-top:3px; } .pt-err { color:#b3261e; }
+.pt-not_applicable { background:#e8eef8; color:#1f4e79; border:1px dashed #8aa4c8; }
+.pt-err, .pt-when, .pt-q, .pt-reason { font-size:11.5px; color:#5b6775; margin-top:3px; } .pt-err { color:#b3261e; }
 .pt-x a { font-size:11.5px; margin-right:6px; }
 .sr-main { max-width:1500px; } .pt-grid td, .pt-grid th { min-width:112px; } .pt-grid a { margin-right:6px; }
 tr.pt-latest th:first-child { border-left:4px solid #f18f01; }

@@ -167,6 +167,32 @@ def render_error_page(target: Path, resources: dict, error: str, language: str) 
     return target
 
 
+def not_applicable_blocks(text: str, language: str) -> list:
+    """What a report that does not apply shows: a heading, the reason (``text``, from
+    :meth:`analysis.pipelines.applicability.Reason.text`) and that nothing failed. The
+    runner's page and :meth:`analysis.report.context.ReportContext.not_applicable` show
+    these same blocks."""
+    from .. import display as ui  # noqa: PLC0415
+
+    return [
+        ui.heading(t("report.not_applicable.title", language)),
+        ui.note(text, "info"),
+        ui.paragraph(t("report.not_applicable.hint", language), "sr-small"),
+    ]
+
+
+def render_not_applicable_page(target: Path, resources: dict, text: str, language: str) -> Path:
+    """The page of a report that does not apply: :func:`not_applicable_blocks` rendered
+    through the report template (the usual header, styles and footer), without running
+    the report's notebook."""
+    outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": block.data})
+        for block in not_applicable_blocks(text, language)
+    ]
+    cell = nbformat.v4.new_code_cell("", outputs=outputs)
+    return render_html(nbformat.v4.new_notebook(cells=[cell]), target, resources)
+
+
 # ---- PDF -------------------------------------------------------------------------------------
 def pdf_engine() -> str | None:
     """``chromium`` when the Debian browser is installed, else ``weasyprint`` when that package

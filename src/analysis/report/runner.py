@@ -5,6 +5,12 @@ The heavy shared work (loading, mapping, repairing the input) happens once per r
 unit reads the cache. Notebooks run through papermill's Python API, in a process pool when
 ``jobs > 1``. A failing notebook keeps its executed copy, gets an error page, does not stop
 the others, and makes the run exit 1.
+
+A report that does not apply to a unit's data (:func:`analysis.pipelines.applicability.reason`,
+asked while planning) is not executed: it gets a short page saying why, through the report
+template, and the status ``not_applicable``, which is an answer, not a failure (exit 0).
+A dataset with a single business unit gets that unit's reports only: its "all" would be the
+same report again.
 """
 
 from __future__ import annotations
@@ -28,14 +34,26 @@ from typing import Any
 from ..config import check_name, project_root, resolve_path, unit_slug
 from ..errors import AnalysisError, DataError
 from ..period import Period
+from ..pipelines import applicability
+from ..pipelines.applicability import Reason
 from ..privacy import id_key
 from . import portal
 from .cache import Prepared, prepare
-from .context import choose_period
+from .context import choose_period, read_cache
 from .kernel import KernelSession
 from .registry import ReportSpec, get_reports
-from .render import header_resources, print_pdf, render_error_page, render_html, write_atomic
+from .render import (
+    header_resources,
+    print_pdf,
+    render_error_page,
+    render_html,
+    render_not_applicable_page,
+    write_atomic,
+)
 
+#: Values of ``TaskResult.status``: ``not_applicable`` and ``skipped`` are answers, not
+#: failures; only ``failed`` makes the run exit 1.
+STATUSES = ("ok", "not_applicable", "failed", "skipped")
 STATUS_FILE = "status.json"
 MANIFEST_FILE = "manifest.json"
 NOTEBOOK_PARAMETERS = ("period", "unit", "language", "data_dir")
@@ -57,6 +75,7 @@ class Task:
     resources: dict[str, Any]
     formats: tuple[str, ...] = ("html",)
     runs_after: bool = False
+    not_applicable: Reason | None = None  # why the report does not apply: not executed
 
 
 @dataclass
@@ -64,7 +83,7 @@ class TaskResult:
     report: str
     unit: str
     period: str
-    status: str  # ok | failed | skipped
+    status: str  # one of STATUSES
     html: str | None = None
     executed: str | None = None
     error: str | None = None
@@ -72,6 +91,8 @@ class TaskResult:
     pdf_error: str | None = None  # why no PDF was made (HTML is still fine)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None  # not_applicable: why, in the report language
+    reason_code: str | None = None  # not_applicable: the Reason code (no_orders, ...)
 
 
 @dataclass
@@ -109,10 +130,15 @@ def plan_run(
     ``params`` are the run's parameters; ``unit_params(unit)`` gives a unit's own resolved
     parameters (with ``params/units/<unit>.yaml``), defaulting to ``params`` for every unit.
 
+    Each task knows whether its report applies to the unit's data
+    (:func:`analysis.pipelines.applicability.reason`, on the unit's cached clean tables);
+    one that does not is given its reason (``Task.not_applicable``) and is not executed.
+    When the data has one business unit, "all" is that unit (no second, identical report).
+
     Raises
     ------
     DataError
-        Bad input, or a requested unit without orders in the period.
+        Bad input, or a requested unit without orders or survey responses in the period.
     """
     output = resolve_path(params["output_dir"])
     prepared = prepare(params, output, force=force)
@@ -120,6 +146,9 @@ def plan_run(
     period = choose_period(params, prepared.data_end)
     requested = units or [params["unit"]]
     chosen = [*prepared.units, "all"] if "all" in requested else [check_name(u) for u in requested]
+    if len(prepared.units) == 1:  # the company is its one unit: "all" would repeat it
+        only = prepared.units[0]
+        chosen = list(dict.fromkeys(only if u == "all" else u for u in chosen))
     slugs = [unit_slug(u) for u in chosen]
     if len(set(slugs)) < len(slugs):
         clash = sorted({u for u, s in zip(chosen, slugs, strict=True) if slugs.count(s) > 1})
@@ -128,36 +157,37 @@ def plan_run(
             "report folder; rename one in the data.",
             column="business_unit",
         )
-    skipped: dict[str, str] = {}
     for unit in chosen:
-        if unit == "all":
-            continue
-        if unit not in prepared.units:
+        if unit != "all" and unit not in prepared.units:
             raise DataError(
-                f"there are no orders of business unit '{unit}' "
+                f"there is no data of business unit '{unit}' "
                 f"(units in the data: {', '.join(prepared.units)}).",
                 column="business_unit",
             )
-        if not prepared.has_orders_in(unit, period.start, period.end):
+    specs = get_reports(reports or params.get("reports"))
+    root = project_root()
+    plan = RunPlan(period, chosen, {}, [], prepared, output, params)
+    for unit in chosen:
+        data, _ = read_cache(prepared.unit_dir(unit))
+        if unit != "all" and not applicability.has_data_in(data, period):
             if units and "all" not in units:
                 raise DataError(
-                    f"business unit '{unit}' has no orders in {period} "
+                    f"business unit '{unit}' has no orders or survey responses in {period} "
                     f"({period.start} to {period.end}).",
                     column="order_date",
                 )
-            skipped[unit] = f"no orders in {period}"
-    specs = get_reports(reports or params.get("reports"))
-    root = project_root()
-    plan = RunPlan(period, chosen, skipped, [], prepared, output, params)
-    for unit in chosen:
-        if unit in skipped:
+            plan.skipped_units[unit] = f"no orders or survey responses in {period}"
             continue
         staging = output / period.slug / f".{unit_slug(unit)}.staging-{os.getpid()}"
         plan.staging[unit] = staging
         own = unit_params(unit) if unit_params else params
         plan.unit_params[unit] = own
+        asked = {**own, "unit": unit, "period": str(period)}
         for spec in specs:
-            plan.tasks.append(_task(spec, unit, period, staging, prepared, own, root))
+            task = _task(spec, unit, period, staging, prepared, own, root)
+            task.not_applicable = applicability.reason(spec.name, data, asked)
+            plan.tasks.append(task)
+        del data
     return plan
 
 
@@ -237,7 +267,18 @@ def publish(task: Task, result: TaskResult) -> TaskResult:
 
 def run_notebook(task: Task, session: KernelSession) -> TaskResult:
     """Execute one notebook in ``session``'s kernel; never raises (a failure is recorded in
-    the result, and the executed copy is kept)."""
+    the result, and the executed copy is kept). A report that does not apply is not
+    executed: its result says why (status ``not_applicable``)."""
+    if task.not_applicable is not None:
+        language = task.parameters.get("language") or "en"
+        return TaskResult(
+            task.report,
+            task.unit,
+            task.period,
+            "not_applicable",
+            reason=task.not_applicable.text(language),
+            reason_code=task.not_applicable.code,
+        )
     started = time.perf_counter()
     executed = Path(task.executed)
     executed.parent.mkdir(parents=True, exist_ok=True)
@@ -268,6 +309,11 @@ def render_report(task: Task, result: TaskResult) -> TaskResult:
         if result.status == "ok":
             render_html(executed, Path(task.html), task.resources)
             result.html = task.html
+        elif result.status == "not_applicable":
+            render_not_applicable_page(
+                Path(task.html), task.resources, result.reason or "", language
+            )
+            result.html = task.html
         else:
             error_page = Path(task.html).with_name(f"{task.report}.error.html")
             render_error_page(error_page, task.resources, result.error or "", language)
@@ -283,7 +329,7 @@ def render_report(task: Task, result: TaskResult) -> TaskResult:
 def add_pdf(task: Task, result: TaskResult) -> TaskResult:
     """Print a rendered report to PDF when the task asks for it; never raises (a failed
     print is recorded in ``result.pdf_error``, the HTML stays good)."""
-    if result.status == "ok" and "pdf" in task.formats:
+    if result.status in ("ok", "not_applicable") and "pdf" in task.formats:
         pdf_started = time.perf_counter()
         pdf = Path(task.html).with_suffix(".pdf")
         try:
@@ -511,13 +557,15 @@ def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
     final = plan.output / plan.period.slug / unit_slug(unit)
     staging = plan.staging.get(unit) or final.with_name(f".{final.name}.staging-{os.getpid()}")
     staging.mkdir(parents=True, exist_ok=True)
-    succeeded = {r.report for r in results if r.status == "ok"}
+    answered = {r.report for r in results if r.status in ("ok", "not_applicable")}
+    stale = {f"{name}.error.html" for name in answered}
+    # a report that no longer applies was not executed: an executed copy would be older
+    stale |= {f"{r.report}.ipynb" for r in results if r.status == "not_applicable"}
     if final.is_dir():
         for old in final.rglob("*"):
             relative = old.relative_to(final)
             target = staging / relative
-            stale_error = relative.name in {f"{name}.error.html" for name in succeeded}
-            if old.is_file() and not target.exists() and not stale_error:
+            if old.is_file() and not target.exists() and relative.name not in stale:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(old, target)
     now = datetime.now().replace(microsecond=0).isoformat()
@@ -556,6 +604,8 @@ def _merge_status(
         data_end=str(plan.prepared.data_end)[:10],
         updated_at=now,
         quality_headline=headline,
+        # the data has this one unit: its report is also the company's ("all" is not run)
+        covers_all=plan.prepared.units == [unit],
     )
     for r in results:
         entry = asdict(r)
@@ -569,6 +619,8 @@ def _merge_status(
         elif previous.get("last_good_html"):
             entry["last_good_html"] = previous["last_good_html"]
             entry["pdf"] = previous.get("pdf")
+        if r.status == "not_applicable":  # its page replaced any earlier report
+            entry.pop("last_good_html", None)
         status["reports"][r.report] = entry
     return status
 
@@ -631,6 +683,8 @@ def manifest(plan: RunPlan, unit: str, results: list[TaskResult], now: str) -> d
                 "timings": {k: round(v, 3) for k, v in r.timings.items()},
                 "error": r.error,
                 "pdf_error": r.pdf_error,
+                "reason": r.reason,
+                "reason_code": r.reason_code,
             }
             for r in results
         },
@@ -710,5 +764,6 @@ def run(
 
 
 def exit_code(results: list[TaskResult]) -> int:
-    """0 when every report succeeded (or was skipped for lack of data), else 1."""
+    """0 when no report failed (every report is ok, not applicable to the data, or skipped
+    for lack of data in the period), else 1."""
     return 1 if any(r.status == "failed" for r in results) else 0
