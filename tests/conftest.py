@@ -12,7 +12,7 @@ import pytest
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("SEGREPORT_ID_KEY", "test-key")
+os.environ.setdefault("SEGREPORT_ID_KEY", "test-key-0123456789abcdef")
 
 
 @pytest.fixture

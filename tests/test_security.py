@@ -76,7 +76,7 @@ def audit(tmp_path_factory):
         ],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "SEGREPORT_ID_KEY": "audit"},
+        env={**__import__("os").environ, "SEGREPORT_ID_KEY": "audit-key-0123456789abcdef"},
     )
     assert proc.returncode == 0, proc.stderr
     return {"data": data, "out": out, "customers": customers, "orders": orders}

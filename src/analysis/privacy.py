@@ -12,26 +12,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
 import pandas as pd
 
 from .data.schema import PII_COLUMNS
+from .errors import ParamsError
 
 ENV_KEY = "SEGREPORT_ID_KEY"
 KEY_FILE = ".segreport_id_key"
+#: Shortest accepted pseudonymisation key.
+MIN_KEY_BYTES = 16
 
 
 def id_key(output_dir: str | os.PathLike | None = None) -> bytes:
     """The pseudonymisation key: ``$SEGREPORT_ID_KEY``, else the output folder's key file."""
     env = os.environ.get(ENV_KEY)
-    if env:
-        return env.encode("utf-8")
+    if env is not None:
+        return _checked(env.encode("utf-8"), f"the environment variable {ENV_KEY}")
     folder = Path(output_dir or ".")
     path = folder / KEY_FILE
     if path.is_file():
-        return path.read_bytes().strip()
+        return _checked(path.read_bytes().strip(), f"the key file {path}")
     folder.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode("ascii")
     # Write a private temporary file, then link it into place: exactly one of several
@@ -47,6 +51,60 @@ def id_key(output_dir: str | os.PathLike | None = None) -> bytes:
     finally:
         tmp.unlink(missing_ok=True)
     return key
+
+
+#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?$")
+
+
+def _checked(key: bytes, where: str) -> bytes:
+    """Refuse a key that makes pseudonyms reversible: empty, or shorter than
+    :data:`MIN_KEY_BYTES` (HMAC with a guessable key is a plain hash)."""
+    if len(key) < MIN_KEY_BYTES:
+        raise ParamsError(
+            f"{where} holds a pseudonymisation key of {len(key)} byte(s); at least "
+            f"{MIN_KEY_BYTES} random characters are needed, or pseudonyms could be reversed. "
+            f"Set {ENV_KEY} to a long random string (e.g. `openssl rand -hex 32`), or delete "
+            "the key file to have a new one made."
+        )
+    return key
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made inert with a leading
+    apostrophe (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``). A negative number stays a
+    number; non-text values are returned as they are.
+
+    Examples
+    --------
+    >>> neutralise_cell("=cmd|' /C calc'!A0"), neutralise_cell("-12.5"), neutralise_cell("@x")
+    ("'=cmd|' /C calc'!A0", '-12.5', "'@x")
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    if _NUMBER.match(value):
+        return value
+    return "'" + value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Every text cell of ``frame`` through :func:`neutralise_cell` (a copy), and how many
+    cells changed. Column names are text cells too."""
+    out = frame.copy()
+    changed = 0
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        fixed = values.map(neutralise_cell, na_action="ignore")
+        same = fixed.astype("object").eq(values.astype("object")) | values.isna()
+        changed += int((~same).sum())
+        out[column] = fixed
+    names = [neutralise_cell(str(c)) for c in out.columns]
+    changed += sum(str(a) != str(b) for a, b in zip(names, out.columns, strict=True))
+    out.columns = names
+    return out, changed
 
 
 def pseudonymise(ids: pd.Series, key: bytes, *, length: int = 10) -> pd.Series:

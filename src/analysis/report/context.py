@@ -32,7 +32,7 @@ from ..figures import UnitFigures
 from ..i18n import Translator
 from ..period import Period
 from ..pipelines.shared import SharedWork
-from ..privacy import KEY_FILE, id_key, pseudonymise
+from ..privacy import KEY_FILE, id_key, neutralise_formulas, pseudonymise
 
 CACHE_META = "meta.json"
 
@@ -182,7 +182,9 @@ class ReportContext:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         tmp = path.with_suffix(path.suffix + ".tmp")
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese right
+        # a cell such as "=HYPERLINK(...)" from a comment or an id would run in Excel
+        safe, _ = neutralise_formulas(frame)
+        safe.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens Chinese right
         tmp.replace(path)
         return path
 
