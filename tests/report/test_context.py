@@ -74,13 +74,13 @@ def test_by_hand_the_id_key_is_never_created_in_the_reports_folder(tmp_path, dat
 def test_by_hand_an_existing_published_key_is_read_not_written(tmp_path, data, scratch):
     reports = tmp_path / "reports"
     reports.mkdir()
-    (reports / KEY_FILE).write_bytes(b"published-key")
+    (reports / KEY_FILE).write_bytes(b"published-key-0123456789")
     before = (reports / KEY_FILE).stat().st_mtime_ns
     ctx = report_context(tmp_path, data)
     from analysis.privacy import pseudonymise
 
     ids = pd.Series(["a"])
-    assert ctx.pseudonymise(ids).equals(pseudonymise(ids, b"published-key"))
+    assert ctx.pseudonymise(ids).equals(pseudonymise(ids, b"published-key-0123456789"))
     assert (reports / KEY_FILE).stat().st_mtime_ns == before
     assert sorted(p.name for p in reports.iterdir()) == [KEY_FILE]
     assert not scratch.exists()
