@@ -31,8 +31,8 @@ def test_missing_order_date_exits_2_naming_file_and_column(tmp_path):
         (["--set", "colour=red"], "unknown parameter 'colour'"),
         (["--unit", "../etc"], "not allowed"),
         (["--period", "2025-Q7"], "cannot read period"),
-        (["--unit", "atlantis"], "no orders of business unit 'atlantis'"),
-        (["--period", "2019-Q1", "--unit", "north"], "has no orders in 2019-Q1"),
+        (["--unit", "atlantis"], "no data of business unit 'atlantis'"),
+        (["--period", "2019-Q1", "--unit", "north"], "has no orders or survey responses in 2019-Q1"),
         (["--reports", "nope"], "unknown report"),
     ],
 )

@@ -232,29 +232,74 @@ def sample(out_dir, seed, n_customers, fmt, shape) -> None:
 
 
 @main.command()
+@click.option("--period", help="As for 'run'. Default: the latest complete period in the data.")
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    default=["all"],
+    show_default=True,
+    help="As for 'run' (repeatable).",
+)
+@click.option("--reports", help="Comma-separated report names, as for 'run'.")
 @click.option("--params", "params_file", type=click.Path(dir_okay=False))
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
 @click.option("--data-dir", type=click.Path(file_okay=False))
-def validate(params_file, sets, data_dir) -> None:
-    """Check the input data against the contract and list the repairs it needs."""
-    from .data import load_dataset  # noqa: PLC0415
+def validate(period, units, reports, params_file, sets, data_dir) -> None:
+    """Check the input as 'run' would, and list the repairs it needs.
+
+    The check is the run's own preparation (loading, repairs, the per-unit slices, the
+    period and unit choice, which reports apply), done in a temporary folder: whatever
+    makes 'run' stop with exit code 2 makes 'validate' stop with the same message.
+    """
+    import tempfile  # noqa: PLC0415
+
+    from .report import runner  # noqa: PLC0415
 
     try:
-        params = _params(None, params_file, sets, data_dir=data_dir)
-        data = load_dataset(params)
+        unit_list = list(dict.fromkeys(units)) or ["all"]
+        with tempfile.TemporaryDirectory(prefix="segreport-validate-") as tmp:
+            options = dict(
+                period=period,
+                data_dir=data_dir,
+                output_dir=tmp,
+                reports=reports.split(",") if reports else None,
+            )
+            params = _params(
+                unit_list[0] if len(unit_list) == 1 else None, params_file, sets, **options
+            )
+            plan = runner.plan_run(
+                params,
+                units=unit_list,
+                unit_params=lambda u: _params(u, params_file, sets, **options),
+            )
+            quality = plan.prepared.quality("all")
     except AnalysisError as exc:
         _fail(exc)
-    click.echo(f"data as of {str(data.data_end)[:10]}; units: {', '.join(data.units)}")
-    for table, rows in data.quality.rows_kept.items():
-        click.echo(
-            f"  {table}: {data.quality.rows_read.get(table, rows):,} rows read, {rows:,} kept"
-        )
-    frame = data.quality.to_frame()
+    prepared = plan.prepared
+    click.echo(
+        f"data as of {str(prepared.data_end)[:10]}; units: {', '.join(prepared.units)}; "
+        f"period {plan.period} ({plan.period.start} to {plan.period.end})"
+    )
+    for table, rows in quality.rows_kept.items():
+        click.echo(f"  {table}: {quality.rows_read.get(table, rows):,} rows read, {rows:,} kept")
+    frame = quality.to_frame()
     if frame.empty:
         click.echo("no repairs needed")
     for row in frame.itertuples():
         column = f" ({row.column})" if row.column else ""
         click.echo(f"  repair: {row.table}.{row.rule}{column}: {row.rows:,} row(s) {row.action}")
+    from .i18n import t  # noqa: PLC0415
+
+    for item in quality.notes:
+        values = {k: v for k, v in item.items() if k != "key"}
+        click.echo(f"  note: {t(item['key'], 'en', **values)}")
+    for unit, reason in plan.skipped_units.items():
+        click.echo(f"  skipped unit {unit}: {reason}")
+    for task in plan.tasks:
+        why = getattr(task, "not_applicable", None)
+        status = f"not applicable: {why.text('en')}" if why else "will run"
+        click.echo(f"  {task.unit}/{task.report}: {status}")
 
 
 @main.command()

@@ -41,6 +41,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "files.customers": (str,),
     "files.survey_responses": (str,),
     "files.interactions": (str,),
+    "subscription.data_date": (str, date),
     "value.lifecycle.at_risk_days": (int, float),
     "value.lifecycle.lapsed_days": (int, float),
     "value.lifecycle.new_days": (int, float),

@@ -293,7 +293,8 @@ def customer_features(
         for :func:`analysis.segmentation.segment_migration`. They are stored in
         ``result.attrs["categories"]`` / ``["channels"]``.
     satisfaction_col
-        Survey column averaged into ``satisfaction`` (``"csat"``; ``"nps"`` also works).
+        Survey column averaged into ``satisfaction`` (``"csat"``; ``"nps"`` or a
+        ``rating_*`` column also work). A survey without it gives no ``satisfaction``.
     con
         DuckDB connection to use (a new in-memory one by default).
 
@@ -321,8 +322,8 @@ def customer_features(
         - ``return_rate``: returned rows / completed orders.
         - ``complaints``: interactions of type ``complaint`` before ``as_of`` (only when
           ``interactions`` is given; 0 for customers with none).
-        - ``satisfaction``: mean ``csat`` of the customer's responses before ``as_of``;
-          NaN when none (only when ``surveys`` is given).
+        - ``satisfaction``: mean ``satisfaction_col`` of the customer's responses before
+          ``as_of``; NaN when none (only when ``surveys`` is given and has that column).
 
     Raises
     ------
@@ -518,8 +519,8 @@ def _build(
         )
         joins.append("LEFT JOIN compl USING (cid)")
         outputs.append("coalesce(compl.n, 0) AS complaints")
-    if surveys is not None:
-        s_view, s_types = inputs.add("surveys", surveys)
+    s_view, s_types = inputs.add("surveys", surveys) if surveys is not None else (None, {})
+    if surveys is not None and satisfaction_col in s_types:  # a survey may lack the column
         _require(
             s_types,
             "surveys",

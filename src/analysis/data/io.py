@@ -139,6 +139,34 @@ def _read_csv(path: Path, encoding: str, sep: str) -> pd.DataFrame:
         raise DataError(f"unknown encoding {encoding!r}.", file=str(path)) from None
 
 
+#: Extensions tried, in this order, when a table's file is found by its name (``auto``).
+FIND_SUFFIXES = (*CSV_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES)
+
+
+def find_table(folder: str | os.PathLike, table: str) -> Path | None:
+    """The file of ``table`` in ``folder`` found by its name with any supported extension
+    (``orders.csv``, ``orders.csv.gz``, ``orders.parquet``, ``orders.xlsx``, ...; the
+    name's case is ignored), or None when there is none.
+
+    Raises
+    ------
+    DataError
+        When two files could be the table (say ``orders.csv`` and ``orders.parquet``).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    wanted = {f"{table}{suffix}" for suffix in FIND_SUFFIXES}
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower() in wanted)
+    if len(found) > 1:
+        raise DataError(
+            f"the {table} table could be any of {', '.join(p.name for p in found)}; keep "
+            f"one, or name it with 'files: {{{table}: <file>}}' in the parameters.",
+            file=str(folder),
+        )
+    return found[0] if found else None
+
+
 def file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """SHA-256 of a file's bytes, for the manifest and the cache key."""
     digest = hashlib.sha256()

@@ -19,11 +19,14 @@ import pandas as pd
 from ..config import resolve_path
 from ..errors import DataError
 from ..lookup import isin
-from . import schema
-from .io import file_digest, read_table
+from . import billing, schema
+from .io import file_digest, find_table, read_table
 from .quality import DataQualityReport
 
 TABLE_ORDER = ("customers", "orders", "survey_responses", "interactions")
+#: Tables whose id column may be absent from an export (one row per respondent or per
+#: customer): the ids are then made from the row order, and the repair is counted.
+ROW_ORDER_IDS = {"survey_responses": "response_id", "customers": "customer_id"}
 
 
 @dataclass
@@ -39,12 +42,28 @@ class Dataset:
 
     @property
     def data_end(self) -> pd.Timestamp | None:
-        """The last order date: the "data date" shown in report headers."""
-        return None if self.orders.empty else self.orders["order_date"].max().normalize()
+        """The "data date" shown in report headers: the last order date; without orders
+        (survey-only data) the last survey response or interaction date."""
+        if not self.orders.empty:
+            return self.orders["order_date"].max().normalize()
+        last = [
+            frame[column].max()
+            for frame, column in (
+                (self.survey_responses, "response_date"),
+                (self.interactions, "date"),
+            )
+            if frame is not None and not frame.empty
+        ]
+        return max(last).normalize() if last else None
 
     @property
     def units(self) -> list[str]:
-        return sorted(self.orders["business_unit"].dropna().unique().tolist())
+        """Business units with orders, survey responses or interactions."""
+        found: set[str] = set()
+        for frame in (self.orders, self.survey_responses, self.interactions):
+            if frame is not None:
+                found |= set(frame["business_unit"].dropna().unique().tolist())
+        return sorted(found)
 
     def tables(self) -> dict[str, pd.DataFrame | None]:
         return {name: getattr(self, name) for name in TABLE_ORDER}
@@ -85,6 +104,9 @@ def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict) -> pd.Dat
     """Mapping, required-column check and type conversion of one raw table."""
     mapping = (params.get("columns") or {}).get(table)
     frame = schema.apply_mapping(frame, mapping, table=table, file=file)
+    rows_id = ROW_ORDER_IDS.get(table)
+    if rows_id and rows_id not in frame.columns:  # made from the row order (counted)
+        frame[rows_id] = pd.Series(pd.NA, index=frame.index, dtype="string")
     schema.check_required(frame, table, file)
     spec = schema.TABLES[table]
     for column in spec.ids:
@@ -154,11 +176,23 @@ def _drop_future(frame, table, column, report, today):
 
 
 def _generate_ids(frame, table, column, prefix, report):
+    """Ids for rows without one, from the row order: ``<prefix><n>`` for the n-th data row
+    of the file (stable: the same file gives the same ids)."""
     missing = frame[column].isna()
     if missing.any():
         report.record(table, "missing_id", "generated", missing, frame, column=column)
-        frame.loc[missing, column] = [f"{prefix}{i}" for i in np.flatnonzero(missing.to_numpy())]
+        rows = np.asarray(frame.index[missing.to_numpy()], dtype=np.int64) + 1
+        frame.loc[missing, column] = [f"{prefix}{n}" for n in rows]
     return frame
+
+
+def _without_ids(frame, table, column, report):
+    """An export without ids: exact duplicate rows are kept (two respondents may answer
+    alike, and nothing tells them from a repeated row), and the fact is noted."""
+    if len(frame) and frame[column].isna().all():
+        report.notes.append({"key": "quality.note.ids_from_rows", "table": table})
+        return True
+    return False
 
 
 def _drop_missing(frame, table, column, rule, report, amount_col=None):
@@ -235,9 +269,12 @@ def _clean_orders(raw, file, params, report, today):
 
 
 def _clean_customers(raw, file, params, report, today):
-    frame = _drop_duplicates(raw, "customers", report)
-    frame = _prepare(frame, "customers", file, params)
-    frame = _drop_missing(frame, "customers", "customer_id", "missing_customer_id", report)
+    frame = _prepare(raw, "customers", file, params)
+    if _without_ids(frame, "customers", "customer_id", report):
+        frame = _generate_ids(frame, "customers", "customer_id", "generated-", report)
+    else:
+        frame = _drop_duplicates(frame, "customers", report)
+        frame = _drop_missing(frame, "customers", "customer_id", "missing_customer_id", report)
     dupes = frame["customer_id"].duplicated(keep="first")
     if dupes.any():
         report.record(
@@ -267,6 +304,9 @@ def _clean_customers(raw, file, params, report, today):
             frame.loc[bad, "age"] = np.nan
     if "churned" in frame.columns:
         frame["churned"] = schema.to_bools(frame["churned"])
+    for column in billing.SUBSCRIPTION_COLUMNS:
+        if column in frame.columns:
+            frame[column] = schema.to_numbers(frame[column])
     if "customer_type" in frame.columns:
         odd = frame["customer_type"].notna() & ~frame["customer_type"].isin(schema.CUSTOMER_TYPES)
         if odd.any():
@@ -284,8 +324,9 @@ def _clean_customers(raw, file, params, report, today):
 
 
 def _clean_surveys(raw, file, params, report, today):
-    frame = _drop_duplicates(raw, "survey_responses", report)
-    frame = _prepare(frame, "survey_responses", file, params)
+    frame = _prepare(raw, "survey_responses", file, params)
+    if not _without_ids(frame, "survey_responses", "response_id", report):
+        frame = _drop_duplicates(frame, "survey_responses", report)
     frame = _drop_missing(
         frame, "survey_responses", "business_unit", "missing_business_unit", report
     )
@@ -407,26 +448,73 @@ def _add_unknown_customers(customers, frame, table, report):
     return pd.concat([customers, stub], ignore_index=True)
 
 
+def resolve_files(params: dict[str, Any], folder: Path) -> dict[str, tuple[Path | None, str]]:
+    """Where each table comes from: ``(path, how)`` per table in :data:`TABLE_ORDER`.
+
+    ``files.<table>`` is a file name (inside ``folder`` unless absolute; ``how`` is
+    ``"named"``), ``auto`` (found by the table name with any supported extension,
+    :func:`analysis.data.io.find_table`; ``"auto"``, path None when there is none) or null
+    (no such table; ``"none"``). A named ``<table>.csv`` that does not exist is looked for
+    as ``auto`` (the name older parameter files carry as their default).
+    """
+    files = params.get("files") or {}
+    out: dict[str, tuple[Path | None, str]] = {}
+    for table in TABLE_ORDER:
+        name = files.get(table, "auto")
+        if name is None or str(name).strip() in ("", "none", "null"):
+            out[table] = (None, "none")
+            continue
+        name = str(name).strip()
+        if name != "auto":
+            path = Path(name) if Path(name).is_absolute() else folder / name
+            if path.exists() or name != f"{table}.csv":
+                out[table] = (path, "named")
+                continue
+        out[table] = (find_table(folder, table), "auto")
+    return out
+
+
+def empty_orders() -> pd.DataFrame:
+    """An orders table without rows, with the clean contract's columns and dtypes."""
+    return pd.DataFrame(
+        {
+            "order_id": pd.Series(dtype="string"),
+            "customer_id": pd.Series(dtype="string"),
+            "order_date": pd.Series(dtype="datetime64[ns]"),
+            "amount": pd.Series(dtype="float64"),
+            "business_unit": pd.Series(dtype="string"),
+            "status": pd.Series(dtype="string"),
+        }
+    )
+
+
 def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None = None) -> Dataset:
     """Read, map, repair and validate the input tables named in ``params``.
+
+    Every shape of data loads (data/README.md): transactional, orders-only (customers are
+    derived from the orders), survey-only (no orders: an empty orders table), subscription
+    exports with one row per customer (billing lines derived by
+    :func:`analysis.data.billing.derive_billing`), and any mix per unit.
 
     Parameters
     ----------
     params
         Resolved parameters (:func:`analysis.config.load_params`): ``data_dir``, ``files``,
-        ``columns``, ``encoding``, ``date_format``, ``dayfirst``, ``quality``.
+        ``columns``, ``encoding``, ``date_format``, ``dayfirst``, ``quality``,
+        ``subscription``.
     data_dir
         Overrides ``params["data_dir"]``.
 
     Returns
     -------
     Dataset
-        Clean tables; ``quality`` counts every repair.
+        Clean tables; ``quality`` counts every repair and notes what was derived.
 
     Raises
     ------
     DataError
-        A required file or column is missing, or a file cannot be parsed.
+        A named file or a required column is missing, a file cannot be parsed, an orders
+        file leaves no usable order, or there is neither an order nor a survey response.
     """
     folder = resolve_path(data_dir or params["data_dir"])
     if not folder.is_dir():
@@ -438,7 +526,6 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
     today = params.get("quality", {}).get("today") or date.today()
     today = pd.Timestamp(today).normalize()
     report = DataQualityReport()
-    files = params.get("files") or {}
     cleaners = {
         "customers": _clean_customers,
         "orders": _clean_orders,
@@ -447,39 +534,61 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
     }
     tables: dict[str, pd.DataFrame | None] = {}
     sources: dict[str, dict[str, Any]] = {}
+    where = resolve_files(params, folder)
     for table in ("orders", "customers", "survey_responses", "interactions"):
-        name = files.get(table)
-        if not name:
+        path, how = where[table]
+        if path is None:
             tables[table] = None
-            continue
-        path = Path(name) if Path(name).is_absolute() else folder / name
-        if (
-            not path.exists()
-            and table != "orders"
-            and params["files"].get(table) == _default_file(table)
-        ):
-            tables[table] = None  # optional table absent under its default name: no such data
-            report.notes.append({"key": "quality.note.no_file", "table": table, "file": path.name})
+            if how == "auto" and table != "orders":  # looked for by name: no such data
+                report.notes.append(
+                    {"key": "quality.note.no_file", "table": table, "file": f"{table}.*"}
+                )
             continue
         raw = read_table(path, encoding=params.get("encoding", "auto"))
         report.rows_read[table] = len(raw)
         tables[table] = cleaners[table](raw, str(path), params, report, today)
         sources[table] = {"file": str(path), "sha256": file_digest(path), "rows": len(raw)}
-    orders = tables["orders"]
-    if orders is None or orders.empty:
-        raise DataError(
-            "no usable orders remain after cleaning.", file=str(folder / str(files.get("orders")))
+    orders, customers = tables["orders"], tables["customers"]
+    if orders is not None and orders.empty:
+        raise DataError("no usable orders remain after cleaning.", file=sources["orders"]["file"])
+    options = params.get("subscription") or {}
+    if billing.wants_billing(customers, orders is not None, options):
+        file = sources["customers"]["file"]
+        data_date = _billing_data_date(options, customers, tables, file)
+        billed, customers, counts = billing.derive_billing(
+            _without_orders(customers, orders), data_date=data_date, file=file
         )
-    customers = tables["customers"]
+        customers = _merge_back(tables["customers"], customers)
+        orders = billed if orders is None else pd.concat([orders, billed], ignore_index=True)
+        report.notes.append(
+            {
+                "key": "quality.note.derived_billing",
+                "data_date": str(data_date.date()),
+                **{k: f"{v:,}" for k, v in counts.items()},
+            }
+        )
+    if orders is None:
+        orders = empty_orders()
+        surveys = tables["survey_responses"]
+        if surveys is None or surveys.empty:
+            raise DataError(
+                "there are no orders and no survey responses, so there is nothing to report. "
+                "Name the orders file with 'files: {orders: <file>}' (or derive billing lines "
+                "from a subscription export, see data/README.md), or the survey file with "
+                "'files: {survey_responses: <file>}'.",
+                file=str(folder),
+            )
+        report.notes.append({"key": "quality.note.no_orders"})
     if customers is None:
         customers = _customers_from_orders(orders)
-        report.notes.append({"key": "quality.note.derived_customers"})
+        if not orders.empty:
+            report.notes.append({"key": "quality.note.derived_customers"})
     customers = _add_unknown_customers(customers, orders, "orders", report)
     if tables["interactions"] is not None:
         customers = _add_unknown_customers(
             customers, tables["interactions"], "interactions", report
         )
-    tables["customers"] = customers
+    tables["customers"], tables["orders"] = customers, orders
     for table, frame in tables.items():
         if frame is None:
             continue
@@ -497,10 +606,45 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
     )
 
 
-def _default_file(table: str) -> str:
-    return {
-        "customers": "customers.csv",
-        "orders": "orders.csv",
-        "survey_responses": "survey_responses.csv",
-        "interactions": "interactions.csv",
-    }[table]
+def _billing_data_date(options, customers, tables, file) -> pd.Timestamp:
+    """``subscription.data_date``, else the latest date in the data (an order, a churn, a
+    sign-up, an answer or a contact cannot be later than the export)."""
+    if options.get("data_date"):
+        return pd.Timestamp(options["data_date"]).normalize()
+    found = [customers[c].max() for c in ("churn_date", "signup_date") if c in customers]
+    for table, column in (
+        ("orders", "order_date"),
+        ("survey_responses", "response_date"),
+        ("interactions", "date"),
+    ):
+        if tables.get(table) is not None and not tables[table].empty:
+            found.append(tables[table][column].max())
+    found = [d for d in found if pd.notna(d)]
+    if not found:
+        raise DataError(
+            "billing lines are derived from tenure, but the data carries no date to end them "
+            "on; set 'subscription.data_date' to the export's date (YYYY-MM-DD).",
+            file=file,
+            column="tenure_months",
+        )
+    return pd.Timestamp(max(found)).normalize()
+
+
+def _without_orders(customers: pd.DataFrame, orders: pd.DataFrame | None) -> pd.DataFrame:
+    """The customers billing lines are derived for: those without order rows."""
+    if orders is None:
+        return customers
+    return customers.loc[~isin(customers["customer_id"], orders["customer_id"])]
+
+
+def _merge_back(all_customers: pd.DataFrame, billed: pd.DataFrame) -> pd.DataFrame:
+    """The customers table with the dates the billing rule filled in for ``billed``."""
+    if len(billed) == len(all_customers):
+        return billed.reset_index(drop=True)
+    out = all_customers.copy()
+    for column in ("signup_date", "churn_date", "churned"):
+        if column in billed.columns:
+            if column not in out.columns:
+                out[column] = pd.Series(pd.NA, index=out.index, dtype=billed[column].dtype)
+            out.loc[billed.index, column] = billed[column]
+    return out

@@ -2,8 +2,9 @@
 
 The cache key is a hash of the input files' bytes and of the parameters that change how
 they are read and repaired (``files``, ``columns``, ``encoding``, ``date_format``,
-``dayfirst``, ``quality`` with the effective "today"). A later run with the same inputs and
-parameters reuses it without reading the input again; ``--force`` rebuilds it. A cache
+``dayfirst``, ``quality`` with the effective "today", ``survey`` with the declared
+scales). A later run with the same inputs and parameters reuses it without reading the
+input again; ``--force`` rebuilds it. A cache
 entry is written to a temporary folder and renamed into place, so a crashed run never leaves
 a half-written entry that a later run would trust.
 """
@@ -23,13 +24,22 @@ import pandas as pd
 
 from ..config import resolve_path, unit_slug
 from ..data.io import file_digest
-from ..data.load import load_dataset
+from ..data.load import load_dataset, resolve_files
 from ..data.quality import DataQualityReport
 from ..errors import DataError
 from .context import write_cache
 
 READY = "ready.json"
-DATA_PARAMS = ("files", "columns", "encoding", "date_format", "dayfirst", "quality")
+DATA_PARAMS = (
+    "files",
+    "columns",
+    "encoding",
+    "date_format",
+    "dayfirst",
+    "quality",
+    "survey",
+    "subscription",
+)
 
 
 @dataclass
@@ -51,19 +61,19 @@ class Prepared:
         return DataQualityReport.from_dict(self.unit_meta[unit]["quality"])
 
     def has_orders_in(self, unit: str, start: date, end: date) -> bool:
-        days = self.unit_meta[unit]["order_days"]
+        """Whether the unit has data to report in ``start..end``: orders, or for a unit
+        without any order (survey-only) survey responses or interactions."""
+        meta = self.unit_meta[unit]
+        days = meta["order_days"] or meta.get("activity_days", [])
         return any(start.isoformat() <= d <= end.isoformat() for d in days)
 
 
 def input_files(params: dict[str, Any]) -> dict[str, Path]:
+    """The input files a run reads, found as :func:`analysis.data.load.resolve_files`
+    finds them (a table named ``auto`` by its name with any supported extension)."""
     folder = resolve_path(params["data_dir"])
-    files = {}
-    for table, name in (params.get("files") or {}).items():
-        if name:
-            path = Path(name) if Path(name).is_absolute() else folder / name
-            if path.is_file():
-                files[table] = path
-    return files
+    found = resolve_files(params, folder)
+    return {t: path for t, (path, _) in found.items() if path is not None and path.is_file()}
 
 
 def cache_key(params: dict[str, Any]) -> str:
@@ -96,11 +106,11 @@ def prepare(params: dict[str, Any], output: Path, *, force: bool = False) -> Pre
         write_cache(
             folder, own, {"unit": unit, "data_end": dataset.data_end, "sources": dataset.sources}
         )
-        days = own.orders["order_date"].dt.normalize().drop_duplicates().sort_values()
         unit_meta[unit] = {
             "rows": int(sum(len(f) for f in own.tables().values() if f is not None)),
             "quality": own.quality.to_dict(),
-            "order_days": [] if unit == "all" else [d.date().isoformat() for d in days],
+            "order_days": [] if unit == "all" else _days(own.orders["order_date"]),
+            "activity_days": [] if unit == "all" or not own.orders.empty else _activity(own),
         }
     ready = {
         "key": key,
@@ -115,6 +125,21 @@ def prepare(params: dict[str, Any], output: Path, *, force: bool = False) -> Pre
     except OSError:  # another run finished the same entry first: use theirs
         shutil.rmtree(staging, ignore_errors=True)
     return _from_ready(key, root, reused=False)
+
+
+def _days(dates: pd.Series) -> list[str]:
+    days = dates.dt.normalize().drop_duplicates().sort_values()
+    return [d.date().isoformat() for d in days]
+
+
+def _activity(data) -> list[str]:
+    """The days a unit without orders has survey responses or interactions."""
+    parts = [
+        frame[column]
+        for frame, column in ((data.survey_responses, "response_date"), (data.interactions, "date"))
+        if frame is not None and not frame.empty
+    ]
+    return _days(pd.concat(parts)) if parts else []
 
 
 def _from_ready(key: str, root: Path, *, reused: bool) -> Prepared:
