@@ -167,3 +167,47 @@ def test_a_single_unit_needs_no_index(tmp_path):
     page = _parse(render_portal(tmp_path, "en"))
     assert page.unit_links == []
     assert list(page.rows) == ["p-2025-Q4-u-north"]
+
+
+def _reports_status(output: Path, folder: str, unit: str, reports: dict, **extra) -> None:
+    path = output / "2025-Q4" / folder / "status.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    status = {"period": "2025-Q4", "unit": unit, "updated_at": "2026-01-02T06:00:00"}
+    path.write_text(json.dumps({**status, "reports": reports, **extra}), encoding="utf-8")
+
+
+def test_not_applicable_has_its_own_badge_a_link_and_the_reason(tmp_path):
+    reason = 'This run has no survey file <b>"x"</b>.'
+    _reports_status(
+        tmp_path,
+        "north",
+        "north",
+        {
+            "satisfaction": {
+                "status": "not_applicable",
+                "html": "satisfaction.html",
+                "reason": reason,
+            },
+            "overview": {"status": "failed", "html": "overview.error.html", "error": "boom"},
+        },
+    )
+    for language, label in (("en", "Not applicable"), ("zh", "不适用")):
+        html = render_portal(tmp_path, language)
+        assert f'<span class="pt-badge pt-not_applicable">{label}</span>' in html
+        assert html.count("pt-badge pt-failed") == 1  # the failed report only
+        assert 'href="2025-Q4/north/satisfaction.html"' in html
+        assert "This run has no survey file &lt;b&gt;&quot;x&quot;&lt;/b&gt;." in html
+        assert "<b>" not in html
+
+
+def test_a_unit_that_is_the_whole_company_is_shown_once(tmp_path):
+    ok = {"overview": {"status": "ok", "html": "overview.html"}}
+    _reports_status(tmp_path, "telecom", "telecom", ok, covers_all=True)
+    _reports_status(tmp_path, "all", "all", ok)  # left by an older run
+    page = _parse(render_portal(tmp_path, "en"))
+    assert list(page.rows) == ["p-2025-Q4-u-telecom"]
+    # with several units, "all" is the company row as before
+    _reports_status(tmp_path, "telecom", "telecom", ok, covers_all=False)
+    _reports_status(tmp_path, "mobile", "mobile", ok, covers_all=False)
+    page = _parse(render_portal(tmp_path, "en"))
+    assert set(page.rows) == {"p-2025-Q4-u-telecom", "p-2025-Q4-u-mobile", "p-2025-Q4-u-all"}

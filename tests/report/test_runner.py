@@ -208,3 +208,126 @@ def test_the_kernel_runs_the_next_notebook_while_the_last_one_is_published(monke
     assert [r.report for r in results] == ["value", "churn", "summary"]
     assert [r.report for r in announced] == ["value", "churn", "summary"]
     assert all(r.pdf == f"{r.report}.pdf" for r in announced)  # announced once published
+
+
+def _read(folder, name):
+    return json.loads((folder / name).read_text())
+
+
+def test_a_report_that_does_not_apply_gets_a_page_saying_why_not_a_failure(data, tmp_path):
+    """tiny_tables has no survey file: the satisfaction report is not run, its page says
+    why in the report language, and nothing counts as failed."""
+    params = _params(data, tmp_path / "r", reports=["satisfaction"], language="zh")
+    _, results = runner.run(params, units=["north"])
+    (result,) = results
+    assert (result.status, result.reason_code) == ("not_applicable", "no_survey_file")
+    assert runner.exit_code(results) == 0
+    folder = tmp_path / "r" / "2025-Q4" / "north"
+    page = (folder / "satisfaction.html").read_text()
+    for text in ("本报告不适用于这些数据", "files.survey_responses", "north", "2025-Q4"):
+        assert text in page  # the reason, in Chinese, under the usual header
+    assert 'class="sr-header"' in page and "Content-Security-Policy" in page
+    assert "没有出错" in page and "<script" not in page
+    assert not (folder / "executed" / "satisfaction.ipynb").exists()  # never executed
+    assert "execute" not in result.timings
+    entry = _read(folder, "status.json")["reports"]["satisfaction"]
+    assert entry["status"] == "not_applicable" and entry["html"] == "satisfaction.html"
+    assert entry["reason"] == result.reason and "files.survey_responses" in entry["reason"]
+    assert "last_good_html" not in entry
+    listed = _read(folder, "manifest.json")["reports"]["satisfaction"]
+    assert listed["status"] == "not_applicable" and listed["reason_code"] == "no_survey_file"
+    portal = (tmp_path / "r" / "index.html").read_text()
+    assert 'pt-badge pt-not_applicable">不适用<' in portal and "pt-badge pt-failed" not in portal
+    assert "north/satisfaction.html" in portal and "files.survey_responses" in portal
+
+
+def test_a_report_that_stops_applying_leaves_no_stale_error_or_notebook(data, tmp_path):
+    params = _params(data, tmp_path / "r", reports=["satisfaction"])
+    plan = runner.plan_run(params, units=["north"])
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "id": "c1",
+                        "metadata": {},
+                        "outputs": [],
+                        "execution_count": None,
+                        "source": "raise RuntimeError('planted')",
+                    }
+                ],
+                "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
+    plan.tasks[0].not_applicable = None  # as if the report applied then
+    plan.tasks[0].notebook = str(broken)
+    assert runner.exit_code(runner.execute_plan(plan, progress=False)) == 1
+    folder = tmp_path / "r" / "2025-Q4" / "north"
+    assert (folder / "satisfaction.error.html").is_file()
+    assert (folder / "executed" / "satisfaction.ipynb").is_file()
+    _, results = runner.run(params, units=["north"])
+    assert [r.status for r in results] == ["not_applicable"]
+    assert not (folder / "satisfaction.error.html").exists()
+    assert not (folder / "executed" / "satisfaction.ipynb").exists()
+    entry = _read(folder, "status.json")["reports"]["satisfaction"]
+    assert entry["status"] == "not_applicable" and "last_good_html" not in entry
+
+
+def test_a_single_unit_dataset_runs_no_duplicate_all(tmp_path):
+    tables = tiny_tables()
+    north = tables["customers"]["business_unit"] == "north"
+    tables = {
+        "customers": tables["customers"].loc[north],
+        "orders": tables["orders"].loc[tables["orders"]["business_unit"] == "north"],
+    }
+    params = _params(write_tables(tmp_path / "data", tables), tmp_path / "r")
+    for asked in (["all"], ["all", "north"], ["north"]):
+        plan = runner.plan_run(params, units=asked)
+        assert plan.units == ["north"] and {t.unit for t in plan.tasks} == {"north"}
+    # an 'all' folder left by an older run is not a second row of the portal
+    stale = tmp_path / "r" / "2025-Q4" / "all" / "status.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(json.dumps({"period": "2025-Q4", "unit": "all", "reports": {}}))
+    runner.execute_plan(plan, progress=False)
+    folder = tmp_path / "r" / "2025-Q4" / "north"
+    assert _read(folder, "status.json")["covers_all"] is True
+    portal = (tmp_path / "r" / "index.html").read_text()
+    assert "p-2025-Q4-u-north" in portal and "p-2025-Q4-u-all" not in portal
+
+
+def test_a_unit_with_survey_responses_but_no_orders_in_the_period_is_run(tmp_path):
+    tables = tiny_tables()
+    orders = tables["orders"]
+    south = orders["business_unit"] == "south"
+    # south's last order is a year before the period; its survey answers are in it
+    orders.loc[south, "order_date"] = "2024-10-15"
+    ids = orders.loc[south, "customer_id"].unique()[:30]
+    tables["survey_responses"] = pd.DataFrame(
+        {
+            "response_id": [f"R{i}" for i in range(len(ids))],
+            "response_date": "2025-11-20",
+            "business_unit": "south",
+            "customer_id": ids,
+            "nps": [i % 11 for i in range(len(ids))],
+        }
+    )
+    data = write_tables(tmp_path / "data", tables)
+    params = _params(data, tmp_path / "r", reports=["satisfaction", "value", "churn"])
+    plan = runner.plan_run(params, units=["all"])
+    assert plan.skipped_units == {}
+    why = {(t.unit, t.report): t.not_applicable for t in plan.tasks}
+    assert why[("south", "satisfaction")] is None and why[("south", "value")] is None
+    assert why[("north", "satisfaction")].code == "no_responses"  # the file has none of it
+    assert why[("south", "churn")].code == "few_customers"  # nobody bought in the year
+    assert why[("south", "churn")].values["n"] == 0
+    # without the survey, south has nothing in the period: skipped, or refused when asked
+    (data / "survey_responses.csv").unlink()
+    plan = runner.plan_run(params, units=["all"])
+    assert plan.skipped_units == {"south": "no orders or survey responses in 2025-Q4"}
+    with pytest.raises(AnalysisError, match="'south' has no orders or survey responses in"):
+        runner.plan_run(params, units=["south"])
