@@ -156,3 +156,17 @@ def test_a_unit_has_data_in_a_period_with_an_order_or_a_response_in_it():
     assert has_data_in(survey_only, q4)
     assert not has_data_in(survey_only, Period.parse("2025-Q3"))
     assert not has_data_in(_data(None), q4)
+
+
+def test_a_notebook_run_by_hand_shows_the_runners_note(tmp_path, shown):
+    """ReportContext.not_applicable: the same reason and blocks as the runner's page."""
+    from conftest import report_context
+
+    from analysis.report.render import not_applicable_blocks
+
+    ctx = report_context(tmp_path, _data(_orders(60)), language="zh")
+    assert ctx.not_applicable("satisfaction") is True
+    expected = [b.data for b in not_applicable_blocks(Reason("no_survey_file").text("zh"), "zh")]
+    assert shown == expected and "files.survey_responses" in shown[1]
+    shown.clear()
+    assert ctx.not_applicable("value") is False and shown == []
