@@ -379,3 +379,60 @@ def test_loaded_shapes_keep_their_numbers_in_unit_slices(shape_dirs, params_for)
             "amount"
         ].sum()
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("example", "file", "frame"),
+    [
+        (
+            "telco.yaml",
+            "WA_Fn-UseC_-Telco-Customer-Churn.csv",
+            pd.DataFrame(
+                {
+                    "customerID": ["7590-VHVEG", "3668-QPYBK", "1452-KIOVK"],
+                    "tenure": ["1", "2", "0"],
+                    "Contract": ["Month-to-month", "One year", "Two year"],
+                    "PaymentMethod": ["Electronic check", "Mailed check", "Credit card"],
+                    "InternetService": ["DSL", "DSL", "No"],
+                    "MonthlyCharges": ["29.85", "53.85", "19.70"],
+                    "TotalCharges": ["29.85", "108.15", " "],
+                    "Churn": ["No", "Yes", "No"],
+                }
+            ),
+        ),
+        (
+            "mlc_churn.yaml",
+            "churn-bigml-80.csv",
+            pd.DataFrame(
+                {
+                    "State": ["KS", "OH"],
+                    "Account length": ["128", "107"],
+                    "International plan": ["No", "No"],
+                    "Voice mail plan": ["Yes", "Yes"],
+                    "Total day charge": ["45.07", "27.47"],
+                    "Total eve charge": ["16.78", "16.62"],
+                    "Total night charge": ["11.01", "11.45"],
+                    "Total intl charge": ["2.7", "3.7"],
+                    "Churn": ["False", "True"],
+                }
+            ),
+        ),
+    ],
+)
+def test_subscription_examples_load_their_exports(tmp_path, example, file, frame):
+    from conftest import ROOT
+
+    from analysis.config import load_params
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    frame.to_csv(folder / file, index=False)
+    params = load_params(
+        params_file=ROOT / "params" / "examples" / example,
+        overrides={"data_dir": str(folder), "quality": {"today": "2026-06-30"}},
+    )
+    data = load_dataset(params)
+    months = pd.to_numeric(frame.iloc[:, 1] if example == "telco.yaml" else frame["Account length"])
+    assert len(data.orders) == int(months.sum())
+    assert len(data.customers) == len(frame)
+    assert data.customers["churn_date"].notna().sum() == 1  # the churner left on the data date

@@ -8,8 +8,12 @@ Nothing is dropped silently: every rule that removes, changes or adds rows recor
 ========================  ===============================================================
 rule                      action
 ========================  ===============================================================
-duplicate_rows            exact duplicate rows (all source columns equal): removed
-missing_id                no order/response/interaction id: an id is generated
+duplicate_rows            exact duplicate rows (all source columns equal): removed; kept
+                          in a survey/customers export without ids (two people may answer
+                          alike)
+missing_id                no order/response/interaction id, or a survey/customers export
+                          without an id column: an id is made from the row order
+                          (``generated-<n>``, the n-th data row)
 missing_customer_id       no customer id (orders, interactions): removed
 missing_business_unit     no business unit: removed
 unknown_customer          order/interaction of a customer not in customers: a stub
