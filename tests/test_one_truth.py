@@ -140,3 +140,21 @@ def test_two_full_runs_give_identical_exports(full, sample, tmp_path):
     _run(sample, tmp_path, "--jobs", "1")
     for unit in UNITS:
         assert _digests(tmp_path / PERIOD / unit) == _digests(full / PERIOD / unit), unit
+
+
+@pytest.mark.parametrize("report", ["value", "churn", "segmentation"])
+def test_plain_papermill_gives_the_runs_exports(full, sample, tmp_path, report):
+    """The analyst's path (the notebook run by hand, loading the data itself) gives the same
+    CRM lists and figures as the unit in a full run."""
+    from conftest import run_notebook
+
+    exports = tmp_path / "exports"
+    run_notebook(report, tmp_path, data_dir=sample, unit="retail", export_dir=str(exports))
+    published = full / PERIOD / "retail" / "exports"
+    written = sorted(exports.glob("*.csv"))
+    assert written
+    for path in written:
+        assert path.read_bytes() == (published / path.name).read_bytes(), path.name
+    figures = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
+    expected = json.loads((full / PERIOD / "retail" / "figures.json").read_text(encoding="utf-8"))
+    assert figures == expected

@@ -484,27 +484,63 @@ def test_key_drivers_sign_bootstrap_and_counts(rng):
     y = np.clip(np.round(2 + a - 0.8 * b + rng.normal(0, 1, n) + 2), 1, 5)
     frame = pd.DataFrame({"rating_a": a, "rating_b": b, "csat": y})
     frame.loc[:9, "rating_b"] = np.nan
-    frame.loc[10, "rating_a"] = 8  # invalid -> missing
-    out = sat.key_drivers(frame, "csat", ["rating_a", "rating_b"], n_boot=60, random_state=3)
+    frame.loc[10, "rating_a"] = 8  # outside 1-5: left out, and said so
+    with pytest.warns(UserWarning, match=r"left out 1 of 400 rows.*rating_a: 1 outside 1-5"):
+        out = sat.key_drivers(frame, "csat", ["rating_a", "rating_b"], n_boot=60, random_state=3)
     assert out.loc["rating_b", "sign"] == -1 and out.loc["rating_a", "sign"] == 1
     assert out.attrs["n"] == n - 11 and out.attrs["n_dropped"] == 11
+    assert out.attrs["dropped"] == {"out_of_scale": 1, "missing": 10}
     assert out.attrs["n_invalid"]["rating_a"] == 1
-    again = sat.key_drivers(frame, "csat", ["rating_a", "rating_b"], n_boot=60, random_state=3)
+    with pytest.warns(UserWarning):
+        again = sat.key_drivers(frame, "csat", ["rating_a", "rating_b"], n_boot=60, random_state=3)
     pd.testing.assert_frame_equal(out, again)
-    assert sat.key_drivers(frame, "csat", ["rating_a", "rating_b"], n_boot=0)["ci_low"].isna().all()
+    clean = frame.drop(index=10)
+    none = sat.key_drivers(clean, "csat", ["rating_a", "rating_b"], n_boot=0)
+    assert none["ci_low"].isna().all() and none.attrs["interval_note"] == "not_requested"
 
 
-def test_key_drivers_errors(rng):
+def test_key_drivers_leave_out_constant_and_aliased_drivers_and_say_so(rng):
     a = rng.integers(1, 6, 50)
     frame = pd.DataFrame(
-        {"rating_a": a, "rating_b": a, "rating_c": 3, "csat": rng.integers(1, 6, 50)}
+        {
+            "rating_a": a,
+            "rating_b": a,
+            "rating_c": 3,
+            "rating_d": rng.integers(1, 6, 50),
+            "csat": np.clip(a + rng.integers(-1, 2, 50), 1, 5),
+        }
     )
-    with pytest.raises(ModelError, match="collinear"):
-        sat.key_drivers(frame, "csat", ["rating_a", "rating_b"], n_boot=0)
-    with pytest.raises(ModelError, match="rating_c"):
-        sat.key_drivers(frame, "csat", ["rating_a", "rating_c"], n_boot=0)
-    with pytest.raises(ModelError, match="complete answers"):
+    out = sat.key_drivers(frame, "csat", ["rating_a", "rating_b", "rating_c", "rating_d"], n_boot=0)
+    # rating_b is rating_a again: one of the pair is left out (the later listed)
+    assert out.attrs["dropped_drivers"] == {"rating_c": "no_variation", "rating_b": "aliased"}
+    assert sorted(out.index) == ["rating_a", "rating_d"] and out.attrs["n_drivers"] == 2
+    alone = sat.key_drivers(frame, "csat", ["rating_a", "rating_d"], n_boot=0)
+    pd.testing.assert_frame_equal(out, alone, check_like=True)  # the same model
+
+
+def test_key_drivers_errors_say_what_was_wrong(rng):
+    a = rng.integers(1, 6, 50)
+    frame = pd.DataFrame(
+        {"rating_a": a, "rating_c": 3, "csat": rng.integers(1, 6, 50), "rating_x": a * 2}
+    )
+    with pytest.raises(ModelError, match="needs at least 4 usable rows for 1 driver"):
         sat.key_drivers(frame.head(3), "csat", ["rating_a"], n_boot=0)
+    with pytest.raises(ModelError, match="single value"):
+        sat.key_drivers(frame.assign(csat=4), "csat", ["rating_a"], n_boot=0)
+    with pytest.raises(ModelError, match=r"no driver of 'csat' varies .*rating_c"):
+        sat.key_drivers(frame, "csat", ["rating_c"], n_boot=0)
+    # a 1-10 item read on the default 1-5 scale: the error names the column, the count
+    # outside the scale and how to declare it, never a bare "got 0"
+    ten = frame.assign(rating_x=np.r_[np.full(49, 8), 1])
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(
+            ModelError,
+            match=r"got 1; of the 50 rows, 49 have an answer outside its declared scale .*"
+            r"rating_x: 49 outside 1-5; declare the survey's scale with scale=",
+        ),
+    ):
+        sat.key_drivers(ten, "csat", ["rating_x"], n_boot=0)
     with pytest.raises(sat.MissingScoreError, match="no NPS question"):
         sat.key_drivers(frame, "nps", ["rating_a"], n_boot=0)
     with pytest.raises(ParamsError, match="outcome"):

@@ -49,6 +49,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "segmentation.k": (int,),
     "segmentation.selection_sample": (int,),
     "churn.window_days": (int, float),
+    "survey.outcome": (str,),
 }
 
 #: Keys whose value may take one of several types (their default shows one of them).
@@ -57,7 +58,14 @@ UNION_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 #: Mappings whose keys are the user's to choose (validated by the code that reads them).
-OPEN_MAPPINGS = ("columns", "files", "units", "value.segment_map", "segmentation.names")
+OPEN_MAPPINGS = (
+    "columns",
+    "files",
+    "units",
+    "value.segment_map",
+    "segmentation.names",
+    "survey.scales",
+)
 
 # Unit names end up in paths and HTML: letters, digits, '_', '-' and '.', not starting with '.'.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")

@@ -177,12 +177,11 @@ def period_figures(
 
 
 def _csat_scale(params: Mapping[str, Any]) -> tuple[int, int]:
-    survey = params.get("survey") or {}
-    scales = survey.get("scales") or {}
-    if "csat" in scales:
-        low, high = scales["csat"]
-        return (low, high)
-    return (1, 5)
+    """The declared scale of the ``csat`` question (``survey.scales.csat``, else 1-5),
+    read as the satisfaction report reads it."""
+    from .satisfaction.scales import declared_scale  # noqa: PLC0415
+
+    return declared_scale(params, "csat")
 
 
 def risk_figures(warning_list: pd.DataFrame | None, high_risk: float) -> dict[str, float]:

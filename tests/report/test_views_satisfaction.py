@@ -360,10 +360,90 @@ def test_runner_renders_a_survey_without_nps_and_a_unit_without_responses(tmp_pa
         }
     )
     _, results = run(params, units=["north", "south"], reports=["satisfaction"], progress=False)
-    assert [r.status for r in results] == ["ok", "ok"], results
+    # south has no response: a short page, "not applicable" for the runner
+    assert [r.status for r in results] == ["ok", "not_applicable"], results
     north = (tmp_path / "reports" / "2025-Q4" / "north" / "satisfaction.html").read_text("utf-8")
     south = (tmp_path / "reports" / "2025-Q4" / "south" / "satisfaction.html").read_text("utf-8")
     assert "本次调查没有 NPS 问题" in north and "满意度的驱动因素" in north
-    assert "没有任何问卷答卷" in south and "满意度的驱动因素" not in south
+    assert "没有任何问卷" in south and "满意度的驱动因素" not in south
     for page in (north, south):
         assert "Traceback" not in page and "技术警告" not in page
+
+
+# --------------------------------------------------------------------------- real surveys
+
+
+def test_plot_drivers_draws_intervals_that_miss_the_estimate_and_leaves_out_missing_ones():
+    # small samples: a percentile interval need not contain the estimate, and some cannot
+    # be estimated at all ('xerr' must not contain negative values, issue 14)
+    drivers = pd.DataFrame(
+        {
+            "share": [50.0, 30.0, 20.0],
+            "ci_low": [40.0, 32.0, np.nan],
+            "ci_high": [60.0, 45.0, np.nan],
+            "sign": [1, 1, -1],
+        },
+        index=pd.Index(["rating_a", "rating_b", "rating_c"], name="driver"),
+    )
+    fig, ax = plt.subplots()
+    view.plot_drivers(drivers, ax=ax)
+    lines = [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
+    assert len(lines) == 1 and len(lines[0].get_segments()) == 2  # the two known intervals
+    labels = [t.get_text() for t in ax.texts]
+    assert "20% (–)" in labels and "30%" in labels
+
+
+def _ten_point_surveys(rng, n: int, p: int, *, start: str = "2025-10-01") -> pd.DataFrame:
+    latent = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            f"rating_a{j:02d}": np.clip(np.round(6 + latent + rng.normal(0, 2, n)), 1, 10)
+            for j in range(p)
+        }
+    )
+    three = np.clip(np.round(6 + 1.6 * latent[:, None] + rng.normal(0, 1.2, (n, 3))), 1, 10)
+    return frame.assign(
+        satisfaction_index=three.mean(axis=1),
+        response_id=[f"R{i}" for i in range(n)],
+        response_date=pd.date_range(start, periods=n, freq="D"),
+        business_unit="north",
+        customer_id=pd.array([pd.NA] * n, dtype="string"),
+    )
+
+
+def test_small_unit_with_a_composite_outcome_names_its_scale(tmp_path, shown, rng):
+    """44 respondents, 21 attributes on 1-10, no csat: the outcome is a composite index."""
+    surveys = _ten_point_surveys(rng, 44, 21)
+    ctx = _context(tmp_path, {**tiny_tables(), "survey_responses": surveys})
+    ctx.params["survey"] = {
+        "scales": {"rating_*": [1, 10], "satisfaction_index": [1, 10]},
+        "outcome": "satisfaction_index",
+    }
+    result, _ = _run_sections(ctx)
+    assert result.drivers.status == "ok" and "drivers" in result.charts
+    html = "".join(shown)
+    assert "explained variation in satisfaction index (1–10)" in html
+    assert "the share answering 9 or higher on satisfaction index (1–10; top-2 box)" in html
+    assert "44 complete answers for 21 attributes" in html  # the weights are called rough
+    for wrong in ("4 or 5", "CSAT (top-2 box)", "explained variation in CSAT"):
+        assert wrong not in html
+    assert "Satisfaction index: top-2 box of 1–10" in html  # the card names the item
+
+
+def test_survey_only_data_says_links_do_not_apply(tmp_path, shown, rng):
+    surveys = _ten_point_surveys(rng, 120, 4, start="2025-09-01")
+    tables = tiny_tables()
+    orders = tables["orders"].iloc[0:0].assign(order_date=pd.Series(dtype="datetime64[ns]"))
+    data = Dataset(
+        customers=tables["customers"].iloc[0:0].astype({"customer_id": "string"}),
+        orders=orders.astype({"customer_id": "string"}),
+        survey_responses=surveys,
+    )
+    ctx = report_context(tmp_path, data.for_unit("north"), unit="north")
+    ctx.params["export_dir"] = str(tmp_path / "exports")
+    ctx.params["survey"] = {"scales": {"rating_*": [1, 10]}, "outcome": "satisfaction_index"}
+    result, _ = _run_sections(ctx)
+    assert result.status == "ok" and result.links.has_orders is False
+    html = "".join(shown)
+    assert "Not applicable to this data: it has no purchases" in html
+    assert "What drives satisfaction" in html and "Traceback" not in html

@@ -345,16 +345,13 @@ def _clean_surveys(raw, file, params, report, today):
             + "-"
             + pd.Series(range(int(dupes.sum())), index=frame.index[dupes]).astype(str)
         )
-    low, high = params.get("quality", {}).get("rating_scale", [1, 5])
-    scales = {"nps": (0, 10), "csat": (1, 5)}
-    scales |= {c: (low, high) for c in frame.columns if c.startswith(schema.RATING_PREFIX)}
-    for column, (lo, hi) in scales.items():
-        if column not in frame.columns:
-            continue
-        values = schema.to_numbers(frame[column])
-        invalid = frame[column].notna() & (
-            values.isna() | (values < lo) | (values > hi) | (values != values.round())
-        )
+    # declared scales (survey.scales); a fraction inside a scale is a valid answer
+    from ..satisfaction import scales as survey_scales  # noqa: PLC0415
+
+    survey_scales.check_outcome(params, frame.columns, file)
+    for column, scale in survey_scales.declared_scales(params, frame.columns).items():
+        values, _ = survey_scales.out_of_scale(schema.to_numbers(frame[column]), column, scale)
+        invalid = frame[column].notna() & values.isna()  # outside the scale, or no number
         if invalid.any():
             report.record(
                 "survey_responses",

@@ -139,7 +139,7 @@ class DriversPart:
     status : str
         ``ok``, or ``failed`` when the driver model could not be fitted.
     outcome : str
-        The outcome column (``nps``, else the overall item).
+        The outcome column (``survey.outcome``, else ``nps``, else the overall item).
     start, end : Timestamp
         The driver sample's dates ``[start, end)`` (:func:`analysis.satisfaction.driver_window`).
     n_sample : int
@@ -152,6 +152,9 @@ class DriversPart:
         :func:`analysis.satisfaction.improvement_plan`.
     performance_window : bool
         Performance comes from the driver window, as the period had too few answers.
+    reason : str or None
+        Why the model could not be fitted (``status == "failed"``): rows left out and
+        why, or the variation missing.
     """
 
     status: str
@@ -163,6 +166,14 @@ class DriversPart:
     ipa: sat.IPAResult | None = None
     plan: pd.DataFrame | None = None
     performance_window: bool = False
+    reason: str | None = None
+
+    @property
+    def scale(self) -> tuple[int, int] | None:
+        """The outcome's declared scale (None when the model failed)."""
+        if self.drivers is None:
+            return None
+        return tuple(self.drivers.attrs["scales"][self.outcome])
 
 
 @dataclass(frozen=True)
@@ -246,12 +257,16 @@ class LinksPart:
         :func:`analysis.satisfaction.group_table` by the customers' RFM segment.
     churn : ChurnLinkPart or None
         None without orders or without a score.
+    has_orders : bool
+        The unit has purchases. Without them (a survey-only export) segments and churn
+        after a response do not apply: the report says so instead.
     """
 
     anonymous: int
     n: int
     segments: pd.DataFrame | None = None
     churn: ChurnLinkPart | None = None
+    has_orders: bool = True
 
 
 @dataclass(frozen=True)
@@ -338,8 +353,8 @@ def build(
     period
         The report period.
     params
-        Merged parameters: ``unit``, ``language``, ``trend_periods``,
-        ``quality.rating_scale``, ``churn`` (definition and window, as in the churn
+        Merged parameters: ``unit``, ``language``, ``trend_periods``, ``survey.scales``
+        and ``survey.outcome`` (else ``quality.rating_scale``), ``churn`` (definition and window, as in the churn
         report), ``value`` (segments), optionally ``satisfaction.driver_bootstrap``.
     shared
         The unit's :class:`~analysis.pipelines.shared.SharedWork` (value snapshot for
@@ -354,9 +369,15 @@ def build(
     language = str(params.get("language", "en"))
     options = dict(params.get("satisfaction") or {})
     min_base = int(options.get("min_base", sat.MIN_BASE))
-    scale = tuple((params.get("quality") or {}).get("rating_scale", (1, 5)))
+    columns = () if data.survey_responses is None else data.survey_responses.columns
     survey = sat.select_survey(
-        data.survey_responses, data.customers, data.orders, period, rating_scale=scale
+        data.survey_responses,
+        data.customers,
+        data.orders,
+        period,
+        rating_scale=sat.rating_default(params),
+        scales=sat.declared_scales(params, columns),
+        outcome=sat.survey_outcome(params),
     )
     detractors = sat.detractor_list(survey, language)
     common = dict(
@@ -448,18 +469,19 @@ def _attributes(survey: sat.Survey) -> AttributesPart | None:
     if not survey.ratings or frame.empty:
         return None
     ratings = list(survey.ratings)
-    dist = sat.rating_distribution(frame, ratings, scale=survey.rating_scale)
+    scales = survey.scales
+    dist = sat.rating_distribution(frame, ratings, scale=scales)
     dist = dist.loc[dist["n"] > 0]
     if dist.empty:
         return None
-    low, high = survey.rating_scale
+    low = min(scales[c][0] for c in dist.index)
+    high = max(scales[c][1] for c in dist.index)
     levels = tuple(range(low, high + 1))
-    dist = dist.assign(top2=dist[list(levels[-2:])].sum(axis=1)).sort_values("top2")
-    dist = dist.assign(bottom2=dist[list(levels[:2])].sum(axis=1))
+    dist = dist.sort_values("top2", kind="mergesort")
     reliability, failed = None, False
     if len(ratings) >= 2:
         try:
-            reliability = sat.cronbach_alpha(frame, ratings, scale=survey.rating_scale)
+            reliability = sat.cronbach_alpha(frame, ratings, scale=scales)
         except AnalysisError:
             failed = True
     return AttributesPart(dist, levels, reliability, failed)
@@ -490,15 +512,17 @@ def _drivers(
             n_boot=int(options.get("driver_bootstrap", DRIVER_BOOTSTRAP)),
             scale=survey.scales,
         )
-    except AnalysisError:
-        return DriversPart(status="failed", **part)
+    except AnalysisError as exc:
+        return DriversPart(status="failed", reason=str(exc), **part)
+    # drivers without variation or aliased with others are left out (drivers.attrs)
+    ratings = list(drivers.index)
     # too few answers this period for stable means: performance from the driver window
     few = survey.current[ratings].notna().sum().min() < min_base
     ipa = sat.importance_performance(
         sample if few else survey.current,
         ratings,
         drivers,
-        scale=survey.rating_scale,
+        scale=survey.scales,
         language=language,
     )
     return DriversPart(
@@ -564,7 +588,7 @@ def segment_assignments(
     """
     from ..value import segment_label  # noqa: PLC0415
 
-    if data.orders.empty:
+    if not has_orders(data):
         return None
     snapshot = shared.value_snapshot(data, period.end, params, predict_clv=False)
     table = snapshot.table.loc[snapshot.table["scored"]]
@@ -573,6 +597,11 @@ def segment_assignments(
     language = str(params.get("language", "en"))
     labels = table["rfm_segment"].astype(str).map(lambda key: segment_label(key, language))
     return pd.DataFrame({"customer_id": table.index.astype(str), "segment": labels.to_numpy()})
+
+
+def has_orders(data: Dataset) -> bool:
+    """The unit has purchases (a survey-only export has none)."""
+    return data.orders is not None and not data.orders.empty
 
 
 def unit_churn(data: Dataset, period: Period, params: Mapping[str, Any]) -> tuple[str, ChurnWindow]:
@@ -598,6 +627,8 @@ def _links(
 ) -> LinksPart:
     current = survey.current
     anonymous = int(current["customer_id"].isna().sum())
+    if not has_orders(data):
+        return LinksPart(anonymous, len(current), has_orders=False)
     segment_table = None
     segments = segment_assignments(data, period, params, shared)
     if segments is not None and survey.outcome is not None and not current.empty:

@@ -4,7 +4,8 @@ key drivers and the importance-performance matrix.
 Every function takes the cleaned ``survey_responses`` table (or a column of it) and
 returns a result object or a DataFrame; nothing here reads files or prints. Answers
 outside a question's declared scale are counted (``n_invalid``) and excluded, never
-coerced. A survey without an NPS question is valid: functions that need the NPS raise
+coerced; fractions inside a scale (composite indexes) are valid. Scales are declared in
+the parameters (``survey.scales``, :mod:`analysis.satisfaction.scales`). A survey without an NPS question is valid: functions that need the NPS raise
 :class:`MissingScoreError` (a :class:`~analysis.errors.DataError`), everything else
 works on the ratings and an overall satisfaction item.
 
@@ -15,7 +16,7 @@ Examples
 25.0
 """
 
-from ._common import DEFAULT_SCALES, MissingScoreError, benjamini_hochberg
+from ._common import DEFAULT_SCALES, MissingScoreError, benjamini_hochberg, scale_text
 from .actions import (
     DETRACTOR_COLUMNS,
     detractor_list,
@@ -43,6 +44,17 @@ from .change import (
 )
 from .churn_link import CATEGORY_ORDER, churn_after_response, churn_by_category
 from .groups import DIMENSIONS, GROUP_COLUMNS, group_dimensions, group_table, groups_export
+from .scales import (
+    NPS_SCALE,
+    RATING_DEFAULT,
+    check_outcome,
+    declared_scale,
+    declared_scales,
+    out_of_scale,
+    rating_default,
+    score_columns,
+    survey_outcome,
+)
 from .scores import (
     NPS_CATEGORIES,
     CSATResult,
@@ -96,6 +108,8 @@ __all__ = [
     "GROUP_COLUMNS",
     "MIN_BASE",
     "NPS_CATEGORIES",
+    "NPS_SCALE",
+    "RATING_DEFAULT",
     "OVERALL_ITEMS",
     "QUADRANTS",
     "CSATResult",
@@ -111,12 +125,15 @@ __all__ = [
     "attribute_name",
     "benjamini_hochberg",
     "change_takeaway",
+    "check_outcome",
     "churn_after_response",
     "churn_by_category",
     "cronbach_alpha",
     "csat",
     "csat_by_group",
     "csat_takeaway",
+    "declared_scale",
+    "declared_scales",
     "detect_changes",
     "detractor_list",
     "difference_test",
@@ -139,16 +156,21 @@ __all__ = [
     "nps_change",
     "nps_standard_error",
     "nps_takeaway",
+    "out_of_scale",
     "period_label",
+    "rating_default",
     "rating_distribution",
     "reliability_takeaway",
     "relative_weights",
     "response_category",
+    "scale_text",
+    "score_columns",
     "score_comparison",
     "score_trend",
     "score_trends",
     "select_survey",
     "share_standard_error",
+    "survey_outcome",
     "trend_periods",
     "unit_changes",
     "wilson_interval",

@@ -110,13 +110,18 @@ def scale_for(column: str, scale: Scale | Mapping[str, Sequence[int]] | None) ->
     return check_scale(scale)
 
 
-def clean_scores(values: object, scale: Scale) -> tuple[pd.Series, pd.Series]:
-    """Split raw answers into valid integer scores and an invalid-answer mask.
+def clean_scores(
+    values: object, scale: Scale, *, whole: bool = False
+) -> tuple[pd.Series, pd.Series]:
+    """Split raw answers into valid scores and an invalid-answer mask.
 
     Missing answers (NA) are neither valid nor invalid. An answer is *invalid* when it
-    is present but non-numeric, non-integer, or outside ``scale``; invalid answers are
-    counted and excluded, never coerced (an 11 is not turned into a 10). Numeric text
-    such as ``"9"`` (CSV exports) counts as the number it spells.
+    is present but non-numeric or outside ``scale``; invalid answers are counted and
+    excluded, never coerced (an 11 is not turned into a 10). A fraction inside the scale
+    is valid (a composite index such as the mean of three 1-10 items is 8.67), unless
+    ``whole`` asks for whole numbers (the 0-10 NPS question, whose categories are
+    defined on whole answers). Numeric text such as ``"9"`` (CSV exports) counts as the
+    number it spells.
 
     Returns
     -------
@@ -124,6 +129,12 @@ def clean_scores(values: object, scale: Scale) -> tuple[pd.Series, pd.Series]:
         The score where valid, NaN elsewhere (same index as the input).
     invalid : Series of bool
         True where an answer is present but invalid.
+
+    Examples
+    --------
+    >>> valid, invalid = clean_scores(pd.Series([8.5, 11, None]), (1, 10))
+    >>> valid.tolist()[0], invalid.tolist()
+    (8.5, [False, True, False])
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(np.ravel(values)))
     if series.dtype == bool or str(series.dtype) == "boolean":
@@ -131,19 +142,20 @@ def clean_scores(values: object, scale: Scale) -> tuple[pd.Series, pd.Series]:
     present = series.notna()
     numeric = pd.to_numeric(series, errors="coerce").astype(float)
     low, high = scale
-    ok = (
-        numeric.notna()
-        & np.isfinite(numeric)
-        & (numeric == np.round(numeric))
-        & (numeric >= low)
-        & (numeric <= high)
-    )
+    ok = numeric.notna() & np.isfinite(numeric) & (numeric >= low) & (numeric <= high)
+    if whole:
+        ok &= numeric == np.round(numeric)
     # booleans hidden in object columns are not answers on a scale
     if series.dtype == object:
         ok &= ~series.map(lambda v: isinstance(v, (bool, np.bool_)))
     valid = numeric.where(ok)
     invalid = present & ~ok
     return valid, invalid
+
+
+def scale_text(scale: Scale) -> str:
+    """``(1, 10)`` -> ``"1–10"``, as labels print a scale."""
+    return f"{scale[0]}–{scale[1]}"
 
 
 def benjamini_hochberg(p_values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:

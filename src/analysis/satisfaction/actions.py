@@ -6,7 +6,7 @@ per attribute where the catalog has one and a generic text otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,7 @@ def follow_up_actions(
     detractors: pd.DataFrame,
     ratings: Sequence[str],
     *,
-    rating_scale: tuple[int, int] = (1, 5),
+    rating_scale: tuple[int, int] | Mapping[str, tuple[int, int]] = (1, 5),
     language: str = "en",
 ) -> pd.DataFrame:
     """Lowest-rated attribute, priority and a follow-up action text for each detractor.
@@ -94,7 +94,8 @@ def follow_up_actions(
     ratings
         Attribute rating columns.
     rating_scale
-        Their declared scale.
+        Their declared scale, or a mapping column -> scale when they differ (the lowest
+        rating is then the lowest position within its own scale).
     language
         Language of the action texts.
 
@@ -104,12 +105,30 @@ def follow_up_actions(
         Same index; columns ``lowest_rated_attribute`` (e.g. ``delivery``, empty when
         no attribute is low), ``priority`` and ``follow_up_action``.
     """
-    low_cut = rating_scale[0] + 1
     if ratings:
+        scales = {
+            c: tuple(rating_scale.get(c, (1, 5)))
+            if isinstance(rating_scale, Mapping)
+            else tuple(rating_scale)
+            for c in ratings
+        }
         values = detractors[list(ratings)].apply(pd.to_numeric, errors="coerce")
-        values = values.where((values >= rating_scale[0]) & (values <= rating_scale[1]))
-        lowest_value = values.min(axis=1)
-        lowest = values.fillna(np.inf).idxmin(axis=1).where(lowest_value <= low_cut)
+        # position within each rating's own scale: 0 = its lowest level, 1 = its highest
+        position = pd.DataFrame(
+            {
+                c: ((values[c] - lo) / (hi - lo)).where(values[c].between(lo, hi))
+                for c, (lo, hi) in scales.items()
+            },
+            index=detractors.index,
+        )
+        low = (
+            pd.DataFrame(
+                {c: values[c] <= lo + 1 for c, (lo, _) in scales.items()}, index=detractors.index
+            )
+            & position.notna()
+        )
+        ranked = position.where(low)
+        lowest = ranked.fillna(np.inf).idxmin(axis=1).where(low.any(axis=1))
     else:
         lowest = pd.Series(np.nan, index=detractors.index, dtype="object")
     if "nps" in detractors.columns and detractors["nps"].notna().any():
@@ -165,7 +184,7 @@ def detractor_list(survey: Survey, language: str = "en") -> pd.DataFrame:
         ["nps" if survey.has_nps else survey.overall, "response_date"], kind="mergesort"
     )
     actions = follow_up_actions(
-        chosen, survey.ratings, rating_scale=survey.rating_scale, language=language
+        chosen, survey.ratings, rating_scale=survey.scales, language=language
     )
     out = pd.DataFrame(
         {
@@ -181,7 +200,10 @@ def detractor_list(survey: Survey, language: str = "en") -> pd.DataFrame:
         index=chosen.index,
     ).join(actions)
     for col in ("nps", "csat"):
-        out[col] = out[col].astype("Int64")
+        values = pd.to_numeric(out[col], errors="coerce")
+        whole = bool((values.dropna() == values.dropna().round()).all())
+        # a composite overall item keeps its fraction
+        out[col] = values.astype("Int64") if whole else values.round(2)
     return out[DETRACTOR_COLUMNS].reset_index(drop=True)
 
 

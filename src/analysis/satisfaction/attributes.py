@@ -10,6 +10,7 @@ to the model R^2. They approximate the general dominance (Shapley) decomposition
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -76,14 +77,18 @@ def rating_distribution(
         Rating columns; default: every ``rating_*`` column.
     scale
         Declared scale ``(low, high)``, or a mapping column -> scale when they differ.
-        Out-of-range or non-integer answers are counted in ``n_invalid`` and excluded.
+        Non-numeric or out-of-range answers are counted in ``n_invalid`` and excluded;
+        a fraction inside the scale (a composite index) counts at its nearest level
+        (halves round up), and ``top2`` / ``bottom2`` use the exact values.
 
     Returns
     -------
     DataFrame
         Index: the rating columns (named ``rating``). One column per scale level
         (the integer level, shares of valid answers summing to 1 per row; a level a
-        rating's own scale lacks is NaN), then ``n``, ``n_invalid`` and ``mean``.
+        rating's own scale lacks is NaN), then ``n``, ``n_invalid``, ``mean``, ``top2``
+        and ``bottom2`` (shares of answers in the two highest / lowest levels of the
+        rating's own scale: at least ``high - 1`` / at most ``low + 1``).
 
     Examples
     --------
@@ -102,15 +107,26 @@ def rating_distribution(
         v = cleaned[col].dropna()
         low, high = scales[col]
         n = int(v.size)
+        at = np.floor(v + 0.5)  # a fraction (composite index) counts at its nearest level
         row: dict[object, float] = {}
         for level in levels:
             row[level] = (
-                (float((v == level).sum()) / n if n else np.nan) if low <= level <= high else np.nan
+                (float((at == level).sum()) / n if n else np.nan)
+                if low <= level <= high
+                else np.nan
             )
-        row.update(n=n, n_invalid=invalid[col], mean=float(v.mean()) if n else np.nan)
+        row.update(
+            n=n,
+            n_invalid=invalid[col],
+            mean=float(v.mean()) if n else np.nan,
+            top2=float((v >= high - 1).mean()) if n else np.nan,
+            bottom2=float((v <= low + 1).mean()) if n else np.nan,
+        )
         rows.append(row)
     out = pd.DataFrame(
-        rows, index=pd.Index(ratings, name="rating"), columns=[*levels, "n", "n_invalid", "mean"]
+        rows,
+        index=pd.Index(ratings, name="rating"),
+        columns=[*levels, "n", "n_invalid", "mean", "top2", "bottom2"],
     )
     return out.astype({"n": int, "n_invalid": int})
 
@@ -266,6 +282,54 @@ def relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, n
     return raw, float(rxy @ beta), beta
 
 
+#: Fewer answers per driver than this: the weights are flagged as rough.
+ANSWERS_PER_DRIVER = 10
+#: Intervals need at least this share of the bootstrap resamples to fit.
+MIN_BOOT_SHARE = 0.5
+
+
+def _singular_driver(x: np.ndarray, names: list[str]) -> str | None:
+    """The driver to leave out when the drivers' correlation matrix is singular: the one
+    loading most on the null direction (the last listed of equals), else None."""
+    corr = np.corrcoef(x, rowvar=False)
+    evals, evecs = np.linalg.eigh(np.atleast_2d(corr))
+    if evals.min() > 1e-10 * max(evals.max(), 1e-300):
+        return None
+    loading = np.abs(evecs[:, 0])
+    top = np.flatnonzero(loading >= loading.max() - 1e-9)
+    return names[int(top[-1])]
+
+
+def _drop_reasons(
+    raw: pd.DataFrame, invalid: pd.DataFrame, scales: Mapping[str, Scale]
+) -> tuple[dict[str, int], str]:
+    """Rows left out and why: ``out_of_scale`` (an answer outside its declared scale or
+    no number) before ``missing`` (an item not answered), and a sentence saying so."""
+    bad = invalid.any(axis=1)
+    missing = raw.isna().any(axis=1) & ~bad
+    counts = {"out_of_scale": int(bad.sum()), "missing": int(missing.sum())}
+    parts = []
+    if counts["out_of_scale"]:
+        cols = [
+            f"{c}: {int(invalid[c].sum())} outside {scales[c][0]}-{scales[c][1]}"
+            for c in invalid.columns
+            if invalid[c].any()
+        ]
+        hint = (
+            "; declare the survey's scale with scale=(low, high) or a mapping column -> scale"
+            if any(c != "nps" and invalid[c].any() for c in invalid.columns)
+            else ""
+        )
+        parts.append(
+            f"{counts['out_of_scale']} have an answer outside its declared scale or no number "
+            f"({'; '.join(cols)}{hint})"
+        )
+    if counts["missing"]:
+        cols = [f"{c}: {int(raw[c].isna().sum())}" for c in raw.columns if raw[c].isna().any()]
+        parts.append(f"{counts['missing']} did not answer every item ({'; '.join(cols)})")
+    return counts, ", ".join(parts)
+
+
 def key_drivers(
     frame: pd.DataFrame,
     outcome: str,
@@ -281,16 +345,23 @@ def key_drivers(
     Each driver's raw weight is its share of the outcome's explained variance (the raw
     weights sum to the multiple-regression R^2); ``share`` rescales them to percent.
     Intervals are bootstrap percentile intervals of the share (rows resampled with
-    replacement). Only rows with a valid answer to the outcome and every driver are
-    used (complete cases); invalid answers (outside the declared scale) count as
-    missing.
+    replacement). Every row with a valid answer to the outcome and every driver is used;
+    a fraction inside the scale is valid (a composite outcome such as the mean of three
+    items). Rows left out are counted by reason (``attrs["dropped"]``), and a
+    ``UserWarning`` names answers outside the declared scale: nothing is dropped
+    silently.
+
+    Small samples degrade instead of failing: a driver without variation in the used
+    rows, or one that is an exact combination of the others (aliased), is left out and
+    named in ``attrs["dropped_drivers"]``; intervals that cannot be estimated (too few
+    resamples fit) are NaN with ``attrs["interval_note"]`` saying why.
 
     Parameters
     ----------
     frame
         Survey responses.
     outcome
-        Outcome column: ``nps`` (0-10), ``csat`` or an overall rating.
+        Outcome column: ``nps`` (0-10), ``csat``, an overall rating or a composite index.
     drivers
         Rating columns used as drivers (at least one, not the outcome).
     n_boot
@@ -300,25 +371,32 @@ def key_drivers(
     random_state
         Seed or generator for the bootstrap.
     scale
-        Declared scale of the columns: a pair for every rating, or a mapping column ->
-        scale; ``nps`` and ``csat`` keep the contract's scale unless mapped.
+        Declared scale of the columns: a pair for the outcome and every driver (``nps``
+        keeps 0-10), or a mapping column -> scale; a column the mapping lacks (and every
+        column when None) takes the contract's default: ``nps`` 0-10, anything else 1-5.
 
     Returns
     -------
     DataFrame
-        Index ``driver``, sorted by share (largest first). Columns ``raw_weight``
-        (sums to R^2), ``share`` (percent, sums to 100), ``ci_low``, ``ci_high``
-        (percent), ``sign`` (+1 / -1: sign of the standardized regression coefficient;
-        a negative sign under positive correlation usually means suppression).
-        ``attrs``: ``r2``, ``n`` (rows used), ``n_dropped`` (incomplete rows),
-        ``n_invalid`` (invalid answers per column), ``n_boot_failed``.
+        Index ``driver`` (the drivers kept), sorted by share (largest first). Columns
+        ``raw_weight`` (sums to R^2), ``share`` (percent, sums to 100), ``ci_low``,
+        ``ci_high`` (percent), ``sign`` (+1 / -1: sign of the standardized regression
+        coefficient; a negative sign under positive correlation usually means
+        suppression). ``attrs``: ``outcome``, ``scales`` (column -> scale used),
+        ``r2``, ``r2_adjusted``, ``n`` (rows used), ``n_rows`` (rows given),
+        ``n_dropped``, ``dropped`` (rows per reason: ``out_of_scale``, ``missing``),
+        ``n_invalid`` (invalid answers per column), ``dropped_drivers`` (driver ->
+        ``no_variation`` / ``aliased``), ``n_drivers`` (kept), ``answers_per_driver``, ``rough`` (fewer than
+        :data:`ANSWERS_PER_DRIVER` answers per driver), ``n_boot``, ``n_boot_failed``,
+        ``interval_note`` (None, ``not_requested`` or ``too_few_resamples``).
 
     Raises
     ------
     MissingScoreError
         When the outcome question is absent or empty (e.g. no NPS question).
     ModelError
-        With too few complete rows, a constant driver, or collinear drivers.
+        With too few usable rows (the message says how many rows were left out and
+        why), an outcome without variation, or no driver left.
 
     Examples
     --------
@@ -334,30 +412,64 @@ def key_drivers(
     require_score(frame, outcome)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=0)
     confidence = check_confidence(confidence)
+    columns = [outcome, *drivers]
     if isinstance(scale, Mapping):
-        scales = dict(scale)
+        scales = {c: scale_for(c, scale) for c in columns}
     elif scale is None:
-        scales = {}
-    else:  # one pair for every rating; nps and csat keep the contract's scale
+        scales = {c: DEFAULT_SCALES.get(c, (1, 5)) for c in columns}
+    else:  # one pair for the outcome and every driver; nps is always 0-10
         pair = scale_for("x", scale)
-        scales = {c: pair for c in [outcome, *drivers] if c not in DEFAULT_SCALES}
-    cleaned, invalid = _clean_frame(frame, [outcome, *drivers], scales)
-    complete = cleaned.dropna()
-    n, p = len(complete), len(drivers)
-    if n < p + 3:
-        raise ModelError(
-            f"key-driver analysis needs at least {p + 3} complete answers for {p} drivers, got {n}"
+        scales = {c: DEFAULT_SCALES["nps"] if c == "nps" else pair for c in columns}
+    cleaned, bad = {}, {}
+    for col in columns:
+        cleaned[col], bad[col] = clean_scores(frame[col], scales[col], whole=col == "nps")
+    cleaned = pd.DataFrame(cleaned, index=frame.index)
+    bad = pd.DataFrame(bad, index=frame.index)
+    invalid = {c: int(bad[c].sum()) for c in columns}
+    dropped, why = _drop_reasons(frame[columns], bad, scales)
+    if dropped["out_of_scale"]:
+        warnings.warn(
+            f"key_drivers left out {dropped['out_of_scale']} of {len(frame)} rows with an "
+            f"answer outside its declared scale: {why}",
+            UserWarning,
+            stacklevel=2,
         )
-    constant = [c for c in complete.columns if complete[c].nunique() < 2]
-    if constant:
-        raise ModelError(f"'{constant[0]}' has a single value in the complete answers; drop it")
-    x = complete[drivers].to_numpy(dtype=float)
+    complete = cleaned.dropna()
+    n = len(complete)
+    dropped_drivers: dict[str, str] = {}
+    kept = [d for d in drivers if complete[d].nunique() >= 2]
+    dropped_drivers |= {d: "no_variation" for d in drivers if d not in kept}
+    while len(kept) > 1 and n > len(kept):
+        alias = _singular_driver(complete[kept].to_numpy(dtype=float), kept)
+        if alias is None:
+            break
+        kept.remove(alias)
+        dropped_drivers[alias] = "aliased"
+    p = len(kept)
+    need = p or len(drivers)
+    if n < need + 3:
+        reason = f"; of the {len(frame)} rows, {why}" if why else ""
+        raise ModelError(
+            f"key-driver analysis of '{outcome}' needs at least {need + 3} usable rows "
+            f"for {need} driver(s), got {n}{reason}"
+        )
+    if not kept:
+        raise ModelError(
+            f"no driver of '{outcome}' varies in the {n} usable rows "
+            f"({', '.join(dropped_drivers)}: a single value each)"
+        )
+    if complete[outcome].nunique() < 2:
+        raise ModelError(
+            f"the outcome '{outcome}' has a single value in the {n} usable rows; "
+            "there is no variation to explain"
+        )
+    x = complete[kept].to_numpy(dtype=float)
     y = complete[outcome].to_numpy(dtype=float)
     raw, r2, beta = relative_weights(x, y)
     share = 100.0 * raw / raw.sum()
 
     low = high = np.full(p, np.nan)
-    failed = 0
+    failed, note = 0, "not_requested" if n_boot == 0 else None
     if n_boot > 0:
         rng = np.random.default_rng(random_state)
         boots = []
@@ -369,9 +481,11 @@ def key_drivers(
                 failed += 1  # a resample with a constant or collinear column
                 continue
             boots.append(100.0 * b_raw / b_raw.sum())
-        if boots:
+        if len(boots) >= max(2, MIN_BOOT_SHARE * n_boot):
             tail = (1.0 - confidence) / 2.0
             low, high = np.quantile(np.array(boots), [tail, 1.0 - tail], axis=0)
+        else:
+            note = "too_few_resamples"
     out = pd.DataFrame(
         {
             "raw_weight": raw,
@@ -380,15 +494,25 @@ def key_drivers(
             "ci_high": high,
             "sign": np.sign(beta).astype(int),
         },
-        index=pd.Index(drivers, name="driver"),
+        index=pd.Index(kept, name="driver"),
     ).sort_values("share", ascending=False, kind="mergesort")
     out.attrs.update(
-        r2=r2,
-        n=n,
-        n_dropped=int(len(frame) - n),
-        n_invalid=invalid,
-        n_boot_failed=failed,
         outcome=outcome,
+        scales=scales,
+        r2=r2,
+        r2_adjusted=1.0 - (1.0 - r2) * (n - 1) / (n - p - 1) if n > p + 1 else np.nan,
+        n=n,
+        n_rows=int(len(frame)),
+        n_dropped=int(len(frame) - n),
+        dropped=dropped,
+        n_invalid=invalid,
+        dropped_drivers=dropped_drivers,
+        n_drivers=p,
+        answers_per_driver=n / p,
+        rough=bool(n < ANSWERS_PER_DRIVER * p),
+        n_boot=n_boot,
+        n_boot_failed=failed,
+        interval_note=note,
     )
     return out
 

@@ -126,7 +126,8 @@ class CSATResult:
     mean_ci_low, mean_ci_high : float
         Student-t interval of the mean (NaN when n < 2).
     n_invalid : int
-        Answers present but not an integer inside the scale (excluded, not coerced).
+        Answers present but not a number inside the scale (excluded, not coerced);
+        fractions inside the scale (composite indexes) are valid.
     n_missing : int
         Respondents who skipped the question (NA).
     scale : tuple of int
@@ -193,7 +194,7 @@ def nps_category(scores: pd.Series | Sequence[object]) -> pd.Series:
     >>> nps_category([10, 7, 3, None, 11]).tolist()
     ['promoter', 'passive', 'detractor', nan, nan]
     """
-    valid, _ = clean_scores(scores, NPS_SCALE)
+    valid, _ = clean_scores(scores, NPS_SCALE, whole=True)
     labels = pd.cut(valid, bins=[-0.5, 6.5, 8.5, 10.5], labels=list(NPS_CATEGORIES))
     return pd.Series(
         pd.Categorical(labels, categories=NPS_CATEGORIES, ordered=True), index=valid.index
@@ -350,7 +351,7 @@ def nps(
     method = _check_method(method)
     confidence = check_confidence(confidence)
     n_boot = check_positive_int(n_boot, "n_boot")
-    valid, invalid = clean_scores(scores, NPS_SCALE)
+    valid, invalid = clean_scores(scores, NPS_SCALE, whole=True)
     n_missing = int((valid.isna() & ~invalid).sum())
     return _nps_from_counts(
         _counts(valid),
@@ -375,12 +376,15 @@ def csat(
     Parameters
     ----------
     scores
-        Raw answers on ``scale``. NA means "not answered"; non-numeric, non-integer or
-        out-of-range answers are counted in ``n_invalid`` and excluded, never coerced.
+        Raw answers on ``scale``. NA means "not answered"; non-numeric or out-of-range
+        answers are counted in ``n_invalid`` and excluded, never coerced. Fractions
+        inside the scale are valid (a composite index such as the mean of three items);
+        an answer is in the top box when it is at least ``high - top_box + 1``.
     scale
         Declared scale ``(low, high)`` of the question, integers.
     top_box
-        Number of top levels counted as satisfied (2 on a 1-5 scale = answers 4 and 5).
+        Number of top levels counted as satisfied (2 on a 1-5 scale = answers 4 and 5,
+        on a 1-10 scale answers of 9 or more).
     confidence
         Confidence level of both intervals.
 
@@ -502,7 +506,7 @@ def nps_by_group(
     n_boot = check_positive_int(n_boot, "n_boot")
     rng = np.random.default_rng(random_state)
 
-    valid, invalid = clean_scores(frame[score_col], NPS_SCALE)
+    valid, invalid = clean_scores(frame[score_col], NPS_SCALE, whole=True)
     recoded = np.select([valid >= 9, valid <= 6], [100.0, -100.0], 0.0)
     recoded = pd.Series(np.where(valid.notna(), recoded, np.nan), index=frame.index)
     work = frame[by].assign(_x=recoded, _invalid=invalid)

@@ -11,7 +11,8 @@ periods of the trend (:func:`trend_periods`), the dates of the key-driver sample
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,15 +56,22 @@ class Survey:
     has_nps : bool
         The survey asked the 0-10 recommendation question.
     overall : str or None
-        Column of the overall satisfaction item (``csat``), None when there is none.
+        Column of the overall satisfaction item (the headline CSAT): ``csat`` or an
+        overall rating (:data:`OVERALL_ITEMS`), else ``survey.outcome``; None when there
+        is none.
     overall_scale, rating_scale : tuple of int
-        Declared scales of the overall item and of the attribute ratings.
+        Declared scales of the overall item and the default of the attribute ratings.
     ratings : tuple of str
         Attribute rating columns (``rating_*``) with at least one answer.
     freq : str
         Trend frequency matching the period kind (``Q``, ``M`` or ``Y``).
     no_file : bool
         The run has no survey file at all.
+    column_scales : dict of str to (int, int)
+        Declared scale per column (``survey.scales``); a rating without one takes
+        ``rating_scale``.
+    outcome_column : str or None
+        ``survey.outcome`` when it is set and answered: the column key drivers explain.
     """
 
     responses: pd.DataFrame
@@ -76,6 +84,8 @@ class Survey:
     rating_scale: tuple[int, int]
     freq: str
     no_file: bool = False
+    column_scales: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    outcome_column: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -84,15 +94,30 @@ class Survey:
 
     @property
     def outcome(self) -> str | None:
-        """The headline score column: ``nps``, else the overall item."""
+        """The column key drivers explain: ``survey.outcome``, else ``nps``, else the
+        overall item."""
+        if self.outcome_column is not None:
+            return self.outcome_column
         return "nps" if self.has_nps else self.overall
+
+    def scale_of(self, column: str) -> tuple[int, int]:
+        """Declared scale of a score column of this survey."""
+        if column == "nps":
+            return (0, 10)
+        if column == self.overall:
+            return self.overall_scale
+        if column == "csat":
+            return tuple(self.column_scales.get(column, (1, 5)))
+        return tuple(self.column_scales.get(column, self.rating_scale))
 
     @property
     def scales(self) -> dict[str, tuple[int, int]]:
         """Declared scale of every score column, for the satisfaction functions."""
-        out = {c: self.rating_scale for c in self.ratings}
+        out = {c: self.scale_of(c) for c in self.ratings}
         if self.overall:
             out[self.overall] = self.overall_scale
+        if self.outcome is not None:
+            out[self.outcome] = self.scale_of(self.outcome)
         return out
 
     @property
@@ -127,11 +152,13 @@ def with_customer_attributes(
     out = responses.copy()
     if "customer_id" not in out.columns:
         out["customer_id"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    customers = customers if customers is not None else pd.DataFrame(columns=["customer_id"])
+    orders = orders if orders is not None else pd.DataFrame()
     columns = [c for c in CUSTOMER_ATTRIBUTES if c in customers.columns and c not in out.columns]
-    if columns:
+    if columns and "customer_id" in customers.columns:
         attrs = customers.drop_duplicates("customer_id").set_index("customer_id")[columns]
         out = out.join(attrs, on="customer_id")
-    if "channel" not in out.columns and "channel" in orders.columns:
+    if "channel" not in out.columns and {"channel", "amount", "order_date"} <= set(orders.columns):
         bought = orders.loc[
             (orders["amount"] > 0) & (orders["order_date"] < end) & orders["channel"].notna(),
             ["customer_id", "channel"],
@@ -167,6 +194,8 @@ def select_survey(
     period: Period,
     *,
     rating_scale: tuple[int, int] = (1, 5),
+    scales: Mapping[str, tuple[int, int]] | None = None,
+    outcome: str | None = None,
 ) -> Survey:
     """The :class:`Survey` of a unit for a report period.
 
@@ -179,8 +208,15 @@ def select_survey(
     period
         The report period: responses after its end are left out.
     rating_scale
-        Declared scale of the attribute ratings (``quality.rating_scale``); the overall
-        item ``csat`` is always 1-5.
+        Default scale of the attribute ratings (``survey.scales["rating_*"]``, else
+        ``quality.rating_scale``).
+    scales
+        Declared scale per column (:func:`analysis.satisfaction.declared_scales`);
+        ``csat`` without one is 1-5, a rating without one ``rating_scale``.
+    outcome
+        ``survey.outcome``: the column key drivers explain (never a driver itself), and
+        the overall satisfaction item when the survey has none of :data:`OVERALL_ITEMS`.
+        None: ``nps`` when asked, else the overall item.
 
     Returns
     -------
@@ -193,23 +229,30 @@ def select_survey(
     kept = raw.loc[raw["response_date"] < end].reset_index(drop=True)
     kept = with_customer_attributes(kept, customers, orders, end)
     rating_scale = (int(rating_scale[0]), int(rating_scale[1]))
+    declared = {str(c): (int(v[0]), int(v[1])) for c, v in (scales or {}).items()}
+    chosen = outcome if outcome is not None and has_score(kept, outcome) else None
     overall = next((c for c in OVERALL_ITEMS if has_score(kept, c)), None)
+    if overall is None and chosen != "nps":
+        overall = chosen  # the outcome is the only satisfaction item
     ratings = tuple(
         c
         for c in kept.columns
-        if str(c).startswith("rating_") and c != overall and has_score(kept, c)
+        if str(c).startswith("rating_") and c not in (overall, chosen) and has_score(kept, c)
     )
+    default_overall = (1, 5) if overall == "csat" else rating_scale
     return Survey(
         responses=kept,
         current=kept.loc[period.contains(kept["response_date"])],
         previous=kept.loc[period.previous().contains(kept["response_date"])],
         has_nps=has_score(kept, "nps"),
         overall=overall,
-        overall_scale=(1, 5) if overall == "csat" else rating_scale,
+        overall_scale=declared.get(overall, default_overall) if overall else default_overall,
         ratings=ratings,
         rating_scale=rating_scale,
         freq=FREQ.get(period.kind, "Q"),
         no_file=no_file,
+        column_scales=declared,
+        outcome_column=chosen,
     )
 
 

@@ -184,7 +184,7 @@ def _trend_table(
     periods: int | Sequence[object] | None,
 ) -> pd.DataFrame:
     """The trend of one population; inputs already validated."""
-    valid, invalid = clean_scores(frame[score_col], scale)
+    valid, invalid = clean_scores(frame[score_col], scale, whole=score == "nps")
     period = frame[date_col].dt.to_period(freq)
     undated = int(period.isna().sum())
     if period.notna().any():

@@ -33,7 +33,14 @@ from ... import plots
 from ...figures import FIGURE_KIND, format_figure
 from ...i18n import catalog, t
 from ...pipelines.satisfaction import ChurnWindow, SatisfactionResult
-from ...satisfaction import NPS_CATEGORIES, IPAResult, ScoreChange, attribute_name
+from ...satisfaction import (
+    NPS_CATEGORIES,
+    IPAResult,
+    ScoreChange,
+    Survey,
+    attribute_name,
+    scale_text,
+)
 from ...satisfaction import reliability_takeaway as _reliability_text
 from ..context import ReportContext
 
@@ -105,6 +112,63 @@ def _fmt_points(ctx: ReportContext, change: float, metric: str, *, signed: bool 
     return _t(ctx, key + ("_signed" if signed else ""), value=size)
 
 
+def score_label(survey: Survey, metric: str, language: str = "en") -> str:
+    """Name of a headline score as the report prints it, with the real item and scale.
+
+    ``NPS``; ``CSAT (top-2 box)`` for the contract's 1–5 ``csat`` question, with its scale
+    when declared otherwise (``CSAT (top-2 box of 1–10)``); for another overall item its
+    name (``Satisfaction index: top-2 box of 1–10``). ``metric`` is ``nps`` or ``csat``
+    (the overall item's top-box share), or ``responses``.
+    """
+    if metric != "csat":
+        return t(f"{P}.kpi.{metric}", language)
+    item, scale = survey.overall, survey.overall_scale
+    if item == "csat" or item is None:
+        if tuple(scale) == (1, 5):
+            return t(f"{P}.kpi.csat", language)
+        return t(f"{P}.kpi.csat_scaled", language, scale=scale_text(scale))
+    name = attribute_name(item, language)
+    return t(
+        f"{P}.kpi.csat_item", language, item=name[:1].upper() + name[1:], scale=scale_text(scale)
+    )
+
+
+def outcome_label(outcome: str, scale: Sequence[int], language: str = "en") -> str:
+    """What a key-driver model explains, with its scale: ``likelihood to recommend (the
+    NPS question, 0–10)``, ``overall satisfaction (the CSAT question, 1–5)``, or a rating
+    or composite by name (``satisfaction index (1–10)``)."""
+    text = scale_text(tuple(scale))
+    if outcome in ("nps", "csat"):
+        return t(f"{P}.drivers.outcome.{outcome}", language, scale=text)
+    return t(
+        f"{P}.drivers.outcome.other",
+        language,
+        name=attribute_name(outcome, language).lower()
+        if language == "en"
+        else attribute_name(outcome, language),
+        scale=text,
+    )
+
+
+def _name(ctx: ReportContext, result: SatisfactionResult, metric: str) -> str:
+    return score_label(result.survey, metric, ctx.language)
+
+
+def _csat_definition(ctx: ReportContext, survey: Survey) -> str:
+    """How the headline CSAT is computed, from the overall item's declared scale."""
+    low, high = survey.overall_scale
+    item = survey.overall
+    key = "kpis.csat_definition" if item in ("csat", None) else "kpis.csat_definition_item"
+    return _t(
+        ctx,
+        key,
+        top=high - 1,
+        high=high,
+        scale=scale_text((low, high)),
+        item=attribute_name(item, ctx.language) if item else "",
+    )
+
+
 def _period_word(ctx: ReportContext) -> str:
     kind = ctx.period.kind if ctx.period.kind in _FREQ_KINDS else "quarter"
     return _t(ctx, f"period_word.{kind}")
@@ -125,6 +189,7 @@ def plot_trend(
     changes: Sequence[ScoreChange] = (),
     period: str | None = None,
     language: str = "en",
+    title: str | None = None,
     ax: Axes | None = None,
     **kwargs,
 ) -> Axes:
@@ -143,6 +208,9 @@ def plot_trend(
         Label of the report period, shaded.
     language
         Language of the title.
+    title
+        The title (default: the metric's name); :func:`score_label` names the real item
+        and scale.
     ax
         Axes to draw on (default: the current Axes).
     **kwargs
@@ -189,7 +257,7 @@ def plot_trend(
     ax.set_xticks(x, labels)
     if len(x) > 4:
         ax.tick_params(axis="x", rotation=35, labelsize=9)
-    ax.set_title(t(f"{P}.trend.chart.{metric}", language))
+    ax.set_title(title if title is not None else t(f"{P}.trend.chart.{metric}", language))
     if metric == "csat":
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
     finite = np.concatenate([low[np.isfinite(low)], high[np.isfinite(high)]])
@@ -291,7 +359,8 @@ def plot_drivers(
     ----------
     drivers
         :func:`analysis.satisfaction.key_drivers` (``share``, ``ci_low``, ``ci_high``,
-        ``sign``; index the rating columns).
+        ``sign``; index the rating columns). An interval that could not be estimated
+        (NaN) is not drawn and its label reads ``(–)``.
     language
         Language of the title and attribute names.
     ax
@@ -311,21 +380,19 @@ def plot_drivers(
     high = order["ci_high"].to_numpy(dtype=float)
     colours = [plots.PALETTE[0] if s > 0 else plots.PALETTE[6] for s in order["sign"]]
     ax.barh(y, share, **(dict(color=colours, height=0.6) | kwargs))
-    if np.isfinite(low).all():
-        ax.errorbar(
-            share,
-            y,
-            xerr=[share - low, high - share],
-            fmt="none",
-            ecolor="#333333",
-            capsize=3,
-            lw=1,
-        )
-    for yi, s, h in zip(y, share, np.where(np.isfinite(high), high, share), strict=True):
-        ax.text(h + 1, yi, f"{s:.0f}%", va="center", fontsize=9)
+    # a percentile interval is drawn from its bounds: it need not contain the estimate
+    # (small samples), and one that could not be estimated is left out
+    known = np.isfinite(low) & np.isfinite(high)
+    if known.any():
+        ax.hlines(y[known], low[known], high[known], color="#333333", lw=1)
+        for bound in (low, high):
+            ax.plot(bound[known], y[known], "|", color="#333333", ms=7)
+    right = np.where(known, np.maximum(high, share), share)
+    for yi, s, h, k in zip(y, share, right, known, strict=True):
+        ax.text(h + 1, yi, f"{s:.0f}%" if k else f"{s:.0f}% (–)", va="center", fontsize=9)
     ax.set_yticks(y, [attribute_name(a, language) for a in order.index])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}%"))
-    ax.set_xlim(0, max(np.nanmax(np.where(np.isfinite(high), high, share)) + 10, 10))
+    ax.set_xlim(0, max(float(np.nanmax(right)) + 12, 10))
     ax.set_title(t(f"{P}.drivers.chart", language))
     ax.grid(axis="y", visible=False)
     return ax
@@ -462,12 +529,18 @@ def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         key = "no_file" if result.status == "no_survey_file" else "no_responses"
         ctx.note(f"{P}.empty.{key}", "warning", unit=ctx.unit_label, period=str(ctx.period))
         return
+    definitions = []
+    if survey.has_nps:
+        definitions.append(_t(ctx, "kpis.nps_definition"))
+    if survey.overall is not None:
+        definitions.append(_csat_definition(ctx, survey))
     ctx.text(
-        f"{P}.kpis.intro" if survey.has_nps else f"{P}.kpis.intro_no_nps",
+        f"{P}.kpis.intro",
         period=str(ctx.period),
         start=ctx.period.start,
         end=ctx.period.end,
         previous=str(ctx.previous),
+        definitions="".join(definitions),
     )
     if not survey.has_nps:
         ctx.note("satisfaction.note.no_nps")
@@ -490,11 +563,14 @@ def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
             change_text = (
                 _fmt_points(ctx, row["change"], metric) if math.isfinite(row["change"]) else None
             )
+        # the unit's figure when the card shows it (nps, the csat question), else the item
+        quoted = metric == "nps" or (metric == "csat" and survey.overall == "csat")
+        name = ctx._(f"figures.{metric}.label") if quoted else _name(ctx, result, metric)
+        if quoted and metric == "csat" and tuple(survey.overall_scale) != (1, 5):
+            name = f"{name} · {scale_text(survey.overall_scale)}"
         cards.append(
             ui.KPI(
-                ctx._(f"figures.{metric}.label")
-                if metric in FIGURE_KIND
-                else _t(ctx, f"kpi.{metric}"),
+                name,
                 value,
                 row["change"] if math.isfinite(row["change"]) else None,
                 label,
@@ -502,7 +578,7 @@ def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
                 if row["significant"]
                 else None,
                 change_text=change_text,
-                figure=metric if metric in FIGURE_KIND else None,
+                figure=metric if quoted else None,
             )
         )
     ctx.show(ui.kpi_cards(cards))
@@ -569,10 +645,11 @@ def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
     if any(str(ctx.period) in table.index for table in trend.shown.values()):
         legend += " " + _t(ctx, "trend.legend_period")
     ctx.show(ui.paragraph(legend, "sr-small"))
-    ctx.show(ui.table(_trend_display(ctx, trend.shown, trend.changes)))
+    ctx.show(ui.table(_trend_display(ctx, result, trend.shown, trend.changes)))
     word = _period_word(ctx)
     ctx.takeaway(
-        f"{P}.trend.takeaway", text=_change_sentence(ctx, trend.changes, trend.count, word)
+        f"{P}.trend.takeaway",
+        text=_change_sentence(ctx, result, trend.changes, trend.count, word),
     )
     for note in trend.kpi_notes:
         ctx.show(
@@ -580,7 +657,7 @@ def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
                 _t(
                     ctx,
                     "trend.kpi_only",
-                    metric=_t(ctx, f"kpi.{note.metric}"),
+                    metric=_name(ctx, result, note.metric),
                     size=_fmt_points(ctx, note.change, note.metric),
                     period=str(ctx.period),
                     p=_fmt_p(note.p_value, relation=True),
@@ -591,11 +668,12 @@ def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
             )
         )
     if trend.unit_changes is not None:
-        _unit_changes(ctx, trend.unit_changes)
+        _unit_changes(ctx, result, trend.unit_changes)
 
 
 def _trend_display(
     ctx: ReportContext,
+    result: SatisfactionResult,
     trends: dict[str, pd.DataFrame],
     changes: dict[str, list[ScoreChange]],
 ) -> pd.DataFrame:
@@ -607,7 +685,7 @@ def _trend_display(
     out[_t(ctx, "col.n")] = [ctx.number(v) if pd.notna(v) else "–" for v in first["n"]]
     for metric, table in trends.items():
         table = table.reindex(index)
-        name = _t(ctx, f"kpi.{metric}")
+        name = _name(ctx, result, metric)
         out[_t(ctx, "trend.col.score", metric=name)] = [
             f"{_fmt_score(v, metric)}  ({_fmt_score(a, metric)} … {_fmt_score(b, metric)})"
             if pd.notna(v)
@@ -624,6 +702,7 @@ def _trend_display(
 
 def _change_sentence(
     ctx: ReportContext,
+    result: SatisfactionResult,
     changes: dict[str, list[ScoreChange]],
     count: int,
     word: str,
@@ -632,7 +711,7 @@ def _change_sentence(
     for metric in ("nps", "csat"):
         if metric not in changes:
             continue
-        name = _t(ctx, f"kpi.{metric}")
+        name = _name(ctx, result, metric)
         found = sorted(changes[metric], key=lambda c: c.period)
         if not found:
             parts.append(_t(ctx, "trend.no_change", metric=name))
@@ -652,7 +731,9 @@ def _change_sentence(
     return _t(ctx, "trend.sentence", parts=_t(ctx, "separator").join(parts), count=count, per=word)
 
 
-def _unit_changes(ctx: ReportContext, rows: list[tuple[str, ScoreChange]]) -> None:
+def _unit_changes(
+    ctx: ReportContext, result: SatisfactionResult, rows: list[tuple[str, ScoreChange]]
+) -> None:
     ctx.show(ui.heading(_t(ctx, "trend.units_title"), level=3))
     if not rows:
         ctx.takeaway(f"{P}.trend.units_none")
@@ -660,7 +741,7 @@ def _unit_changes(ctx: ReportContext, rows: list[tuple[str, ScoreChange]]) -> No
     shown = pd.DataFrame(
         {
             _t(ctx, "col.unit"): [c.group for _, c in rows],
-            _t(ctx, "col.metric"): [_t(ctx, f"kpi.{m}") for m, _ in rows],
+            _t(ctx, "col.metric"): [_name(ctx, result, m) for m, _ in rows],
             _t(ctx, "col.period"): [f"{c.previous_period} → {c.period}" for _, c in rows],
             _t(ctx, "col.change"): [_fmt_points(ctx, c.change, m) for m, c in rows],
             _t(ctx, "col.p_adjusted"): [_fmt_p(c.p_adjusted) for _, c in rows],
@@ -709,7 +790,7 @@ def _show_groups(ctx: ReportContext, table: pd.DataFrame, result: SatisfactionRe
                 for d, g in zip(table["dimension"], table["group"], strict=True)
             ],
             _t(ctx, "col.n"): table["n"].astype(int),
-            _t(ctx, f"kpi.{metric}"): [_fmt_score(v, metric) for v in table[value]],
+            _name(ctx, result, metric): [_fmt_score(v, metric) for v in table[value]],
             _t(ctx, "col.interval"): [
                 f"{_fmt_score(a, metric)} … {_fmt_score(b, metric)}"
                 for a, b in zip(table[lo], table[hi], strict=True)
@@ -724,21 +805,22 @@ def _show_groups(ctx: ReportContext, table: pd.DataFrame, result: SatisfactionRe
         }
     )
     if metric == "nps" and survey.overall:
-        shown[_t(ctx, "kpi.csat")] = [_fmt_score(v, "csat") for v in table["csat_top_box"]]
+        shown[_name(ctx, result, "csat")] = [_fmt_score(v, "csat") for v in table["csat_top_box"]]
     ctx.show(ui.table(shown, muted_rows=table["small_base"].tolist(), max_rows=200))
-    name = _t(ctx, f"kpi.{metric}")
+    name = _name(ctx, result, metric)
     ctx.show(
         ui.paragraph(_t(ctx, "groups.legend", min_base=result.min_base, metric=name), "sr-small")
     )
     ctx.takeaway(
         f"{P}.groups.takeaway",
-        text=_groups_sentence(ctx, table, metric, value, diff, sig, result.min_base),
+        text=_groups_sentence(ctx, table, name, metric, value, diff, sig, result.min_base),
     )
 
 
 def _groups_sentence(
     ctx: ReportContext,
     table: pd.DataFrame,
+    name: str,
     metric: str,
     value: str,
     diff: str,
@@ -746,7 +828,6 @@ def _groups_sentence(
     min_base: int,
 ) -> str:
     hits = table.loc[table[sig].fillna(False).astype(bool) & ~table["small_base"]]
-    name = _t(ctx, f"kpi.{metric}")
     if hits.empty:
         ranked = table.loc[~table["small_base"]]
         if len(ranked) < 2:
@@ -821,20 +902,68 @@ def drivers_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         ctx.note(f"{P}.drivers.none", "info")
         return
     if part.status != "ok":
-        ctx.note(f"{P}.drivers.failed", "warning", n=part.n_sample)
+        ctx.note(f"{P}.drivers.failed", "warning", n=ctx.number(part.n_sample))
+        if part.reason:
+            ctx.show(ui.paragraph(part.reason, "sr-small"))
         return
+    attrs = part.drivers.attrs
     ctx.text(
         f"{P}.drivers.intro",
-        outcome=_outcome_name(ctx, part.outcome),
+        outcome=outcome_label(part.outcome, part.scale, ctx.language),
         start=part.start.date(),
         end=(part.end - pd.Timedelta(days=1)).date(),
-        n=ctx.number(part.drivers.attrs["n"]),
-        r2=part.drivers.attrs["r2"],
+        n=ctx.number(attrs["n"]),
+        r2=attrs["r2"],
     )
+    for note in _driver_notes(ctx, attrs):
+        ctx.show(ui.paragraph(note, "sr-small"))
 
 
-def _outcome_name(ctx: ReportContext, outcome: str) -> str:
-    return _t(ctx, "kpi.nps") if outcome == "nps" else _t(ctx, "kpi.csat")
+def _driver_notes(ctx: ReportContext, attrs: dict) -> list[str]:
+    """What the key-driver model left out and how far to trust it, from its attrs."""
+    notes = []
+    if attrs["n_dropped"]:
+        reasons = [
+            _t(ctx, f"drivers.left_out.{reason}", n=ctx.number(count))
+            for reason, count in attrs["dropped"].items()
+            if count
+        ]
+        notes.append(
+            _t(
+                ctx,
+                "drivers.rows_left_out",
+                dropped=ctx.number(attrs["n_dropped"]),
+                rows=ctx.number(attrs["n_rows"]),
+                reasons=_t(ctx, "separator").join(reasons),
+            )
+        )
+    if attrs["dropped_drivers"]:
+        items = [
+            _t(ctx, f"drivers.dropped.{why}", name=attribute_name(col, ctx.language))
+            for col, why in attrs["dropped_drivers"].items()
+        ]
+        notes.append(_t(ctx, "drivers.dropped_drivers", items=_t(ctx, "separator").join(items)))
+    if attrs["rough"]:
+        notes.append(
+            _t(
+                ctx,
+                "drivers.rough",
+                n=ctx.number(attrs["n"]),
+                p=attrs["n_drivers"],
+                per=attrs["answers_per_driver"],
+                r2_adjusted=attrs["r2_adjusted"],
+            )
+        )
+    if attrs["interval_note"] == "too_few_resamples":
+        notes.append(
+            _t(
+                ctx,
+                "drivers.no_intervals",
+                ok=attrs["n_boot"] - attrs["n_boot_failed"],
+                boot=attrs["n_boot"],
+            )
+        )
+    return notes
 
 
 def drivers_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
@@ -846,7 +975,7 @@ def drivers_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
     top = part.drivers.head(3)
     ctx.takeaway(
         f"{P}.drivers.takeaway",
-        outcome=_outcome_name(ctx, part.outcome),
+        outcome=outcome_label(part.outcome, part.scale, ctx.language),
         top=_t(ctx, "separator_list").join(
             _t(ctx, "drivers.item", name=attribute_name(a, ctx.language), share=s)
             for a, s in top["share"].items()
@@ -963,8 +1092,12 @@ def links_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         share=ui.fmt_pct(links.anonymous / links.n if links.n else float("nan")),
         period=str(ctx.period),
     )
+    if not links.has_orders:
+        ctx.note(f"{P}.links.no_orders", "info")
+        return
     if links.segments is not None and not links.segments.empty:
-        ctx.show(ui.heading(_t(ctx, "links.segments"), level=3))
+        metric = "nps" if result.survey.has_nps else "csat"
+        ctx.show(ui.heading(_t(ctx, "links.segments", metric=_name(ctx, result, metric)), level=3))
         _show_groups(ctx, links.segments, result)
     churn = links.churn
     if churn is None:
@@ -1041,7 +1174,14 @@ def export_section(ctx: ReportContext, result: SatisfactionResult) -> dict[str, 
         period=str(ctx.period),
     )
     if not survey.has_nps and survey.overall:
-        ctx.note(f"{P}.exports.no_nps", "info")
+        low, high = survey.overall_scale
+        ctx.note(
+            f"{P}.exports.no_nps",
+            "info",
+            cut=low + 1,
+            scale=scale_text((low, high)),
+            item=attribute_name(survey.overall, ctx.language),
+        )
     if not detractors.empty:
         counts = result.follow_up
         ctx.show(
@@ -1057,5 +1197,9 @@ def export_section(ctx: ReportContext, result: SatisfactionResult) -> dict[str, 
             )
         )
         high = int((detractors["priority"] == "high").sum())
-        ctx.takeaway(f"{P}.exports.takeaway", n=ctx.number(len(detractors)), high=ctx.number(high))
+        ctx.takeaway(
+            f"{P}.exports.takeaway" if survey.has_nps else f"{P}.exports.takeaway_no_nps",
+            n=ctx.number(len(detractors)),
+            high=ctx.number(high),
+        )
     return paths
