@@ -78,3 +78,55 @@ def test_neutralise_formulas_counts_and_keeps_numbers():
     assert safe["amount"].tolist() == [-5.0, 1.0, 2.0]
     assert list(safe.columns) == ["customer_id", "amount", "'=bad"]
     assert frame.iloc[0, 0] == "=cmd|x"  # the input is not changed
+
+
+def test_known_names_are_masked_in_comments():
+    names = pd.Series(["Anna Keller", "李小龙", None, "Bo"])
+    texts = pd.Series(
+        [
+            "Anna was great, thanks anna!",
+            "Ask for Mrs Keller next time",
+            "李小龙的服务很好",
+            "Annabelle is not Anna",  # a longer word is not the name
+            None,
+            "Bo said hi",  # two-letter parts are too short to mask alone
+            "nothing here",
+        ]
+    )
+    masked, changed = privacy.mask_names(texts, names)
+    assert masked.tolist()[:4] == [
+        "[name] was great, thanks [name]!",
+        "Ask for Mrs [name] next time",
+        "[name]的服务很好",
+        "Annabelle is not [name]",
+    ]
+    assert pd.isna(masked[4]) and masked[5] == "Bo said hi" and masked[6] == "nothing here"
+    assert changed.tolist() == [True, True, True, True, False, False, False]
+
+
+def test_scrub_dataset_masks_counts_and_drops_pii():
+    from analysis.data.load import Dataset
+
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "name": ["Anna Keller", "Li Wei"],
+            "email": ["a@x.org", "l@y.org"],
+            "phone": ["1", "2"],
+        }
+    )
+    surveys = pd.DataFrame(
+        {
+            "response_id": ["R1", "R2"],
+            "customer_id": ["C1", None],
+            "business_unit": ["north", "north"],
+            "comment": ["Keller here, bad delivery", "ok"],
+        }
+    )
+    orders = pd.DataFrame(columns=["order_id", "customer_id", "order_date", "amount"])
+    data = Dataset(customers=customers, orders=orders, survey_responses=surveys)
+    clean = privacy.scrub_dataset(data)
+    assert clean.survey_responses["comment"].tolist() == ["[name] here, bad delivery", "ok"]
+    assert list(clean.customers.columns) == ["customer_id"]
+    assert data.quality.count("name_in_text") == 1
+    assert surveys["comment"][0].startswith("Keller")  # the input is not changed

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -126,3 +127,94 @@ def pseudonymise(ids: pd.Series, key: bytes, *, length: int = 10) -> pd.Series:
 def drop_pii(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` without the PII columns (name, phone, email, address)."""
     return frame.drop(columns=[c for c in PII_COLUMNS if c in frame.columns])
+
+
+#: Free-text columns in which a known customer name is masked (table -> columns).
+TEXT_COLUMNS = {"survey_responses": ("comment",), "interactions": ("topic", "note", "notes")}
+NAME_TOKEN = "[name]"
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _name_candidates(name: object) -> list[str]:
+    """The forms of a customer name worth masking: the full name and, for Latin names, each
+    part of three letters or more (a first name alone is a name too)."""
+    if not isinstance(name, str) or not name.strip():
+        return []
+    full = " ".join(name.split())
+    if _CJK.search(full):  # Chinese names are 2-4 characters; mask only the full name
+        return [full] if len(full) >= 2 else []
+    parts = [w for w in _WORD.findall(full) if len(w) >= 3]
+    return [full, *parts] if len(full) >= 3 else []
+
+
+def mask_names(texts: pd.Series, names: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Replace known customer names in ``texts`` with ``[name]``.
+
+    ``names`` are the customers' names (any order); Latin names match as whole words, case
+    folded; Chinese names as substrings. Returns the masked texts and a boolean Series of
+    the rows that changed.
+    """
+    latin, cjk = set(), set()
+    for name in names.dropna().unique():
+        for form in _name_candidates(name):
+            (cjk if _CJK.search(form) else latin).add(form.casefold())
+    if not latin and not cjk:
+        return texts, pd.Series(False, index=texts.index)
+    pattern_cjk = (
+        re.compile("|".join(sorted(map(re.escape, cjk), key=len, reverse=True))) if cjk else None
+    )
+    longest = max((len(w.split()) for w in latin), default=1)
+
+    def one(text: object) -> object:
+        if not isinstance(text, str) or not text:
+            return text
+        out = text
+        if latin:
+            words = list(_WORD.finditer(out))
+            spans = []
+            i = 0
+            while i < len(words):
+                hit = None
+                for size in range(min(longest, len(words) - i), 0, -1):
+                    start, end = words[i].start(), words[i + size - 1].end()
+                    phrase = " ".join(w.group(0) for w in words[i : i + size]).casefold()
+                    if phrase in latin:
+                        hit = (start, end, size)
+                        break
+                if hit:
+                    spans.append(hit[:2])
+                    i += hit[2]
+                else:
+                    i += 1
+            for start, end in reversed(spans):
+                out = out[:start] + NAME_TOKEN + out[end:]
+        if pattern_cjk is not None:
+            out = pattern_cjk.sub(NAME_TOKEN, out)
+        return out
+
+    masked = texts.map(one)
+    changed = masked.astype("object").ne(texts.astype("object")) & texts.notna()
+    return masked, changed
+
+
+def scrub_dataset(data: Any) -> Any:
+    """A :class:`~analysis.data.load.Dataset` fit to be cached and reported: known customer
+    names masked in free text (counted as the repair ``name_in_text``), then the PII
+    columns (name, phone, email, address) dropped from every table."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    names = data.customers["name"] if "name" in data.customers.columns else None
+    tables = {}
+    for table, columns in TEXT_COLUMNS.items():
+        frame = getattr(data, table)
+        if frame is None:
+            continue
+        frame = frame.copy()
+        for column in columns:
+            if names is None or column not in frame.columns:
+                continue
+            frame[column], changed = mask_names(frame[column], names)
+            data.quality.record(table, "name_in_text", "masked", changed, frame, column=column)
+        tables[table] = drop_pii(frame)
+    return replace(data, customers=drop_pii(data.customers), **tables)

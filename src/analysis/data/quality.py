@@ -30,6 +30,8 @@ out_of_range              value outside its scale (nps 0-10, csat 1-5, rating_*,
                           0-120): set to missing, never coerced
 unknown_category          customer_type or interaction type outside the contract: kept
                           as "other"
+name_in_text              a known customer's name typed into a comment or topic: masked
+                          as "[name]" (phone numbers and e-mails are masked too, later)
 ========================  ===============================================================
 """
 
@@ -59,8 +61,9 @@ RULES = (
     "unknown_status",
     "out_of_range",
     "unknown_category",
+    "name_in_text",
 )
-ACTIONS = ("removed", "kept", "set_missing", "generated", "added", "excluded")
+ACTIONS = ("removed", "kept", "set_missing", "generated", "added", "excluded", "masked")
 
 
 @dataclass

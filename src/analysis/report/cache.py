@@ -97,7 +97,10 @@ def prepare(params: dict[str, Any], output: Path, *, force: bool = False) -> Pre
     if (root / READY).is_file():
         return _from_ready(key, root, reused=True)
     dataset = load_dataset(params)
-    staging = output / ".cache" / f".{key}.tmp-{os.getpid()}"
+    private = output / ".cache"
+    private.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(private, 0o700)  # the clean input is for this account only
+    staging = private / f".{key}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     unit_meta: dict[str, dict[str, Any]] = {}
     for unit in [*dataset.units, "all"]:

@@ -32,7 +32,7 @@ from ..figures import UnitFigures
 from ..i18n import Translator
 from ..period import Period
 from ..pipelines.shared import SharedWork
-from ..privacy import KEY_FILE, id_key, neutralise_formulas, pseudonymise
+from ..privacy import KEY_FILE, id_key, neutralise_formulas, pseudonymise, scrub_dataset
 
 CACHE_META = "meta.json"
 
@@ -48,7 +48,8 @@ def choose_period(params: Mapping[str, Any], data_end: pd.Timestamp | None) -> P
 
 def write_cache(folder: Path, data: Dataset, meta: dict[str, Any]) -> None:
     """Save a unit's clean tables (Parquet), quality report and meta data for the notebooks."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = scrub_dataset(data)  # no PII in the cache: names masked in text, PII columns gone
     for name, frame in data.tables().items():
         if frame is not None:
             frame.to_parquet(folder / f"{name}.parquet", index=False)
@@ -303,7 +304,7 @@ def open_report(namespace: Mapping[str, Any]) -> ReportContext:
         full = load_dataset(params)
         data_end = full.data_end
         period = choose_period(params, data_end)
-        data = full.for_unit(unit)
+        data = scrub_dataset(full.for_unit(unit))  # as the runner's cache holds it
         if unit != "all" and unit not in full.units:
             raise DataError(
                 f"there are no orders of business unit '{unit}' "
