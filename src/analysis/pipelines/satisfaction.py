@@ -365,6 +365,13 @@ def build(
     SatisfactionResult
     """
     shared = shared if shared is not None else SharedWork.from_params(params)
+    # once per run: the strategy summary's "fix first" reuses these key drivers
+    return shared.once("satisfaction", period, params, lambda: _build(data, period, params, shared))
+
+
+def _build(
+    data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
+) -> SatisfactionResult:
     unit = str(params.get("unit", "all"))
     language = str(params.get("language", "en"))
     options = dict(params.get("satisfaction") or {})

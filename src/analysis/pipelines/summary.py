@@ -18,7 +18,6 @@ import pandas as pd
 
 from .. import satisfaction, strategy, valuation
 from ..data.load import Dataset
-from ..errors import AnalysisError
 from ..figures import UnitFigures
 from ..lifecycle import stage_transitions
 from ..period import Period
@@ -102,29 +101,18 @@ def _nps(data: Dataset, period: Period) -> dict[str, float] | None:
     return result if result["n"] else None
 
 
-def _ipa(data: Dataset, period: Period, params: Mapping[str, Any]) -> satisfaction.IPAResult | None:
-    """Importance from a year of answers (as the satisfaction report), performance from the
-    period when it has enough answers."""
-    surveys = data.survey_responses
-    if surveys is None:
+def _ipa(
+    data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
+) -> satisfaction.IPAResult | None:
+    """The satisfaction report's importance-performance result (its key drivers, declared
+    scales and driver window), so "fix first" names what that report names."""
+    from . import satisfaction as satisfaction_report  # noqa: PLC0415
+
+    result = satisfaction_report.build(data, period, params, shared=shared)
+    drivers = result.drivers
+    if drivers is None or drivers.status != "ok":
         return None
-    ratings = [c for c in surveys.columns if str(c).startswith("rating_")]
-    outcome = "nps" if satisfaction.has_score(surveys, "nps") else "csat"
-    if len(ratings) < 2 or not satisfaction.has_score(surveys, outcome):
-        return None
-    start, end = satisfaction.driver_window(period)
-    dates = surveys["response_date"]
-    sample = surveys.loc[(dates >= start) & (dates < end)]
-    current = surveys.loc[period.contains(dates)]
-    scale = tuple(params["quality"]["rating_scale"])
-    try:
-        drivers = satisfaction.key_drivers(sample, outcome, ratings, n_boot=0, scale=scale)
-        frame = current if current[ratings].notna().sum().min() >= MIN_BASE else sample
-        return satisfaction.importance_performance(
-            frame, ratings, drivers, scale=scale, language=params["language"]
-        )
-    except AnalysisError:
-        return None
+    return drivers.ipa
 
 
 def _clusters(
@@ -208,7 +196,7 @@ def build(
     recent = (orders["order_date"] >= end - pd.Timedelta(days=365)) & (orders["order_date"] < end)
     revenue_12m = float(orders.loc[recent, "amount"].sum())
     nps = _nps(data, period)
-    ipa = _ipa(data, period, params)
+    ipa = _ipa(data, period, params, shared)
     high_risk = figures.high_risk
     alerts: list[strategy.Alert | None] = []
     if rfm_overview["previous_customers"].sum() > 0:
