@@ -19,6 +19,11 @@ from ..errors import DataError
 #: Two-sided 95% normal quantile (intervals of odds ratios, hazard ratios, survival).
 Z95 = float(stats.norm.ppf(0.975))
 
+#: A term whose standard error (log odds or log hazard, per SD or per level) is above this is not
+#: identified by the data: its 95% interval would span more than a factor of 6 million
+#: (e^(2 x 1.96 x 4)), which says nothing. Its estimate and interval are not shown.
+MAX_IDENTIFIED_SE = 4.0
+
 
 def require_columns(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]

@@ -301,6 +301,144 @@ def drop_collinear(X: np.ndarray, terms: list[str]) -> list[int]:
     return [p - 1 for p in kept if p > 0]
 
 
+#: Two numeric terms correlated at least this much (in absolute value) carry the same
+#: information: the model keeps one (:func:`merge_aliases`). With monthly billing lines,
+#: purchase days and tenure correlate at 0.999.
+ALIAS_CORRELATION = 0.95
+#: A numeric term whose variance inflation factor stays above this after the aliases are
+#: merged is nearly a combination of the others (R^2 > 0.97) and is left out.
+MAX_VIF = 30.0
+#: Which of two aliased attributes is kept, earlier first: the simpler, more basic
+#: quantity (tenure is how long, purchase days follow from it with regular billing).
+ALIAS_PREFERENCE = (
+    "tenure_days",
+    "avg_order_value",
+    "satisfaction",
+    "complaints",
+    "frequency",
+    "monetary",
+)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A term left out because it carries the same information as another.
+
+    Attributes
+    ----------
+    dropped, kept : str
+        The term left out and the one the model keeps (``kept`` is ``""`` when the term
+        is nearly a combination of several others, ``vif`` then set).
+    correlation : float
+        Their correlation (NaN for a combination).
+    vif : float
+        Variance inflation factor of the dropped term (NaN for a pair).
+    """
+
+    dropped: str
+    kept: str
+    correlation: float = float("nan")
+    vif: float = float("nan")
+
+
+@one_blas_thread
+def merge_aliases(
+    X: np.ndarray,
+    design: Design,
+    y: np.ndarray | None = None,
+    *,
+    threshold: float = ALIAS_CORRELATION,
+    max_vif: float = MAX_VIF,
+) -> tuple[list[int], list[Alias]]:
+    """Columns of ``X`` to keep so that no two numeric terms are near-aliases and no
+    numeric term is nearly a combination of the others, and what was left out.
+
+    Exactly or nearly collinear terms make a logit or Cox fit non-identified: the
+    coefficients of the pair trade off against each other and their standard errors
+    explode (an interval of 0.00 to 6e29), while either term alone is well estimated.
+    So, before the fit:
+
+    1. of every pair of numeric terms with ``|r| >= threshold`` one is kept: the one
+       earlier in :data:`ALIAS_PREFERENCE`, else the one more correlated with ``y``,
+       else the one listed first;
+    2. then, while the largest variance inflation factor of a numeric term is above
+       ``max_vif``, that term is left out.
+
+    Category levels and missing indicators are never dropped here (a level cannot leave
+    its category); exact collinearity among them is :func:`drop_collinear`'s job.
+
+    Returns
+    -------
+    kept : list of int
+        Indices of the columns kept, in order.
+    aliases : list of Alias
+    """
+    terms, kinds, sources = design.terms, design.term_kind, design.term_feature
+    n_terms = X.shape[1]
+    numeric = [j for j in range(n_terms) if kinds[j] == "numeric"]
+    keep = set(range(n_terms))
+    aliases: list[Alias] = []
+    if len(numeric) < 2 or len(X) < 3:
+        return sorted(keep), aliases
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(X[:, numeric], rowvar=False)
+        target = (
+            np.abs(
+                np.nan_to_num(
+                    np.corrcoef(np.column_stack([X[:, numeric], y]), rowvar=False)[-1, :-1]
+                )
+            )
+            if y is not None and np.std(y) > 0
+            else np.zeros(len(numeric))
+        )
+    corr = np.nan_to_num(corr)
+
+    def rank(k: int) -> tuple:
+        name = sources[numeric[k]]
+        preferred = (
+            ALIAS_PREFERENCE.index(name) if name in ALIAS_PREFERENCE else len(ALIAS_PREFERENCE)
+        )
+        return (preferred, -round(float(target[k]), 3), k)
+
+    pairs = sorted(
+        (-abs(corr[a, b]), a, b)
+        for a in range(len(numeric))
+        for b in range(a + 1, len(numeric))
+        if abs(corr[a, b]) >= threshold
+    )
+    gone: set[int] = set()
+    for _strength, a, b in pairs:
+        if a in gone or b in gone:
+            continue
+        first, second = sorted((a, b), key=rank)
+        gone.add(second)
+        keep.discard(numeric[second])
+        aliases.append(
+            Alias(
+                dropped=terms[numeric[second]],
+                kept=terms[numeric[first]],
+                correlation=float(corr[a, b]),
+            )
+        )
+    while True:
+        cols = sorted(keep)
+        if len(cols) < 2:
+            break
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = np.nan_to_num(np.corrcoef(X[:, cols], rowvar=False))
+        np.fill_diagonal(c, 1.0)
+        vif = np.diag(np.linalg.pinv(c))
+        candidates = [(vif[i], j) for i, j in enumerate(cols) if kinds[j] == "numeric"]
+        if not candidates:
+            break
+        worst, j = max(candidates, key=lambda item: (item[0], -item[1]))
+        if not worst > max_vif:
+            break
+        keep.discard(j)
+        aliases.append(Alias(dropped=terms[j], kept="", vif=float(worst)))
+    return sorted(keep), aliases
+
+
 def separating_features(frame: pd.DataFrame, y: np.ndarray, kinds: Mapping[str, str]) -> list[str]:
     """Features that on their own separate churners from the rest completely: a numeric
     threshold with every churner on one side, or a category whose levels each hold only

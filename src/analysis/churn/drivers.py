@@ -18,12 +18,22 @@ from scipy import special, stats
 from ..coerce import binary_values
 from ..errors import ModelError, ParamsError
 from ..i18n import t
-from ._common import Z95, one_blas_thread, roc_auc
-from .design import Design, classify_columns, drop_collinear, separating_features
+from ._common import MAX_IDENTIFIED_SE, Z95, one_blas_thread, roc_auc
+from .design import (
+    Alias,
+    Design,
+    category_values,
+    classify_columns,
+    drop_collinear,
+    merge_aliases,
+    numeric_column,
+    separating_features,
+)
 from .wording import driver_sentence, feature_label, term_label
 
 #: Fewer customers than this: no model is fitted (too little data to say anything).
 MIN_CUSTOMERS = 50
+
 
 #: Features of the cause model on our customer table (absent ones are skipped). Recency is
 #: left out on purpose: a long silence is the symptom that defines churn, not a cause; it
@@ -95,6 +105,7 @@ class LogitFit:
     converged: bool
     term_means: np.ndarray  # training mean of each kept term (for contributions)
     result: Any = None  # statsmodels results (None for the Firth fit)
+    aliases: list[Alias] = field(default_factory=list)  # near-aliased terms left out
 
     @property
     def terms(self) -> list[str]:
@@ -121,9 +132,16 @@ def fit_logit(
     if not design.terms:
         raise ModelError("no usable feature is left for the churn model (see dropped_)")
     X = design.transform(frame)
-    kept = drop_collinear(X, design.terms)
+    distinct, aliases = merge_aliases(X, design, y)
+    rank_kept = drop_collinear(X[:, distinct], [design.terms[j] for j in distinct])
+    kept = [distinct[k] for k in rank_kept]
+    aliased = {a.dropped for a in aliases}
     for j, term in enumerate(design.terms):
-        if j not in kept:
+        if term in aliased:
+            dropped[term] = (
+                "aliased" if any(a.kept for a in aliases if a.dropped == term) else "combination"
+            )
+        elif j not in kept:
             dropped[term] = "collinear"
     Xk = X[:, kept]
     Xc = np.column_stack([np.ones(len(Xk)), Xk])
@@ -161,6 +179,7 @@ def fit_logit(
         converged=converged,
         term_means=Xk.mean(axis=0),
         result=result,
+        aliases=aliases,
     )
     return fit, dropped
 
@@ -204,7 +223,16 @@ class ChurnDrivers:
         Estimates come from Firth's penalised likelihood (separation, or no convergence).
     notes_ : list of str
         Codes of what the reader should know: ``penalised``, ``separation``,
-        ``high_vif``, ``few_events``, ``single_class_test``, ``no_holdout``, ``missing_target``.
+        ``high_vif``, ``few_events``, ``single_class_test``, ``no_holdout``,
+        ``missing_target``, ``aliased`` (near-aliased terms merged, see ``aliases_``),
+        ``not_identified`` (terms whose effect the data cannot pin down: their
+        ``identified`` is False and their estimates NaN in ``summary``).
+    aliases_ : list of Alias
+        Terms left out before the fit because they carry the same information as a kept
+        one (or are nearly a combination of the others): :func:`~analysis.churn.design.merge_aliases`.
+    retained_ : RetainedProfile
+        How the customers who stayed score on each attribute (the reference of the
+        early-warning reasons).
     """
 
     odds_ratios: pd.DataFrame
@@ -221,6 +249,8 @@ class ChurnDrivers:
     penalised_: bool
     notes_: list[str]
     fit_: LogitFit = field(repr=False)
+    aliases_: list[Alias] = field(default_factory=list)
+    retained_: RetainedProfile | None = field(default=None, repr=False)
 
     # ---- scoring ---------------------------------------------------------------------
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -247,6 +277,24 @@ class ChurnDrivers:
                 out[:, k] = contrib[:, cols].sum(axis=1)
         return pd.DataFrame(out, index=frame.index, columns=self.features_)
 
+    def feature_scores(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Each input column's part of the log-odds of churn, ``sum_j b_j x_ij`` over
+        the column's identified terms (a term the data cannot pin down counts 0).
+
+        Returns
+        -------
+        DataFrame
+            Index of ``frame``, one column per feature in ``features_``.
+        """
+        return _feature_scores(
+            self.fit_, self.summary, self.features_, self.fit_.matrix(frame), frame.index
+        )
+
+    def significant_features(self, alpha: float = 0.05) -> set[str]:
+        """Input columns with at least one identified term of p-value below ``alpha``."""
+        ok = self.summary["identified"] & (self.summary["p_value"] < alpha)
+        return set(self.summary.loc[ok, "source"].astype(str))
+
     # ---- words -----------------------------------------------------------------------
     def sentences(self, language: str = "en", *, top: int = 3, alpha: float = 0.05) -> list[str]:
         """Plain-language sentences for the strongest significant drivers (associations,
@@ -267,6 +315,37 @@ class ChurnDrivers:
             )
         elif "penalised" in self.notes_:
             out.append(t("churn.sentence.penalised", language))
+        for alias in self.aliases_:
+            if alias.kept:
+                out.append(
+                    t(
+                        "churn.sentence.aliased",
+                        language,
+                        dropped=term_label(self.summary, alias.dropped, language)
+                        if alias.dropped in set(self.summary["feature"])
+                        else feature_label(alias.dropped, language),
+                        kept=term_label(self.summary, alias.kept, language),
+                        r=f"{alias.correlation:.2f}",
+                    )
+                )
+            else:
+                out.append(
+                    t(
+                        "churn.sentence.combination",
+                        language,
+                        dropped=feature_label(alias.dropped, language),
+                        vif=f"{alias.vif:,.0f}",
+                    )
+                )
+        unknown = self.summary.loc[~self.summary["identified"], "feature"].tolist()
+        if unknown:
+            out.append(
+                t(
+                    "churn.sentence.not_identified",
+                    language,
+                    features=", ".join(term_label(self.summary, f, language) for f in unknown),
+                )
+            )
         high = self.vif_.loc[self.vif_["vif"] > 10, "feature"].tolist()
         if high:
             out.append(
@@ -423,6 +502,10 @@ def churn_drivers(
     vif = _vif(fit.matrix(data), fit.terms)
     if (vif["vif"] > 10).any():
         notes.append("high_vif")
+    if fit.aliases:
+        notes.append("aliased")
+    if not summary["identified"].all():
+        notes.append("not_identified")
     return ChurnDrivers(
         odds_ratios=summary[["feature", "odds_ratio", "ci_low", "ci_high", "p_value"]].copy(),
         summary=summary,
@@ -438,6 +521,8 @@ def churn_drivers(
         penalised_=fit.penalised,
         notes_=notes,
         fit_=fit,
+        aliases_=list(fit.aliases),
+        retained_=_retained_reference(fit, summary, data, y),
     )
 
 
@@ -483,10 +568,7 @@ def _summary_table(fit: LogitFit, frame: pd.DataFrame) -> pd.DataFrame:
                 "coef": coef[k],
                 "se": se[k],
                 "z": z[k],
-                "p_value": p[k],
-                "odds_ratio": math.exp(coef[k]),
-                "ci_low": math.exp(coef[k] - Z95 * se[k]),
-                "ci_high": math.exp(coef[k] + Z95 * se[k]),
+                **_estimates(coef[k], se[k], p[k]),
             }
         )
     columns = [
@@ -504,8 +586,32 @@ def _summary_table(fit: LogitFit, frame: pd.DataFrame) -> pd.DataFrame:
         "odds_ratio",
         "ci_low",
         "ci_high",
+        "identified",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _estimates(coef: float, se: float, p: float) -> dict[str, Any]:
+    """Odds ratio, 95% interval and p-value of one term; all NaN (``identified`` False)
+    when the data do not pin the term down (:data:`MAX_IDENTIFIED_SE`), so that an
+    interval like 0.00 to 6e29 is never shown."""
+    identified = bool(math.isfinite(coef) and math.isfinite(se) and se <= MAX_IDENTIFIED_SE)
+    if not identified:
+        nan = float("nan")
+        return {
+            "p_value": nan,
+            "odds_ratio": nan,
+            "ci_low": nan,
+            "ci_high": nan,
+            "identified": False,
+        }
+    return {
+        "p_value": float(p),
+        "odds_ratio": math.exp(coef),
+        "ci_low": math.exp(coef - Z95 * se),
+        "ci_high": math.exp(coef + Z95 * se),
+        "identified": True,
+    }
 
 
 @one_blas_thread
@@ -519,3 +625,72 @@ def _vif(X: np.ndarray, terms: list[str]) -> pd.DataFrame:
     np.fill_diagonal(corr, 1.0)
     vif = np.diag(np.linalg.pinv(corr))
     return pd.DataFrame({"feature": terms, "vif": np.maximum(vif, 1.0)})
+
+
+@dataclass(frozen=True)
+class RetainedProfile:
+    """How the customers who stayed (label 0 in the fitted frame) score on each input
+    column of the cause model: the reference an early-warning reason is measured from.
+
+    Attributes
+    ----------
+    scores : dict
+        Column -> the retained customers' sorted scores (``ChurnDrivers.feature_scores``).
+    baseline : dict
+        Column -> the median of those scores: the typical retained customer.
+    typical : dict
+        Column -> the retained customers' median value (numbers) or most common level
+        (categories), for the reason's words.
+    n : int
+        Retained customers.
+    """
+
+    scores: dict[str, np.ndarray]
+    baseline: dict[str, float]
+    typical: dict[str, object]
+    n: int
+
+    def share_at_least(self, feature: str, scores: np.ndarray) -> np.ndarray:
+        """Share of the retained customers whose score on ``feature`` is at least each of
+        ``scores`` (as risky or riskier on that column)."""
+        ref = self.scores.get(feature)
+        if ref is None or not len(ref):
+            return np.ones(len(scores))
+        tolerance = 1e-9 * (1 + np.abs(scores))
+        return (len(ref) - np.searchsorted(ref, scores - tolerance, side="left")) / len(ref)
+
+
+def _feature_scores(
+    fit: LogitFit, summary: pd.DataFrame, features: Sequence[str], X: np.ndarray, index: pd.Index
+) -> pd.DataFrame:
+    beta = np.where(summary["identified"].to_numpy(dtype=bool), fit.params[1:], 0.0)
+    sources = np.asarray([fit.design.term_feature[j] for j in fit.kept])
+    out = np.zeros((len(X), len(features)), dtype="float64")
+    for k, feature in enumerate(features):
+        cols = np.flatnonzero(sources == feature)
+        if cols.size:
+            out[:, k] = X[:, cols] @ beta[cols]
+    return pd.DataFrame(out, index=index, columns=list(features))
+
+
+def _retained_reference(
+    fit: LogitFit, summary: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray
+) -> RetainedProfile:
+    stayed = frame.loc[y == 0]
+    features = fit.design.features
+    scores = _feature_scores(fit, summary, features, fit.matrix(stayed), stayed.index)
+    typical: dict[str, object] = {}
+    for feature in features:
+        if feature in fit.design.means:
+            kind = "numeric_text" if feature in fit.design.numeric_text else "numeric"
+            values = numeric_column(stayed[feature], kind)
+            typical[feature] = float(values.median()) if values.notna().any() else float("nan")
+        else:
+            levels = category_values(stayed[feature]).value_counts()
+            typical[feature] = levels.index[0] if len(levels) else None
+    return RetainedProfile(
+        scores={f: np.sort(scores[f].to_numpy()) for f in features},
+        baseline={f: float(np.median(scores[f])) if len(scores) else 0.0 for f in features},
+        typical=typical,
+        n=len(stayed),
+    )

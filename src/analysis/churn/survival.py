@@ -14,8 +14,14 @@ from scipy import stats
 from ..coerce import as_day
 from ..errors import DataError, ModelError, ParamsError
 from ..lookup import isin
-from ._common import Z95, one_blas_thread, purchase_days
-from .design import Design, classify_columns, drop_collinear, separating_features
+from ._common import MAX_IDENTIFIED_SE, Z95, one_blas_thread, purchase_days
+from .design import (
+    Design,
+    classify_columns,
+    drop_collinear,
+    merge_aliases,
+    separating_features,
+)
 from .labels import churn_labels
 
 NO_CONVERGENCE = "the hazard model did not converge (separated or collinear data)"
@@ -262,6 +268,27 @@ def cox_efron(
     return beta, np.linalg.inv(information)
 
 
+def _hazard_estimates(coef: float, se: float, z: float) -> dict[str, float | bool]:
+    """Hazard ratio, interval and p-value of one term; NaN (``identified`` False) when the
+    data cannot pin it down (standard error above ``MAX_IDENTIFIED_SE``)."""
+    if not (np.isfinite(coef) and np.isfinite(se)) or se > MAX_IDENTIFIED_SE:
+        nan = float("nan")
+        return {
+            "hazard_ratio": nan,
+            "ci_low": nan,
+            "ci_high": nan,
+            "p_value": nan,
+            "identified": False,
+        }
+    return {
+        "hazard_ratio": float(np.exp(coef)),
+        "ci_low": float(np.exp(coef - Z95 * se)),
+        "ci_high": float(np.exp(coef + Z95 * se)),
+        "p_value": float(2 * stats.norm.sf(abs(z))),
+        "identified": True,
+    }
+
+
 def hazard_ratios(
     frame: pd.DataFrame,
     features: Sequence[str],
@@ -284,7 +311,10 @@ def hazard_ratios(
     -------
     DataFrame
         ``feature`` (term), ``source``, ``kind``, ``level``, ``reference``,
-        ``hazard_ratio``, ``ci_low``, ``ci_high``, ``p_value``.
+        ``hazard_ratio``, ``ci_low``, ``ci_high``, ``p_value``, ``identified`` (False: the
+        data cannot pin the term down; its estimates are NaN). Near-aliased covariates
+        are merged first (:func:`~analysis.churn.design.merge_aliases`, in
+        ``attrs["aliases"]``).
 
     Raises
     ------
@@ -307,7 +337,9 @@ def hazard_ratios(
     if not design.terms:
         raise HazardModelError("no usable feature for the hazard model", "no_feature")
     X = design.transform(frame)
-    kept = drop_collinear(X, design.terms)
+    distinct, aliases = merge_aliases(X, design, frame[event].to_numpy(dtype="float64"))
+    rank_kept = drop_collinear(X[:, distinct], [design.terms[j] for j in distinct])
+    kept = [distinct[k] for k in rank_kept]
     X = X[:, kept]
     with np.errstate(all="ignore"):
         try:
@@ -335,12 +367,10 @@ def hazard_ratios(
                 "kind": design.term_kind[j],
                 "level": design.term_level[j],
                 "reference": design.reference.get(design.term_feature[j]),
-                "hazard_ratio": float(np.exp(params[k])),
-                "ci_low": float(np.exp(params[k] - Z95 * se[k])),
-                "ci_high": float(np.exp(params[k] + Z95 * se[k])),
-                "p_value": float(2 * stats.norm.sf(abs(z[k]))),
+                **_hazard_estimates(params[k], se[k], z[k]),
             }
         )
     out = pd.DataFrame(rows)
     out.attrs["separating"] = separating
+    out.attrs["aliases"] = aliases
     return out

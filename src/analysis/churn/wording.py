@@ -4,6 +4,8 @@ sentence per driver, in the report language (``churn.*`` message keys).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ..i18n import catalog, t
@@ -11,10 +13,23 @@ from ..i18n import catalog, t
 
 # --------------------------------------------------------------------------- wording
 def feature_label(feature: str, language: str = "en") -> str:
-    """Display name of a feature (``churn.feature.<name>``), else the column name."""
+    """Display name of a feature (``churn.feature.<name>``), else the column name in
+    words: ``internet_service`` and ``InternetService`` read "Internet service"."""
     key = f"churn.feature.{feature}"
     names = catalog(language)
-    return names[key] if key in names else str(feature)
+    return names[key] if key in names else column_words(str(feature))
+
+
+def column_words(name: str) -> str:
+    """A column name as words: underscores and camel case split, the first letter
+    capitalised (``monthly_charges``, ``MonthlyCharges`` -> "Monthly charges"); names
+    with other characters (``月消费``) and all-capital ones (``NPS``) are kept."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ ]*", name) or name.isupper():
+        return name
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name.replace("_", " "))
+    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in spaced.split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def level_label(feature: str, level: object, language: str = "en") -> str:
