@@ -289,7 +289,7 @@ def test_perfect_separation_gives_finite_penalised_estimates_and_a_statement(rng
     assert np.isfinite(result.odds_ratios[["odds_ratio", "ci_low", "ci_high"]].to_numpy()).all()
     assert result.odds_ratios.set_index("feature").loc["leak", "odds_ratio"] > 10
     text = " ".join(result.sentences("en"))
-    assert "leak alone separates churners from the rest perfectly" in text
+    assert "Leak alone separates churners from the rest perfectly" in text
     assert "完全分开" in " ".join(result.sentences("zh"))
 
 
@@ -578,7 +578,8 @@ def test_early_warning_list_ranks_by_value_at_risk_with_reasons_and_actions(rng)
         0
     ]
     n = scored.loc[many["customer_id"], "complaints"]
-    assert many["reason_1"] == f"{n:,.0f} complaint(s)"
+    typical = frame.loc[~frame["churned"], "complaints"].median()  # the stayers' typical
+    assert many["reason_1"] == f"{n:,.0f} complaint(s), vs {typical:,.0f} for customers who stay"
     assert many["action"].startswith("Service recovery")
     zh = churn.early_warning_list(scored, p, value, drivers, language="zh")
     assert zh.loc[zh["reason_feature_1"] == "complaints", "reason_1"].iloc[0].startswith("投诉")
@@ -662,3 +663,141 @@ def test_hazard_model_errors_name_their_reason(rng):
     with pytest.raises(churn.HazardModelError, match="no usable feature") as none:
         churn.hazard_ratios(frame, ["constant"])
     assert none.value.reason == "no_feature"
+
+
+# --------------------------------------------------------------------------- real exports (#14)
+def test_aliased_features_are_merged_before_the_logit(rng):
+    """Monthly bills: purchase days follow tenure (r > 0.99). The model keeps tenure only,
+    with the estimate of a fit on tenure alone, and says why; no interval is absurd."""
+    n = 800
+    tenure = rng.uniform(30, 2000, n)
+    frame = pd.DataFrame(
+        {
+            "tenure_days": tenure,
+            "frequency": np.round(tenure / 30.4) + rng.integers(0, 2, n),
+            "avg_order_value": rng.gamma(4.0, 20.0, n),
+        }
+    )
+    frame["churned"] = rng.random(n) < 1 / (1 + np.exp(-(0.5 - 0.0015 * tenure)))
+    result = churn.churn_drivers(frame, "churned")
+    assert result.dropped_ == {"frequency": "aliased"} and "aliased" in result.notes_
+    (alias,) = result.aliases_
+    assert (alias.dropped, alias.kept) == ("frequency", "tenure_days") and alias.correlation > 0.99
+    # the truth: a logit on the standardised kept attributes alone
+    z = (
+        frame[["tenure_days", "avg_order_value"]] - frame[["tenure_days", "avg_order_value"]].mean()
+    ) / frame[["tenure_days", "avg_order_value"]].std(ddof=0)
+    ref = sm.Logit(frame["churned"].astype(float), sm.add_constant(z)).fit(disp=0)
+    table = result.odds_ratios.set_index("feature")
+    assert table.loc["tenure_days", "odds_ratio"] == pytest.approx(
+        math.exp(ref.params["tenure_days"]), rel=1e-6
+    )
+    assert (
+        table.loc["tenure_days", "odds_ratio"] < 0.6 and table.loc["tenure_days", "p_value"] < 1e-6
+    )
+    assert (table["ci_high"] < 10).all() and (table["ci_low"] > 0.1).all()
+    text = " ".join(result.sentences("en"))
+    assert "Purchase days moves with Tenure (correlation 1.00)" in text
+
+
+def test_a_near_combination_is_left_out_and_a_huge_standard_error_is_not_identified(rng):
+    n = 600
+    a, b = rng.normal(0, 1, n), rng.normal(0, 1, n)
+    frame = pd.DataFrame({"a": a, "b": b, "total": a + b + rng.normal(0, 0.05, n)})
+    frame["churned"] = rng.random(n) < 1 / (1 + np.exp(-a))
+    result = churn.churn_drivers(frame, "churned")
+    assert result.dropped_ == {"total": "combination"}
+    assert any("nearly a combination" in s for s in result.sentences("en"))
+    # an estimate whose standard error is beyond MAX_IDENTIFIED_SE carries no numbers
+    from analysis.churn.drivers import _estimates
+
+    huge = _estimates(-1.77, 36.0, 0.96)  # the 0.00 - 6e29 interval of issue 14
+    assert not huge["identified"] and all(
+        math.isnan(huge[k]) for k in ("odds_ratio", "ci_low", "ci_high", "p_value")
+    )
+    fine = _estimates(0.5, 0.2, 0.01)
+    assert fine["identified"] and fine["ci_high"] == pytest.approx(math.exp(0.5 + 1.959964 * 0.2))
+
+
+def _planted_reasons(rng, n: int = 3000) -> pd.DataFrame:
+    """Customers of one cohort (tenure 500-530 days: no one's tenure is unusual);
+    complaints drive churn; returns are rare and lower churn a little; order value is
+    noise. The true reason of a high-risk customer is complaints."""
+    frame = pd.DataFrame(
+        {
+            "tenure_days": rng.uniform(500, 530, n),
+            "complaints": rng.poisson(0.6, n).astype(float),
+            "return_rate": np.where(rng.random(n) < 0.15, rng.uniform(0.05, 0.5, n), 0.0),
+            "avg_order_value": rng.gamma(4.0, 20.0, n),
+        },
+        index=pd.Index([f"K{i:05d}" for i in range(n)], name="customer_id"),
+    )
+    lin = (
+        -1.2
+        + 1.1 * frame["complaints"]
+        + 0.01 * (frame["tenure_days"] - 515)
+        - 2.0 * frame["return_rate"]
+    )
+    frame["churned"] = rng.random(n) < 1 / (1 + np.exp(-lin))
+    return frame
+
+
+def test_warning_reasons_are_what_sets_a_customer_apart_from_the_stayers(rng):
+    frame = _planted_reasons(rng)
+    drivers = churn.churn_drivers(frame, "churned")
+    scored = frame.drop(columns="churned")
+    p = drivers.predict_proba(scored)
+    out = churn.early_warning_list(scored, p, pd.Series(1.0, index=scored.index), drivers)
+    stayers = frame.loc[~frame["churned"]]
+    coef = drivers.summary.set_index("feature")["coef"]
+    reasons = out[["customer_id", "reason_feature_1", "reason_feature_2", "reason_feature_3"]].melt(
+        id_vars="customer_id",
+        value_vars=["reason_feature_1", "reason_feature_2", "reason_feature_3"],
+    )
+    reasons = reasons.loc[reasons["value"] != ""]
+    for _, row in reasons.iterrows():
+        feature, x = row["value"], scored.loc[row["customer_id"], row["value"]]
+        q1, q3 = stayers[feature].quantile([0.25, 0.75])
+        # the customer is on the risky side of three in four stayers
+        assert (x > q3) if coef[feature] > 0 else (x < q1), (feature, x)
+    high = out.loc[out["churn_probability"] >= 0.5]
+    assert len(high) > 100
+    # the planted driver, wherever the customer has more complaints than 3 in 4 stayers
+    many = high["customer_id"].map(scored["complaints"]) > stayers["complaints"].quantile(0.75)
+    assert many.sum() > 100 and (high.loc[many, "reason_feature_1"] == "complaints").all()
+    assert (high.loc[~many, "reason_feature_1"] != "complaints").all()
+    words = " ".join(out[["reason_1", "reason_2", "reason_3"]].to_numpy().ravel())
+    assert "fewer returns" not in words  # 0% returns is what most stayers have
+    assert "order value" not in words  # noise (p >= 0.05) is never a reason
+    assert "relationship" not in words  # a cohort: nobody's tenure is unusual
+    first = high.iloc[0]
+    n = scored.loc[first["customer_id"], "complaints"]
+    typical = stayers["complaints"].median()
+    assert first["reason_1"] == f"{n:,.0f} complaint(s), vs {typical:,.0f} for customers who stay"
+    assert first["action"].startswith("Service recovery")
+
+
+def test_a_reason_with_the_same_words_for_nearly_every_high_risk_customer_is_said_once(rng):
+    """Month-to-month plans churn; nearly every high-risk customer is on one. That is
+    stated once (attrs), not repeated in every row, and still picks their action."""
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "plan": rng.choice(["monthly", "annual", "two_year"], n, p=[0.3, 0.35, 0.35]),
+            "complaints": rng.poisson(0.5, n).astype(float),
+        },
+        index=pd.Index([f"P{i:05d}" for i in range(n)], name="customer_id"),
+    )
+    lin = -3.0 + 3.5 * (frame["plan"] == "monthly") + 0.8 * frame["complaints"]
+    frame["churned"] = rng.random(n) < 1 / (1 + np.exp(-lin))
+    drivers = churn.churn_drivers(frame, "churned")
+    scored = frame.drop(columns="churned")
+    p = drivers.predict_proba(scored)
+    out = churn.early_warning_list(scored, p, pd.Series(1.0, index=scored.index), drivers)
+    (shared,) = out.attrs["shared_reasons"]
+    assert shared["feature"] == "plan" and shared["level"] == "monthly" and shared["share"] > 0.9
+    assert shared["text"] == "Plan: monthly"
+    words = out[["reason_1", "reason_2", "reason_3"]].to_numpy().ravel()
+    assert "Plan: monthly" not in set(words)
+    high = out.loc[out["churn_probability"] >= 0.5]
+    assert high["reason_feature_1"].isin(["complaints", ""]).all()
