@@ -246,7 +246,9 @@ def test_notebook_runs_on_a_small_sample(tmp_path):
     assert export["customer_id"].str.fullmatch(r"C\d{7}").all()  # real ids in the CSV
     assert export["churn_probability"].between(0, 1).all()
     # the KPI counts the same customers a CRM filter on the export (and the summary) finds
-    high = re.search(r"High-risk customers(?:</a>)?</div><div class=\"sr-kpi-value\">([\d,]+)<", page)
+    high = re.search(
+        r"High-risk customers(?:</a>)?</div><div class=\"sr-kpi-value\">([\d,]+)<", page
+    )
     assert int(high.group(1).replace(",", "")) == (export["churn_probability"] >= 0.5).sum()
     assert export["action"].str.len().gt(10).all() and export["reason_1"].notna().any()
     # the HTML shows pseudonyms of the top customers, never a real id
@@ -277,3 +279,56 @@ def test_high_risk_count_agrees_with_the_export(tmp_path, shown, rng, monkeypatc
     exported_high = int((export["churn_probability"] >= 0.5).sum())
     assert (export["churn_probability"] == 0.5).sum() >= len(export) // 2 - 1
     assert int(shown_high.group(1).replace(",", "")) == exported_high
+
+
+@pytest.mark.parametrize("width", [4.5, 7.0, 11.0])
+def test_forest_tick_labels_never_overlap(width):
+    """A planted wide range of odds ratios (0.002 to 600) with long attribute labels:
+    after the layout, no two x tick labels touch, and 1 stays a tick."""
+    forest = pd.DataFrame(
+        {
+            "label": [f"A rather long attribute name number {i}" for i in range(6)],
+            "odds_ratio": [0.002, 0.03, 0.4, 1.8, 35.0, 600.0],
+            "ci_low": [0.001, 0.01, 0.3, 1.2, 12.0, 150.0],
+            "ci_high": [0.004, 0.08, 0.55, 2.9, 90.0, 1000.0],
+            "significant": [True] * 6,
+            "identified": [True] * 6,
+        }
+    )
+    fig, ax = plt.subplots(figsize=(width, 3.5))
+    views.plot_forest(forest, ax=ax)
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+    lo, hi = ax.get_xlim()
+    boxes = sorted(
+        (
+            t.get_window_extent(renderer)
+            for t, v in zip(labels, ax.get_xticks(), strict=False)
+            if lo <= v <= hi
+        ),
+        key=lambda b: b.x0,
+    )
+    assert len(boxes) >= 3 and "1" in [t.get_text() for t in labels]
+    for left, right in zip(boxes, boxes[1:], strict=False):
+        assert left.x1 < right.x0, (width, left, right)
+    plt.close(fig)
+
+
+def test_a_term_the_data_cannot_pin_down_shows_no_interval(tmp_path, shown, rng):
+    orders, customers = _contractual(rng, churn_start="2025-08-01", churn_end="2025-12-20")
+    ctx = _context(tmp_path, orders, customers, {"definition": "contractual"})
+    result = pipeline.build(ctx.data, ctx.period, ctx.params)
+    summary = result.drivers.summary.copy()
+    summary.loc[0, ["odds_ratio", "ci_low", "ci_high", "p_value"]] = np.nan
+    summary.loc[0, "identified"] = False
+    result.drivers.summary = summary  # as a fit with a standard error of 36 gives it
+    forest = views.drivers_section(ctx, result)
+    html = "".join(shown)
+    assert "not identified" in html and "cannot be estimated" in html
+    assert "nan" not in html.lower().replace("nanoseconds", "")
+    fig, ax = plt.subplots()
+    views.plot_forest(forest, ax=ax)
+    assert len(ax.get_yticklabels()) == int(summary["identified"].sum())
+    plt.close(fig)

@@ -40,6 +40,8 @@ PLAYBOOK_STAGES = ("at_risk", "lapsed")
 HOLDOUT_SHARE = 0.25
 #: Seed of every random step (hold-out split, boosting, importance sample, CV folds).
 RANDOM_STATE = 0
+#: Fewest churn events in the follow-up for the hazard model.
+HAZARD_MIN_EVENTS = 10
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,17 @@ class ChurnSurvival:
     hazards : DataFrame or None
         :func:`analysis.churn.hazard_ratios`; None when it could not be fitted.
     hazard_n : tuple of int or None
-        Customers and churn events the hazard model was fitted on.
+        Customers and churn events the hazard model was fitted on, or would have been
+        (the customers followed who have the model's attributes at the snapshot); set
+        whenever a fit was tried, so a statement about it quotes the real counts.
     hazards_reason : str or None
-        Why there are no hazard ratios (:class:`analysis.churn.HazardModelError` codes):
-        ``few_events``, ``no_feature`` or ``no_convergence``.
+        Why there are no hazard ratios: ``few_events`` (fewer churn events than
+        :data:`HAZARD_MIN_EVENTS` among ``hazard_n``), ``no_feature`` (no covariate varies),
+        ``no_convergence`` (separated data), ``no_attributes`` (no customer followed has
+        the model's attributes at the snapshot) or ``failed`` (the fit raised another
+        error, kept in ``hazards_error``).
+    hazards_error : str or None
+        The error message when ``hazards_reason`` is ``failed``.
     """
 
     snapshot: pd.Timestamp
@@ -77,6 +86,7 @@ class ChurnSurvival:
     hazards: pd.DataFrame | None = None
     hazard_n: tuple[int, int] | None = None
     hazards_reason: str | None = None
+    hazards_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,15 @@ class ChurnResult:
     reasons : DataFrame or None
         :func:`analysis.churn.reason_pareto` of the last 365 days.
     notes : tuple of str
-        Codes of statements for the report (``single_class_test``, ``no_playbook``).
+        Codes of statements for the report (``single_class_test``, ``no_playbook``,
+        ``no_satisfaction_column``: the survey has no ``features.satisfaction_col``, so
+        satisfaction is not an attribute).
+    shared_reasons : tuple of dict
+        Reasons nearly every high-risk customer shares (``warning_list.attrs
+        ["shared_reasons"]``, see :func:`analysis.churn.early_warning_list`): stated once,
+        not in each row.
+    satisfaction_column : str
+        The survey column behind the ``satisfaction`` attribute.
     playbook_used : bool
         The list's actions for at-risk and lapsed customers come from the playbook.
     final_model : ChurnRiskModel or None
@@ -164,6 +182,8 @@ class ChurnResult:
     survival: ChurnSurvival | None = None
     reasons: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+    shared_reasons: tuple[dict[str, Any], ...] = ()
+    satisfaction_column: str = "csat"
     playbook_used: bool = False
     final_model: churn.ChurnRiskModel | None = field(default=None, repr=False)
 
@@ -198,6 +218,15 @@ class ChurnResult:
         """Value at risk of the high-risk customers (:func:`analysis.figures.risk_figures`;
         NaN without a list)."""
         return float(risk_figures(self.warning_list, self.high_risk)["value_at_risk"])
+
+
+def _customer_features(params: Mapping[str, Any]):
+    """The feature builder with the unit's ``features:`` options (``satisfaction_col``)."""
+    from functools import partial  # noqa: PLC0415
+
+    from ..features import customer_features  # noqa: PLC0415  (DuckDB only when needed)
+
+    return partial(customer_features, satisfaction_col=satisfaction_column(params))
 
 
 def period_tables(data: Dataset, period: Period) -> dict[str, pd.DataFrame | None]:
@@ -287,11 +316,20 @@ def _build(data: Dataset, period: Period, params: Mapping[str, Any]) -> ChurnRes
         orders, previous.start_ts, previous.end_exclusive, W, **kw
     )
     parts["reasons"] = churn.reason_pareto(customers, end - pd.Timedelta(days=365), end)
+    column = satisfaction_column(params)
+    parts["satisfaction_column"] = column
+    surveys = tables["surveys"]
+    if surveys is not None and (column not in surveys.columns or not surveys[column].notna().any()):
+        # a survey without the satisfaction item (nps only, or ratings under other
+        # names): satisfaction is no attribute, the others still explain churn
+        surveys = None
+        parts["notes"] = ("no_satisfaction_column",)
     frame_kw = dict(
+        features=_customer_features(params),
         window_days=W,
         definition=definition,
         customers=customers,
-        surveys=tables["surveys"],
+        surveys=surveys,
         interactions=tables["interactions"],
         lookback_days=int(opts["lookback_days"]),
         attributes=tuple(opts["attributes"]),
@@ -312,7 +350,9 @@ def _build(data: Dataset, period: Period, params: Mapping[str, Any]) -> ChurnRes
     parts["test"] = churn.churn_frame(orders, snaps.test, **frame_kw)
     if snaps.out_of_time:
         parts["train"] = churn.churn_frame(orders, snaps.train, **frame_kw)
-    parts.update(_fit_models(parts.get("train"), parts["test"], snaps, opts, minimum))
+    fitted = _fit_models(parts.get("train"), parts["test"], snaps, opts, minimum)
+    fitted["notes"] = (*parts.get("notes", ()), *fitted.get("notes", ()))
+    parts.update(fitted)
     if parts["status"] != "ok":
         return ChurnResult(**parts)
     parts.update(_score_customers(parts, tables, end, params))
@@ -347,7 +387,10 @@ def _fit_models(
     fit_frame = test if usable_test else train
     out["fit_frame"] = fit_frame
     out["fit_snapshot"] = snaps.test if usable_test else snaps.train
-    wanted = [f for f in opts["driver_features"] if f in fit_frame.columns]
+    # the cause model reads the driver features and the customer attributes the
+    # parameters name (a contract type, a plan): both describe the customer
+    named = dict.fromkeys([*opts["driver_features"], *opts["attributes"]])
+    wanted = [f for f in named if f in fit_frame.columns]
     out["features"] = tuple(wanted)
     try:
         out["drivers"] = churn.churn_drivers(
@@ -361,9 +404,14 @@ def _fit_models(
     except ModelError:
         return {**out, "status": "no_model"}
     if usable_train:
-        out["validation"] = churn.churn_drivers(
-            train, "churned", wanted or None, test=test, min_customers=minimum
-        )
+        try:
+            out["validation"] = churn.churn_drivers(
+                train, "churned", wanted or None, test=test, min_customers=minimum
+            )
+        except ModelError:
+            # the older snapshot cannot train the cause model: neither model is then
+            # checked out of time (one validation for both, as the report says)
+            usable_train = False
     model_columns = [c for c in fit_frame.columns if c != "churned"]
     if usable_train:
         model = _risk_model().fit(train[model_columns], train["churned"])
@@ -438,9 +486,12 @@ def _score_customers(
         language=language,
         currency=params.get("currency", "$"),
         action_separator=t("report_churn.separator_actions", language),
+        high_risk=float(opts["high_risk"]),
+        satisfaction_scale=satisfaction_scale(params),
     )
     return {
         "warning_list": warning_list,
+        "shared_reasons": tuple(warning_list.attrs.get("shared_reasons", ())),
         "value_source": value.attrs.get("source", "historical"),
         "playbook_used": playbook is not None,
         "notes": notes,
@@ -498,21 +549,36 @@ def _survival(
     features = churn.churn_frame(orders, snapshot, label=False, **frame_kw)
     covariates = [f for f in parts["features"] if f in features.columns]
     frame = table[["duration", "event"]].join(features[covariates], how="inner")
+    counts = (len(frame), int(frame["event"].sum()))
+    base = dict(snapshot=snapshot, horizon_days=horizon, table=table, hazard_n=counts, **curves)
+    if frame.empty:
+        return ChurnSurvival(**base, hazards_reason="no_attributes")
     try:
-        hazards = churn.hazard_ratios(frame, covariates)
+        hazards = churn.hazard_ratios(frame, covariates, min_events=HAZARD_MIN_EVENTS)
     except churn.HazardModelError as exc:
-        return ChurnSurvival(
-            snapshot=snapshot,
-            horizon_days=horizon,
-            table=table,
-            hazards_reason=exc.reason,
-            **curves,
-        )
-    return ChurnSurvival(
-        snapshot=snapshot,
-        horizon_days=horizon,
-        table=table,
-        hazards=hazards,
-        hazard_n=(len(frame), int(frame["event"].sum())),
-        **curves,
-    )
+        return ChurnSurvival(**base, hazards_reason=exc.reason)
+    except (ModelError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        # any other failure is said as such, never as "too few churn events"
+        return ChurnSurvival(**base, hazards_reason="failed", hazards_error=str(exc))
+    return ChurnSurvival(**base, hazards=hazards)
+
+
+def satisfaction_column(params: Mapping[str, Any]) -> str:
+    """The survey column behind the ``satisfaction`` attribute (``features.satisfaction_col``)."""
+    return str((params.get("features") or {}).get("satisfaction_col") or "csat")
+
+
+def satisfaction_scale(params: Mapping[str, Any]) -> tuple[float, float]:
+    """The declared scale of :func:`satisfaction_column`: ``survey.scales`` when it names
+    the column, NPS 0-10, CSAT 1-5, other ratings ``quality.rating_scale``."""
+    column = satisfaction_column(params)
+    scales = (params.get("survey") or {}).get("scales") or {}
+    if column == "nps":
+        return (0, 10)
+    declared = scales.get(column)
+    if declared is None and column != "csat" and column.startswith("rating_"):
+        declared = scales.get("rating_*") or (params.get("quality") or {}).get("rating_scale")
+    if declared is None:
+        return (1, 5)
+    low, high = declared
+    return (float(low), float(high))

@@ -21,18 +21,28 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, Locator, NullLocator
 
 from ... import churn, lifecycle, plots
 from ... import display as ui
 from ...figures import UnitFigures
 from ...i18n import catalog, t
-from ...pipelines.churn import ChurnResult
+from ...pipelines.churn import HAZARD_MIN_EVENTS, ChurnResult
 from ..context import ReportContext
 
 P = "report_churn"
 _RED, _GREEN, _GREY = "#c73e1d", "#3b8b5a", "#9aa5b1"
-_RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
+#: Candidate tick sets of the odds-ratio axis, densest first; :class:`RatioLocator` takes
+#: the densest whose labels do not touch at the drawn width.
+_DECADES = [10.0**e for e in range(-3, 4)]
+_RATIO_TICK_SETS = (
+    (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100),
+    tuple(sorted({round(d * m, 6) for d in _DECADES for m in (1, 2, 5)})),
+    tuple(sorted({round(d * m, 6) for d in _DECADES for m in (1, 3)})),
+    tuple(_DECADES),
+    (0.001, 0.01, 1, 100, 1000),
+    (0.001, 1, 1000),
+)
 _PCT = FuncFormatter(lambda v, _: f"{v:.0f}%")
 
 
@@ -299,9 +309,32 @@ def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame 
         f"{P}.definition.no_leakage_{result.definition}",
         lookback=int(result.options["lookback_days"]),
     )
-    if not snaps.out_of_time:
-        ctx.note(f"{P}.definition.no_out_of_time", "info", days=w.days)
+    _validation_statement(ctx, result)
     return table
+
+
+def _validation_statement(ctx: ReportContext, result: ChurnResult) -> None:
+    """How the models were checked, from :attr:`ChurnResult.validation_kind`, the one
+    source the model section's table and text also read."""
+    if not result.modelled:
+        return
+    snaps, kind = result.snapshots, result.validation_kind
+    if kind == "out_of_time":
+        ctx.text(
+            f"{P}.definition.checked_out_of_time",
+            train=_date(ctx, snaps.train),
+            test=_date(ctx, snaps.test),
+        )
+    elif kind == "holdout" and snaps.out_of_time:
+        ctx.text(
+            f"{P}.definition.checked_holdout_train_unusable",
+            train=_date(ctx, snaps.train),
+            test=_date(ctx, result.fit_snapshot),
+        )
+    elif kind == "holdout":
+        ctx.note(f"{P}.definition.no_out_of_time", "info", days=result.window.days)
+    else:
+        ctx.text(f"{P}.definition.checked_none")
 
 
 def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
@@ -327,18 +360,29 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         days=result.window.days,
     )
     summary = forest_table(d.summary, ctx.language)
+    identified = summary["identified"].to_numpy(dtype=bool)
     readings = [
-        _t(ctx, "drivers.more" if r > 1 else "drivers.less") if sig else _t(ctx, "drivers.unclear")
-        for r, sig in zip(summary["odds_ratio"], summary["significant"], strict=True)
+        _t(ctx, "drivers.not_identified")
+        if not ok
+        else (
+            _t(ctx, "drivers.more" if r > 1 else "drivers.less")
+            if sig
+            else _t(ctx, "drivers.unclear")
+        )
+        for r, sig, ok in zip(
+            summary["odds_ratio"], summary["significant"], identified, strict=True
+        )
     ]
     shown = pd.DataFrame(
         {
             _t(ctx, "col.attribute"): summary["label"].to_numpy(),
             _t(ctx, "col.per"): [_per_text(ctx, row) for _, row in summary.iterrows()],
-            _t(ctx, "col.odds_ratio"): [f"{v:.2f}" for v in summary["odds_ratio"]],
+            _t(ctx, "col.odds_ratio"): [fmt_ratio(v) for v in summary["odds_ratio"]],
             _t(ctx, "col.interval"): [
-                f"{lo:.2f} – {hi:.2f}"
-                for lo, hi in zip(summary["ci_low"], summary["ci_high"], strict=True)
+                interval_text(lo, hi) if ok else _t(ctx, "drivers.interval_not_identified")
+                for lo, hi, ok in zip(
+                    summary["ci_low"], summary["ci_high"], identified, strict=True
+                )
             ],
             _t(ctx, "col.p_value"): [_fmt_p(p) for p in summary["p_value"]],
             _t(ctx, "col.reading"): readings,
@@ -352,7 +396,8 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
     if largest <= 10:
         key = "drivers.vif_ok" if largest < 5 else "drivers.vif_moderate"
         ctx.show(ui.paragraph(_t(ctx, key, largest=f"{largest:.1f}"), "sr-small"))
-    dropped = d.dropped_
+    # near-aliases are explained by the model's sentences above; the rest are listed here
+    dropped = {k: v for k, v in d.dropped_.items() if v not in ("aliased", "combination")}
     if dropped:
         ctx.show(
             ui.paragraph(
@@ -367,6 +412,13 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
                 "sr-small",
             )
         )
+    if "no_satisfaction_column" in result.notes:
+        ctx.show(
+            ui.paragraph(
+                _t(ctx, "drivers.no_satisfaction_column", column=result.satisfaction_column),
+                "sr-small",
+            )
+        )
     top = summary.loc[summary["significant"]].head(2)
     if top.empty:
         ctx.takeaway(f"{P}.drivers.takeaway_none")
@@ -378,7 +430,7 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
                 for label, r in zip(top["label"], top["odds_ratio"], strict=True)
             ),
         )
-    return summary
+    return summary if summary["identified"].any() else None
 
 
 def forest_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
@@ -386,6 +438,8 @@ def forest_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     significant terms first, strongest first, with ``label`` (the term in words),
     ``significant`` (p < 0.05) and ``strength`` (|log odds ratio|)."""
     out = summary.copy()
+    if "identified" not in out:
+        out["identified"] = np.isfinite(out["odds_ratio"].to_numpy(dtype=float))
     out["strength"] = np.abs(np.log(out["odds_ratio"]))
     out["significant"] = out["p_value"] < 0.05
     out = out.sort_values(
@@ -409,10 +463,76 @@ def _per_text(ctx: ReportContext, row: pd.Series) -> str:
     )
 
 
+def fmt_ratio(value: float) -> str:
+    """An odds or hazard ratio for a table: two decimals, ``< 0.01`` below, whole numbers
+    with separators from 100 on, ``–`` when unknown."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if value < 0.005:
+        return "< 0.01"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def interval_text(low: float, high: float) -> str:
+    """A 95% interval of a ratio (``0.23 – 0.41``), with :func:`fmt_ratio`'s numbers."""
+    return f"{fmt_ratio(low)} – {fmt_ratio(high)}"
+
+
+class RatioLocator(Locator):
+    """Ticks of a log-scale ratio axis whose labels never overlap.
+
+    At draw time (when the axis has its final width) it takes the densest of the
+    candidate sets (1, 2, 3, 5 ... per decade, down to one tick every three decades)
+    whose labels, at the tick label font size, leave at least half a character of space
+    between neighbours. The width of a label is estimated from its characters (digits
+    and the point are at most 0.64 em wide in the fonts matplotlib ships).
+    """
+
+    def __init__(self, tick_sets: tuple[tuple[float, ...], ...] = _RATIO_TICK_SETS) -> None:
+        self.tick_sets = tick_sets
+
+    def __call__(self) -> list[float]:
+        low, high = self.axis.get_view_interval()
+        return self.tick_values(low, high)
+
+    def tick_values(self, vmin: float, vmax: float) -> list[float]:
+        low, high = sorted((float(vmin), float(vmax)))
+        low = max(low, 1e-12)
+        axes = self.axis.axes if self.axis is not None else None
+        width_px, font_px = 600.0, 10.0
+        if axes is not None and axes.figure is not None:
+            width_px = max(float(axes.get_window_extent().width), 1.0)
+            ticks = self.axis.get_major_ticks(1)
+            size = ticks[0].label1.get_fontsize() if ticks else plt.rcParams["xtick.labelsize"]
+            font_px = float(size if isinstance(size, int | float) else 10.0) * axes.figure.dpi / 72
+        span = math.log(high) - math.log(low)
+        chosen: list[float] = [1.0] if low <= 1 <= high else []
+        for candidates in self.tick_sets:
+            ticks = [v for v in candidates if low <= v <= high]
+            if len(ticks) < 2:
+                continue
+            x = [width_px * (math.log(v) - math.log(low)) / span for v in ticks]
+            half = [0.5 * 0.64 * font_px * len(f"{v:g}") for v in ticks]
+            gaps_ok = all(
+                x[i + 1] - x[i] >= half[i] + half[i + 1] + 0.5 * font_px
+                for i in range(len(ticks) - 1)
+            )
+            chosen = ticks
+            if gaps_ok:
+                break
+        return chosen
+
+
 def plot_forest(
     forest: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
 ) -> Axes:
     """Odds ratios with their 95% intervals on a log axis (a forest plot).
+
+    Terms the data cannot pin down (``identified`` False: no estimate) are not drawn;
+    intervals beyond 0.001 or 1000 are cut at the axis. Tick labels never overlap
+    (:class:`RatioLocator`), however wide the range.
 
     Parameters
     ----------
@@ -431,11 +551,16 @@ def plot_forest(
     Axes
     """
     ax = _ax(ax)
+    ratio_all = forest["odds_ratio"].to_numpy(dtype=float)
+    keep = np.isfinite(ratio_all)
+    if "identified" in forest:
+        keep &= forest["identified"].to_numpy(dtype=bool)
+    forest = forest.loc[keep]
     n = len(forest)
     y = np.arange(n)[::-1]
     ratio = forest["odds_ratio"].to_numpy(dtype=float)
-    low = forest["ci_low"].to_numpy(dtype=float)
-    high = forest["ci_high"].to_numpy(dtype=float)
+    low = np.clip(forest["ci_low"].to_numpy(dtype=float), 1e-3, 1e3)
+    high = np.clip(forest["ci_high"].to_numpy(dtype=float), 1e-3, 1e3)
     significant = (
         forest["significant"] if "significant" in forest else forest["p_value"] < 0.05
     ).to_numpy(dtype=bool)
@@ -444,14 +569,13 @@ def plot_forest(
         for r, sig in zip(ratio, significant, strict=True)
     ]
     ax.hlines(y, low, high, colors=colours, lw=2)
-    ax.scatter(ratio, y, **{"c": colours, "s": 46, "zorder": 3, **kwargs})
+    ax.scatter(np.clip(ratio, 1e-3, 1e3), y, **{"c": colours, "s": 46, "zorder": 3, **kwargs})
     ax.axvline(1.0, color="#555555", lw=1, ls="--")
     ax.set_xscale("log")
-    lo = max(min(low.min(), 1 / 1.2), 1e-3)
-    hi = min(max(high.max(), 1.2), 1e3)
+    lo = min(low.min(initial=1.0), 1 / 1.2)
+    hi = max(high.max(initial=1.0), 1.2)
     ax.set_xlim(lo / 1.15, hi * 1.15)
-    ticks = [v for v in _RATIO_TICKS if lo / 1.15 <= v <= hi * 1.15]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_locator(RatioLocator())
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_yticks(y, [_plain(v) for v in forest["label"]])
@@ -462,8 +586,9 @@ def plot_forest(
 
 
 def forest_height(forest: pd.DataFrame) -> float:
-    """Figure height (inches) that gives each term of :func:`plot_forest` its row."""
-    return 0.42 * len(forest) + 1.3
+    """Figure height (inches) that gives each drawn term of :func:`plot_forest` its row."""
+    drawn = int(forest["identified"].sum()) if "identified" in forest else len(forest)
+    return 0.42 * drawn + 1.3
 
 
 def model_section(ctx: ReportContext, result: ChurnResult) -> churn.RiskEvaluation | None:
@@ -837,7 +962,17 @@ def hazards_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
     if hazards is None or hazards.empty:
         reason = surv.hazards_reason or "no_feature"
         key = "survival.no_hazards" if reason == "few_events" else f"survival.no_hazards_{reason}"
-        ctx.note(f"{P}.{key}", "info")
+        n, events = surv.hazard_n or (0, 0)
+        ctx.note(
+            f"{P}.{key}",
+            "info",
+            n=ctx.number(n),
+            events=ctx.number(events),
+            minimum=HAZARD_MIN_EVENTS,
+            followed=ctx.number(len(surv.table)),
+            snapshot=_date(ctx, surv.snapshot),
+            error=surv.hazards_error or "–",
+        )
         return None
     ctx.show(ui.heading(_t(ctx, "survival.hazard_title"), level=3))
     hz = hazards.assign(strength=np.abs(np.log(hazards["hazard_ratio"])))
@@ -851,9 +986,12 @@ def hazards_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
     shown = pd.DataFrame(
         {
             _t(ctx, "col.attribute"): labels,
-            _t(ctx, "col.hazard_ratio"): [f"{v:.2f}" for v in hz["hazard_ratio"]],
+            _t(ctx, "col.hazard_ratio"): [fmt_ratio(v) for v in hz["hazard_ratio"]],
             _t(ctx, "col.interval"): [
-                f"{lo:.2f} – {hi:.2f}" for lo, hi in zip(hz["ci_low"], hz["ci_high"], strict=True)
+                interval_text(lo, hi)
+                if math.isfinite(lo) and math.isfinite(hi)
+                else _t(ctx, "drivers.interval_not_identified")
+                for lo, hi in zip(hz["ci_low"], hz["ci_high"], strict=True)
             ],
             _t(ctx, "col.p_value"): [_fmt_p(p) for p in hz["p_value"]],
         }
@@ -985,13 +1123,21 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
             _t(ctx, "col.value"): [ctx.money(v) for v in top["value"]],
             _t(ctx, "col.value_at_risk"): [ctx.money(v) for v in top["value_at_risk"]],
             _t(ctx, "col.reasons"): [
-                _t(ctx, "separator_list").join(r for r in reasons if r)
+                _t(ctx, "separator_list").join(r for r in reasons if r) or "–"
                 for reasons in top[["reason_1", "reason_2", "reason_3"]].itertuples(index=False)
             ],
             _t(ctx, "col.action"): top["action"].to_numpy(),
         }
     )
     ctx.show(ui.table(shown, max_rows=rows))
+    high = result.high_risk_customers
+    for item in result.shared_reasons:
+        ctx.text(
+            f"{P}.list.shared",
+            share=ui.fmt_pct(item["share"], decimals=0),
+            n=ctx.number(high),
+            trait=item["text"],
+        )
     total = float(frame["value_at_risk"].sum())
     top_share = float(top["value_at_risk"].sum()) / total if total > 0 else float("nan")
     decile = frame.head(max(1, len(frame) // 10))
