@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from value_shapes import DATA_END, purchase_log, telco_like
 
 from analysis.errors import DataError, ParamsError
 from analysis.lifecycle import (
     FALLBACK_AT_RISK_DAYS,
     FALLBACK_LAPSED_DAYS,
     STAGES,
+    BillingCycle,
     LifecycleThresholds,
+    billing_cycle,
+    cycle_thresholds,
     lifecycle_stages,
     lifecycle_thresholds,
     stage_label,
@@ -225,3 +231,91 @@ def test_stage_transitions_counts_and_shares(planted):
 def test_stage_labels():
     assert stage_label("at_risk") == "Slipping"
     assert stage_label("reactivated", "zh") == "回归期"
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def _monthly(cid: str, first: str, last: str, amount: float = 30.0) -> list[tuple]:
+    days = pd.date_range(first, last, freq=pd.DateOffset(months=1))
+    return [(cid, d, amount) for d in days]
+
+
+def test_billing_cycle_tells_bills_from_purchases():
+    _, bills = telco_like()
+    found = billing_cycle(bills, DATA_END)
+    assert (found.scheme, found.cycle, found.low, found.high) == ("subscription", "monthly", 27, 32)
+    # every gap of calendar-monthly bills is 28 to 31 days
+    assert found.share == 1.0 and found.source == "detected"
+    shop = billing_cycle(purchase_log(), DATA_END)
+    assert shop.scheme == "transactional" and shop.share < 0.3
+    forced = billing_cycle(purchase_log(), DATA_END, scheme="subscription")
+    assert forced.subscription and forced.source == "param"
+    assert billing_cycle(bills, DATA_END, scheme="transactional").scheme == "transactional"
+    few = billing_cycle(_orders(_monthly("a", "2025-01-05", "2025-06-05")), DATA_END)
+    assert few.scheme == "transactional" and few.source == "too_few_gaps" and few.n_gaps == 5
+
+
+def test_billing_cycle_errors_name_the_parameter():
+    orders = _orders(_monthly("a", "2025-01-05", "2025-06-05"))
+    with pytest.raises(ParamsError, match="value.billing.scheme must be auto"):
+        billing_cycle(orders, AS_OF, scheme="monthly")
+    with pytest.raises(ParamsError, match="regular_share must be above 0 and at most 1, got 1.5"):
+        billing_cycle(orders, AS_OF, regular_share=1.5)
+    with pytest.raises(ParamsError, match="no customer has two bills"):
+        billing_cycle(_orders([("a", "2024-01-01", 5.0)]), AS_OF, scheme="subscription")
+
+
+def test_thresholds_follow_the_billing_cycle():
+    monthly = BillingCycle("subscription", "monthly", 365.2425 / 12, 27, 32, 1.0, 100, 30.0)
+    th = lifecycle_thresholds(_orders([("a", "2024-01-01", 5.0)]), AS_OF, billing=monthly)
+    # one renewal overdue: 32 days + a grace of ceil(3.04) = 4; a second missed: + 31
+    assert (th.at_risk_days, th.lapsed_days, th.source, th.scheme) == (
+        36,
+        67,
+        "cycle",
+        "subscription",
+    )
+    # loyal: renewed every month of the 365-day window (12 bills, 11 renewals)
+    assert (th.loyal_min_repeat, th.lookback_days, th.new_days) == (11, 365, 92)
+    yearly = BillingCycle("subscription", "yearly", 365.2425, 360, 370, 1.0, 100, 365.0)
+    long = cycle_thresholds(yearly)
+    assert long.at_risk_days == 370 + 37 and long.lapsed_days == 407 + 366
+    assert long.loyal_min_repeat == 3 and long.lookback_days == math.ceil(4 * 365.2425)
+    set_by_hand = cycle_thresholds(monthly, at_risk_days=40, new_days=60)
+    assert (set_by_hand.at_risk_days, set_by_hand.lapsed_days) == (40, 67)
+    assert set_by_hand.overridden == ("at_risk_days", "new_days")
+    with pytest.raises(ParamsError, match="needs the billing cycle of a subscription"):
+        cycle_thresholds(BillingCycle("transactional"))
+
+
+def test_subscription_stages_count_missed_renewals():
+    """As of 2024-06-30 with monthly thresholds (36 / 67 days): planted renewal standings."""
+    rows = (
+        _monthly("renewing", "2023-01-10", "2024-06-10")  # 20 days ago, 17 renewals in a year
+        + _monthly("due", "2024-01-15", "2024-05-15")  # 46 days: one renewal overdue
+        + _monthly("gone", "2023-06-01", "2024-03-01")  # 121 days: two or more missed
+        + _monthly("starter", "2024-05-20", "2024-06-20")  # first bill 41 days ago
+    )
+    orders = _orders(rows)
+    monthly = BillingCycle("subscription", "monthly", 365.2425 / 12, 27, 32, 1.0, 100, 30.0)
+    th = lifecycle_thresholds(orders, AS_OF, billing=monthly)
+    stages = lifecycle_stages(None, orders, AS_OF, th)["stage"].astype(str).to_dict()
+    assert stages == {"due": "at_risk", "gone": "lapsed", "renewing": "loyal", "starter": "new"}
+
+
+def test_contract_ended_is_its_own_stage_whatever_the_bills():
+    orders = _orders(
+        _monthly("left", "2023-01-10", "2024-06-10") + _monthly("stays", "2023-01-10", "2024-06-10")
+    )
+    th = LifecycleThresholds(at_risk_days=36, lapsed_days=67, new_days=90, loyal_min_repeat=3)
+    out = lifecycle_stages(None, orders, AS_OF, th, churned=["left", "ghost"])
+    assert out["stage"].astype(str).to_dict() == {
+        "ghost": "churned",  # known only from the customers table: still a customer who left
+        "left": "churned",  # billed 20 days ago, but the contract ended
+        "stays": "loyal",
+    }
+    assert list(out["stage"].cat.categories)[-1] == "churned"
+    before = pd.Series({"left": "loyal", "stays": "loyal"})
+    moves = stage_transitions(before, out).counts
+    assert moves.loc["loyal", "churned"] == 1 and moves.loc["prospect", "churned"] == 1

@@ -19,6 +19,7 @@ from analysis.playbook import (
     DEFAULT_REQUIRED,
     FIELDS,
     PRIORITIES,
+    SUBSCRIPTION_SECTION,
     VOCABULARIES,
     action_for,
     load_playbook,
@@ -62,17 +63,27 @@ def test_every_clustering_segment_the_rules_produce_has_an_entry(shipped):
             assert entry.vocabulary == "clustering_segment" and entry.key == rule
 
 
+def _all_entries(playbook):
+    for vocabulary, entries in playbook.items():
+        if vocabulary == SUBSCRIPTION_SECTION:
+            for inner, variants in entries.items():
+                for key in variants:
+                    yield inner, key, "subscription"
+        else:
+            for key in entries:
+                yield vocabulary, key, "transactional"
+
+
 def test_both_languages_present_and_really_translated(shipped):
-    for vocabulary, entries in shipped.items():
-        for key in entries:
-            en = action_for(shipped, vocabulary, key, "en")
-            zh = action_for(shipped, vocabulary, key, "zh")
-            assert en.priority == zh.priority in PRIORITIES
-            assert len(en.actions) == len(zh.actions) >= 1, (vocabulary, key)
-            for text in (en.objective, en.channel, en.offer, *en.actions):
-                assert text and not _has_han(text), (vocabulary, key, text)
-            for text in (zh.objective, zh.channel, zh.offer, *zh.actions):
-                assert _has_han(text), (vocabulary, key, text)
+    for vocabulary, key, scheme in _all_entries(shipped):
+        en = action_for(shipped, vocabulary, key, "en", scheme=scheme)
+        zh = action_for(shipped, vocabulary, key, "zh", scheme=scheme)
+        assert en.priority == zh.priority in PRIORITIES
+        assert len(en.actions) == len(zh.actions) >= 1, (vocabulary, key)
+        for text in (en.objective, en.channel, en.offer, *en.actions):
+            assert text and not _has_han(text), (vocabulary, key, text)
+        for text in (zh.objective, zh.channel, zh.offer, *zh.actions):
+            assert _has_han(text), (vocabulary, key, text)
 
 
 def test_defaults_follow_the_seed_strategies(shipped):

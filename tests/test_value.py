@@ -555,3 +555,122 @@ def test_duckdb_source_is_the_public_way_to_the_orders(tmp_path):
     with pytest.raises(DataError, match="'order_id'"):
         with duckdb_source(orders, ["order_id"]):
             pass
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def _bills(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
+    frame["order_date"] = pd.to_datetime(frame["order_date"])
+    return frame
+
+
+def test_subscription_scores_read_renewal_tenure_and_plan():
+    """R by fixed renewal bands, F by tenure in bills (all history), M by the mean bill."""
+    from analysis.value import subscription_scores
+
+    rows = []
+    plans = {
+        "a": (24, 20.0, 3),
+        "b": (12, 50.0, 3),
+        "c": (6, 80.0, 34),
+        "d": (3, 35.0, 55),
+        "e": (2, 35.0, 100),
+    }  # fmt: skip  (bills, monthly fee, days since last bill)
+    as_of = pd.Timestamp("2025-12-31")
+    for cid, (n, fee, since) in plans.items():
+        last = as_of - pd.Timedelta(days=since)
+        for k in range(n):
+            rows.append((cid, last - pd.DateOffset(months=k), fee))
+    out = subscription_scores(_bills(rows), as_of, renewed_days=32, at_risk_days=36,
+                              lapsed_days=67, cycle_days=30.44)  # fmt: skip
+    assert out["r_score"].to_dict() == {"a": 5, "b": 5, "c": 4, "d": 3, "e": 2}
+    assert out["tenure_bills"].to_dict() == {"a": 24, "b": 12, "c": 6, "d": 3, "e": 2}
+    # quintiles over 5 distinct values: one customer per score
+    assert out["f_score"].to_dict() == {"a": 5, "b": 4, "c": 3, "d": 2, "e": 1}
+    assert out["plan_value"].round(2).to_dict() == {
+        "a": 20.0,
+        "b": 50.0,
+        "c": 80.0,
+        "d": 35.0,
+        "e": 35.0,
+    }
+    assert out.loc["c", "m_score"] == 5 and out.loc["a", "m_score"] == 1
+    # recency and frequency keep the managerial RFM meaning (rfm_scores on the same bills)
+    plain = rfm_scores(_bills(rows), as_of)
+    pd.testing.assert_series_equal(out["recency_days"], plain["recency_days"])
+    pd.testing.assert_series_equal(out["frequency"], plain["frequency"])
+    assert out.loc["a", "frequency"] == 12  # a year of bills in the window, 24 ever
+
+
+def _snapshot_params():
+    from analysis.config import load_defaults
+
+    return load_defaults()["value"]
+
+
+def test_contractual_churners_are_never_loyal_or_scored():
+    from value_shapes import DATA_END, telco_like
+
+    from analysis import valuation
+
+    customers, bills = telco_like()
+    snap = valuation.value_snapshot(
+        bills, customers, DATA_END, _snapshot_params(), churn_definition="contractual"
+    )
+    table = snap.table
+    gone = set(customers.loc[customers["churn_date"] <= DATA_END, "customer_id"].astype(str))
+    assert snap.scheme == "subscription" and snap.billing.cycle == "monthly"
+    assert set(table.index[table["lifecycle_stage"] == "churned"]) == gone
+    assert set(table.index[table["contract_ended"]]) == gone
+    assert not table.loc[sorted(gone), "scored"].any()
+    assert table.loc[sorted(gone), "rfm_segment"].isna().all()
+    assert (table.loc[sorted(gone), "value_tier"] == "low").all()
+    # without the contractual rule the same bills put recent churners among the buyers
+    plain = valuation.value_snapshot(bills, customers, DATA_END, _snapshot_params())
+    assert plain.table.loc[sorted(gone), "scored"].any()
+    assert (plain.table["lifecycle_stage"] == "churned").sum() == 0
+
+
+def test_recent_first_timers_must_be_first_timers():
+    """Cell 51 (recent, one purchase in the window) holds a long-standing customer too: the
+    segment 'new' keeps only those whose first purchase is recent."""
+    from analysis import valuation
+
+    orders = _bills(
+        [("old", "2023-03-01", 30.0), ("old", "2025-12-20", 30.0), ("fresh", "2025-12-21", 30.0)]
+        + [(f"r{i}", d, 20.0) for i in range(8) for d in ("2025-06-01", "2025-09-01", "2025-11-01")]
+    )
+    snap = valuation.value_snapshot(orders, None, "2025-12-31", _snapshot_params())
+    seg = snap.table["rfm_segment"].astype(str)
+    assert seg["fresh"] == "new" and seg["old"] == "promising"
+    assert snap.table.loc["old", "lifecycle_stage"] != "new"
+
+
+def test_subscription_actions_and_signals():
+    from value_shapes import DATA_END, telco_like
+
+    from analysis import valuation
+    from analysis.playbook import load_playbook
+
+    customers, bills = telco_like()
+    snap = valuation.value_snapshot(
+        bills, customers, DATA_END, _snapshot_params(), churn_definition="contractual"
+    )
+    playbook = load_playbook()
+    actions = valuation.customer_actions(snap.table, playbook, "en", scheme="subscription")
+    text = " ".join(actions["action"]).lower()
+    assert "second purchase" not in text and "first-repeat" not in text
+    assert "onboarding" in text  # new subscribers, in their own words
+    signals = valuation.subscription_signals(snap.table)
+    table = snap.table
+    live = ~table["contract_ended"]
+    manual = table["payment_method"].str.contains("check") & live
+    assert signals["payment_method"].equals(manual.astype(bool))
+    down = (table["plan_change"] == "down") & live
+    assert down.any() and signals["plan_change"].equals(down)
+    assert (actions.loc[manual, "subscription_action"].str.contains("automatic payment")).all()
+    assert (actions.loc[~(manual | down | signals["renewal"]), "subscription_action"] == "").all()
+    shop = valuation.customer_actions(snap.table, playbook, "en")
+    assert (shop["subscription_action"] == "").all()

@@ -63,6 +63,7 @@ OPEN_MAPPINGS = (
     "files",
     "units",
     "value.segment_map",
+    "value.billing.segment_map",
     "segmentation.names",
     "survey.scales",
 )

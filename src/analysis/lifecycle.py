@@ -17,10 +17,14 @@ Stages, in their fixed display order (:data:`STAGES`):
     last purchase more than ``lapsed_days`` days ago;
 ``reactivated``
     active, and came back within the last ``new_days`` days after a gap between purchases
-    longer than ``lapsed_days``.
+    longer than ``lapsed_days``;
+``churned``
+    contractual data only: the customer's contract ended (a churn date on or before
+    ``as_of``, as the unit's churn rule :func:`analysis.figures.churn_rule` knows it). A
+    customer who cancelled is never new, active or loyal, whatever their last bill.
 
-Rules are applied in this order, the first that matches wins: prospect, new, lapsed, at_risk,
-reactivated, loyal, active. A purchase is a customer-day with a positive net amount (as in
+Rules are applied in this order, the first that matches wins: churned, prospect, new, lapsed,
+at_risk, reactivated, loyal, active. A purchase is a customer-day with a positive net amount (as in
 :func:`analysis.value.rfm_scores`); a refund-only day is not a purchase.
 
 The day thresholds come from the distribution of gaps between consecutive purchase days of
@@ -29,6 +33,13 @@ percentile of gaps, lapsed beyond the 95th. A customer who has not bought for lo
 (95%) of all observed repeat gaps is overdue (very overdue). Observed gaps are right-censored
 (the gap in progress is not seen), so these quantiles lean short; they are meant as
 business-rhythm defaults, and every threshold can be overridden from params.
+
+**Subscriptions.** When the purchases are regular bills (:func:`billing_cycle`: most gaps
+fall within one billing cycle, e.g. 27 to 32 days for monthly bills), the gap quantiles are
+all about one cycle and say nothing about risk. The thresholds then follow the cycle
+instead (:func:`lifecycle_thresholds` with ``billing``): at risk once a renewal is overdue
+(no bill for one cycle plus a grace period), lapsed after a second missed renewal, and loyal
+after renewing every cycle of the lookback window.
 """
 
 from __future__ import annotations
@@ -48,11 +59,14 @@ from .value import OrdersSource
 from .value import duckdb_source as _duckdb
 
 __all__ = [
+    "BILLING_CYCLES",
+    "BillingCycle",
     "FALLBACK_AT_RISK_DAYS",
     "FALLBACK_LAPSED_DAYS",
     "LifecycleThresholds",
     "STAGES",
     "StageTransitions",
+    "billing_cycle",
     "lifecycle_stages",
     "lifecycle_thresholds",
     "purchase_gap_quantiles",
@@ -60,11 +74,73 @@ __all__ = [
     "stage_transitions",
 ]
 
-STAGES = ("prospect", "new", "active", "loyal", "at_risk", "lapsed", "reactivated")
+STAGES = (
+    "prospect",
+    "new",
+    "active",
+    "loyal",
+    "at_risk",
+    "lapsed",
+    "reactivated",
+    "churned",
+)
+
+#: Regular billing cycles :func:`billing_cycle` recognises: name, nominal length in days,
+#: and the band of gaps (days, inclusive) that counts as one cycle (calendar months are 28
+#: to 31 days; a bill may move by a day or two).
+BILLING_CYCLES = (
+    ("weekly", 7.0, 6, 8),
+    ("fortnightly", 14.0, 13, 15),
+    ("monthly", 365.2425 / 12, 27, 32),
+    ("quarterly", 365.2425 / 4, 88, 94),
+    ("half_yearly", 365.2425 / 2, 178, 187),
+    ("yearly", 365.2425, 360, 370),
+)
 
 #: Used when fewer than ``min_gaps`` repeat gaps exist (too little history to learn from).
 FALLBACK_AT_RISK_DAYS = 90
 FALLBACK_LAPSED_DAYS = 180
+
+
+@dataclass(frozen=True)
+class BillingCycle:
+    """What :func:`billing_cycle` found in the gaps between purchase days.
+
+    Attributes
+    ----------
+    scheme
+        ``"subscription"`` (regular bills: at least ``regular_share`` of the gaps fall in
+        one cycle's band) or ``"transactional"``.
+    cycle
+        Name of the cycle (``"monthly"``, see :data:`BILLING_CYCLES`), or None.
+    cycle_days
+        Nominal length of the cycle in days (NaN without one).
+    low, high
+        The band of gaps (days) that counts as one cycle (0 without one).
+    share
+        Share of all gaps inside the band of the nearest cycle (NaN without gaps).
+    n_gaps
+        Gaps between consecutive purchase days looked at.
+    median_gap
+        Their median in days (NaN without gaps).
+    source
+        ``"detected"``, ``"too_few_gaps"`` (transactional by default) or ``"param"``
+        (``value.billing.scheme`` forced it).
+    """
+
+    scheme: str
+    cycle: str | None = None
+    cycle_days: float = float("nan")
+    low: int = 0
+    high: int = 0
+    share: float = float("nan")
+    n_gaps: int = 0
+    median_gap: float = float("nan")
+    source: str = "detected"
+
+    @property
+    def subscription(self) -> bool:
+        return self.scheme == "subscription"
 
 
 @dataclass(frozen=True)
@@ -89,6 +165,9 @@ class LifecycleThresholds:
         module's fallback days were used).
     overridden
         Names of the thresholds set explicitly instead of learnt.
+    billing
+        The :class:`BillingCycle` of the orders when known. ``source`` is ``"cycle"`` when
+        the thresholds follow a subscription's billing cycle.
     """
 
     at_risk_days: int
@@ -99,6 +178,12 @@ class LifecycleThresholds:
     n_gaps: int = 0
     source: str = "gaps"
     overridden: tuple[str, ...] = field(default=())
+    billing: BillingCycle | None = None
+
+    @property
+    def scheme(self) -> str:
+        """``"subscription"`` or ``"transactional"`` (how the stages read the orders)."""
+        return self.billing.scheme if self.billing is not None else "transactional"
 
     def __post_init__(self) -> None:
         for name in (
@@ -123,6 +208,7 @@ class LifecycleThresholds:
         """Plain dict (for the report's parameter table and the manifest)."""
         out = asdict(self)
         out["overridden"] = list(self.overridden)
+        out["scheme"] = self.scheme
         return out
 
 
@@ -209,6 +295,185 @@ def purchase_gap_quantiles(
     return n_gaps, tuple(float("nan") if v is None else float(v) for v in values)
 
 
+def billing_cycle(
+    orders: OrdersSource,
+    as_of: object,
+    *,
+    scheme: str = "auto",
+    regular_share: float = 0.8,
+    min_gaps: int = 30,
+    customer_id_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+) -> BillingCycle:
+    """Whether the purchases are regular bills, and of which cycle.
+
+    The gaps between consecutive purchase days (as :func:`purchase_gap_quantiles`) are
+    compared with the bands of :data:`BILLING_CYCLES`: the cycle nearest to the median gap
+    is the candidate, and the data are a subscription when at least ``regular_share`` of all
+    gaps fall in its band (monthly bills: 27 to 32 days apart). A shop's purchase log rarely
+    has even a third of its gaps in one band.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (DataFrame or Parquet path); orders after ``as_of`` are ignored.
+    as_of
+        Snapshot day.
+    scheme
+        ``"auto"`` (detect), ``"subscription"`` (bills of the nearest cycle even when
+        irregular) or ``"transactional"`` (never a subscription): ``value.billing.scheme``.
+    regular_share
+        Share of gaps in one band that makes the data a subscription.
+    min_gaps
+        Fewer gaps than this are too few to tell: transactional, unless forced.
+    customer_id_col, date_col, amount_col
+        Column names.
+
+    Returns
+    -------
+    BillingCycle
+
+    Raises
+    ------
+    ParamsError
+        Unknown ``scheme`` or a ``regular_share`` outside (0, 1].
+
+    Examples
+    --------
+    >>> days = pd.date_range("2024-01-15", periods=12, freq="MS") + pd.Timedelta(days=14)
+    >>> bills = pd.DataFrame({"customer_id": "a", "order_date": days, "amount": 30.0})
+    >>> found = billing_cycle(bills, "2024-12-31", min_gaps=5)
+    >>> found.scheme, found.cycle, found.share
+    ('subscription', 'monthly', 1.0)
+    """
+    if scheme not in ("auto", "subscription", "transactional"):
+        raise ParamsError(
+            f"value.billing.scheme must be auto, subscription or transactional, got {scheme!r}"
+        )
+    if isinstance(regular_share, bool) or not isinstance(regular_share, int | float):
+        raise ParamsError(f"value.billing.regular_share must be a number, got {regular_share!r}")
+    if not 0 < float(regular_share) <= 1:
+        raise ParamsError(
+            f"value.billing.regular_share must be above 0 and at most 1, got {regular_share!r}"
+        )
+    end = _as_day(as_of, "as_of")
+    bands = ", ".join(
+        f"AVG(CASE WHEN gap BETWEEN {low} AND {high} THEN 1.0 ELSE 0.0 END)"
+        for _, _, low, high in BILLING_CYCLES
+    )
+    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
+        sql = f"""
+            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
+            gaps AS (
+                SELECT date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
+                FROM days
+            )
+            SELECT COUNT(gap), median(gap), {bands}
+            FROM gaps WHERE gap IS NOT NULL
+        """
+        n_gaps, median, *shares = con.execute(sql).fetchone()
+    n_gaps = int(n_gaps or 0)
+    if scheme == "transactional":
+        return BillingCycle("transactional", n_gaps=n_gaps, median_gap=_nan(median), source="param")
+    if n_gaps == 0 or (scheme == "auto" and n_gaps < max(int(min_gaps), 1)):
+        if scheme == "subscription":
+            raise ParamsError(
+                "value.billing.scheme is subscription, but no customer has two bills to "
+                "learn the billing cycle from; set it to auto"
+            )
+        return BillingCycle(
+            "transactional", n_gaps=n_gaps, median_gap=_nan(median), source="too_few_gaps"
+        )
+    median = float(median)
+    nearest = min(
+        range(len(BILLING_CYCLES)),
+        key=lambda i: abs(math.log(median / BILLING_CYCLES[i][1])) if median > 0 else i,
+    )
+    name, days, low, high = BILLING_CYCLES[nearest]
+    share = float(shares[nearest] or 0.0)
+    regular = share >= float(regular_share)
+    if scheme == "auto" and not regular:
+        return BillingCycle(
+            "transactional",
+            name,
+            days,
+            low,
+            high,
+            share=share,
+            n_gaps=n_gaps,
+            median_gap=median,
+        )
+    return BillingCycle(
+        "subscription",
+        name,
+        days,
+        low,
+        high,
+        share=share,
+        n_gaps=n_gaps,
+        median_gap=median,
+        source="detected" if scheme == "auto" else "param",
+    )
+
+
+def _nan(value: object) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def cycle_thresholds(
+    billing: BillingCycle,
+    *,
+    new_days: float | None = None,
+    loyal_min_repeat: int = 3,
+    lookback_days: int = 365,
+    at_risk_days: float | None = None,
+    lapsed_days: float | None = None,
+    n_gaps: int = 0,
+) -> LifecycleThresholds:
+    """Lifecycle thresholds that follow a subscription's billing cycle.
+
+    * at risk: no bill for longer than the cycle's band plus a grace period (a tenth of the
+      cycle, at least 2 days): a renewal is overdue (monthly: 32 + 4 = 36 days);
+    * lapsed: a second renewal missed (at risk plus one cycle; monthly: 67 days);
+    * new: ``new_days`` (default three cycles);
+    * loyal: renewed every cycle of the lookback window (at least ``loyal_min_repeat``
+      renewals; the window grows to ``loyal_min_repeat + 1`` cycles for long cycles).
+
+    Explicit ``at_risk_days`` / ``lapsed_days`` win, as in :func:`lifecycle_thresholds`.
+    """
+    if not billing.subscription:
+        raise ParamsError("cycle_thresholds needs the billing cycle of a subscription")
+    grace = max(2, math.ceil(0.1 * billing.cycle_days))
+    risk = int(billing.high) + grace
+    lapsed = risk + math.ceil(billing.cycle_days)
+    overridden = []
+    if at_risk_days is not None:
+        risk = _day_count("at_risk_days", at_risk_days)
+        overridden.append("at_risk_days")
+        lapsed = max(lapsed, risk)
+    if lapsed_days is not None:
+        lapsed = _day_count("lapsed_days", lapsed_days)
+        overridden.append("lapsed_days")
+    new = math.ceil(3 * billing.cycle_days)
+    if new_days is not None:
+        new = _day_count("new_days", new_days)
+        overridden.append("new_days")
+    lookback = max(int(lookback_days), math.ceil((int(loyal_min_repeat) + 1) * billing.cycle_days))
+    repeats = max(int(loyal_min_repeat), round(lookback / billing.cycle_days) - 1, 1)
+    return LifecycleThresholds(
+        at_risk_days=risk,
+        lapsed_days=lapsed,
+        new_days=new,
+        loyal_min_repeat=repeats,
+        lookback_days=lookback,
+        n_gaps=n_gaps or billing.n_gaps,
+        source="cycle",
+        overridden=tuple(overridden),
+        billing=billing,
+    )
+
+
 def lifecycle_thresholds(
     orders: OrdersSource,
     as_of: object,
@@ -221,11 +486,17 @@ def lifecycle_thresholds(
     new_days: float | None = None,
     loyal_min_repeat: int = 3,
     lookback_days: int = 365,
+    billing: BillingCycle | None = None,
     customer_id_col: str = "customer_id",
     date_col: str = "order_date",
     amount_col: str = "amount",
 ) -> LifecycleThresholds:
     """Learn lifecycle thresholds from the inter-purchase-gap distribution.
+
+    With the :class:`BillingCycle` of a subscription (``billing``, from
+    :func:`billing_cycle`) the thresholds follow the billing cycle instead
+    (:func:`cycle_thresholds`): every gap is about one cycle, so its quantiles would put a
+    customer at risk a day after the next bill is due.
 
     ``at_risk_days`` and ``lapsed_days`` are the ``at_risk_quantile`` and ``lapsed_quantile``
     quantiles (linear interpolation) of the gaps in days between consecutive purchase days of
@@ -247,6 +518,8 @@ def lifecycle_thresholds(
         Overrides in days (``None`` = learn). Overridden names are listed in ``overridden``.
     loyal_min_repeat, lookback_days
         Loyalty rule: repeat purchase days within the lookback window.
+    billing
+        The orders' billing cycle (None: purchases, not bills).
     customer_id_col, date_col, amount_col
         Column names.
 
@@ -278,6 +551,15 @@ def lifecycle_thresholds(
     if at_risk_quantile >= lapsed_quantile:
         raise ParamsError(
             f"at_risk_quantile ({at_risk_quantile}) must be below lapsed_quantile ({lapsed_quantile})"
+        )
+    if billing is not None and billing.subscription:
+        return cycle_thresholds(
+            billing,
+            new_days=new_days,
+            loyal_min_repeat=loyal_min_repeat,
+            lookback_days=lookback_days,
+            at_risk_days=at_risk_days,
+            lapsed_days=lapsed_days,
         )
     n_gaps, (q_risk, q_lapsed) = purchase_gap_quantiles(
         orders,
@@ -318,6 +600,7 @@ def lifecycle_thresholds(
         n_gaps=n_gaps,
         source=source,
         overridden=tuple(overridden),
+        billing=billing,
     )
 
 
@@ -327,6 +610,7 @@ def lifecycle_stages(
     as_of: object,
     thresholds: LifecycleThresholds | None = None,
     *,
+    churned: object = None,
     customer_id_col: str = "customer_id",
     date_col: str = "order_date",
     amount_col: str = "amount",
@@ -347,6 +631,10 @@ def lifecycle_stages(
         Snapshot day; orders after it are ignored.
     thresholds
         From :func:`lifecycle_thresholds`; ``None`` learns them from ``orders``.
+    churned
+        Ids of the customers whose contract ended on or before ``as_of`` (contractual
+        data, the unit's churn rule); they are ``churned`` whatever their purchases.
+        None: no contractual churn.
     customer_id_col, date_col, amount_col, signup_col
         Column names.
 
@@ -405,12 +693,21 @@ def lifecycle_stages(
     bought["last_purchase"] = pd.to_datetime(bought["last_purchase"])
     frame = _with_customers(bought, customers, end, customer_id_col, signup_col)
 
+    ended = frame.index.isin(pd.Index([] if churned is None else list(churned)).astype("str"))
+    if churned is not None:
+        extra = pd.Index(list(churned)).astype("str").difference(frame.index)
+        if len(extra):
+            # A churned customer missing from both tables is still a customer who left.
+            frame = pd.concat([frame, pd.DataFrame(index=extra)]).sort_index()
+            frame.index.name = customer_id_col
+            ended = frame.index.isin(pd.Index(list(churned)).astype("str"))
     has = frame["last_purchase"].notna()
     since_first = (end - frame["first_purchase"]).dt.days.astype("float64")
     since_last = (end - frame["last_purchase"]).dt.days.astype("float64")
     repeat = frame["repeat_purchases"].fillna(0).astype("int64")
     return_gap = frame["return_gap_days"].astype("float64")
     conditions = [
+        pd.Series(ended, index=frame.index),
         ~has,
         since_first < th.new_days,
         since_last > th.lapsed_days,
@@ -418,7 +715,7 @@ def lifecycle_stages(
         return_gap > th.lapsed_days,
         repeat >= th.loyal_min_repeat,
     ]
-    choices = ["prospect", "new", "lapsed", "at_risk", "reactivated", "loyal"]
+    choices = ["churned", "prospect", "new", "lapsed", "at_risk", "reactivated", "loyal"]
     stage = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="active")
     out = pd.DataFrame(
         {
@@ -480,7 +777,7 @@ def stage_label(key: str, language: str = "en") -> str:
 @dataclass(frozen=True)
 class StageTransitions:
     """Customer counts moving from each stage (rows, previous period) to each stage (columns,
-    current period), and the same as row shares. Both are 7 x 7 in :data:`STAGES` order."""
+    current period), and the same as row shares. Both are square in :data:`STAGES` order."""
 
     counts: pd.DataFrame
     shares: pd.DataFrame
@@ -530,7 +827,7 @@ def stage_transitions(
     StageTransitions
         ``counts`` (int) and ``shares`` (each row divided by its total; NaN for a stage that
         had no customers in the previous period). Index ``from_stage``, columns ``to_stage``,
-        all seven stages in :data:`STAGES` order even when empty.
+        all stages in :data:`STAGES` order even when empty.
 
     Examples
     --------

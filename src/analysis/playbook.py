@@ -13,9 +13,17 @@
 Vocabularies (:data:`VOCABULARIES`): ``rfm_segment`` (the keys of the RFM segment map),
 ``lifecycle_stage`` (:data:`analysis.lifecycle.STAGES`), ``value_tier`` (high / medium /
 low), ``customer_type`` (only the types that need their own handling, by default
-government and institution) and ``clustering_segment`` (the profile rules of the
+government and institution), ``clustering_segment`` (the profile rules of the
 clustering segments, :data:`CLUSTERING_RULES`, which
-:func:`analysis.segment_report.segment_rules` assigns). Text sits next to its translation
+:func:`analysis.segment_report.segment_rules` assigns) and ``subscription`` (what only
+subscription businesses need: ``renewal``, ``plan_change``, ``payment_method``).
+
+**Subscriptions.** A business that bills regularly (``value.billing``) needs other words
+than a shop: no "second-purchase incentive" for a new subscriber, but onboarding to the
+first renewals. The optional section ``for_subscriptions`` holds entries of the same
+vocabularies and keys that replace the general ones for such a unit
+(``action_for(..., scheme="subscription")``); a key it does not list keeps its general
+entry. Text sits next to its translation
 in the one file, so whoever edits an action sees both languages; field and priority
 *labels* come from the message catalog (``playbook.*``).
 
@@ -44,6 +52,8 @@ __all__ = [
     "DEFAULT_REQUIRED",
     "FIELDS",
     "PRIORITIES",
+    "SUBSCRIPTION_ENTRIES",
+    "SUBSCRIPTION_SECTION",
     "VOCABULARIES",
     "PlaybookAction",
     "action_for",
@@ -59,7 +69,12 @@ VOCABULARIES = (
     "value_tier",
     "customer_type",
     "clustering_segment",
+    "subscription",
 )
+#: The section of entries that replace the general ones for subscription businesses.
+SUBSCRIPTION_SECTION = "for_subscriptions"
+#: Keys of the ``subscription`` vocabulary.
+SUBSCRIPTION_ENTRIES = ("renewal", "plan_change", "payment_method")
 #: Fields of every entry; all but ``priority`` are text in every language.
 FIELDS = ("objective", "actions", "channel", "offer", "priority")
 PRIORITIES = ("high", "medium", "low")
@@ -109,10 +124,12 @@ DEFAULT_REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "at_risk",
             "lapsed",
             "reactivated",
+            "churned",
         ),
         "value_tier": ("high", "medium", "low"),
         "customer_type": ("government", "institution"),
         "clustering_segment": tuple(CLUSTERING_RULES),
+        "subscription": SUBSCRIPTION_ENTRIES,
     }
 )
 
@@ -229,6 +246,16 @@ def _check_entry(vocabulary: str, key: object, entry: object) -> None:
             _check_text(entry[field], _where(vocabulary, key, field), allow_list=field == "actions")
 
 
+def _check_entries(vocabularies: Mapping[str, Any], prefix: str) -> None:
+    for vocabulary, entries in vocabularies.items():
+        if entries is None:
+            continue
+        if not isinstance(entries, Mapping):
+            raise ParamsError(f"playbook {prefix}{vocabulary} must map each segment to its entry")
+        for key, entry in entries.items():
+            _check_entry(f"{prefix}{vocabulary}", key, entry)
+
+
 def validate_playbook(
     playbook: Mapping[str, Any], required: Mapping[str, Iterable[str]] | None = None
 ) -> None:
@@ -262,19 +289,24 @@ def validate_playbook(
     if not isinstance(playbook, Mapping):
         raise ParamsError("the playbook must be a mapping {vocabulary: {segment: entry}}")
     required = DEFAULT_REQUIRED if required is None else required
-    for vocabulary in [*playbook, *required]:
+    general = {k: v for k, v in playbook.items() if k != SUBSCRIPTION_SECTION}
+    for vocabulary in [*general, *required]:
         if vocabulary not in VOCABULARIES:
             raise ParamsError(
                 f"the playbook has an unknown vocabulary {vocabulary!r} "
+                f"(known: {', '.join(VOCABULARIES)}, and {SUBSCRIPTION_SECTION})"
+            )
+    _check_entries(general, "")
+    variants = playbook.get(SUBSCRIPTION_SECTION) or {}
+    if not isinstance(variants, Mapping):
+        raise ParamsError(f"playbook {SUBSCRIPTION_SECTION} must map vocabularies to their entries")
+    for vocabulary in variants:
+        if vocabulary not in VOCABULARIES:
+            raise ParamsError(
+                f"playbook {SUBSCRIPTION_SECTION} has an unknown vocabulary {vocabulary!r} "
                 f"(known: {', '.join(VOCABULARIES)})"
             )
-    for vocabulary, entries in playbook.items():
-        if entries is None:
-            continue
-        if not isinstance(entries, Mapping):
-            raise ParamsError(f"playbook {vocabulary} must map each segment to its entry")
-        for key, entry in entries.items():
-            _check_entry(vocabulary, key, entry)
+    _check_entries(variants, f"{SUBSCRIPTION_SECTION}.")
     for vocabulary, keys in required.items():
         present = playbook.get(vocabulary) or {}
         for key in keys:
@@ -287,7 +319,12 @@ def validate_playbook(
 
 
 def action_for(
-    playbook: Mapping[str, Any], vocabulary: str, key: str, language: str = "en"
+    playbook: Mapping[str, Any],
+    vocabulary: str,
+    key: str,
+    language: str = "en",
+    *,
+    scheme: str = "transactional",
 ) -> PlaybookAction:
     """The entry for one segment in one language.
 
@@ -302,6 +339,9 @@ def action_for(
         ``"high_value"``).
     language
         ``"en"`` or ``"zh"``.
+    scheme
+        ``"subscription"`` takes the entry of ``for_subscriptions`` when it has one;
+        ``"transactional"`` (default) the general entry.
 
     Returns
     -------
@@ -324,6 +364,9 @@ def action_for(
     if language not in LANGUAGES:
         raise ParamsError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
     entries = playbook.get(vocabulary) or {}
+    variants = (playbook.get(SUBSCRIPTION_SECTION) or {}).get(vocabulary) or {}
+    if scheme == "subscription" and key in variants:
+        entries = variants
     if key not in entries:
         raise ParamsError(f"the playbook has no entry for {vocabulary} {key!r}")
     entry = entries[key]
@@ -346,6 +389,7 @@ def playbook_frame(
     keys: Iterable[str] | None = None,
     *,
     separator: str = "; ",
+    scheme: str = "transactional",
 ) -> pd.DataFrame:
     """The entries of one vocabulary as a table (one row per key, in ``keys`` order).
 
@@ -359,7 +403,7 @@ def playbook_frame(
     keys = list(entries) if keys is None else [k for k in keys if k in entries]
     rows = []
     for key in keys:
-        a = action_for(playbook, vocabulary, key, language)
+        a = action_for(playbook, vocabulary, key, language, scheme=scheme)
         rows.append(
             {
                 "key": key,

@@ -11,6 +11,15 @@
   snapshot, the discounted predicted CLV over the horizon and P(alive);
 * the lifecycle stage.
 
+**Two schemes.** A purchase log is scored the managerial RFM way. When the orders are
+regular bills (:func:`analysis.lifecycle.billing_cycle`: a subscription), purchase recency
+and frequency are the same for every current subscriber, so the scores read renewal
+standing, tenure in bills and plan value instead (:func:`analysis.value.subscription_scores`)
+and the lifecycle thresholds follow the billing cycle; ``ValueSnapshot.billing`` says which
+scheme was used. **Contractual churn**: with the contractual churn definition, a customer
+whose contract ended by the snapshot is in the ``churned`` stage and is not scored (a
+cancelled customer is not a Champion, whatever their last bill).
+
 The small tables the report draws (segment summary, RFM grid, tiers, customer types,
 stage outflows) and the per-customer playbook action are pure functions of that frame.
 Nothing here reads files, prints or plots.
@@ -37,11 +46,14 @@ __all__ = [
     "ClvFit",
     "ValueSnapshot",
     "biggest_outflow",
+    "contract_ended",
     "customer_actions",
     "export_frame",
     "fit_clv",
     "rfm_grid",
+    "segment_map_for",
     "segment_summary",
+    "subscription_signals",
     "tier_summary",
     "type_breakdown",
     "value_snapshot",
@@ -76,6 +88,11 @@ EXPORT_EXTRA_COLUMNS = [
     "channel",
     "offer",
     "account_management",
+    "subscription_action",
+    "contract_ended",
+    "tenure_bills",
+    "plan_value",
+    "plan_change",
 ]
 #: Whether growth of an RFM segment is good news (None: neither); keys of the default
 #: segment map. Colours the segment KPI cards and scores segment-shift alerts.
@@ -101,7 +118,10 @@ _STAGE_HEALTH = {
     "reactivated": 2,
     "at_risk": 1,
     "lapsed": 0,
+    "churned": -1,
 }
+#: A bill this much above / below the one before is a plan change (``plan_change``).
+PLAN_CHANGE_TOLERANCE = 0.05
 
 
 # --------------------------------------------------------------------------- CLV
@@ -242,7 +262,9 @@ class ValueSnapshot:
         ``historical_value`` (net revenue to date); ``clv_12m``, ``p_alive``,
         ``expected_purchases`` (NaN without a CLV fit or purchase history);
         ``lifecycle_stage`` (categorical of :data:`analysis.lifecycle.STAGES`);
-        ``first_purchase``, ``last_purchase``.
+        ``first_purchase``, ``last_purchase``; ``contract_ended`` (contractual churn by
+        the snapshot); ``tenure_bills``, ``plan_value`` and ``plan_change`` (``"up"``,
+        ``"down"``, ``"same"``; subscription scheme only, else missing).
     summary
         The buy-till-you-die summary the CLV models were fitted on.
     thresholds
@@ -251,6 +273,10 @@ class ValueSnapshot:
         The CLV fit, or None when not requested.
     segments
         Segment keys of the RFM map, in display order.
+    churn_definition
+        ``"contractual"`` (churn dates end a customer) or ``"noncontractual"``.
+    segment_map
+        The RFM segment map the segments come from (:func:`segment_map_for`).
     """
 
     as_of: pd.Timestamp
@@ -259,6 +285,18 @@ class ValueSnapshot:
     thresholds: lifecycle.LifecycleThresholds
     clv: ClvFit | None
     segments: tuple[str, ...]
+    churn_definition: str = "noncontractual"
+    segment_map: Mapping[str, Any] | None = None
+
+    @property
+    def billing(self) -> lifecycle.BillingCycle | None:
+        """The billing cycle the snapshot was scored with (None: not known)."""
+        return self.thresholds.billing
+
+    @property
+    def scheme(self) -> str:
+        """``"subscription"`` or ``"transactional"``."""
+        return self.thresholds.scheme
 
     @property
     def scored(self) -> pd.DataFrame:
@@ -274,6 +312,7 @@ def value_snapshot(
     *,
     thresholds: lifecycle.LifecycleThresholds | None = None,
     predict_clv: bool = True,
+    churn_definition: str = "noncontractual",
 ) -> ValueSnapshot:
     """Assemble the per-customer value table as of a day.
 
@@ -289,14 +328,20 @@ def value_snapshot(
         Snapshot day.
     params
         The ``value`` section of the parameters (``lookback_days``, ``score_ties``,
-        ``segment_map``, ``abc``, ``tiers``, ``clv``, ``lifecycle``, ``time_unit``,
-        ``nonpositive_periods``).
+        ``segment_map``, ``abc``, ``tiers``, ``clv``, ``lifecycle``, ``billing``,
+        ``time_unit``, ``nonpositive_periods``).
     thresholds
-        Lifecycle thresholds to use; None learns them from the orders up to ``as_of``
-        (with the overrides in ``params["lifecycle"]``). Pass the current thresholds when
-        computing an earlier snapshot, so transitions are not driven by changed thresholds.
+        Lifecycle thresholds to use; None detects the billing scheme
+        (``params["billing"]``) and learns them from the orders up to ``as_of`` (with the
+        overrides in ``params["lifecycle"]``). Pass the current thresholds when computing
+        an earlier snapshot, so transitions are not driven by changed thresholds (they
+        carry the scheme).
     predict_clv
         Fit BG/NBD and Gamma-Gamma (None in ``clv`` otherwise).
+    churn_definition
+        The unit's churn definition (:func:`analysis.figures.churn_rule`): with
+        ``"contractual"``, customers with a churn date on or before ``as_of`` are
+        ``churned`` and not scored.
 
     Returns
     -------
@@ -313,21 +358,42 @@ def value_snapshot(
     """
     as_of = pd.Timestamp(as_of).normalize()
     lookback = params.get("lookback_days")
-    segment_map = params.get("segment_map") or value.DEFAULT_SEGMENT_MAP
     time_unit = params.get("time_unit", "D")
 
-    scores = value.rfm_scores(
-        orders, as_of, lookback_days=lookback, ties=params.get("score_ties", "group")
-    )
+    if thresholds is None:
+        detect = {k: v for k, v in (params.get("billing") or {}).items() if k != "segment_map"}
+        billing = lifecycle.billing_cycle(orders, as_of, **detect)
+        thresholds = lifecycle.lifecycle_thresholds(
+            orders, as_of, billing=billing, **dict(params.get("lifecycle", {}))
+        )
+    ended = contract_ended(customers, as_of) if churn_definition == "contractual" else None
+    live = orders
+    if ended is not None and len(ended):
+        live = orders.loc[~orders["customer_id"].astype(str).isin(ended)]
+    ties = params.get("score_ties", "group")
+    billing = thresholds.billing
+    segment_map = segment_map_for(params, billing)
+    if billing is not None and billing.subscription:
+        scores = value.subscription_scores(
+            live,
+            as_of,
+            renewed_days=int(billing.high),
+            at_risk_days=thresholds.at_risk_days,
+            lapsed_days=thresholds.lapsed_days,
+            cycle_days=billing.cycle_days,
+            lookback_days=lookback,
+            ties=ties,
+        )
+    else:
+        scores = value.rfm_scores(live, as_of, lookback_days=lookback, ties=ties)
     scores = value.rfm_segments(scores, segment_map)
     scores.index = scores.index.astype(str)
 
-    if thresholds is None:
-        thresholds = lifecycle.lifecycle_thresholds(
-            orders, as_of, **dict(params.get("lifecycle", {}))
-        )
-    stages = lifecycle.lifecycle_stages(customers, orders, as_of, thresholds)
+    stages = lifecycle.lifecycle_stages(customers, orders, as_of, thresholds, churned=ended)
     stages.index = stages.index.astype(str)
+    scores["rfm_segment"] = _first_timers_only(
+        scores["rfm_segment"], stages["stage"], segment_map, thresholds.scheme
+    )
 
     summary = value.rfm_summary(
         orders,
@@ -352,6 +418,10 @@ def value_snapshot(
     index.name = "customer_id"
     table = pd.DataFrame(index=index)
     table["customer_type"] = _customer_types(customers, index, stages)
+    if customers is not None and "payment_method" in customers.columns:
+        methods = customers.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+        methods = methods.set_index(methods["customer_id"].astype(str))["payment_method"]
+        table["payment_method"] = methods.reindex(index).astype("object")
     table["scored"] = index.isin(scores.index)
     table["recency"] = scores["recency_days"].reindex(index).astype("float64")
     table["recency"] = table["recency"].fillna(stages["days_since_last"].reindex(index))
@@ -366,11 +436,19 @@ def value_snapshot(
         scores["rfm_segment"].astype("object").reindex(index), categories=list(segment_map)
     )
     abc, tiers = params.get("abc", {}), params.get("tiers", {})
-    ranks = value.value_tiers(table["monetary"], **abc, **tiers)
+    gone = index.isin(pd.Index([] if ended is None else ended))
+    # A customer whose contract ended brings no revenue to rank: last tier, no share.
+    ranks = value.value_tiers(table["monetary"].where(~gone, 0.0), **abc, **tiers)
     table["value_tier"] = ranks["value_tier"].reindex(index)
     table["abc_class"] = ranks["abc_class"].reindex(index)
     table["revenue_share"] = ranks["revenue_share"].reindex(index)
     table["historical_value"] = historical.reindex(index).fillna(0.0).astype("float64")
+    table["contract_ended"] = index.isin(pd.Index([] if ended is None else ended))
+    for col in ("tenure_bills", "plan_value", "last_bill", "previous_bill"):
+        source = scores[col] if col in scores.columns else pd.Series(dtype="float64")
+        table[col] = source.reindex(index).astype("float64")
+    table["plan_change"] = _plan_change(table["last_bill"], table["previous_bill"])
+    table = table.drop(columns=["last_bill", "previous_bill"])
 
     clv_params = dict(params.get("clv", {}))
     fit = None
@@ -403,7 +481,72 @@ def value_snapshot(
         thresholds=thresholds,
         clv=fit,
         segments=tuple(segment_map),
+        churn_definition=churn_definition,
+        segment_map=dict(segment_map),
     )
+
+
+def segment_map_for(
+    params: Mapping[str, Any], billing: lifecycle.BillingCycle | None
+) -> Mapping[str, Any]:
+    """The RFM segment map of a scheme: ``value.billing.segment_map`` (default
+    :data:`analysis.value.SUBSCRIPTION_SEGMENT_MAP`) for regular bills, else
+    ``value.segment_map``."""
+    if billing is not None and billing.subscription:
+        return (params.get("billing") or {}).get("segment_map") or value.SUBSCRIPTION_SEGMENT_MAP
+    return params.get("segment_map") or value.DEFAULT_SEGMENT_MAP
+
+
+def contract_ended(customers: pd.DataFrame | None, as_of: object) -> pd.Index:
+    """Ids (str) of the customers whose contract ended on or before ``as_of``: a churn date
+    by then, and ``churned`` true where the table has that column (a churn date without the
+    flag is not read as churn, as :func:`analysis.figures.known_customers`)."""
+    if customers is None or "churn_date" not in customers.columns:
+        return pd.Index([], dtype="object")
+    from .coerce import as_bool  # noqa: PLC0415
+
+    end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    dates = pd.to_datetime(customers["churn_date"], errors="coerce")
+    ended = dates.notna() & (dates < end)
+    if "churned" in customers.columns:
+        ended &= as_bool(customers["churned"]).fillna(False).astype(bool)
+    ids = customers.loc[ended, "customer_id"].dropna().astype(str)
+    return pd.Index(sorted(set(ids)), dtype="object")
+
+
+#: The segment that promises first-timers, and where its other customers go per scheme.
+NEW_SEGMENT = "new"
+NOT_NEW_SEGMENT = {"transactional": "promising", "subscription": "potential_loyalists"}
+
+
+def _first_timers_only(
+    segment: pd.Series, stage: pd.Series, segment_map: Mapping[str, Any], scheme: str
+) -> pd.Series:
+    """The ``new`` segment ("Recent first-timers") holds only customers whose first purchase
+    is recent (lifecycle stage ``new``, the same rule as the stage and close to the unit's
+    new-customers figure); the rest of its cells (recent, one purchase in the window but an
+    older history) go to ``promising`` (a subscription's to ``potential_loyalists``), so a
+    long-standing customer never gets onboarding. Maps without both keys are left alone."""
+    target = NOT_NEW_SEGMENT.get(scheme)
+    if NEW_SEGMENT not in segment_map or target not in segment_map:
+        return segment
+    first_timer = stage.reindex(segment.index).astype("object") == "new"
+    move = (segment.astype("object") == NEW_SEGMENT) & ~first_timer
+    if not move.any():
+        return segment
+    out = segment.astype("object").where(~move, target)
+    return pd.Categorical(out, categories=list(segment_map))
+
+
+def _plan_change(last: pd.Series, previous: pd.Series) -> pd.Series:
+    """``"up"`` / ``"down"`` when the last bill is more than :data:`PLAN_CHANGE_TOLERANCE`
+    above / below the one before, ``"same"`` otherwise, missing without two bills."""
+    ratio = last / previous.where(previous > 0)
+    out = pd.Series(np.nan, index=last.index, dtype="object")
+    out[ratio.notna()] = "same"
+    out[ratio > 1 + PLAN_CHANGE_TOLERANCE] = "up"
+    out[ratio < 1 - PLAN_CHANGE_TOLERANCE] = "down"
+    return out
 
 
 def _customer_types(
@@ -570,8 +713,8 @@ def type_breakdown(
 def biggest_outflow(counts: pd.DataFrame) -> dict[str, Any] | None:
     """The largest move of customers to a worse lifecycle stage.
 
-    Worse means from a buying stage (new, active, loyal, reactivated) to at risk or lapsed,
-    or from at risk to lapsed. ``counts`` is :class:`analysis.lifecycle.StageTransitions`
+    Worse means from a buying stage (new, active, loyal, reactivated) to at risk, lapsed or
+    churned (contract ended), from at risk to lapsed or churned, or from lapsed to churned. ``counts`` is :class:`analysis.lifecycle.StageTransitions`
     ``.counts``.
 
     Returns
@@ -601,21 +744,35 @@ def biggest_outflow(counts: pd.DataFrame) -> dict[str, Any] | None:
 
 
 def customer_actions(
-    table: pd.DataFrame, playbook: Mapping[str, Any], language: str = "en", *, separator: str = "; "
+    table: pd.DataFrame,
+    playbook: Mapping[str, Any],
+    language: str = "en",
+    *,
+    separator: str = "; ",
+    scheme: str = "transactional",
 ) -> pd.DataFrame:
     """The recommended action for each customer, from the playbook.
 
     A scored customer gets the entry of their RFM segment; a customer without scores (no
-    purchase in the RFM window: prospects and most lapsed customers) the entry of their
-    lifecycle stage. Customer types with their own entry (government, institution) also get
-    ``account_management``: that entry's objective and actions, to follow alongside.
+    purchase in the RFM window: prospects, most lapsed customers and, with contractual
+    churn, customers whose contract ended) the entry of their lifecycle stage. Customer
+    types with their own entry (government, institution) also get ``account_management``:
+    that entry's objective and actions, to follow alongside.
+
+    Under the subscription scheme (``scheme="subscription"``) the entries come from the
+    playbook's ``for_subscriptions`` section where it has one, and ``subscription_action``
+    adds the subscription entries that apply: ``renewal`` (renewal due or one missed:
+    r_score 4 or 3, or the at-risk stage), ``plan_change`` (the last bill is below the one
+    before) and ``payment_method`` (a ``payment_method`` paid by hand,
+    :data:`MANUAL_PAYMENT`).
 
     Returns
     -------
     pandas.DataFrame
         Index of ``table``; columns ``action_source`` (``rfm_segment:<key>`` or
-        ``lifecycle_stage:<key>``), ``action``, ``priority``, ``channel``, ``offer`` and
-        ``account_management`` (empty string when the type has no entry).
+        ``lifecycle_stage:<key>``), ``action``, ``priority``, ``channel``, ``offer``,
+        ``account_management`` and ``subscription_action`` (empty strings when nothing
+        applies).
     """
     by_segment = table["rfm_segment"].astype("object")
     use_segment = table["scored"] & by_segment.notna()
@@ -627,7 +784,7 @@ def customer_actions(
     entries = {}
     for key in pd.unique(source):
         vocabulary, name = key.split(":", 1)
-        entries[key] = action_for(playbook, vocabulary, name, language)
+        entries[key] = action_for(playbook, vocabulary, name, language, scheme=scheme)
     types = playbook.get("customer_type") or {}
     account = {}
     for kind in table["customer_type"].dropna().unique():
@@ -642,9 +799,60 @@ def customer_actions(
             "channel": [entries[s].channel for s in source],
             "offer": [entries[s].offer for s in source],
             "account_management": [account.get(k, "") for k in table["customer_type"]],
+            "subscription_action": _subscription_actions(
+                table, playbook, language, separator, scheme
+            ),
         },
         index=table.index,
     )
+
+
+#: ``payment_method`` values read as paid by hand, each bill (case-insensitive substrings:
+#: "Electronic check", "mailed_check", "cash"); anything else is left alone.
+MANUAL_PAYMENT = ("check", "cheque", "cash", "manual", "mail", "invoice", "现金", "支票", "手动")
+
+
+def subscription_signals(table: pd.DataFrame) -> pd.DataFrame:
+    """Which subscription entries apply to each customer (bool columns ``renewal``,
+    ``plan_change``, ``payment_method``; see :func:`customer_actions`)."""
+    live = ~table.get("contract_ended", pd.Series(False, index=table.index)).astype(bool)
+    r = table["r_score"].astype("Float64")
+    renewal = (r.isin([3, 4]).fillna(False) | (table["lifecycle_stage"] == "at_risk")) & live
+    plan = table.get("plan_change", pd.Series(np.nan, index=table.index)) == "down"
+    if "payment_method" in table.columns:
+        method = table["payment_method"].astype("string").str.lower()
+        manual = method.str.contains("|".join(MANUAL_PAYMENT), regex=True).fillna(False)
+    else:
+        manual = pd.Series(False, index=table.index)
+    return pd.DataFrame(
+        {
+            "renewal": renewal.astype(bool),
+            "plan_change": (plan & live).astype(bool),
+            "payment_method": (manual & live).astype(bool),
+        },
+        index=table.index,
+    )
+
+
+def _subscription_actions(
+    table: pd.DataFrame,
+    playbook: Mapping[str, Any],
+    language: str,
+    separator: str,
+    scheme: str,
+) -> list[str]:
+    if scheme != "subscription" or not len(table):
+        return [""] * len(table)
+    signals = subscription_signals(table)
+    texts = {
+        key: f"{e.objective}: {e.action_text(separator)}"
+        for key in signals.columns
+        if (e := action_for(playbook, "subscription", key, language))
+    }
+    out = []
+    for row in signals.itertuples(index=False):
+        out.append(" | ".join(texts[k] for k, on in zip(signals.columns, row, strict=True) if on))
+    return out
 
 
 def export_frame(table: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
@@ -656,12 +864,17 @@ def export_frame(table: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
     out = table.join(actions[[c for c in actions.columns]])
     out = out.reset_index()
     out["customer_id"] = out["customer_id"].astype(str)
-    for col in ("monetary", "clv_12m", "historical_value"):
+    for col in ("monetary", "clv_12m", "historical_value", "plan_value"):
         out[col] = out[col].round(2)
     out["p_alive"] = out["p_alive"].round(4)
+    out["tenure_bills"] = out["tenure_bills"].astype("Int64")
     out["recency"] = out["recency"].astype("Int64")
     for col in ("first_purchase", "last_purchase"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
     for col in ("rfm_segment", "value_tier", "abc_class", "lifecycle_stage"):
         out[col] = out[col].astype("object")
-    return out[EXPORT_COLUMNS + EXPORT_EXTRA_COLUMNS]
+    out = out[EXPORT_COLUMNS + EXPORT_EXTRA_COLUMNS]
+    # Text columns hold None for "missing" (pd.NA in an object column is not a value).
+    text = [c for c in out.columns if out[c].dtype == object]
+    out[text] = out[text].astype("object").where(out[text].notna(), None)
+    return out

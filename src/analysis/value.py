@@ -42,6 +42,7 @@ __all__ = [
     "DUCKDB_CONFIG",
     "DEFAULT_SEGMENT_MAP",
     "RFM_SUMMARY_COLUMNS",
+    "SUBSCRIPTION_SEGMENT_MAP",
     "RFM_SCORE_COLUMNS",
     "OrdersSource",
     "VALUE_TIERS",
@@ -53,6 +54,7 @@ __all__ = [
     "rfm_segments",
     "rfm_summary",
     "segment_label",
+    "subscription_scores",
     "top_share",
     "validate_segment_map",
     "value_tiers",
@@ -496,6 +498,119 @@ def rfm_scores(
     return frame
 
 
+def subscription_scores(
+    orders: OrdersSource,
+    as_of: object,
+    *,
+    renewed_days: int,
+    at_risk_days: int,
+    lapsed_days: int,
+    cycle_days: float,
+    lookback_days: int | None = 365,
+    customer_id_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+    ties: Literal["group", "split"] = "group",
+) -> pd.DataFrame:
+    """RFM scores for regular bills: renewal standing, tenure and plan value.
+
+    With monthly bills every current subscriber was billed in the last month, so purchase
+    recency and purchase days in a year are the same for nearly everybody and their
+    quintiles say nothing. The three scores are read the subscription's way instead, on the
+    same customers as :func:`rfm_scores` (a bill in the lookback window) and into the same
+    columns, so the segment map, the tiers and the playbook apply unchanged:
+
+    * ``r_score`` (renewal standing, fixed bands, not quintiles): 5 renewed this cycle (last
+      bill at most ``renewed_days`` ago), 4 renewal due (at most ``at_risk_days``), 3 one
+      renewal missed (at most ``lapsed_days``), 2 two or three missed (at most
+      ``lapsed_days + 2 cycles``), 1 longer;
+    * ``f_score``: quintile of the tenure in bills (``tenure_bills``: bill days ever, up to
+      ``as_of``), not bills in the window;
+    * ``m_score``: quintile of the plan value (``plan_value``: mean net amount per bill in
+      the window).
+
+    ``recency_days``, ``frequency`` (bill days in the window) and ``monetary`` (net window
+    revenue) keep their :func:`rfm_scores` meaning. ``last_bill`` and ``previous_bill``
+    (net amounts of the last two bill days) show plan changes.
+
+    Parameters
+    ----------
+    orders
+        Cleaned orders (DataFrame or Parquet path): the bills.
+    as_of
+        Snapshot day.
+    renewed_days, at_risk_days, lapsed_days, cycle_days
+        The billing bands in days (:func:`analysis.lifecycle.cycle_thresholds`: the cycle's
+        upper band, at risk and lapsed thresholds, nominal cycle length).
+    lookback_days, customer_id_col, date_col, amount_col, ties
+        As :func:`rfm_scores`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`rfm_scores` plus ``tenure_bills``, ``plan_value``,
+        ``last_bill`` and ``previous_bill`` (NaN with a single bill).
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2024-10-05", "2024-11-05", "2024-12-05", "2024-11-20"])
+    >>> bills = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "order_date": days,
+    ...                       "amount": [30.0, 30.0, 50.0, 20.0]})
+    >>> out = subscription_scores(bills, "2024-12-31", renewed_days=32, at_risk_days=36,
+    ...                           lapsed_days=67, cycle_days=30.4)
+    >>> out["r_score"].tolist(), out["tenure_bills"].tolist()
+    ([5, 3], [3, 1])
+    """
+    base = rfm_scores(
+        orders,
+        as_of,
+        lookback_days=lookback_days,
+        customer_id_col=customer_id_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        ties=ties,
+    )
+    end = as_day(as_of, "as_of")
+    cid, day, amt = (
+        sql_quote(customer_id_col),
+        f"CAST({sql_quote(date_col)} AS DATE)",
+        sql_quote(amount_col),
+    )
+    with duckdb_source(orders, [customer_id_col, date_col, amount_col]) as (con, src):
+        sql = f"""
+            WITH days AS (
+                SELECT {cid} AS cid, {day} AS d, SUM({sql_money(amt)}) AS v
+                FROM {src}
+                WHERE {cid} IS NOT NULL AND {day} <= {sql_date(end)}
+                GROUP BY ALL
+                HAVING SUM({sql_money(amt)}) > 0
+            ),
+            ranked AS (
+                SELECT cid, v, row_number() OVER (PARTITION BY cid ORDER BY d DESC) AS k
+                FROM days
+            )
+            SELECT cid AS {cid}, COUNT(*) AS tenure_bills,
+                   MAX(v) FILTER (WHERE k = 1) AS last_bill,
+                   MAX(v) FILTER (WHERE k = 2) AS previous_bill
+            FROM ranked GROUP BY cid ORDER BY cid
+        """
+        bills = _arrow_to_frame(con.sql(sql).to_arrow_table(), customer_id_col)
+    out = base.join(bills, how="left")
+    out["tenure_bills"] = out["tenure_bills"].fillna(0).astype("int64")
+    out["last_bill"] = out["last_bill"].astype("float64")
+    out["previous_bill"] = out["previous_bill"].astype("float64")
+    out["plan_value"] = out["monetary"] / out["frequency"].where(out["frequency"] > 0)
+    recency = out["recency_days"].to_numpy()
+    bands = [renewed_days, at_risk_days, lapsed_days, lapsed_days + 2 * cycle_days]
+    r = np.select([recency <= b for b in bands], [5, 4, 3, 2], default=1).astype("int64")
+    ids = out.index.to_numpy()
+    f = quintile_scores(out["tenure_bills"].to_numpy(), ids, ties=ties)
+    m = quintile_scores(out["plan_value"].fillna(0.0).to_numpy(), ids, ties=ties)
+    out["r_score"], out["f_score"], out["m_score"] = r, f, m
+    out["rfm_code"] = pd.Series(r * 100 + f * 10 + m, index=out.index).astype("str")
+    return out
+
+
 def quintile_scores(
     values: np.ndarray, ids: np.ndarray | None = None, *, ties: str = "group", n_bins: int = 5
 ) -> np.ndarray:
@@ -541,6 +656,23 @@ DEFAULT_SEGMENT_MAP: dict[str, list[str]] = {
     "at_risk": ["r:1-2,f:3-4"],
     "cant_lose_them": ["r:1-2,f:5"],
     "hibernating": ["r:1-2,f:1-2"],
+}
+
+#: The map used for regular bills (:func:`subscription_scores`: r_score is the renewal
+#: standing, 5 renewed this cycle, 4 renewal due, 3 one renewal missed, 2 two or three, 1
+#: more; f_score the tenure quintile). Same keys as :data:`DEFAULT_SEGMENT_MAP`, so the
+#: playbook covers both.
+SUBSCRIPTION_SEGMENT_MAP: dict[str, list[str]] = {
+    "champions": ["r:5,f:4-5"],
+    "loyal": ["r:4,f:4-5"],
+    "potential_loyalists": ["r:5,f:2-3"],
+    "new": ["51"],
+    "promising": ["41"],
+    "need_attention": ["r:4,f:2-3"],
+    "about_to_sleep": ["r:3,f:1-2"],
+    "at_risk": ["r:3,f:3-5"],
+    "cant_lose_them": ["r:1-2,f:4-5"],
+    "hibernating": ["r:1-2,f:1-3"],
 }
 
 _CELL_RE = re.compile(r"^\s*([1-5])([1-5])\s*$")

@@ -151,3 +151,69 @@ def test_action_table_lists_every_key_in_order():
     assert table["customers"].tolist() == [4, 0]
     assert table.columns.tolist() == pipeline.ACTION_COLUMNS
     assert "；" in table.loc["lapsed", "action"]  # two actions, joined the Chinese way
+
+
+# --------------------------------------------------------------------------- real shapes
+
+
+def test_telco_like_subscription_with_contractual_churn(tmp_path):
+    """Monthly bills and churn dates: the unit's churn rule is contractual (auto), so every
+    customer whose contract ended by the period end is 'churned', never loyal or scored; the
+    scheme is the subscription's and the churners of the quarter are an outflow."""
+    from value_shapes import DATA_END, telco_like
+
+    customers, bills = telco_like()
+    params = load_params(
+        overrides={
+            "output_dir": str(tmp_path / "r"),
+            "unit": "telecom",
+            "churn": {"definition": "auto"},
+        }  # fmt: skip
+    )
+    result = pipeline.build(Dataset(customers=customers, orders=bills), PERIOD, params)
+    assert result.scheme == "subscription" and result.churn_definition == "contractual"
+    assert result.billing.cycle == "monthly"
+    table = result.current.table
+    gone = customers.loc[customers["churn_date"] <= DATA_END, "customer_id"].astype(str)
+    assert result.lifecycle.stages.loc["churned", "customers"] == len(gone)
+    assert result.lifecycle.churned == len(gone)
+    assert set(table.index[table["lifecycle_stage"] == "churned"]) == set(gone)
+    before = customers.loc[
+        customers["churn_date"] <= pd.Timestamp(PERIOD.previous().end), "customer_id"
+    ]
+    assert result.lifecycle.stages.loc["churned", "previous"] == len(before)
+    # churned in the quarter = moved into 'churned' from another stage
+    moved = result.lifecycle.transitions.counts["churned"].drop("churned").sum()
+    assert moved == len(gone) - len(before) > 0
+    assert (
+        result.lifecycle.outflow is not None and result.lifecycle.outflow["to_stage"] == "churned"
+    )
+    assert set(result.export.loc[result.export["contract_ended"], "customer_id"]) == set(gone)
+    # thresholds follow the monthly cycle; no degenerate "31 to 31" band
+    th = result.lifecycle.thresholds
+    assert th.source == "cycle" and th.lapsed_days > th.at_risk_days > 32
+    # the subscription entries are used and the subscription actions counted
+    assert "second purchase" not in " ".join(result.export["action"]).lower()
+    subs = result.playbook_tables.subscription
+    assert list(subs.index) == ["renewal", "plan_change", "payment_method"]
+    live = ~table["contract_ended"]
+    manual = table["payment_method"].str.contains("check") & live
+    assert subs.loc["payment_method", "customers"] == int(manual.sum())
+    # segments: the champions are current long-tenure subscribers
+    champions = table.loc[table["rfm_segment"] == "champions"]
+    assert len(champions) and (champions["r_score"] == 5).all()
+    assert (champions["f_score"] >= 4).all()
+
+
+def test_purchase_log_without_optional_columns_is_scored_as_purchases(tmp_path):
+    from value_shapes import purchase_log
+
+    params = load_params(overrides={"output_dir": str(tmp_path / "r"), "unit": "shop"})
+    result = pipeline.build(Dataset(customers=None, orders=purchase_log()), PERIOD, params)
+    assert result.scheme == "transactional" and result.churn_definition == "noncontractual"
+    assert result.billing.share < 0.8
+    assert result.playbook_tables.subscription is None
+    assert len(result.playbook_tables.types) == 0  # no types, no empty Government row
+    assert result.lifecycle.churned == 0 and result.lifecycle.thresholds.source == "gaps"
+    assert "churned" in result.lifecycle.empty
+    assert (result.export["subscription_action"] == "").all()

@@ -529,3 +529,45 @@ def test_value_snapshot_is_computed_once_per_run_and_callers_cannot_change_it(
     standalone = _context(tmp_path, _customers("ab"), orders)  # no run cache: never shared
     standalone.value_snapshot(standalone.period.end)
     assert len(calls) == 3
+
+
+# --------------------------------------------------------------------------- real shapes
+
+
+def test_report_on_a_subscription_says_what_it_did(tmp_path, shown, monkeypatch):
+    """Telco-like bills with contractual churn: the page names the scheme, never calls a
+    churn-filled quarter outflow-free, shows no degenerate "31 to 31 days" band, hides empty
+    rows and gives subscribers their own entries."""
+    from value_shapes import telco_like
+
+    customers, bills = telco_like()
+    data = Dataset(customers=customers, orders=bills)
+    ctx = report_context(tmp_path, data, period="2025-Q4", language="en", unit="telecom",
+                         churn={"definition": "auto"})  # fmt: skip
+    out = _run(ctx, monkeypatch)
+    html = "\n".join(shown)
+    result = out["result"]
+    assert result.scheme == "subscription"
+    assert "Monthly billing detected" in html and "Scored as a subscription" in html
+    assert "No customer moved to a worse stage" not in html
+    assert "moved from" in html and "Contract ended" in html
+    assert not re.search(r"\b(\d+) to \1 days\b", html)
+    assert "Government" not in html and "Institution" not in html
+    assert "second purchase" not in html.lower() and "first-repeat" not in html.lower()
+    assert "Subscription actions" in html
+    assert not re.search(r"\b1 customers\b", html)
+
+
+def test_report_on_a_purchase_log_says_it_scored_purchases(tmp_path, shown, monkeypatch):
+    from value_shapes import purchase_log
+
+    orders = purchase_log(unit="north")
+    ids = orders["customer_id"].unique()
+    # as the loader derives them from an orders-only export: ids and unit, nothing else
+    customers = pd.DataFrame({"customer_id": ids, "business_unit": "north"})
+    out = _run(_context(tmp_path, customers, orders), monkeypatch)
+    html = "\n".join(shown)
+    assert out["result"].scheme == "transactional"
+    assert "Scored as purchases" in html
+    assert "government and institution" not in html  # no customer types in the data
+    assert "Contract ended" not in html  # an empty stage is not listed

@@ -103,10 +103,23 @@ class SharedWork:
         (copy-on-write), so changing it cannot change what the next report sees.
         """
         from .. import valuation  # noqa: PLC0415
+        from ..figures import churn_rule  # noqa: PLC0415
 
         as_of = pd.Timestamp(as_of).normalize()
         value_params = params["value"]
-        key = (str(self.cache_dir), self.unit, as_of, _key(value_params), repr(thresholds))
+        # The unit's churn rule as known at the snapshot: contractual churners are churned.
+        definition = "noncontractual"
+        customers = data.customers
+        if customers is not None and "churn_date" in customers.columns:
+            definition = churn_rule(data, as_of + pd.Timedelta(days=1), params).definition
+        key = (
+            str(self.cache_dir),
+            self.unit,
+            as_of,
+            _key(value_params),
+            repr(thresholds),
+            definition,
+        )
         found = _SNAPSHOTS.get((*key, True)) or (
             None if predict_clv else _SNAPSHOTS.get((*key, False))
         )
@@ -118,6 +131,7 @@ class SharedWork:
                 value_params,
                 thresholds=thresholds,
                 predict_clv=predict_clv,
+                churn_definition=definition,
             )
             if self.cache_dir is not None:
                 _SNAPSHOTS[(*key, predict_clv)] = found

@@ -36,9 +36,15 @@ import pandas as pd
 from .. import valuation
 from ..data.load import Dataset
 from ..i18n import t
-from ..lifecycle import STAGES, LifecycleThresholds, StageTransitions, stage_transitions
+from ..lifecycle import (
+    STAGES,
+    BillingCycle,
+    LifecycleThresholds,
+    StageTransitions,
+    stage_transitions,
+)
 from ..period import Period
-from ..playbook import action_for, load_playbook, validate_playbook
+from ..playbook import SUBSCRIPTION_ENTRIES, action_for, load_playbook, validate_playbook
 from ..value import VALUE_TIERS, pareto_curve, top_share, validate_segment_map
 from .shared import SharedWork
 
@@ -99,6 +105,9 @@ class RfmPart:
     top_segment, largest_segment
         The segment with the largest revenue share (None without revenue) and the one with
         the most customers.
+    scheme
+        ``"subscription"`` (R = renewal standing, F = tenure in bills, M = mean bill) or
+        ``"transactional"``.
     """
 
     status: str
@@ -114,6 +123,7 @@ class RfmPart:
     summary: pd.DataFrame
     top_segment: str | None
     largest_segment: str | None
+    scheme: str = "transactional"
 
 
 @dataclass(frozen=True)
@@ -257,7 +267,19 @@ class LifecyclePart:
     rows
         Stages with customers at the previous period end (the rows of the chart).
     outflow
-        :func:`analysis.valuation.biggest_outflow` (None: nobody moved to a worse stage).
+        :func:`analysis.valuation.biggest_outflow` (None: nobody moved to a worse stage;
+        moving to ``churned`` counts as worse).
+    scheme
+        ``"subscription"`` (thresholds follow the billing cycle) or ``"transactional"``.
+    churned
+        Customers whose contract ended by the period end (0 unless contractual).
+    empty
+        Stages without customers at either date (the stage table leaves them out).
+    columns
+        The stages the transition chart shows as columns: all but ``churned`` unless the
+        unit's churn rule is contractual.
+    contractual
+        Whether the unit's churn rule is contractual.
     """
 
     status: str
@@ -270,6 +292,14 @@ class LifecyclePart:
     transitions: StageTransitions
     rows: tuple[str, ...]
     outflow: Mapping[str, Any] | None
+    scheme: str = "transactional"
+    churned: int = 0
+    empty: tuple[str, ...] = ()
+    contractual: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(s for s in STAGES if s != "churned" or self.contractual)
 
 
 @dataclass(frozen=True)
@@ -314,6 +344,12 @@ class PlaybookPart:
     unscored
         Customers without RFM scores (no purchase in the window), who get their stage's
         action.
+    subscription
+        Subscription scheme only: :func:`action_table` of the ``subscription`` entries
+        (renewal, plan change, payment method) with the customers each applies to
+        (:func:`analysis.valuation.subscription_signals`); None otherwise.
+
+    Only customer types with customers are in ``types`` (no empty "Government 0" row).
     """
 
     segments: pd.DataFrame
@@ -322,6 +358,7 @@ class PlaybookPart:
     high_priority: tuple[str, ...]
     high_priority_customers: int
     unscored: int
+    subscription: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +405,15 @@ class ValueResult:
     export_groups
         The action groups of the export, most urgent first: ``vocabulary``, ``key``,
         ``priority``, ``customers``, ``action``.
+    billing
+        The billing cycle found in the orders (:func:`analysis.lifecycle.billing_cycle`).
+    scheme
+        ``"subscription"`` (regular bills: renewal standing, tenure in bills and plan value
+        instead of purchase recency, frequency and spend; thresholds follow the cycle) or
+        ``"transactional"``.
+    churn_definition
+        The unit's churn definition (``"contractual"``: customers whose contract ended are
+        in the ``churned`` stage and not scored).
     """
 
     status: str
@@ -394,6 +440,9 @@ class ValueResult:
     actions: pd.DataFrame
     export: pd.DataFrame
     export_groups: pd.DataFrame
+    billing: BillingCycle | None = None
+    scheme: str = "transactional"
+    churn_definition: str = "noncontractual"
 
 
 # --------------------------------------------------------------------------- build
@@ -441,25 +490,28 @@ def build(
     language = str(params.get("language", "en"))
     separator = t("report_value.separator", language)
     playbook = load_playbook(params.get("playbook"))
-    validate_playbook(
-        playbook,
-        required={
-            "rfm_segment": list(vp["segment_map"]),
-            "lifecycle_stage": STAGES,
-            "value_tier": VALUE_TIERS,
-        },
-    )
     previous_period = period.previous()
     current = shared.value_snapshot(data, period.end, params)
     before = shared.value_snapshot(
         data, previous_period.end, params, thresholds=current.thresholds, predict_clv=False
     )
+    scheme = current.scheme
+    required = {
+        "rfm_segment": list(current.segments),
+        "lifecycle_stage": STAGES,
+        "value_tier": VALUE_TIERS,
+    }
+    if scheme == "subscription":
+        required["subscription"] = SUBSCRIPTION_ENTRIES
+    validate_playbook(playbook, required=required)
     segments_now = valuation.segment_summary(current.table, current.segments)
     segments_before = valuation.segment_summary(before.table, before.segments)
     buyers = int(current.table["scored"].sum())
     has_previous = len(before.scored) > 0
     fraction = float(vp.get("top_share_fraction", 0.2))
-    actions = valuation.customer_actions(current.table, playbook, language, separator=separator)
+    actions = valuation.customer_actions(
+        current.table, playbook, language, separator=separator, scheme=scheme
+    )
     orders = data.orders
     if buyers == 0:
         status = "no_buyers"
@@ -483,7 +535,7 @@ def build(
         segments_now=segments_now,
         segments_before=segments_before,
         rfm=_rfm(current, segments_now, playbook, vp, language, separator),
-        pareto=_pareto(current, buyers, playbook, vp, language, separator),
+        pareto=_pareto(current, buyers, playbook, vp, language, separator, scheme),
         clv=_clv(current, segments_now, buyers),
         lifecycle=_lifecycle(current, before, vp),
         types=_types(current, buyers),
@@ -493,7 +545,10 @@ def build(
         playbook=playbook,
         actions=actions,
         export=valuation.export_frame(current.table, actions),
-        export_groups=_export_groups(actions, playbook, language, separator),
+        export_groups=_export_groups(actions, playbook, language, separator, scheme),
+        billing=current.billing,
+        scheme=scheme,
+        churn_definition=current.churn_definition,
     )
 
 
@@ -572,6 +627,7 @@ def action_table(
     language: str = "en",
     *,
     separator: str = "; ",
+    scheme: str = "transactional",
 ) -> pd.DataFrame:
     """The playbook entry of each key of one vocabulary, with its customer count.
 
@@ -589,6 +645,9 @@ def action_table(
         Language of the entries.
     separator
         Joins an entry's actions into one line.
+    scheme
+        ``"subscription"`` uses the playbook's ``for_subscriptions`` entries where it has
+        them (:func:`analysis.playbook.action_for`).
 
     Returns
     -------
@@ -603,7 +662,7 @@ def action_table(
     >>> int(table.loc["high", "customers"]), table.loc["high", "priority"]
     (3, 'high')
     """
-    entries = [action_for(playbook, vocabulary, k, language) for k in keys]
+    entries = [action_for(playbook, vocabulary, k, language, scheme=scheme) for k in keys]
     out = pd.DataFrame(
         {
             "customers": [int(counts.get(k, 0)) for k in keys],
@@ -628,23 +687,39 @@ def _playbook_tables(
 ) -> PlaybookPart:
     table = cur.table
     keys = list(cur.segments)
+    scheme = cur.scheme
     seg_counts = segments_now["customers"]
     segments = action_table(
-        playbook, "rfm_segment", keys, seg_counts, language, separator=separator
+        playbook, "rfm_segment", keys, seg_counts, language, separator=separator, scheme=scheme
     )
     stage_counts = table["lifecycle_stage"].astype(str).value_counts()
     stages = action_table(
-        playbook, "lifecycle_stage", list(STAGES), stage_counts, language, separator=separator
+        playbook,
+        "lifecycle_stage",
+        list(STAGES),
+        stage_counts,
+        language,
+        separator=separator,
+        scheme=scheme,
     )
-    special = list(playbook.get("customer_type") or {})
     type_counts = table["customer_type"].dropna().astype(str).value_counts()
+    special = [k for k in playbook.get("customer_type") or {} if type_counts.get(k, 0) > 0]
     types = action_table(
         playbook, "customer_type", special, type_counts, language, separator=separator
     )
+    subscription = None
+    if scheme == "subscription":
+        signals = valuation.subscription_signals(table).sum()
+        subscription = action_table(
+            playbook,
+            "subscription",
+            list(SUBSCRIPTION_ENTRIES),
+            signals,
+            language,
+            separator=separator,
+        )
     high = tuple(
-        k
-        for k in keys
-        if playbook["rfm_segment"][k]["priority"] == "high" and seg_counts.get(k, 0) > 0
+        k for k in keys if segments.loc[k, "priority"] == "high" and seg_counts.get(k, 0) > 0
     )
     return PlaybookPart(
         segments=segments,
@@ -653,16 +728,21 @@ def _playbook_tables(
         high_priority=high if buyers else (),
         high_priority_customers=int(seg_counts[list(high)].sum()) if high else 0,
         unscored=int((~table["scored"]).sum()),
+        subscription=subscription,
     )
 
 
 def _export_groups(
-    actions: pd.DataFrame, playbook: Mapping[str, Any], language: str, separator: str
+    actions: pd.DataFrame,
+    playbook: Mapping[str, Any],
+    language: str,
+    separator: str,
+    scheme: str = "transactional",
 ) -> pd.DataFrame:
     rows = []
     for key, n in actions["action_source"].value_counts().items():
         vocabulary, name = key.split(":", 1)
-        entry = action_for(playbook, vocabulary, name, language)
+        entry = action_for(playbook, vocabulary, name, language, scheme=scheme)
         rows.append((vocabulary, name, entry.priority, int(n), entry.action_text(separator)))
     rows.sort(key=lambda r: (_PRIORITY_RANK[r[2]], -r[3]))
     columns = ["vocabulary", "key", "priority", "customers", "action"]
@@ -680,7 +760,7 @@ def _rfm(
     language: str,
     separator: str,
 ) -> RfmPart:
-    cells = validate_segment_map(vp["segment_map"])
+    cells = validate_segment_map(cur.segment_map or vp["segment_map"])
     counts, revenue = valuation.rfm_grid(cur.table)
     actions = action_table(
         playbook,
@@ -689,6 +769,7 @@ def _rfm(
         segments_now["customers"],
         language,
         separator=separator,
+        scheme=cur.scheme,
     ).drop(columns="customers")
     summary = segments_now.join(actions)
     summary.loc[summary["customers"] == 0, "action"] = "–"
@@ -696,7 +777,7 @@ def _rfm(
     if not cur.table["scored"].any():
         return RfmPart(
             "no_buyers", counts, revenue, cells, cur.segments, (), None, None, None, None,
-            summary, None, None,
+            summary, None, None, cur.scheme,
         )  # fmt: skip
     used = tuple(sorted(int(f) for f in cur.scored["f_score"].dropna().unique()))
     total_n, total_rev = counts.to_numpy().sum(), revenue.to_numpy().sum()
@@ -716,6 +797,7 @@ def _rfm(
         summary=summary,
         top_segment=by_revenue.idxmax() if len(by_revenue) else None,
         largest_segment=segments_now["customers"].idxmax(),
+        scheme=cur.scheme,
     )
 
 
@@ -729,6 +811,7 @@ def _pareto(
     vp: Mapping[str, Any],
     language: str,
     separator: str,
+    scheme: str = "transactional",
 ) -> ParetoPart:
     thresholds = dict(
         a_share=vp["abc"]["a_share"],
@@ -757,6 +840,7 @@ def _pareto(
             tiers["customers"],
             language,
             separator=separator,
+            scheme=scheme,
         ),
         top_share=_top_share(cur, thresholds["fraction"]),
         a_customer_share=_finite(abc.loc["A", "customer_share"]) if "A" in abc.index else None,
@@ -879,6 +963,10 @@ def _lifecycle(
         transitions=transitions,
         rows=tuple(s for s in STAGES if counts.loc[s].sum() > 0),
         outflow=valuation.biggest_outflow(counts),
+        scheme=cur.scheme,
+        churned=int(now["churned"]),
+        empty=tuple(s for s in STAGES if now[s] == 0 and before[s] == 0),
+        contractual=cur.churn_definition == "contractual",
     )
 
 

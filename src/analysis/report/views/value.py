@@ -29,8 +29,8 @@ from matplotlib.ticker import FuncFormatter
 
 from ... import display as ui
 from ... import plots
-from ...i18n import Translator, catalog
-from ...lifecycle import STAGES, stage_label
+from ...i18n import Translator, catalog, in_sentence
+from ...lifecycle import stage_label
 from ...valuation import SEGMENT_DIRECTION
 from ...value import segment_label
 from ..context import ReportContext
@@ -67,6 +67,7 @@ __all__ = [
     "plot_rfm_revenue",
     "plot_segment_map",
     "rfm_section",
+    "scheme_note",
     "segment_colour",
     "segments_section",
     "short_money",
@@ -95,6 +96,36 @@ _PERCENT = FuncFormatter(lambda v, _: f"{v:.0%}")
 
 def _t(ctx: ReportContext, key: str, **values: object) -> str:
     return ctx._(f"{P}.{key}", **values)
+
+
+def _one(ctx: ReportContext, key: str, n: int) -> str:
+    """``key + "_one"`` for a count of one when the catalog has it ("1 customer")."""
+    return f"{key}_one" if int(n) == 1 and f"{key}_one" in catalog(ctx.language) else key
+
+
+def scheme_note(ctx: ReportContext, result: ValueResult) -> None:
+    """Say how the orders were scored: as a subscription's bills (which cycle, from how many
+    gaps) or as purchases, and why."""
+    billing = result.billing
+    if billing is None:
+        return
+    values = dict(
+        share=ui.fmt_pct(billing.share, decimals=0) if math.isfinite(billing.share) else "–",
+        n_gaps=ctx.number(billing.n_gaps),
+        low=billing.low,
+        high=billing.high,
+    )
+    if billing.source == "param" and not billing.subscription:
+        ctx.note(f"{P}.scheme.forced", "info", scheme=_t(ctx, "scheme.name.transactional"))
+    elif billing.subscription:
+        cycle = ctx._(f"value.cycle.{billing.cycle}")
+        ctx.note(
+            f"{P}.scheme.subscription", "info", cycle=in_sentence(cycle, ctx.language), **values
+        )
+    elif billing.source == "too_few_gaps":
+        ctx.note(f"{P}.scheme.transactional_few", "info", n_gaps=values["n_gaps"])
+    else:
+        ctx.note(f"{P}.scheme.transactional", "info", **values)
 
 
 def _segment(language: str, key: object) -> str:
@@ -278,13 +309,15 @@ def rfm_section(ctx: ReportContext, result: ValueResult) -> None:
     """The RFM heading and intro (before the grid chart, :func:`plot_segment_map`,
     :func:`plot_rfm_customers` and :func:`plot_rfm_revenue`)."""
     ctx.heading(f"{P}.rfm.title")
+    scheme_note(ctx, result)
     if result.rfm.status != "ok":
         ctx.note(f"{P}.rfm.none", "info", lookback=result.lookback_days)
         return
-    ctx.text(f"{P}.rfm.intro", n=ctx.number(result.buyers), lookback=result.lookback_days)
+    sub = "_subscription" if result.rfm.scheme == "subscription" else ""
+    ctx.text(f"{P}.rfm.intro{sub}", n=ctx.number(result.buyers), lookback=result.lookback_days)
     used = result.rfm.f_scores_used
     if len(used) < 5 and result.status == "ok":
-        ctx.note(f"{P}.rfm.ties", "info", used=", ".join(str(f) for f in used))
+        ctx.note(f"{P}.rfm.ties{sub}", "info", used=", ".join(str(f) for f in used))
 
 
 def segments_section(ctx: ReportContext, result: ValueResult) -> None:
@@ -319,6 +352,8 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             "action",
         )
     }
+    empty = [k for k in seg.index if seg.loc[k, "customers"] == 0]
+    seg = seg.loc[seg["customers"] > 0]
     shown = pd.DataFrame(
         {
             col["segment"]: [_segment(language, k) for k in seg.index],
@@ -340,9 +375,19 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
                 col["avg_recency"]: "{:,.0f}",
                 col["avg_frequency"]: "{:,.1f}",
             },
-            muted_rows=(seg["customers"] == 0).tolist(),
         )
     )
+    if empty:
+        ctx.show(
+            ui.paragraph(
+                _t(
+                    ctx,
+                    "segments.empty",
+                    segments=_t(ctx, "list_separator").join(_segment(language, k) for k in empty),
+                ),
+                "sr-small",
+            )
+        )
     largest = rfm.largest_segment
     values = dict(
         largest=_segment(language, largest),
@@ -361,10 +406,11 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
         ctx.takeaway(f"{P}.segments.takeaway_no_revenue", **values)
 
 
-def _rfm_axes(ax: Axes, cells, language: str) -> None:
+def _rfm_axes(ax: Axes, cells, language: str, scheme: str = "transactional") -> None:
     tr = Translator(language)
-    ax.set_xlabel(tr(f"{P}.rfm.f_axis"))
-    ax.set_ylabel(tr(f"{P}.rfm.r_axis"))
+    sub = "_subscription" if scheme == "subscription" else ""
+    ax.set_xlabel(tr(f"{P}.rfm.f_axis{sub}"))
+    ax.set_ylabel(tr(f"{P}.rfm.r_axis{sub}"))
     _draw_boundaries(ax, cells)
 
 
@@ -431,7 +477,7 @@ def plot_segment_map(part: RfmPart, *, language: str = "en", ax: Axes | None = N
     ax.set_ylim(5, 0)
     ax.grid(False)
     ax.set_title(Translator(language)(f"{P}.rfm.chart_map"))
-    _rfm_axes(ax, cells, language)
+    _rfm_axes(ax, cells, language, part.scheme)
     return ax
 
 
@@ -445,7 +491,7 @@ def plot_rfm_customers(
     ax = ax if ax is not None else plt.gca()
     plots.plot_heatmap(part.counts, fmt=",.0f", **{"cmap": "Blues", **kwargs}, ax=ax)
     ax.set_title(Translator(language)(f"{P}.rfm.chart_customers"))
-    _rfm_axes(ax, part.cells, language)
+    _rfm_axes(ax, part.cells, language, part.scheme)
     return ax
 
 
@@ -473,7 +519,7 @@ def plot_rfm_revenue(
     }
     sns.heatmap(part.revenue.clip(lower=0), annot=labels, fmt="", ax=ax, **options)
     ax.set_title(Translator(language)(f"{P}.rfm.chart_revenue"))
-    _rfm_axes(ax, part.cells, language)
+    _rfm_axes(ax, part.cells, language, part.scheme)
     return ax
 
 
@@ -858,24 +904,41 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
         lookback_days=th.lookback_days,
         n_gaps=ctx.number(th.n_gaps),
     )
-    key = "value.msg.thresholds_learnt" if th.source == "gaps" else "value.msg.thresholds_fallback"
-    ctx.text(key, **values)
-    fallback = _t(ctx, "lifecycle.how.fallback")
-    learnt = th.source == "gaps"
-    how = {
-        "at_risk_days": _t(
-            ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.at_risk_quantile, decimals=0)
+    billing = th.billing
+    if th.source == "cycle" and billing is not None:
+        ctx.text(
+            "value.msg.thresholds_cycle",
+            cycle=ctx._(f"value.cycle.{billing.cycle}"),
+            share=ui.fmt_pct(billing.share, decimals=0),
+            low=billing.low,
+            high=billing.high,
+            **values,
         )
-        if learnt
-        else fallback,
-        "lapsed_days": _t(
-            ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.lapsed_quantile, decimals=0)
+        cycle = _t(ctx, "lifecycle.how.cycle")
+        how = dict.fromkeys(("at_risk_days", "lapsed_days", "new_days", "loyal_min_repeat"), cycle)
+    else:
+        key = (
+            "value.msg.thresholds_learnt"
+            if th.source == "gaps"
+            else "value.msg.thresholds_fallback"
         )
-        if learnt
-        else fallback,
-        "new_days": _t(ctx, "lifecycle.how.new"),
-        "loyal_min_repeat": _t(ctx, "lifecycle.how.param"),
-    }
+        ctx.text(key, **values)
+        fallback = _t(ctx, "lifecycle.how.fallback")
+        learnt = th.source == "gaps"
+        how = {
+            "at_risk_days": _t(
+                ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.at_risk_quantile, decimals=0)
+            )
+            if learnt
+            else fallback,
+            "lapsed_days": _t(
+                ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.lapsed_quantile, decimals=0)
+            )
+            if learnt
+            else fallback,
+            "new_days": _t(ctx, "lifecycle.how.new"),
+            "loyal_min_repeat": _t(ctx, "lifecycle.how.param"),
+        }
     for name in th.overridden:
         how[name] = _t(ctx, "lifecycle.how.param")
     c = {k: _t(ctx, f"col.{k}") for k in ("threshold", "value", "how")}
@@ -896,16 +959,17 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
         )
     )
 
-    stages = part.stages
+    stages = part.stages.drop(index=list(part.empty))
     c = {
         k: _t(ctx, f"col.{k}")
         for k in ("stage", "definition", "customers", "share", "previous_count", "change")
     }
     ctx.show(ui.heading(_t(ctx, "lifecycle.stages_title"), level=3))
+    desc = "value.stage_desc_subscription" if part.scheme == "subscription" else "value.stage_desc"
     shown = pd.DataFrame(
         {
             c["stage"]: [_stage(ctx.language, k) for k in stages.index],
-            c["definition"]: [ctx._(f"value.stage_desc.{k}", **values) for k in stages.index],
+            c["definition"]: [ctx._(f"{desc}.{k}", **values) for k in stages.index],
             c["customers"]: stages["customers"].astype(int).to_numpy(),
             c["share"]: stages["share"].to_numpy(),
             c["previous_count"]: stages["previous"].astype(int).to_numpy(),
@@ -915,6 +979,18 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
     ctx.show(
         ui.table(shown, formats={c["share"]: "pct"}, muted_rows=(stages["customers"] == 0).tolist())
     )
+    empty = [k for k in part.empty if k in part.columns]
+    if empty and part.status == "ok":
+        names = _t(ctx, "list_separator").join(_stage(ctx.language, k) for k in empty)
+        ctx.show(ui.paragraph(_t(ctx, "lifecycle.empty_stages", stages=names), "sr-small"))
+    if part.churned:
+        ctx.note(
+            _one(ctx, f"{P}.lifecycle.churned", part.churned),
+            "info",
+            n=ctx.number(part.churned),
+            end=ui.fmt_date(part.as_of, ctx.language),
+            stage=_stage(ctx.language, "churned"),
+        )
     if part.status != "ok":
         ctx.note(f"{P}.lifecycle.none", "info")
         return
@@ -954,9 +1030,9 @@ def plot_lifecycle(
         part.transitions.counts,
         part.transitions.shares,
         rows=rows,
-        columns=list(STAGES),
+        columns=list(part.columns),
         row_labels=[_stage(language, s) for s in rows],
-        column_labels=[_stage(language, s) for s in STAGES],
+        column_labels=[_stage(language, s) for s in part.columns],
         ax=ax,
         **kwargs,
     )
@@ -976,7 +1052,7 @@ def lifecycle_takeaway_section(ctx: ReportContext, result: ValueResult) -> None:
         ctx.takeaway(f"{P}.lifecycle.takeaway_none", previous=str(result.previous))
     else:
         ctx.takeaway(
-            f"{P}.lifecycle.takeaway",
+            _one(ctx, f"{P}.lifecycle.takeaway", outflow["count"]),
             count=ctx.number(outflow["count"]),
             share=_pct(outflow["share"]),
             source=_stage(ctx.language, outflow["from_stage"]),
@@ -1131,14 +1207,17 @@ def playbook_section(ctx: ReportContext, result: ValueResult) -> None:
     """The recommended action for each RFM segment, lifecycle stage and special customer
     type, from the playbook (``result.playbook_tables``)."""
     ctx.heading(f"{P}.playbook.title")
-    ctx.text(f"{P}.playbook.intro", lookback=result.lookback_days)
     part = result.playbook_tables
+    if result.scheme == "subscription":
+        intro = "playbook.intro_subscription"
+    else:
+        intro = "playbook.intro" if len(part.types) else "playbook.intro_no_types"
+    ctx.text(f"{P}.{intro}", lookback=result.lookback_days)
     language = ctx.language
-    segments = part.segments
+    segments = part.segments.loc[part.segments["customers"] > 0]
     ctx.show(
         ui.table(
-            _action_rows(ctx, segments, _t(ctx, "col.segment"), lambda k: _segment(language, k)),
-            muted_rows=(segments["customers"] == 0).tolist(),
+            _action_rows(ctx, segments, _t(ctx, "col.segment"), lambda k: _segment(language, k))
         )
     )
     if part.high_priority:
@@ -1157,12 +1236,24 @@ def playbook_section(ctx: ReportContext, result: ValueResult) -> None:
         n=ctx.number(part.unscored),
         lookback=result.lookback_days,
     )
+    stages = part.stages.loc[part.stages["customers"] > 0]
     ctx.show(
-        ui.table(
-            _action_rows(ctx, part.stages, _t(ctx, "col.stage"), lambda k: _stage(language, k)),
-            muted_rows=(part.stages["customers"] == 0).tolist(),
-        )
+        ui.table(_action_rows(ctx, stages, _t(ctx, "col.stage"), lambda k: _stage(language, k)))
     )
+    if part.subscription is not None:
+        ctx.show(ui.heading(_t(ctx, "playbook.subscription_title"), level=3))
+        ctx.text(f"{P}.playbook.subscription_intro")
+        ctx.show(
+            ui.table(
+                _action_rows(
+                    ctx,
+                    part.subscription,
+                    _t(ctx, "col.group"),
+                    lambda k: _t(ctx, f"subscription.{k}"),
+                ),
+                muted_rows=(part.subscription["customers"] == 0).tolist(),
+            )
+        )
     if len(part.types):
         ctx.show(ui.heading(_t(ctx, "playbook.types_title"), level=3))
         ctx.show(
@@ -1184,8 +1275,9 @@ def export_section(ctx: ReportContext, result: ValueResult) -> Path:
     frame = result.export
     path = ctx.export(frame, "rfm.csv")
     ctx.heading(f"{P}.export.title")
+    sub = "_subscription" if result.scheme == "subscription" else ""
     ctx.text(
-        f"{P}.export.intro",
+        f"{P}.export.intro{sub}",
         n=ctx.number(len(frame)),
         end=ui.fmt_date(result.current.as_of, ctx.language),
         lookback=result.lookback_days,
