@@ -579,7 +579,7 @@ def test_early_warning_list_ranks_by_value_at_risk_with_reasons_and_actions(rng)
     ]
     n = scored.loc[many["customer_id"], "complaints"]
     typical = frame.loc[~frame["churned"], "complaints"].median()  # the stayers' typical
-    assert many["reason_1"] == f"{n:,.0f} complaint(s), vs {typical:,.0f} for customers who stay"
+    assert many["reason_1"] == f"{n:,.0f} complaint(s) vs {typical:,.0f} for customers who stay"
     assert many["action"].startswith("Service recovery")
     zh = churn.early_warning_list(scored, p, value, drivers, language="zh")
     assert zh.loc[zh["reason_feature_1"] == "complaints", "reason_1"].iloc[0].startswith("投诉")
@@ -773,7 +773,7 @@ def test_warning_reasons_are_what_sets_a_customer_apart_from_the_stayers(rng):
     first = high.iloc[0]
     n = scored.loc[first["customer_id"], "complaints"]
     typical = stayers["complaints"].median()
-    assert first["reason_1"] == f"{n:,.0f} complaint(s), vs {typical:,.0f} for customers who stay"
+    assert first["reason_1"] == f"{n:,.0f} complaint(s) vs {typical:,.0f} for customers who stay"
     assert first["action"].startswith("Service recovery")
 
 

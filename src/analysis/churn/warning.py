@@ -133,7 +133,7 @@ def reason_text(
     relationship (120 days)"``. ``direction`` is ``high``, ``low``, ``missing`` or ``level``;
     templates may use ``{value}``, ``{pct}``, ``{money}`` and ``{scale_max}`` (the top of
     the satisfaction scale). With ``typical`` (the retained customers' median, for
-    ``high`` / ``low``) the words add it: ``"shorter relationship (120 days), vs 900 for
+    ``high`` / ``low``) the words add it: ``"shorter relationship (120 days) vs 900 for
     customers who stay"``. Each distinct shown value is formatted once (a million
     customers share few distinct texts)."""
     names = catalog(language)
