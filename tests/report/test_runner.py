@@ -241,41 +241,50 @@ def test_a_report_that_does_not_apply_gets_a_page_saying_why_not_a_failure(data,
     assert "north/satisfaction.html" in portal and "files.survey_responses" in portal
 
 
-def test_a_report_that_stops_applying_leaves_no_stale_error_or_notebook(data, tmp_path):
+def _planted_notebook(path, source):
+    cell = {
+        "cell_type": "code",
+        "id": "c1",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": source,
+    }
+    kernel = {"kernelspec": {"name": "python3", "language": "python", "display_name": "P"}}
+    notebook = {"cells": [cell], "metadata": kernel, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(notebook))
+    return str(path)
+
+
+def test_a_report_that_stops_applying_leaves_nothing_of_its_earlier_runs(data, tmp_path):
+    """ok (with an export), then failed (the last good export is kept), then not
+    applicable: the export, the executed copy and the error page are gone."""
     params = _params(data, tmp_path / "r", reports=["satisfaction"])
-    plan = runner.plan_run(params, units=["north"])
-    broken = tmp_path / "broken.ipynb"
-    broken.write_text(
-        json.dumps(
-            {
-                "cells": [
-                    {
-                        "cell_type": "code",
-                        "id": "c1",
-                        "metadata": {},
-                        "outputs": [],
-                        "execution_count": None,
-                        "source": "raise RuntimeError('planted')",
-                    }
-                ],
-                "metadata": {"kernelspec": {"name": "python3", "language": "python"}},
-                "nbformat": 4,
-                "nbformat_minor": 5,
-            }
-        )
-    )
-    plan.tasks[0].not_applicable = None  # as if the report applied then
-    plan.tasks[0].notebook = str(broken)
-    assert runner.exit_code(runner.execute_plan(plan, progress=False)) == 1
     folder = tmp_path / "r" / "2025-Q4" / "north"
-    assert (folder / "satisfaction.error.html").is_file()
+    writes = (
+        "from pathlib import Path\n"
+        "folder = Path(overrides['export_dir']); folder.mkdir(parents=True, exist_ok=True)\n"
+        "(folder / 'detractors.csv').write_text('customer_id\\nC1\\n')"
+    )
+    for source in (writes, "raise RuntimeError('planted')"):
+        plan = runner.plan_run(params, units=["north"])
+        plan.tasks[0].not_applicable = None  # as if the report applied then
+        plan.tasks[0].notebook = _planted_notebook(tmp_path / "planted.ipynb", source)
+        runner.execute_plan(plan, progress=False)
+        entry = _read(folder, "status.json")["reports"]["satisfaction"]
+        assert entry["exports"] == ["detractors.csv"]  # written, then carried over
+        assert (folder / "exports" / "detractors.csv").is_file()
+    assert entry["status"] == "failed" and (folder / "satisfaction.error.html").is_file()
     assert (folder / "executed" / "satisfaction.ipynb").is_file()
     _, results = runner.run(params, units=["north"])
     assert [r.status for r in results] == ["not_applicable"]
     assert not (folder / "satisfaction.error.html").exists()
     assert not (folder / "executed" / "satisfaction.ipynb").exists()
+    assert not (folder / "exports" / "detractors.csv").exists()
     entry = _read(folder, "status.json")["reports"]["satisfaction"]
     assert entry["status"] == "not_applicable" and "last_good_html" not in entry
+    assert entry["exports"] == []
+    assert "detractors.csv" not in (tmp_path / "r" / "index.html").read_text()
 
 
 def test_a_single_unit_dataset_runs_no_duplicate_all(tmp_path):

@@ -93,6 +93,7 @@ class TaskResult:
     timings: dict[str, float] = field(default_factory=dict)
     reason: str | None = None  # not_applicable: why, in the report language
     reason_code: str | None = None  # not_applicable: the Reason code (no_orders, ...)
+    exports: list[str] = field(default_factory=list)  # names of the CSVs it wrote
 
 
 @dataclass
@@ -284,6 +285,8 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
     executed.parent.mkdir(parents=True, exist_ok=True)
     tmp = executed.with_name(f".{executed.name}.{os.getpid()}.tmp.ipynb")
     result = TaskResult(task.report, task.unit, task.period, "ok", executed=str(executed))
+    exports = Path(task.parameters.get("overrides", {}).get("export_dir") or executed.parent)
+    since = time.time_ns()
     try:
         session.ready()  # the first notebook of a kernel also waits for its warm-up imports
         result.timings["kernel"] = time.perf_counter() - started
@@ -295,6 +298,10 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
     finally:
         if tmp.exists():
             os.replace(tmp, executed)
+    if exports.is_dir():  # a unit's notebooks run one after another: these are this one's
+        result.exports = sorted(
+            p.name for p in exports.glob("*.csv") if p.stat().st_mtime_ns >= since
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -559,13 +566,19 @@ def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
     staging.mkdir(parents=True, exist_ok=True)
     answered = {r.report for r in results if r.status in ("ok", "not_applicable")}
     stale = {f"{name}.error.html" for name in answered}
-    # a report that no longer applies was not executed: an executed copy would be older
-    stale |= {f"{r.report}.ipynb" for r in results if r.status == "not_applicable"}
+    # a report that no longer applies was not executed: its executed copy and exports
+    # would be an older run's answer next to a page saying it does not apply
+    gone = {r.report for r in results if r.status == "not_applicable"}
+    stale |= {f"executed/{name}.ipynb" for name in gone}
+    previous = _read_status(final / STATUS_FILE)["reports"]
+    stale |= {
+        f"exports/{name}" for report in gone for name in previous.get(report, {}).get("exports", [])
+    }
     if final.is_dir():
         for old in final.rglob("*"):
             relative = old.relative_to(final)
             target = staging / relative
-            if old.is_file() and not target.exists() and relative.name not in stale:
+            if old.is_file() and not target.exists() and relative.as_posix() not in stale:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(old, target)
     now = datetime.now().replace(microsecond=0).isoformat()
@@ -587,10 +600,19 @@ def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
                 setattr(r, key, str(final / Path(value).relative_to(staging)))
 
 
+def _read_status(path: Path) -> dict[str, Any]:
+    """A unit's ``status.json``; an empty one when there is none (or it is unreadable)."""
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"reports": {}}
+    return status if isinstance(status.get("reports"), dict) else {**status, "reports": {}}
+
+
 def _merge_status(
     path: Path, plan: RunPlan, unit: str, results: list[TaskResult], folder: Path, now: str
 ) -> dict[str, Any]:
-    status = json.loads(path.read_text()) if path.is_file() else {"reports": {}}
+    status = _read_status(path)
     language = plan.params["language"]
     if unit in plan.prepared.unit_meta:
         quality = plan.prepared.quality(unit)
@@ -619,6 +641,8 @@ def _merge_status(
         elif previous.get("last_good_html"):
             entry["last_good_html"] = previous["last_good_html"]
             entry["pdf"] = previous.get("pdf")
+        if r.status == "failed":  # its last good exports were carried over
+            entry["exports"] = previous.get("exports", [])
         if r.status == "not_applicable":  # its page replaced any earlier report
             entry.pop("last_good_html", None)
         status["reports"][r.report] = entry
