@@ -19,9 +19,11 @@ from analysis.playbook import (
     DEFAULT_REQUIRED,
     FIELDS,
     PRIORITIES,
+    SUBSCRIPTION_ENTRIES,
     SUBSCRIPTION_SECTION,
     VOCABULARIES,
     action_for,
+    data_available,
     load_playbook,
     playbook_frame,
     validate_playbook,
@@ -254,3 +256,45 @@ def test_imports_go_one_way_segment_rules_use_the_playbook():
     # the defaults are read-only: extending them needs a copy
     with pytest.raises(TypeError):
         DEFAULT_REQUIRED["clustering_segment"] = ()  # type: ignore[index]
+
+
+def test_actions_that_need_missing_data_are_left_out(shipped):
+    """'Resolve open complaints' is advice only where complaints are logged."""
+    full = action_for(shipped, "lifecycle_stage", "at_risk", "en")
+    assert any("complaint" in a.lower() for a in full.actions)
+    without = action_for(shipped, "lifecycle_stage", "at_risk", "en", available=())
+    assert not any("complaint" in a.lower() for a in without.actions)
+    assert len(without.actions) == len(full.actions) - 1
+    kept = action_for(shipped, "lifecycle_stage", "at_risk", "zh", available=("complaints",))
+    assert len(kept.actions) == len(full.actions)
+    bad = copy.deepcopy(shipped)
+    bad["lifecycle_stage"]["at_risk"]["needs"] = {"complaints": [9]}
+    with pytest.raises(
+        ParamsError,
+        match=r"lifecycle_stage.at_risk.needs.complaints must list action numbers from 1 to 3, got \[9\]",
+    ):
+        validate_playbook(bad, required={})
+    bad["lifecycle_stage"]["at_risk"]["needs"] = {"weather": [1]}
+    with pytest.raises(ParamsError, match="names unknown data 'weather'"):
+        validate_playbook(bad, required={})
+
+
+def test_data_available_reads_the_data():
+    orders = pd.DataFrame({"customer_id": ["a", "b"], "amount": [5.0, -2.0],
+                           "channel": ["web", "store"], "discount": [0.0, 0.0]})  # fmt: skip
+    interactions = pd.DataFrame({"type": ["inquiry", "complaint"]})
+    assert data_available(orders, interactions) == ("complaints", "channels", "returns")
+    assert data_available(orders[["customer_id", "amount"]].iloc[:1]) == ()
+
+
+def test_subscription_variants_replace_purchase_wording(shipped):
+    for key in ("new",):
+        shop = action_for(shipped, "rfm_segment", key, "en")
+        sub = action_for(shipped, "rfm_segment", key, "en", scheme="subscription")
+        assert "second purchase" in shop.objective.lower()
+        assert "renewal" in sub.objective.lower() and "purchase" not in sub.action_text().lower()
+    for key in SUBSCRIPTION_ENTRIES:
+        assert action_for(shipped, "subscription", key, "zh").actions
+    # a key without a variant keeps its general entry
+    tier = action_for(shipped, "value_tier", "high", "en", scheme="subscription")
+    assert tier == action_for(shipped, "value_tier", "high", "en")

@@ -51,12 +51,14 @@ __all__ = [
     "CLUSTERING_RULES",
     "DEFAULT_REQUIRED",
     "FIELDS",
+    "NEEDS",
     "PRIORITIES",
     "SUBSCRIPTION_ENTRIES",
     "SUBSCRIPTION_SECTION",
     "VOCABULARIES",
     "PlaybookAction",
     "action_for",
+    "data_available",
     "load_playbook",
     "playbook_frame",
     "validate_playbook",
@@ -77,6 +79,9 @@ SUBSCRIPTION_SECTION = "for_subscriptions"
 SUBSCRIPTION_ENTRIES = ("renewal", "plan_change", "payment_method")
 #: Fields of every entry; all but ``priority`` are text in every language.
 FIELDS = ("objective", "actions", "channel", "offer", "priority")
+#: The optional field ``needs``: ``{data: [action numbers, 1-based]}``, actions that make
+#: sense only when the unit's data has it ("Resolve open complaints" needs complaints).
+NEEDS = ("complaints", "channels", "discounts", "returns", "categories", "customer_types")
 PRIORITIES = ("high", "medium", "low")
 
 #: The ``clustering_segment`` vocabulary: the profile rules a clustering segment can get
@@ -227,7 +232,7 @@ def _check_entry(vocabulary: str, key: object, entry: object) -> None:
         raise ParamsError(
             f"playbook {_where(vocabulary, key)} must be a mapping with {', '.join(FIELDS)}"
         )
-    unknown = [f for f in entry if f not in FIELDS]
+    unknown = [f for f in entry if f not in (*FIELDS, "needs")]
     if unknown:
         raise ParamsError(
             f"playbook {_where(vocabulary, key)} has an unknown field {unknown[0]!r} "
@@ -244,6 +249,26 @@ def _check_entry(vocabulary: str, key: object, entry: object) -> None:
                 )
         else:
             _check_text(entry[field], _where(vocabulary, key, field), allow_list=field == "actions")
+    needs = entry.get("needs") or {}
+    if not isinstance(needs, Mapping):
+        raise ParamsError(
+            f"playbook {_where(vocabulary, key, 'needs')} must map data ({', '.join(NEEDS)}) "
+            "to the numbers of the actions that need it"
+        )
+    count = min(len(t) if isinstance(t, list) else 1 for t in entry["actions"].values())
+    for data, numbers in needs.items():
+        if data not in NEEDS:
+            raise ParamsError(
+                f"playbook {_where(vocabulary, key, 'needs')} names unknown data {data!r} "
+                f"(known: {', '.join(NEEDS)})"
+            )
+        if not isinstance(numbers, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= count for n in numbers
+        ):
+            raise ParamsError(
+                f"playbook {_where(vocabulary, key, 'needs')}.{data} must list action "
+                f"numbers from 1 to {count}, got {numbers!r}"
+            )
 
 
 def _check_entries(vocabularies: Mapping[str, Any], prefix: str) -> None:
@@ -325,6 +350,7 @@ def action_for(
     language: str = "en",
     *,
     scheme: str = "transactional",
+    available: Iterable[str] | None = None,
 ) -> PlaybookAction:
     """The entry for one segment in one language.
 
@@ -342,6 +368,9 @@ def action_for(
     scheme
         ``"subscription"`` takes the entry of ``for_subscriptions`` when it has one;
         ``"transactional"`` (default) the general entry.
+    available
+        The data the unit has (:data:`NEEDS` names); actions the entry's ``needs`` ties to
+        other data are left out. None keeps every action.
 
     Returns
     -------
@@ -371,15 +400,61 @@ def action_for(
         raise ParamsError(f"the playbook has no entry for {vocabulary} {key!r}")
     entry = entries[key]
     actions = entry["actions"][language]
+    actions = actions if isinstance(actions, list) else [actions]
+    if available is not None:
+        have = set(available)
+        drop = {n for data, numbers in (entry.get("needs") or {}).items() if data not in have
+                for n in numbers}  # fmt: skip
+        kept = [a for i, a in enumerate(actions, start=1) if i not in drop]
+        actions = kept or actions[:1]
     return PlaybookAction(
         vocabulary=vocabulary,
         key=str(key),
         objective=entry["objective"][language].strip(),
-        actions=tuple(a.strip() for a in (actions if isinstance(actions, list) else [actions])),
+        actions=tuple(a.strip() for a in actions),
         channel=entry["channel"][language].strip(),
         offer=entry["offer"][language].strip(),
         priority=entry["priority"],
     )
+
+
+def data_available(
+    orders: pd.DataFrame | None,
+    interactions: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None,
+) -> tuple[str, ...]:
+    """Which of :data:`NEEDS` a unit's data has: complaints (an interaction of type
+    complaint), channels / categories (two or more values), discounts (a positive
+    discount), returns (a returned order or a refund), customer_types (a known type)."""
+    have = []
+    if (
+        interactions is not None
+        and "type" in interactions.columns
+        and interactions["type"].astype("string").eq("complaint").any()
+    ):
+        have.append("complaints")
+    if orders is not None and len(orders):
+        if "channel" in orders.columns and orders["channel"].nunique(dropna=True) > 1:
+            have.append("channels")
+        if (
+            "discount" in orders.columns
+            and pd.to_numeric(orders["discount"], errors="coerce").gt(0).any()
+        ):
+            have.append("discounts")
+        returned = orders["amount"].lt(0).any() if "amount" in orders.columns else False
+        if "status" in orders.columns:
+            returned = returned or orders["status"].astype("string").eq("returned").any()
+        if returned:
+            have.append("returns")
+        if "product_category" in orders.columns and orders["product_category"].nunique() > 1:
+            have.append("categories")
+    if (
+        customers is not None
+        and "customer_type" in customers.columns
+        and customers["customer_type"].notna().any()
+    ):
+        have.append("customer_types")
+    return tuple(have)
 
 
 def playbook_frame(

@@ -750,6 +750,7 @@ def customer_actions(
     *,
     separator: str = "; ",
     scheme: str = "transactional",
+    available: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The recommended action for each customer, from the playbook.
 
@@ -764,7 +765,8 @@ def customer_actions(
     adds the subscription entries that apply: ``renewal`` (renewal due or one missed:
     r_score 4 or 3, or the at-risk stage), ``plan_change`` (the last bill is below the one
     before) and ``payment_method`` (a ``payment_method`` paid by hand,
-    :data:`MANUAL_PAYMENT`).
+    :data:`MANUAL_PAYMENT`). ``available`` (:func:`analysis.playbook.data_available`) leaves
+    out actions that need data the unit does not have.
 
     Returns
     -------
@@ -784,7 +786,9 @@ def customer_actions(
     entries = {}
     for key in pd.unique(source):
         vocabulary, name = key.split(":", 1)
-        entries[key] = action_for(playbook, vocabulary, name, language, scheme=scheme)
+        entries[key] = action_for(
+            playbook, vocabulary, name, language, scheme=scheme, available=available
+        )
     types = playbook.get("customer_type") or {}
     account = {}
     for kind in table["customer_type"].dropna().unique():

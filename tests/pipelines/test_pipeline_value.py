@@ -94,10 +94,12 @@ def test_build_on_hand_made_orders(params):
     assert book.unscored == 2  # c and d get their stage's action
     assert book.stages["customers"].sum() == 4
     assert book.types.loc["government", "customers"] == 1
+    # no interactions, so no "Resolve open complaints" (the playbook's needs)
     expected = valuation.customer_actions(
-        result.current.table, load_playbook(), "en", separator="; "
+        result.current.table, load_playbook(), "en", separator="; ", available=()
     )
     pd.testing.assert_frame_equal(result.actions, expected)
+    assert not result.actions["action"].str.contains("complaint").any()
     pd.testing.assert_frame_equal(
         result.export, valuation.export_frame(result.current.table, expected)
     )

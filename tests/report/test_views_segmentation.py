@@ -838,3 +838,30 @@ def test_notebook_runs_on_the_sample(tmp_path, monkeypatch):
     retail = set(orders.loc[orders["business_unit"] == "retail", "customer_id"].dropna())
     assert set(export["customer_id"]) <= retail
     assert export["segment_id"].nunique() >= 2 and export["action"].notna().all()
+
+
+def test_intro_names_only_the_behaviour_the_data_has(tmp_path, shown):
+    """A purchase log without channels, discounts, returns, categories or complaints: the
+    intro and the naming rules say nothing about them."""
+    from value_shapes import purchase_log
+
+    from analysis.pipelines import segmentation as pipeline
+
+    orders = purchase_log(unit="north")
+    customers = pd.DataFrame(
+        {"customer_id": orders["customer_id"].unique(), "business_unit": "north"}
+    )
+    ctx = report_context(tmp_path, Dataset(customers=customers, orders=orders))
+    result = pipeline.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    views.kpi_section(ctx, result)
+    views.strategy_section(ctx, result)
+    html = "\n".join(shown)
+    # ("Channel and offer" is the contact channel of the playbook, not sales-channel data)
+    for word in ("through which channels", "discounts,", "return", "complain", "what they buy"):
+        assert word not in html.lower(), word
+    assert "how recently" in html and "how much" in html
+    assert views.used_aspects(["log_recency", "share_ch_web", "discount_share"]) == [
+        "recency",
+        "channels",
+        "discounts",
+    ]

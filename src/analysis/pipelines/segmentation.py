@@ -38,6 +38,7 @@ from ..playbook import (
     CLUSTERING_RULES,
     PlaybookAction,
     action_for,
+    data_available,
     load_playbook,
     validate_playbook,
 )
@@ -521,8 +522,9 @@ def _build(
     )
     zscores = rules_z[numeric]
     rules = sr.segment_rules(rules_z.reindex(segments).fillna(0.0))
+    available = data_available(data.orders, data.interactions, data.customers)
     actions = {
-        s: action_for(playbook, "clustering_segment", rule, language)
+        s: action_for(playbook, "clustering_segment", rule, language, available=available)
         for s, rule in rules["rule"].items()
     }
 

@@ -44,7 +44,13 @@ from ..lifecycle import (
     stage_transitions,
 )
 from ..period import Period
-from ..playbook import SUBSCRIPTION_ENTRIES, action_for, load_playbook, validate_playbook
+from ..playbook import (
+    SUBSCRIPTION_ENTRIES,
+    action_for,
+    data_available,
+    load_playbook,
+    validate_playbook,
+)
 from ..value import VALUE_TIERS, pareto_curve, top_share, validate_segment_map
 from .shared import SharedWork
 
@@ -496,6 +502,7 @@ def build(
         data, previous_period.end, params, thresholds=current.thresholds, predict_clv=False
     )
     scheme = current.scheme
+    available = data_available(data.orders, data.interactions, data.customers)
     required = {
         "rfm_segment": list(current.segments),
         "lifecycle_stage": STAGES,
@@ -510,7 +517,7 @@ def build(
     has_previous = len(before.scored) > 0
     fraction = float(vp.get("top_share_fraction", 0.2))
     actions = valuation.customer_actions(
-        current.table, playbook, language, separator=separator, scheme=scheme
+        current.table, playbook, language, separator=separator, scheme=scheme, available=available
     )
     orders = data.orders
     if buyers == 0:
@@ -534,18 +541,18 @@ def build(
         segment_changes=_segment_changes(segments_now, segments_before),
         segments_now=segments_now,
         segments_before=segments_before,
-        rfm=_rfm(current, segments_now, playbook, vp, language, separator),
+        rfm=_rfm(current, segments_now, playbook, vp, language, separator, available),
         pareto=_pareto(current, buyers, playbook, vp, language, separator, scheme),
         clv=_clv(current, segments_now, buyers),
         lifecycle=_lifecycle(current, before, vp),
         types=_types(current, buyers),
         playbook_tables=_playbook_tables(
-            current, segments_now, playbook, language, separator, buyers
+            current, segments_now, playbook, language, separator, buyers, available
         ),
         playbook=playbook,
         actions=actions,
         export=valuation.export_frame(current.table, actions),
-        export_groups=_export_groups(actions, playbook, language, separator, scheme),
+        export_groups=_export_groups(actions, playbook, language, separator, scheme, available),
         billing=current.billing,
         scheme=scheme,
         churn_definition=current.churn_definition,
@@ -628,6 +635,7 @@ def action_table(
     *,
     separator: str = "; ",
     scheme: str = "transactional",
+    available: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The playbook entry of each key of one vocabulary, with its customer count.
 
@@ -648,6 +656,9 @@ def action_table(
     scheme
         ``"subscription"`` uses the playbook's ``for_subscriptions`` entries where it has
         them (:func:`analysis.playbook.action_for`).
+    available
+        The data the unit has (:func:`analysis.playbook.data_available`): actions that need
+        other data are left out; None keeps all.
 
     Returns
     -------
@@ -662,7 +673,10 @@ def action_table(
     >>> int(table.loc["high", "customers"]), table.loc["high", "priority"]
     (3, 'high')
     """
-    entries = [action_for(playbook, vocabulary, k, language, scheme=scheme) for k in keys]
+    entries = [
+        action_for(playbook, vocabulary, k, language, scheme=scheme, available=available)
+        for k in keys
+    ]
     out = pd.DataFrame(
         {
             "customers": [int(counts.get(k, 0)) for k in keys],
@@ -684,13 +698,21 @@ def _playbook_tables(
     language: str,
     separator: str,
     buyers: int,
+    available: Sequence[str] | None = None,
 ) -> PlaybookPart:
     table = cur.table
     keys = list(cur.segments)
     scheme = cur.scheme
     seg_counts = segments_now["customers"]
     segments = action_table(
-        playbook, "rfm_segment", keys, seg_counts, language, separator=separator, scheme=scheme
+        playbook,
+        "rfm_segment",
+        keys,
+        seg_counts,
+        language,
+        separator=separator,
+        scheme=scheme,
+        available=available,
     )
     stage_counts = table["lifecycle_stage"].astype(str).value_counts()
     stages = action_table(
@@ -701,6 +723,7 @@ def _playbook_tables(
         language,
         separator=separator,
         scheme=scheme,
+        available=available,
     )
     type_counts = table["customer_type"].dropna().astype(str).value_counts()
     special = [k for k in playbook.get("customer_type") or {} if type_counts.get(k, 0) > 0]
@@ -738,11 +761,12 @@ def _export_groups(
     language: str,
     separator: str,
     scheme: str = "transactional",
+    available: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     rows = []
     for key, n in actions["action_source"].value_counts().items():
         vocabulary, name = key.split(":", 1)
-        entry = action_for(playbook, vocabulary, name, language, scheme=scheme)
+        entry = action_for(playbook, vocabulary, name, language, scheme=scheme, available=available)
         rows.append((vocabulary, name, entry.priority, int(n), entry.action_text(separator)))
     rows.sort(key=lambda r: (_PRIORITY_RANK[r[2]], -r[3]))
     columns = ["vocabulary", "key", "priority", "customers", "action"]
@@ -759,6 +783,7 @@ def _rfm(
     vp: Mapping[str, Any],
     language: str,
     separator: str,
+    available: Sequence[str] | None = None,
 ) -> RfmPart:
     cells = validate_segment_map(cur.segment_map or vp["segment_map"])
     counts, revenue = valuation.rfm_grid(cur.table)
@@ -770,6 +795,7 @@ def _rfm(
         language,
         separator=separator,
         scheme=cur.scheme,
+        available=available,
     ).drop(columns="customers")
     summary = segments_now.join(actions)
     summary.loc[summary["customers"] == 0, "action"] = "–"

@@ -207,6 +207,39 @@ def _percent_axis(ax: Axes) -> None:
 # --------------------------------------------------------------------------- KPIs
 
 
+#: Which aspect of buying a model feature describes (the intro names only those used).
+_ASPECTS = (
+    ("recency", ("recency_days", "log_recency")),
+    ("frequency", ("frequency", "log_frequency")),
+    ("monetary", ("monetary", "log_monetary", "avg_order_value", "log_avg_order_value")),
+    ("tenure", ("tenure_days",)),
+    ("categories", ("share_cat_",)),
+    ("channels", ("share_ch_",)),
+    ("discounts", ("discount_share",)),
+    ("returns", ("return_rate",)),
+    ("complaints", ("complaints",)),
+    ("satisfaction", ("satisfaction",)),
+)
+
+
+def used_aspects(features: Sequence[str]) -> list[str]:
+    """The aspects (:data:`_ASPECTS` keys) of the features a model used, in order: a report
+    names channels, discounts, returns or complaints only when the data had them."""
+    names = [str(f) for f in features]
+    return [
+        key
+        for key, prefixes in _ASPECTS
+        if any(n == p or (p.endswith("_") and n.startswith(p)) for n in names for p in prefixes)
+    ]
+
+
+def _aspect_text(ctx: ReportContext, keys: Sequence[str]) -> str:
+    words = [_t(ctx, f"aspect.{k}") for k in keys]
+    if len(words) <= 1:
+        return "".join(words)
+    return _t(ctx, "aspect_separator").join(words[:-1]) + _t(ctx, "aspect_and") + words[-1]
+
+
 def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame | None:
     """KPI cards: segments, stability, customers segmented, the largest and the most
     valuable segment with their change vs the previous period end.
@@ -226,6 +259,7 @@ def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame 
     n = len(result.features)
     ctx.text(
         f"{P}.kpis.intro",
+        aspects=_aspect_text(ctx, used_aspects(model.features_)),
         n=ctx.number(n),
         end=_date(language, result.as_of),
         period=result.period,
@@ -1371,7 +1405,13 @@ def strategy_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
     if result.model is None:
         return None
     ctx.heading(f"{P}.strategy.title")
-    ctx.text(f"{P}.strategy.intro", z=result.rule_z)
+    complaints = result.features.get("complaints")
+    has_complaints = complaints is not None and bool(complaints.fillna(0).gt(0).any())
+    ctx.text(
+        f"{P}.strategy.intro",
+        z=result.rule_z,
+        complaints_rule=_t(ctx, "strategy.complaints_rule") if has_complaints else "",
+    )
     sep = _t(ctx, "separator")
     c = {
         k: _t(ctx, f"col.{k}")
