@@ -133,3 +133,57 @@ def test_a_failing_report_does_not_stop_the_others(sample_dir, tmp_path):
     assert Path(by_unit["retail"].executed).is_file()  # executed copy kept
     portal = (tmp_path / "r" / "index.html").read_text()
     assert "planted failure" in portal and "retail/overview.error.html" in portal
+
+
+def test_a_mix_of_shapes_per_unit(tmp_path):
+    """One export, three shapes: retail without surveys, b2b with surveys only (no orders,
+    no interactions), the others complete. Each report of each unit is ok or says why it
+    does not apply; the company-wide report has every part."""
+    import pandas as pd
+
+    data = tmp_path / "data"
+    made = subprocess.run(
+        [*SEGREPORT, "sample", "--out", str(data), "--customers", "300", "--seed", "11"],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    for table, unit in (
+        ("survey_responses", "retail"),
+        ("orders", "b2b"),
+        ("interactions", "b2b"),
+    ):
+        frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame.loc[frame["business_unit"] != unit].to_csv(data / f"{table}.csv", index=False)
+    out = tmp_path / "reports"
+    proc = subprocess.run(
+        [
+            *SEGREPORT,
+            "run",
+            "--data-dir",
+            str(data),
+            "--output",
+            str(out),
+            "--jobs",
+            "2",
+            "--set",
+            "quality.today=2026-06-30",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    statuses = {
+        unit: json.loads((out / "2025-Q4" / unit / "status.json").read_text())["reports"]
+        for unit in ("retail", "b2b", "all")
+    }
+
+    def shown(unit, state):
+        return {name for name, entry in statuses[unit].items() if entry["status"] == state}
+
+    assert shown("retail", "not_applicable") == {"satisfaction"}
+    assert shown("b2b", "not_applicable") == {"value", "segmentation", "churn", "overview"}
+    assert shown("b2b", "ok") == {"satisfaction", "summary"}
+    assert shown("all", "ok") == set(statuses["all"])
+    reason = statuses["b2b"]["value"]["reason"]
+    assert "no orders" in reason and reason in (out / "2025-Q4" / "b2b" / "value.html").read_text()
