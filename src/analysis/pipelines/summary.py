@@ -21,7 +21,7 @@ from ..data.load import Dataset
 from ..figures import UnitFigures
 from ..lifecycle import stage_transitions
 from ..period import Period
-from ..playbook import load_playbook
+from ..playbook import data_available, load_playbook
 from .shared import SharedWork
 
 __all__ = ["MIN_BASE", "SummaryResult", "build"]
@@ -52,6 +52,10 @@ class SummaryResult:
         The churn model's scored list (None without a model).
     nps, ipa
         NPS change vs the previous period and the importance-performance result (or None).
+    scheme, available
+        The value snapshot's scoring scheme (``transactional`` or ``subscription``) and the
+        data the unit has (:func:`analysis.playbook.data_available`): the playbook entries
+        are looked up with both, as in the value report.
     units
         Company-wide report only: :func:`analysis.strategy.unit_comparison` with every unit's
         own figures; None otherwise.
@@ -70,6 +74,8 @@ class SummaryResult:
     nps: dict[str, float] | None
     ipa: satisfaction.IPAResult | None
     playbook: dict[str, Any]
+    scheme: str
+    available: tuple[str, ...]
     revenue_12m: float
     units: pd.DataFrame | None
     referral: dict[str, Any] | None
@@ -78,7 +84,7 @@ class SummaryResult:
 
 def _value_tables(
     data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     columns = ["rfm_segment", "monetary", "lifecycle_stage"]
     snap = shared.value_snapshot(data, period.end, params, predict_clv=False)
     before = shared.value_snapshot(
@@ -88,7 +94,7 @@ def _value_tables(
     for frame in (snap.table[columns].copy(), before.table[columns].copy()):
         frame.index = frame.index.astype(str)
         tables.append(frame.astype({"rfm_segment": "object"}))
-    return tables[0], tables[1]
+    return tables[0], tables[1], snap.scheme
 
 
 def _nps(data: Dataset, period: Period) -> dict[str, float] | None:
@@ -174,7 +180,7 @@ def build(
     scorecard = strategy.kpi_scorecard(
         data.orders, period, data.survey_responses, data.interactions, figures=figures
     )
-    now, before = _value_tables(data, period, params, shared)
+    now, before, scheme = _value_tables(data, period, params, shared)
     segments = list(params["value"]["segment_map"])
     rfm_overview = strategy.segment_overview(
         now.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),
@@ -223,6 +229,8 @@ def build(
         nps=nps,
         ipa=ipa,
         playbook=playbook,
+        scheme=scheme,
+        available=tuple(data_available(data.orders, data.interactions, data.customers)),
         revenue_12m=revenue_12m,
         units=_units(data, period, params, shared),
         referral=_referral(data, period),

@@ -324,7 +324,18 @@ def segments_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
             "offer",
         )
     }
-    entries = {k: action_for(result.playbook, "rfm_segment", k, ctx.language) for k in table.index}
+    table = table.loc[(table["customers"] > 0) | (table["previous_customers"] > 0)]
+    entries = {
+        k: action_for(
+            result.playbook,
+            "rfm_segment",
+            k,
+            ctx.language,
+            scheme=result.scheme,
+            available=result.available,
+        )
+        for k in table.index
+    }
     has_prev = table["previous_customers"].sum() > 0
     rank = {"high": 0, "medium": 1, "low": 2}
     order = sorted(table.index, key=lambda k: (rank[entries[k].priority], -table.at[k, "revenue"]))
