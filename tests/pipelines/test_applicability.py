@@ -134,7 +134,11 @@ def test_satisfaction_needs_a_survey_with_a_score_up_to_the_period_end():
 
 def test_the_reason_reads_in_the_report_language():
     found = Reason("few_customers", {"n": 123456, "minimum": 50, "days": 365, "end": "2025-12-31"})
-    assert "Only 123,456 customer(s) bought in the 365 days up to 2025-12-31" in found.text("en")
+    assert "Only 123,456 customers bought in the 365 days up to 2025-12-31" in found.text("en")
+    one, none = (Reason("few_customers", {**found.values, "n": n}) for n in (1, 0))
+    assert one.text("en").startswith("Only one customer bought in the 365 days")
+    assert none.text("en").startswith("No customer bought in the 365 days")
+    assert "只有 1 位客户" in one.text("zh") and "没有任何客户" in none.text("zh")
     assert "12.3万" in found.text("zh") and "2025-12-31" in found.text("zh")
     assert Reason.from_dict(found.to_dict()) == found
     for code in ("no_orders", "no_survey_file", "no_scores"):

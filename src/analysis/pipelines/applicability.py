@@ -62,14 +62,20 @@ class Reason:
         return f"report.not_applicable.{self.code}"
 
     def text(self, language: str = "en") -> str:
-        """The reason as a sentence in ``language``."""
+        """The reason as a sentence in ``language``; a count ``n`` of 0 or 1 reads with its
+        own wording (``<key>.zero``, ``<key>.one``) when the catalog has one."""
         from ..display import fmt_number  # noqa: PLC0415
+        from ..i18n import catalog  # noqa: PLC0415
 
         values = {
             k: fmt_number(v, language=language) if isinstance(v, int) else v
             for k, v in self.values.items()
         }
-        return t(self.key, language, **values)
+        key = self.key
+        form = {0: "zero", 1: "one"}.get(self.values.get("n"))
+        if form and f"{key}.{form}" in catalog(language):
+            key = f"{key}.{form}"
+        return t(key, language, **values)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "values": dict(self.values)}

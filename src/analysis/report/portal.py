@@ -79,8 +79,8 @@ def _cell(status: dict, report: str, language: str) -> str:
         if entry.get("last_good_html"):
             parts.append(_link(folder, entry["last_good_html"], t("portal.last_good", language)))
         parts.append(f'<div class="pt-err">{escape((entry.get("error") or "")[:160])}</div>')
-    elif entry.get("error"):
-        parts.append(f'<div class="pt-err">{escape(entry["error"])}</div>')
+    elif entry.get("error"):  # skipped: why (no data in the period), not an error
+        parts.append(f'<div class="pt-reason">{escape(entry["error"])}</div>')
     when = (entry.get("finished_at") or "")[:16].replace("T", " ")
     if when:
         parts.append(f'<div class="pt-when">{escape(when)}</div>')
