@@ -133,3 +133,32 @@ def test_distinct_concepts_have_distinct_names(language):
         names.setdefault(segment_label(segment, language), []).append(f"segment {segment}")
     shared = {name: owners for name, owners in names.items() if len(owners) > 1}
     assert not shared
+
+
+def _customers_with_churn(ids):
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "signup_date": pd.Timestamp("2024-01-01"),
+            "churned": [i % 4 == 0 for i in range(len(ids))],
+            "churn_date": [
+                pd.Timestamp("2025-11-15") if i % 4 == 0 else pd.NaT for i in range(len(ids))
+            ],
+        }
+    )
+
+
+def test_auto_is_contractual_for_bills_and_noncontractual_for_a_purchase_log(rng):
+    ids = [f"c{i}" for i in range(40)]
+    months = pd.date_range("2024-01-05", "2025-12-05", freq="MS") + pd.Timedelta(days=4)
+    bills = _orders([(c, d.date().isoformat(), 30.0) for c in ids for d in months])
+    data = Dataset(customers=_customers_with_churn(ids), orders=bills)
+    figures = unit_figures(data, Q4, _params(definition="auto"))
+    assert figures.churn_definition == "contractual"
+    assert figures.current["churned_customers"] == 10  # the dated churners of Q4
+    days = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, 400), unit="D")
+    log = _orders([(ids[i % 40], d.date().isoformat(), 20.0) for i, d in enumerate(days)])
+    shop = Dataset(customers=_customers_with_churn(ids), orders=log)
+    assert unit_figures(shop, Q4, _params(definition="auto")).churn_definition == "noncontractual"
+    forced = unit_figures(shop, Q4, _params(definition="contractual"))
+    assert forced.churn_definition == "contractual"

@@ -103,8 +103,13 @@ class ChurnRule:
 def churn_rule(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) -> ChurnRule:
     """The unit's churn definition and window as known at ``as_of`` (exclusive).
 
-    The churn report, the satisfaction report's churn-after-answer link and these figures
-    all use this rule.
+    ``churn.definition: auto`` (the default) is ``contractual`` when the customers table
+    carries dated churners and the orders are regular bills (or there are no orders): a
+    subscription ends on a date, and its bills stop because of it. A purchase log keeps the
+    ``noncontractual`` window even when its customers table records some churn dates, since
+    its customers can also stop silently. An explicit ``contractual`` or ``noncontractual``
+    is used as given. The churn report, the value snapshot, the satisfaction report's
+    churn-after-answer link and these figures all use this rule.
     """
     from . import churn  # noqa: PLC0415  (churn imports heavy model code)
 
@@ -119,10 +124,30 @@ def churn_rule(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) ->
         max_days=int(opts.get("window_max_days", 365)),
         window_days=opts.get("window_days"),
     )
-    definition = churn.resolve_definition(
-        str(opts.get("definition", "noncontractual")), known_customers(data, end)
-    )
+    requested = str(opts.get("definition", "auto"))
+    customers = known_customers(data, end)
+    definition = churn.resolve_definition(requested, customers)
+    if requested == "auto" and definition == "contractual" and not _bills(orders, end, params):
+        definition = "noncontractual"
     return ChurnRule(definition, window)
+
+
+def _bills(orders: pd.DataFrame, end: pd.Timestamp, params: Mapping[str, Any]) -> bool:
+    """Whether ``orders`` are regular bills (:func:`analysis.lifecycle.billing_cycle` with
+    ``value.billing``), or absent."""
+    from .lifecycle import billing_cycle  # noqa: PLC0415
+
+    if orders.empty:
+        return True
+    billing = dict((params.get("value") or {}).get("billing") or {})
+    found = billing_cycle(
+        orders,
+        end - pd.Timedelta(days=1),
+        scheme=str(billing.get("scheme", "auto")),
+        regular_share=float(billing.get("regular_share", 0.8)),
+        min_gaps=int(billing.get("min_gaps", 30)),
+    )
+    return found.scheme == "subscription"
 
 
 def known_customers(data: Dataset, end: pd.Timestamp) -> pd.DataFrame:
