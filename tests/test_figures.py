@@ -162,3 +162,25 @@ def test_auto_is_contractual_for_bills_and_noncontractual_for_a_purchase_log(rng
     assert unit_figures(shop, Q4, _params(definition="auto")).churn_definition == "noncontractual"
     forced = unit_figures(shop, Q4, _params(definition="contractual"))
     assert forced.churn_definition == "contractual"
+
+
+def test_survey_only_data_has_no_order_figures_and_still_compares_nps():
+    surveys = pd.DataFrame(
+        {
+            "response_id": [f"r{i}" for i in range(8)],
+            "response_date": pd.to_datetime(["2025-08-10"] * 4 + ["2025-11-10"] * 4),
+            "business_unit": "retail",
+            "customer_id": pd.Series([None] * 8, dtype="string"),
+            "nps": [10, 10, 9, 0, 10, 0, 0, 5],
+        }
+    )
+    orders = _orders([]).astype({"amount": "float64"})
+    data = Dataset(
+        customers=pd.DataFrame({"customer_id": []}), orders=orders, survey_responses=surveys
+    )
+    figures = unit_figures(data, Q4, _params())
+    for figure in ("active_customers", "new_customers", "net_revenue", "churned_customers"):
+        assert math.isnan(figures.current[figure]), figure  # unknown, not zero
+        assert figures.text(figure) == "–"
+    assert figures.current["nps"] == pytest.approx((1 - 3) / 4 * 100)
+    assert figures.previous["nps"] == pytest.approx((3 - 1) / 4 * 100)  # Q3 has answers

@@ -186,11 +186,16 @@ def period_figures(
         customers=known_customers(data, end),
     )
     rate = float(lost.rate) if lost.base else np.nan
+    if data.orders.empty:  # no order data at all (survey-only): unknown, not zero
+        for key in ("active", "new", "reactivated", "revenue"):
+            base[key] = np.nan
+        if rule.definition == "noncontractual":
+            lost = type(lost)(base=0, churned=0, rate=np.nan, revenue_lost=np.nan)
     return {
         "active_customers": base["active"],
         "new_customers": base["new"],
         "reactivated_customers": base["reactivated"],
-        "churned_customers": float(lost.churned),
+        "churned_customers": float(lost.churned) if lost.base or not data.orders.empty else np.nan,
         "churn_rate": rate,
         "retention_rate": 1.0 - rate if lost.base else np.nan,
         "net_revenue": base["revenue"],
@@ -325,6 +330,17 @@ def format_figure(value: object, kind: str, language: str, currency: str) -> str
     return f"{number:.1f}"
 
 
+def _first_day(data: Dataset) -> pd.Timestamp:
+    """The first dated row of the unit (orders, else survey answers): comparison periods
+    before it have no figures."""
+    days = [data.orders["order_date"].min() if len(data.orders) else pd.NaT]
+    surveys = data.survey_responses
+    if surveys is not None and len(surveys):
+        days.append(surveys["response_date"].min())
+    days = [d for d in days if pd.notna(d)]
+    return min(days) if days else pd.NaT
+
+
 def unit_figures(
     data: Dataset,
     period: Period,
@@ -338,7 +354,7 @@ def unit_figures(
     and high-risk customers come from it); without it those two are NaN.
     """
     high_risk = float((params.get("churn") or {}).get("high_risk", 0.5))
-    first = data.orders["order_date"].min() if len(data.orders) else pd.NaT
+    first = _first_day(data)
     # one churn rule for the three periods (the window learnt at this period's end), as the
     # churn report compares them
     rule = churn_rule(data, period.end_exclusive, params)

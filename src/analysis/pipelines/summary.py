@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import satisfaction, strategy, valuation
+from .. import satisfaction, segment_report, strategy, valuation
 from ..data.load import Dataset
 from ..figures import UnitFigures
 from ..lifecycle import stage_transitions
@@ -190,9 +190,11 @@ def build(
     clusters = _clusters(data, period, params, shared)
     cluster_overview = None
     if clusters is not None:
+        # the period's net revenue per customer, as the segmentation report shares it out
+        revenue = segment_report.period_revenue(data.orders, period.start_ts, period.end_exclusive)
         frame = clusters.assign(
             segment=clusters["segment_id"].astype(str),
-            revenue=clusters["customer_id"].astype(str).map(now["monetary"]).fillna(0.0),
+            revenue=clusters["customer_id"].astype(str).map(revenue).fillna(0.0),
         )
         order = sorted(frame["segment"].unique(), key=lambda s: (len(s), s))
         cluster_overview = strategy.segment_overview(frame, segments=order)
