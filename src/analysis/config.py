@@ -37,7 +37,9 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "export_dir": (str,),
     "reports": (list,),
     "date_format": (str,),
+    "dayfirst": (bool,),
     "quality.today": (str, date),
+    "quality.max_amount": (int, float),
     "files.customers": (str,),
     "files.survey_responses": (str,),
     "files.interactions": (str,),
@@ -55,6 +57,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
 #: Keys whose value may take one of several types (their default shows one of them).
 UNION_TYPES: dict[str, tuple[type, ...]] = {
     "segmentation.features": (str, list),
+    "quality.earliest_date": (str, date),
 }
 
 #: Mappings whose keys are the user's to choose (validated by the code that reads them).
@@ -119,7 +122,7 @@ def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
         data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParamsError(f"parameter file '{path}' does not exist") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date like 2024-13-45
         raise ParamsError(f"parameter file '{path}' is not valid YAML: {exc}") from None
     if data is None:
         return {}
@@ -173,7 +176,7 @@ def parse_set(assignments: Iterable[str]) -> dict[str, Any]:
             raise ParamsError(f"--set expects key=value, got {item!r}")
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):  # ValueError: a date like 2024-13-45
             value = raw
         pairs[key.strip()] = value
     return nest(pairs)
@@ -233,6 +236,126 @@ def validate(params: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str
             )
         if isinstance(default, dict) and dotted not in OPEN_MAPPINGS:
             validate(value, default, prefix=f"{dotted}.")
+
+
+#: Parameters holding a date (``YYYY-MM-DD``).
+DATE_KEYS = ("quality.today", "quality.earliest_date", "subscription.data_date")
+#: Numbers that are shares or probabilities: between 0 and 1 (by the last part of the key).
+_UNIT_INTERVAL = re.compile(r"(_share|_quantile|_fraction|^high_risk|^stability_threshold)$")
+#: Numbers that may be negative (every other number of the schema is a count, a length of
+#: time, a size or a rate, never below zero).
+SIGNED_KEYS = ("segmentation.min_silhouette",)
+#: (first, second): the two shares may not add up to more than 1.
+SHARE_PAIRS = (
+    ("value.abc.a_share", "value.abc.b_share"),
+    ("value.tiers.high_share", "value.tiers.medium_share"),
+)
+#: (lower, upper): the first must be below (or equal to) the second.
+ORDERED_PAIRS = (
+    ("value.lifecycle.at_risk_quantile", "value.lifecycle.lapsed_quantile"),
+    ("churn.window_min_days", "churn.window_max_days"),
+)
+
+
+def _get(params: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = params
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _numbers(params: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = ""):
+    for key, value in params.items():
+        dotted = f"{prefix}{key}"
+        if dotted in OPEN_MAPPINGS:
+            continue
+        default = defaults.get(key) if isinstance(defaults, Mapping) else None
+        if isinstance(value, Mapping):
+            yield from _numbers(
+                value, default if isinstance(default, Mapping) else {}, f"{dotted}."
+            )
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            yield dotted, value
+
+
+def check_values(params: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Check the values of typed parameters: dates are dates, ``date_format`` is a usable
+    format, ``encoding`` and ``timezone`` exist, shares are between 0 and 1 (and pairs of
+    shares add up to at most 1), counts and lengths of time are not negative.
+
+    Raises
+    ------
+    ParamsError
+        Naming the first parameter whose value cannot be used, and the value.
+    """
+    import codecs  # noqa: PLC0415
+    import math  # noqa: PLC0415
+    from datetime import datetime  # noqa: PLC0415
+
+    for key in DATE_KEYS:
+        value = _get(params, key)
+        if isinstance(value, str):
+            try:
+                date.fromisoformat(value.strip())
+            except ValueError:
+                raise ParamsError(
+                    f"parameter '{key}' must be a date written YYYY-MM-DD, got {value!r}"
+                ) from None
+    fmt = params.get("date_format")
+    if fmt is not None:
+        problem = "" if "%" in fmt else "it has no % directive"
+        try:
+            datetime.strptime("", fmt)
+        except ValueError as exc:
+            if "does not match format" not in str(exc):
+                problem = str(exc)
+        if problem:
+            raise ParamsError(
+                f"parameter 'date_format' {fmt!r} is not a date format ({problem}); use "
+                "strftime directives such as %d.%m.%Y or %m/%d/%Y %H:%M"
+            )
+    encoding = params.get("encoding")
+    if isinstance(encoding, str) and encoding != "auto":
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ParamsError(
+                f"parameter 'encoding' {encoding!r} is not a known text encoding (use auto, "
+                "utf-8, gb18030, cp1252, latin-1, ...)"
+            ) from None
+    zone = params.get("timezone")
+    if isinstance(zone, str):
+        import zoneinfo  # noqa: PLC0415
+
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ParamsError(
+                f"parameter 'timezone' {zone!r} is not a time zone name (e.g. UTC, "
+                "Asia/Shanghai, Europe/Berlin)"
+            ) from None
+    for key, value in _numbers(params, defaults):
+        leaf = key.rsplit(".", 1)[-1]
+        if not math.isfinite(value):
+            raise ParamsError(f"parameter '{key}' must be a finite number, got {value!r}")
+        if _UNIT_INTERVAL.search(leaf) and not 0 <= value <= 1:
+            raise ParamsError(
+                f"parameter '{key}' is a share: it must be between 0 and 1, got {value!r}"
+            )
+        if value < 0 and key not in SIGNED_KEYS:
+            raise ParamsError(f"parameter '{key}' may not be negative, got {value!r}")
+    for first, second in SHARE_PAIRS:
+        a, b = _get(params, first), _get(params, second)
+        if isinstance(a, int | float) and isinstance(b, int | float) and a + b > 1:
+            raise ParamsError(
+                f"parameters '{first}' ({a}) and '{second}' ({b}) add up to more than 1"
+            )
+    for low, high in ORDERED_PAIRS:
+        a, b = _get(params, low), _get(params, high)
+        if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
+            raise ParamsError(f"parameter '{low}' ({a}) must not exceed '{high}' ({b})")
 
 
 def check_name(value: str, what: str = "unit") -> str:
@@ -303,6 +426,7 @@ def load_params(
     if unit is not None:
         params["unit"] = str(unit)
     validate(params, defaults)
+    check_values(params, defaults)
     check_name(params["unit"])
     if params.get("period") is not None:
         Period.parse(str(params["period"]))  # fail early on a bad period
