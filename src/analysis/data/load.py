@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,26 @@ import numpy as np
 import pandas as pd
 
 from ..config import resolve_path
-from ..errors import DataError
+from ..errors import DataError, ParamsError
 from ..lookup import isin
 from . import billing, schema
 from .io import file_digest, find_table, read_table
-from .quality import DataQualityReport
+from .quality import DataQualityReport, Repair
 
 TABLE_ORDER = ("customers", "orders", "survey_responses", "interactions")
 #: Tables whose id column may be absent from an export (one row per respondent or per
 #: customer): the ids are then made from the row order, and the repair is counted.
 ROW_ORDER_IDS = {"survey_responses": "response_id", "customers": "customer_id"}
+#: Dates before ``quality.earliest_date`` (default) are placeholders (1900-01-01, 1970-01-01).
+DEFAULT_EARLIEST = "1980-01-01"
+#: Without ``quality.max_amount``, an amount above this many times the 99th percentile of
+#: the absolute amounts is implausible (a typo or a placeholder such as 1e18).
+AMOUNT_SPREAD = 10_000
+#: A discount above this share of the order's gross value (amount + discount) is implausible.
+MAX_DISCOUNT_SHARE = 0.95
+#: An orders export where at least this share of rows repeat an order id is one of order
+#: lines (several rows per order), else one of orders (a repeated id is a second version).
+LINE_EXPORT_SHARE = 0.05
 
 
 @dataclass
@@ -84,12 +95,20 @@ class Dataset:
             own(self.survey_responses),
             own(self.interactions),
         )
+        # answers and contacts of customers who belong to other units only stay out
+        # (counted at loading as other_unit_customer)
+        pairs = self._unit_pairs
+        if surveys is not None:
+            surveys = surveys.loc[~other_unit_rows(surveys, pairs)].reset_index(drop=True)
+        if interactions is not None:
+            interactions = interactions.loc[~other_unit_rows(interactions, pairs)]
+            interactions = interactions.reset_index(drop=True)
         ids = set(orders["customer_id"])
         if interactions is not None:
             ids |= set(interactions["customer_id"])
         members = isin(self.customers["customer_id"], ids)
         if "business_unit" in self.customers.columns:
-            members |= (self.customers["business_unit"] == unit).to_numpy()
+            members |= (self.customers["business_unit"] == unit).fillna(False).to_numpy(bool)
         return replace(
             self,
             customers=self.customers.loc[members].reset_index(drop=True),
@@ -99,11 +118,40 @@ class Dataset:
             quality=self.quality.for_unit(unit),
         )
 
+    @cached_property
+    def _unit_pairs(self) -> pd.DataFrame:
+        return unit_pairs(self.customers, self.orders)
 
-def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict) -> pd.DataFrame:
+
+def unit_pairs(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """The (customer_id, business_unit) pairs of who belongs where: the units a customer
+    has orders in, and the customers table's ``business_unit``."""
+    parts = [orders[["customer_id", "business_unit"]]]
+    if "business_unit" in customers.columns:
+        parts.append(customers[["customer_id", "business_unit"]])
+    pairs = pd.concat(parts, ignore_index=True).dropna().astype("string")
+    return pairs.drop_duplicates().reset_index(drop=True)
+
+
+def other_unit_rows(frame: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Rows (survey answers, interactions) filed under a unit their customer does not
+    belong to, while belonging to another: the unit's reports leave them out. Anonymous
+    rows and customers who belong to no unit stay."""
+    if frame.empty or "customer_id" not in frame.columns or pairs.empty:
+        return np.zeros(len(frame), dtype=bool)
+    ids = frame["customer_id"].astype("string")
+    somewhere = isin(ids, pairs["customer_id"].unique())
+    key = ids.fillna("") + "\x1f" + frame["business_unit"].astype("string").fillna("")
+    here = isin(key, pairs["customer_id"] + "\x1f" + pairs["business_unit"])
+    return somewhere & ~here & ids.notna().to_numpy(bool)
+
+
+def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict, report) -> pd.DataFrame:
     """Mapping, required-column check and type conversion of one raw table."""
     mapping = (params.get("columns") or {}).get(table)
     frame = schema.apply_mapping(frame, mapping, table=table, file=file)
+    for source, rows in (frame.attrs.get("decimal_comma") or {}).items():
+        report.repairs.append(Repair(table, "decimal_comma", "converted", rows, column=source))
     rows_id = ROW_ORDER_IDS.get(table)
     if rows_id and rows_id not in frame.columns:  # made from the row order (counted)
         frame[rows_id] = pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -124,8 +172,8 @@ def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict) -> pd.Dat
         "city",
         "gender",
     ):
-        if column in frame.columns:
-            frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
+        if column in frame.columns:  # empty cells and null tokens ("NULL", "N/A") missing
+            frame[column] = schema.null_tokens(frame[column], strict=False)
     for column in ("status", "customer_type", "type"):
         if column in frame.columns:
             frame[column] = frame[column].str.lower()
@@ -133,10 +181,26 @@ def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict) -> pd.Dat
 
 
 def _parse_dates(frame, table, file, column, report, params, *, required: bool):
-    raw = frame[column]
-    parsed = schema.to_dates(
-        raw, date_format=params.get("date_format"), dayfirst=bool(params.get("dayfirst"))
+    raw = schema.null_tokens(frame[column])
+    read = schema.parse_dates(
+        raw,
+        date_format=params.get("date_format"),
+        dayfirst=params.get("dayfirst"),
+        timezone=params.get("timezone") or "UTC",
+        file=file,
+        column=column,
     )
+    parsed = read.values
+    if read.zoned.any():
+        report.record(
+            table,
+            "time_zone",
+            "converted",
+            read.zoned,
+            frame,
+            column=column,
+            example_cols=[column],
+        )
     bad = parsed.isna() & raw.notna()
     if required:
         bad |= raw.isna()
@@ -156,7 +220,57 @@ def _parse_dates(frame, table, file, column, report, params, *, required: bool):
             frame = frame.loc[~bad]
         else:
             report.record(table, "bad_date", "set_missing", bad, frame, column=column)
+            frame.loc[bad, column] = pd.NaT
+    earliest = _earliest_date(params)
+    early = frame[column] < earliest
+    if early.any():  # placeholders such as 1900-01-01 or 1970-01-01
+        if required:
+            report.record(
+                table,
+                "implausible_date",
+                "removed",
+                early,
+                frame,
+                column=column,
+                example_cols=[column],
+                amount_col="amount",
+            )
+            frame = frame.loc[~early]
+        else:
+            report.record(
+                table,
+                "implausible_date",
+                "set_missing",
+                early,
+                frame,
+                column=column,
+                example_cols=[column],
+            )
+            frame.loc[early, column] = pd.NaT
     return frame
+
+
+def _earliest_date(params) -> pd.Timestamp:
+    """``quality.earliest_date``: dates before it are placeholders, not real dates."""
+    value = (params.get("quality") or {}).get("earliest_date") or DEFAULT_EARLIEST
+    return pd.Timestamp(str(value)).normalize()
+
+
+def _numbers(frame, table, file, column, report, *, rule="bad_number"):
+    """Read a number column (:func:`analysis.data.schema.parse_numbers`); a decimal comma
+    is counted as converted, and with ``rule`` cells that are not numbers are counted as
+    set to missing."""
+    raw = frame[column]
+    if not pd.api.types.is_numeric_dtype(raw):
+        raw = schema.null_tokens(raw)
+    read = schema.parse_numbers(raw, file=file, column=column)
+    if read.decimal_comma.any():
+        report.record(table, "decimal_comma", "converted", read.decimal_comma, frame, column=column)
+    bad = read.values.isna() & raw.notna()
+    frame[column] = read.values
+    if rule and bad.any():
+        report.record(table, rule, "set_missing", bad, frame, column=column, example_cols=[column])
+    return bad
 
 
 def _drop_future(frame, table, column, report, today):
@@ -211,32 +325,28 @@ def _drop_duplicates(frame, table, report):
 
 def _clean_orders(raw, file, params, report, today):
     frame = _drop_duplicates(raw, "orders", report)
-    frame = _prepare(frame, "orders", file, params)
+    frame = _prepare(frame, "orders", file, params, report)
     frame = _drop_missing(frame, "orders", "business_unit", "missing_business_unit", report)
     frame = _parse_dates(frame, "orders", file, "order_date", report, params, required=True)
-    amount = (
-        schema.to_numbers(frame["amount"])
-        if frame["amount"].dtype != "float64"
-        else frame["amount"]
-    )
-    bad = amount.isna()
+    shown = frame["amount"].head(5).tolist()
+    _numbers(frame, "orders", file, "amount", report, rule=None)
+    bad = frame["amount"].isna()
     if bad.all() and len(frame):
         raise DataError(
-            "no value of 'amount' is a number.",
-            file=file,
-            column="amount",
-            examples=frame["amount"].head(5).tolist(),
+            "no value of 'amount' is a number.", file=file, column="amount", examples=shown
         )
-    frame["amount"] = amount
     if bad.any():
         report.record("orders", "bad_amount", "removed", bad, frame, column="amount")
         frame = frame.loc[~bad]
+    frame = _drop_implausible_amounts(frame, params, report)
     for column in ("quantity", "discount"):
         if column in frame.columns:
-            frame[column] = schema.to_numbers(frame[column])
+            _numbers(frame, "orders", file, column, report)
     frame = _drop_future(frame, "orders", "order_date", report, today)
     frame = _drop_missing(frame, "orders", "customer_id", "missing_customer_id", report, "amount")
     frame = _generate_ids(frame, "orders", "order_id", "generated-", report)
+    frame = _drop_conflicting_orders(frame, report)
+    _check_quantity_and_discount(frame, report)
     if "status" not in frame.columns:
         frame["status"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     status = frame["status"]
@@ -268,8 +378,89 @@ def _clean_orders(raw, file, params, report, today):
     return frame.reset_index(drop=True)
 
 
+def _drop_implausible_amounts(frame, params, report):
+    """Amounts beyond ``quality.max_amount`` (absolute), or without it beyond
+    :data:`AMOUNT_SPREAD` times the 99th percentile of the absolute amounts: removed."""
+    size = frame["amount"].abs()
+    limit = (params.get("quality") or {}).get("max_amount")
+    if limit is None:
+        nonzero = size[size > 0]
+        if len(nonzero) < 20:
+            return frame
+        limit = AMOUNT_SPREAD * float(nonzero.quantile(0.99))
+    wild = size > float(limit)
+    if wild.any():
+        report.record(
+            "orders",
+            "implausible_amount",
+            "removed",
+            wild,
+            frame,
+            column="amount",
+            amount_col="amount",
+            example_cols=["order_id", "amount"],
+        )
+        frame = frame.loc[~wild]
+    return frame
+
+
+def _drop_conflicting_orders(frame, report):
+    """One order id on rows that disagree, in an export of one row per order (fewer than
+    :data:`LINE_EXPORT_SHARE` of the rows repeat an id): the rows are versions of one order
+    and the first is kept. In an export of order lines (ids repeat by design, as in UCI
+    Online Retail) every line is kept."""
+    repeated = frame["order_id"].duplicated(keep=False)
+    if not repeated.any() or repeated.mean() >= LINE_EXPORT_SHARE:
+        return frame
+    conflict = frame["order_id"].duplicated(keep="first")
+    report.record(
+        "orders",
+        "duplicate_order_id",
+        "removed",
+        conflict,
+        frame,
+        column="order_id",
+        amount_col="amount",
+        example_cols=["order_id", "amount"],
+    )
+    return frame.loc[~conflict]
+
+
+def _check_quantity_and_discount(frame, report):
+    """A negative quantity on a sale (a refund may carry one), and a discount below zero
+    or above :data:`MAX_DISCOUNT_SHARE` of the order's gross value (amount paid plus
+    discount: a discount many times the amount paid), cannot be right: set to missing."""
+    if "quantity" in frame.columns:
+        odd = (frame["quantity"] < 0) & (frame["amount"] > 0)
+        if odd.any():
+            report.record(
+                "orders",
+                "implausible_value",
+                "set_missing",
+                odd,
+                frame,
+                column="quantity",
+                example_cols=["order_id", "quantity", "amount"],
+            )
+            frame.loc[odd, "quantity"] = np.nan
+    if "discount" in frame.columns:
+        gross = frame["amount"].abs() + frame["discount"]
+        odd = (frame["discount"] < 0) | (frame["discount"] > MAX_DISCOUNT_SHARE * gross)
+        if odd.any():
+            report.record(
+                "orders",
+                "implausible_value",
+                "set_missing",
+                odd,
+                frame,
+                column="discount",
+                example_cols=["order_id", "discount", "amount"],
+            )
+            frame.loc[odd, "discount"] = np.nan
+
+
 def _clean_customers(raw, file, params, report, today):
-    frame = _prepare(raw, "customers", file, params)
+    frame = _prepare(raw, "customers", file, params, report)
     if _without_ids(frame, "customers", "customer_id", report):
         frame = _generate_ids(frame, "customers", "customer_id", "generated-", report)
     else:
@@ -297,7 +488,7 @@ def _clean_customers(raw, file, params, report, today):
                 )
                 frame.loc[future, column] = pd.NaT
     if "age" in frame.columns:
-        frame["age"] = schema.to_numbers(frame["age"])
+        _numbers(frame, "customers", file, "age", report)
         bad = (frame["age"] < 0) | (frame["age"] > 120)
         if bad.any():
             report.record("customers", "out_of_range", "set_missing", bad, frame, column="age")
@@ -306,7 +497,7 @@ def _clean_customers(raw, file, params, report, today):
         frame["churned"] = schema.to_bools(frame["churned"])
     for column in billing.SUBSCRIPTION_COLUMNS:
         if column in frame.columns:
-            frame[column] = schema.to_numbers(frame[column])
+            _numbers(frame, "customers", file, column, report)
     if "customer_type" in frame.columns:
         odd = frame["customer_type"].notna() & ~frame["customer_type"].isin(schema.CUSTOMER_TYPES)
         if odd.any():
@@ -324,7 +515,7 @@ def _clean_customers(raw, file, params, report, today):
 
 
 def _clean_surveys(raw, file, params, report, today):
-    frame = _prepare(raw, "survey_responses", file, params)
+    frame = _prepare(raw, "survey_responses", file, params, report)
     if not _without_ids(frame, "survey_responses", "response_id", report):
         frame = _drop_duplicates(frame, "survey_responses", report)
     frame = _drop_missing(
@@ -350,8 +541,10 @@ def _clean_surveys(raw, file, params, report, today):
 
     survey_scales.check_outcome(params, frame.columns, file)
     for column, scale in survey_scales.declared_scales(params, frame.columns).items():
-        values, _ = survey_scales.out_of_scale(schema.to_numbers(frame[column]), column, scale)
-        invalid = frame[column].notna() & values.isna()  # outside the scale, or no number
+        given = schema.null_tokens(frame[column]).notna()
+        _numbers(frame, "survey_responses", file, column, report, rule=None)
+        values, _ = survey_scales.out_of_scale(frame[column], column, scale)
+        invalid = given & values.isna()  # outside the scale, or no number
         if invalid.any():
             report.record(
                 "survey_responses",
@@ -370,7 +563,7 @@ def _clean_surveys(raw, file, params, report, today):
 
 def _clean_interactions(raw, file, params, report, today):
     frame = _drop_duplicates(raw, "interactions", report)
-    frame = _prepare(frame, "interactions", file, params)
+    frame = _prepare(frame, "interactions", file, params, report)
     frame = _drop_missing(frame, "interactions", "business_unit", "missing_business_unit", report)
     frame = _drop_missing(frame, "interactions", "customer_id", "missing_customer_id", report)
     frame = _parse_dates(frame, "interactions", file, "date", report, params, required=True)
@@ -392,7 +585,7 @@ def _clean_interactions(raw, file, params, report, today):
     if "resolved" in frame.columns:
         frame["resolved"] = schema.to_bools(frame["resolved"])
     if "resolution_hours" in frame.columns:
-        frame["resolution_hours"] = schema.to_numbers(frame["resolution_hours"])
+        _numbers(frame, "interactions", file, "resolution_hours", report)
     return frame.reset_index(drop=True)
 
 
@@ -520,8 +713,13 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
             "'segreport sample' or point --data-dir at your exports.",
             file=str(folder),
         )
-    today = params.get("quality", {}).get("today") or date.today()
-    today = pd.Timestamp(today).normalize()
+    today = (params.get("quality") or {}).get("today") or date.today()
+    try:
+        today = pd.Timestamp(today).normalize()
+    except (ValueError, TypeError):
+        raise ParamsError(
+            f"parameter 'quality.today' must be a date (YYYY-MM-DD), got {today!r}"
+        ) from None
     report = DataQualityReport()
     cleaners = {
         "customers": _clean_customers,
@@ -542,7 +740,18 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
                 )
             continue
         raw = read_table(path, encoding=params.get("encoding", "auto"))
-        report.rows_read[table] = len(raw)
+        malformed = raw.attrs.get("malformed_rows") or []
+        report.rows_read[table] = len(raw) + sum(span for _, span, _ in malformed)
+        if malformed:
+            report.repairs.append(
+                Repair(
+                    table,
+                    "malformed_row",
+                    "removed",
+                    sum(span for _, span, _ in malformed),
+                    examples=[f"line {n}: {text}" for n, _, text in malformed[:3]],
+                )
+            )
         tables[table] = cleaners[table](raw, str(path), params, report, today)
         sources[table] = {"file": str(path), "sha256": file_digest(path), "rows": len(raw)}
     orders, customers = tables["orders"], tables["customers"]
@@ -586,6 +795,7 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
             customers, tables["interactions"], "interactions", report
         )
     tables["customers"], tables["orders"] = customers, orders
+    _count_links(tables, report)
     for table, frame in tables.items():
         if frame is None:
             continue
@@ -601,6 +811,44 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
         quality=report,
         sources=sources,
     )
+
+
+def _count_links(tables, report) -> None:
+    """Survey answers of customers not in the customers table (kept, counted), and survey
+    answers and interactions filed under a unit their customer does not belong to (left
+    out of that unit's reports by :meth:`Dataset.for_unit`, counted here)."""
+    customers, pairs = tables["customers"], None
+    surveys = tables["survey_responses"]
+    if surveys is not None and not surveys.empty:
+        unknown = surveys["customer_id"].notna() & ~pd.Series(
+            isin(surveys["customer_id"], customers["customer_id"]), index=surveys.index
+        )
+        if unknown.any():
+            report.record(
+                "survey_responses",
+                "unknown_customer",
+                "kept",
+                unknown,
+                surveys,
+                column="customer_id",
+                example_cols=["response_id", "customer_id"],
+            )
+    for table in ("survey_responses", "interactions"):
+        frame = tables[table]
+        if frame is None or frame.empty:
+            continue
+        pairs = unit_pairs(customers, tables["orders"]) if pairs is None else pairs
+        other = pd.Series(other_unit_rows(frame, pairs), index=frame.index)
+        if other.any():
+            report.record(
+                table,
+                "other_unit_customer",
+                "left_out",
+                other,
+                frame,
+                column="customer_id",
+                example_cols=["customer_id", "business_unit"],
+            )
 
 
 def _billing_data_date(options, customers, tables, file) -> pd.Timestamp:

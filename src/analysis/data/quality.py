@@ -32,6 +32,28 @@ unknown_category          customer_type or interaction type outside the contract
                           as "other"
 name_in_text              a known customer's name typed into a comment or topic: masked
                           as "[name]" (phone numbers and e-mails are masked too, later)
+malformed_row             a CSV record whose number of fields differs from the header's,
+                          or a quoted field holding a whole further row (a stray quote):
+                          removed (rows = the file lines it spans); above 5% of the rows
+                          the file is refused
+time_zone                 a date with a time zone (+08:00, Z): converted to the
+                          ``timezone`` parameter (default UTC), the zone dropped
+decimal_comma             a number column written with decimal commas (741,60): read as
+                          741.60 (a column mixing 741,60 and 741.60 is refused)
+bad_number                an optional number (quantity, discount, age, ...) that is not
+                          a number: set to missing
+implausible_date          a date before ``quality.earliest_date`` (1900-01-01 and other
+                          placeholders): removed (required dates) or set to missing
+implausible_amount        an amount beyond ``quality.max_amount`` (absolute), by default
+                          beyond 10,000 times the 99th percentile of the amounts: removed
+implausible_value         a negative quantity on a sale, a discount below zero or above
+                          95% of the gross value (amount + discount): set to missing
+duplicate_order_id        an order id on two rows of an export of one row per order
+                          (fewer than 5% of rows repeat an id): the first row kept (an
+                          export of order lines keeps every line)
+other_unit_customer       a survey answer or interaction filed under a unit its customer
+                          does not belong to (they belong to another): left out of that
+                          unit's reports
 ========================  ===============================================================
 """
 
@@ -62,8 +84,27 @@ RULES = (
     "out_of_range",
     "unknown_category",
     "name_in_text",
+    "malformed_row",
+    "time_zone",
+    "decimal_comma",
+    "bad_number",
+    "implausible_date",
+    "implausible_amount",
+    "implausible_value",
+    "duplicate_order_id",
+    "other_unit_customer",
 )
-ACTIONS = ("removed", "kept", "set_missing", "generated", "added", "excluded", "masked")
+ACTIONS = (
+    "removed",
+    "kept",
+    "set_missing",
+    "generated",
+    "added",
+    "excluded",
+    "masked",
+    "converted",
+    "left_out",
+)
 
 
 @dataclass

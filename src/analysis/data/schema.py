@@ -160,7 +160,9 @@ def _evaluate_expr(expr: str, frame: pd.DataFrame, table: str, target: str, file
                     file=file,
                     column=column,
                 )
-            return pd.to_numeric(frame[column], errors="coerce")
+            parsed = parse_numbers(frame[column], file=file, column=column)
+            converted[column] = int(parsed.decimal_comma.sum())
+            return parsed.values
         if isinstance(node, ast.UnaryOp):
             inner = value(node.operand)
             return -inner if isinstance(node.op, ast.USub) else inner
@@ -172,11 +174,18 @@ def _evaluate_expr(expr: str, frame: pd.DataFrame, table: str, target: str, file
             return left - right
         if isinstance(op, ast.Mult):
             return left * right
-        return left / right
+        if np.isscalar(right) and right == 0:
+            raise ParamsError(f"{where}: expression {expr!r} divides by zero")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return left / right  # a row dividing by zero gives no number (counted later)
 
+    converted: dict[str, int] = {}
     result = value(tree)
     if np.isscalar(result):
         result = pd.Series(result, index=frame.index)
+    result = pd.Series(result, index=frame.index, dtype="float64")
+    result = result.mask(np.isinf(result))
+    result.attrs["decimal_comma"] = {c: n for c, n in converted.items() if n}
     return result
 
 
@@ -246,8 +255,11 @@ def apply_mapping(
             for quoted, bare in re.findall(r"`([^`]+)`|([A-Za-z_]\w*)", str(spec["expr"])):
                 used.add(quoted or bare)
     out = out.drop(columns=[c for c in used if c in out.columns and c not in derived])
+    commas: dict[str, int] = {}
     for target, series in derived.items():
+        commas.update(getattr(series, "attrs", {}).get("decimal_comma", {}))
         out[target] = series
+    out.attrs = {**frame.attrs, "decimal_comma": commas}
     return out
 
 
@@ -267,33 +279,220 @@ def check_required(frame: pd.DataFrame, table: str, file: str) -> None:
 
 
 # ---- type conversion helpers -------------------------------------------------------------
+#: Cell texts that mean "no value" in id, unit, category, date and number columns (compared
+#: case-insensitively). Free text (comments, names) is kept as written.
+NULL_TOKENS = frozenset(
+    {"null", "none", "nan", "n/a", "#n/a", "-", "--", "nil", "(null)", "<na>", "(blank)"}
+)
+#: Also null in ids, dates and numbers ("NA" may be a region or a unit: North America).
+NULL_TOKENS_STRICT = NULL_TOKENS | {"na", "?", "#null!", "undefined"}
+
+
+def null_tokens(series: pd.Series, *, strict: bool = True) -> pd.Series:
+    """Trimmed text with empty cells and :data:`NULL_TOKENS` as missing (NA)."""
+    text = series.astype("string").str.strip()
+    tokens = NULL_TOKENS_STRICT if strict else NULL_TOKENS
+    return text.mask((text == "") | text.str.lower().isin(tokens))
+
+
 def clean_ids(series: pd.Series) -> pd.Series:
-    """Identifiers as trimmed text; ``17850.0`` (a float-formatted integer) becomes ``17850``."""
-    text = series.astype("string").str.strip()
-    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return text.mask(text == "")
+    """Identifiers as trimmed text; ``17850.0`` (a float-formatted integer) becomes ``17850``;
+    empty cells and null tokens (``NULL``, ``N/A``, ``None``, ``-``) are missing."""
+    text = null_tokens(series)
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
-def to_dates(series: pd.Series, *, date_format: str | None, dayfirst: bool) -> pd.Series:
-    """Parse dates; unparseable cells become NaT (the caller counts them)."""
-    text = series.astype("string").str.strip()
-    if date_format:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-    else:
+@dataclass(frozen=True)
+class ParsedDates:
+    """Dates read from text: ``values`` (naive, in the chosen zone), ``zoned`` (a mask of
+    the cells that carried a time zone and were converted) and ``order`` (``ymd``, ``dmy``
+    or ``mdy``: how numeric day/month dates were read)."""
+
+    values: pd.Series
+    zoned: pd.Series
+    order: str
+
+
+_ZONE = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE
+)
+_DAY_MONTH = r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})((?:[ T].*)?)$"
+
+
+def parse_dates(
+    series: pd.Series,
+    *,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    timezone: str = "UTC",
+    file: str | None = None,
+    column: str | None = None,
+) -> ParsedDates:
+    """Parse a date column; unreadable cells become NaT (the caller counts them).
+
+    Cells with a time zone (``2024-01-01T23:30:00+08:00``, ``...Z``) are converted to
+    ``timezone`` and kept without it; cells without one are taken as already in it.
+    Without ``date_format``, ISO dates are read as such; numeric day/month dates
+    (``13.01.2024``, ``01/13/2024``) are read in one order for the whole column: the order
+    the cells that can only be read one way show (a day above 12), else ``dayfirst``.
+
+    Raises
+    ------
+    DataError
+        The column's rows disagree (some can only be day-first, others only month-first),
+        or no row decides and ``dayfirst`` is not set.
+    ParamsError
+        ``date_format`` is not a usable format.
+    """
+    text = null_tokens(series)
+    zoned = text.str.contains(_ZONE, na=False)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    if zoned.any():
         try:
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        except ValueError:
-            parsed = pd.Series(pd.NaT, index=series.index)
-        if parsed.notna().sum() < text.notna().sum():  # not ISO: let pandas infer
-            other = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst, format="mixed")
-            parsed = parsed.fillna(other)
-    return parsed.astype("datetime64[ns]")
+            stamped = pd.to_datetime(text[zoned], utc=True, errors="coerce", format="mixed")
+            out[zoned] = stamped.dt.tz_convert(timezone).dt.tz_localize(None)
+        except (ValueError, TypeError):
+            pass  # left NaT: counted as unreadable
+    plain = text.mask(zoned)
+    order = "ymd"
+    if date_format:
+        try:
+            parsed = pd.to_datetime(plain, format=date_format, errors="coerce")
+        except ValueError as exc:
+            raise ParamsError(
+                f"parameter 'date_format' {date_format!r} cannot be used to read dates: {exc}"
+            ) from None
+        out = out.fillna(parsed.astype("datetime64[ns]"))
+        return ParsedDates(out, zoned, "format")
+    try:
+        iso = pd.to_datetime(plain, format="ISO8601", errors="coerce")
+    except ValueError:
+        iso = pd.Series(pd.NaT, index=series.index)
+    out = out.fillna(iso.astype("datetime64[ns]"))
+    rest = plain.mask(iso.notna())
+    if rest.notna().any():
+        parts = rest.str.extract(_DAY_MONTH)
+        numeric = parts[0].notna()
+        if numeric.any():
+            first = parts.loc[numeric, 0].astype(int)
+            second = parts.loc[numeric, 2].astype(int)
+            day_first = rest[numeric][first > 12]
+            month_first = rest[numeric][second > 12]
+            where = f"column '{column}'" if column else "the dates"
+            if len(day_first) and len(month_first):
+                raise DataError(
+                    "the dates are written day-first in some rows and month-first in others, "
+                    "so none can be trusted; set 'date_format' (e.g. %d.%m.%Y) to the one "
+                    "that is right, or fix the export.",
+                    file=file,
+                    column=column,
+                    examples=[*day_first.head(2), *month_first.head(2)],
+                )
+            if dayfirst is None:
+                if len(day_first) or len(month_first):
+                    use_dayfirst = bool(len(day_first))
+                else:
+                    ambiguous = rest[numeric][first != second]
+                    if len(ambiguous):
+                        raise DataError(
+                            f"{where} can be read day-first or month-first (no day above 12 "
+                            "decides it); set 'dayfirst: true' or 'dayfirst: false', or "
+                            "'date_format'.",
+                            file=file,
+                            column=column,
+                            examples=ambiguous.head(3).tolist(),
+                        )
+                    use_dayfirst = False
+            else:
+                use_dayfirst = bool(dayfirst)
+            order = "dmy" if use_dayfirst else "mdy"
+            day, month = (parts[0], parts[2]) if use_dayfirst else (parts[2], parts[0])
+            year = parts[3].where(parts[3].str.len() == 4, "20" + parts[3])
+            two = parts[3].str.len() == 2
+            year = year.mask(two & (parts[3].astype(float) >= 69), "19" + parts[3])
+            iso_text = (
+                year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[4].fillna("")
+            )
+            converted = pd.to_datetime(iso_text[numeric], format="ISO8601", errors="coerce")
+            out[numeric] = converted.astype("datetime64[ns]")
+            rest = rest.mask(numeric)
+        if rest.notna().any():  # month names and the like: one reading per cell
+            other = pd.to_datetime(
+                rest, errors="coerce", dayfirst=bool(dayfirst), format="mixed"
+            ).astype("datetime64[ns]")
+            out = out.fillna(other)
+    return ParsedDates(out, zoned, order)
+
+
+def to_dates(
+    series: pd.Series, *, date_format: str | None, dayfirst: bool | None = False
+) -> pd.Series:
+    """Parse dates (:func:`parse_dates`, values only); unparseable cells become NaT."""
+    return parse_dates(series, date_format=date_format, dayfirst=dayfirst).values
+
+
+_COMMA_DECIMAL = re.compile(r"^[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$")
+_DOT_DECIMAL = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+$|^[-+]?\d{1,3}(?:,\d{3}){2,}$")
+_EITHER = re.compile(r"^[-+]?\d{1,3}[.,]\d{3}$")  # 1,234 or 1.234: a thousands group or not
+_GROUP_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?:\D|$))")
+
+
+@dataclass(frozen=True)
+class ParsedNumbers:
+    """Numbers read from text: ``values`` (float, NaN where unreadable) and
+    ``decimal_comma`` (a mask of the cells read with a decimal comma)."""
+
+    values: pd.Series
+    decimal_comma: pd.Series
+
+
+def parse_numbers(
+    series: pd.Series, *, file: str | None = None, column: str | None = None
+) -> ParsedNumbers:
+    """Parse a number column, telling a decimal comma (``741,60``) from a thousands
+    separator (``1,234.50``) for the whole column.
+
+    A column with decimal-comma numbers (a comma followed by other than three digits, or
+    ``1.234,56``) and none written the other way is read with a decimal comma (dots are
+    then thousands separators); otherwise commas are thousands separators. Spaces between
+    digit groups (``1 234,56``) are dropped.
+
+    Raises
+    ------
+    DataError
+        Both ways appear in the column (``741,60`` and ``741.60``): it cannot be read safely.
+    """
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = pd.to_numeric(series, errors="coerce").astype("float64")
+        values = values.mask(np.isinf(values))
+        return ParsedNumbers(values, pd.Series(False, index=series.index))
+    text = null_tokens(series).str.replace(_GROUP_SPACE, "", regex=True)
+    unique = pd.Series(text.dropna().unique(), dtype="object")
+    either = unique.str.match(_EITHER)
+    comma = unique[unique.str.match(_COMMA_DECIMAL) & ~either]
+    dot = unique[unique.str.match(_DOT_DECIMAL) & ~either]
+    if len(comma) and len(dot):
+        raise DataError(
+            "numbers are written with a decimal comma in some rows and a decimal point in "
+            "others, so they cannot be read safely; export them one way.",
+            file=file,
+            column=column,
+            examples=[*comma.head(2), *dot.head(2)],
+        )
+    if len(comma):
+        flagged = text.str.contains(",", regex=False, na=False)
+        normal = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        flagged = pd.Series(False, index=series.index)
+        normal = text.str.replace(",", "", regex=False)
+    values = pd.to_numeric(normal, errors="coerce").astype("float64")
+    values = values.mask(np.isinf(values))
+    return ParsedNumbers(values, flagged & values.notna())
 
 
 def to_numbers(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(
-        series.astype("string").str.strip().str.replace(",", ""), errors="coerce"
-    ).astype("float64")
+    """Parse numbers (:func:`parse_numbers`, values only); unreadable cells become NaN."""
+    return parse_numbers(series).values
 
 
 def to_bools(series: pd.Series) -> pd.Series:
