@@ -194,7 +194,9 @@ def mask_names(texts: pd.Series, names: pd.Series) -> tuple[pd.Series, pd.Series
         return out
 
     masked = texts.map(one)
-    changed = masked.astype("object").ne(texts.astype("object")) & texts.notna()
+    # missing texts (NaN or pd.NA) compare as equal: only real text can change
+    changed = masked.fillna("").astype("object").ne(texts.fillna("").astype("object"))
+    changed &= texts.notna()
     return masked, changed
 
 

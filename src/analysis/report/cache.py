@@ -27,7 +27,7 @@ from ..data.io import file_digest
 from ..data.load import load_dataset, resolve_files
 from ..data.quality import DataQualityReport
 from ..errors import DataError
-from .context import write_cache
+from .context import CACHE_META, write_cache
 
 READY = "ready.json"
 DATA_PARAMS = (
@@ -36,6 +36,7 @@ DATA_PARAMS = (
     "encoding",
     "date_format",
     "dayfirst",
+    "timezone",
     "quality",
     "survey",
     "subscription",
@@ -95,7 +96,9 @@ def prepare(params: dict[str, Any], output: Path, *, force: bool = False) -> Pre
     if force and root.exists():
         shutil.rmtree(root, ignore_errors=True)
     if (root / READY).is_file():
-        return _from_ready(key, root, reused=True)
+        if _readable(root):
+            return _from_ready(key, root, reused=True)
+        shutil.rmtree(root, ignore_errors=True)  # damaged (a truncated file): rebuilt below
     dataset = load_dataset(params)
     private = output / ".cache"
     private.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -128,6 +131,24 @@ def prepare(params: dict[str, Any], output: Path, *, force: bool = False) -> Pre
     except OSError:  # another run finished the same entry first: use theirs
         shutil.rmtree(staging, ignore_errors=True)
     return _from_ready(key, root, reused=False)
+
+
+def _readable(root: Path) -> bool:
+    """Whether every file of a cache entry can be read: ``ready.json`` and the meta data
+    parse, and every Parquet file has its footer (a truncated file has none)."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    try:
+        ready = json.loads((root / READY).read_text())
+        for unit in ready["units"] + ["all"]:
+            folder = root / "units" / unit_slug(unit)
+            json.loads((folder / CACHE_META).read_text())
+            json.loads((folder / "quality.json").read_text())
+            for path in folder.glob("*.parquet"):
+                pq.read_metadata(path)
+    except (OSError, ValueError, KeyError, TypeError):  # ArrowInvalid is a ValueError
+        return False
+    return True
 
 
 def _days(dates: pd.Series) -> list[str]:

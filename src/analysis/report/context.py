@@ -58,14 +58,29 @@ def write_cache(folder: Path, data: Dataset, meta: dict[str, Any]) -> None:
 
 
 def read_cache(folder: Path) -> tuple[Dataset, dict[str, Any]]:
-    meta = json.loads((folder / CACHE_META).read_text())
-    tables = {
-        name: pd.read_parquet(folder / f"{name}.parquet")
-        if (folder / f"{name}.parquet").exists()
-        else None
-        for name in TABLE_ORDER
-    }
-    quality = DataQualityReport.from_dict(json.loads((folder / "quality.json").read_text()))
+    """A unit's clean tables as :func:`write_cache` saved them.
+
+    Raises
+    ------
+    DataError
+        A cache file is missing or damaged (a truncated Parquet file): the message says to
+        run again with ``--force`` (``segreport run`` itself rebuilds a damaged entry).
+    """
+    try:
+        meta = json.loads((folder / CACHE_META).read_text())
+        tables = {
+            name: pd.read_parquet(folder / f"{name}.parquet")
+            if (folder / f"{name}.parquet").exists()
+            else None
+            for name in TABLE_ORDER
+        }
+        quality = DataQualityReport.from_dict(json.loads((folder / "quality.json").read_text()))
+    except (OSError, ValueError) as exc:  # ArrowInvalid and JSONDecodeError are ValueErrors
+        raise DataError(
+            f"the cached clean input cannot be read ({exc}); run 'segreport run' again with "
+            "--force to rebuild it.",
+            file=str(folder),
+        ) from None
     return Dataset(**tables, quality=quality, sources=meta.get("sources", {})), meta
 
 
