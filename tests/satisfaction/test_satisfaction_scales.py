@@ -153,7 +153,7 @@ def test_loading_keeps_fractional_answers_and_counts_only_values_outside_the_sca
     frame = _dated(_composite_survey(rng, n=120))
     frame.loc[0, "csat"] = 11.0  # outside 1-10: the one real repair
     frame["rating_item1"] = frame["rating_item1"].astype(object)
-    frame.loc[1, "rating_item1"] = "n/a"  # no number
+    frame.loc[1, "rating_item1"] = "lots"  # no number ("n/a" is a null token: missing)
     params = _survey_file(
         tmp_path, frame, survey={"scales": {"csat": [1, 10], "rating_*": [1, 10]}}
     )

@@ -816,10 +816,11 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
 def _count_links(tables, report) -> None:
     """Survey answers of customers not in the customers table (kept, counted), and survey
     answers and interactions filed under a unit their customer does not belong to (left
-    out of that unit's reports by :meth:`Dataset.for_unit`, counted here)."""
+    out of that unit's reports by :meth:`Dataset.for_unit`, counted here). Without any
+    customer (survey-only data) there is no list to be missing from."""
     customers, pairs = tables["customers"], None
     surveys = tables["survey_responses"]
-    if surveys is not None and not surveys.empty:
+    if surveys is not None and not surveys.empty and not customers.empty:
         unknown = surveys["customer_id"].notna() & ~pd.Series(
             isin(surveys["customer_id"], customers["customer_id"]), index=surveys.index
         )
