@@ -154,8 +154,10 @@ def run(
         _fail(exc)
     failed = [r for r in results if r.status == "failed"]
     ok = sum(r.status == "ok" for r in results)
+    not_applicable = sum(r.status == "not_applicable" for r in results)
+    also = f", {not_applicable} not applicable" if not_applicable else ""
     click.echo(
-        f"segreport: {ok} report(s) ok, {len(failed)} failed; portal: "
+        f"segreport: {ok} report(s) ok, {len(failed)} failed{also}; portal: "
         f"{Path(plan.output) / 'index.html'}",
         err=True,
     )
