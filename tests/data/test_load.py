@@ -104,8 +104,10 @@ def test_every_planted_repair_is_counted(dirty):
     }
     for (table, rule), count in expected.items():
         assert q.count(rule, table) == count, (table, rule)
-    # nps 11 and "ten", csat 7, rating 9 and 4.5: five values set to missing, never coerced
-    assert q.count("out_of_range", "survey_responses") == 5
+    # nps 11 and "ten", csat 7, rating 9: four values set to missing, never coerced (4.5 is
+    # inside the 1-5 scale: a valid fractional answer)
+    assert q.count("out_of_range", "survey_responses") == 4
+    assert dirty.survey_responses.set_index("response_id").loc["S6", "rating_delivery"] == 4.5
 
 
 def test_repairs_have_the_documented_effect(dirty):
