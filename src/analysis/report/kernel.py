@@ -16,6 +16,7 @@ next notebook.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -162,6 +163,14 @@ class KernelSession:
             run_sync(km.shutdown_kernel)(now=False)
         except Exception:  # noqa: BLE001  (a dead kernel cannot be shut down politely)
             run_sync(km.shutdown_kernel)(now=True)
+
+    def kill(self) -> None:
+        """End the kernel process at once (the run is being stopped); safe in a signal
+        handler, where the event loop of :meth:`close` may be busy."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
 
     def __enter__(self) -> KernelSession:
         return self.start()

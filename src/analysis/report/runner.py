@@ -16,11 +16,14 @@ same report again.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import errno
 import json
 import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -37,7 +40,7 @@ from ..period import Period
 from ..pipelines import applicability
 from ..pipelines.applicability import Reason
 from ..privacy import id_key
-from . import portal
+from . import portal, runs
 from .cache import Prepared, prepare
 from .context import choose_period, read_cache
 from .kernel import KernelSession
@@ -50,6 +53,7 @@ from .render import (
     render_not_applicable_page,
     write_atomic,
 )
+from .runs import OutputError, strict_json
 
 #: Values of ``TaskResult.status``: ``not_applicable`` and ``skipped`` are answers, not
 #: failures; only ``failed`` makes the run exit 1.
@@ -94,6 +98,8 @@ class TaskResult:
     reason: str | None = None  # not_applicable: why, in the report language
     reason_code: str | None = None  # not_applicable: the Reason code (no_orders, ...)
     exports: list[str] = field(default_factory=list)  # names of the CSVs it wrote
+    started_at: str | None = None  # when its notebook started (ISO, local time with offset)
+    finished_at: str | None = None  # when it was published (rendered, printed)
 
 
 @dataclass
@@ -142,8 +148,10 @@ def plan_run(
         Bad input, or a requested unit without orders or survey responses in the period.
     """
     output = resolve_path(params["output_dir"])
-    prepared = prepare(params, output, force=force)
-    id_key(output)  # create the pseudonymisation key once, before notebooks run in parallel
+    with writing(output):
+        runs.remove_stale(output)  # what killed runs left (real ids in staging folders)
+        prepared = prepare(params, output, force=force)
+        id_key(output)  # create the pseudonymisation key once, before notebooks run in parallel
     period = choose_period(params, prepared.data_end)
     requested = units or [params["unit"]]
     chosen = [*prepared.units, "all"] if "all" in requested else [check_name(u) for u in requested]
@@ -263,7 +271,9 @@ def warm_code(reports: list[str]) -> str:
 
 def publish(task: Task, result: TaskResult) -> TaskResult:
     """Render an executed notebook (or its error page) and print the PDF; never raises."""
-    return add_pdf(task, render_report(task, result))
+    result = add_pdf(task, render_report(task, result))
+    result.finished_at = runs.now_iso()
+    return result
 
 
 def run_notebook(task: Task, session: KernelSession) -> TaskResult:
@@ -279,12 +289,15 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
             "not_applicable",
             reason=task.not_applicable.text(language),
             reason_code=task.not_applicable.code,
+            started_at=runs.now_iso(),
         )
     started = time.perf_counter()
     executed = Path(task.executed)
     executed.parent.mkdir(parents=True, exist_ok=True)
     tmp = executed.with_name(f".{executed.name}.{os.getpid()}.tmp.ipynb")
-    result = TaskResult(task.report, task.unit, task.period, "ok", executed=str(executed))
+    result = TaskResult(
+        task.report, task.unit, task.period, "ok", executed=str(executed), started_at=runs.now_iso()
+    )
     exports = Path(task.parameters.get("overrides", {}).get("export_dir") or executed.parent)
     since = time.time_ns()
     try:
@@ -296,8 +309,12 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
         result.status = "failed"
         result.error = _error_summary(exc)
     finally:
-        if tmp.exists():
-            os.replace(tmp, executed)
+        try:
+            if tmp.exists():
+                os.replace(tmp, executed)
+        except OSError as exc:  # a full disk: this report fails, the run goes on
+            result.status = "failed"
+            result.error = f"the executed notebook could not be saved to {executed}: {exc}"
     if exports.is_dir():  # a unit's notebooks run one after another: these are this one's
         result.exports = sorted(
             p.name for p in exports.glob("*.csv") if p.stat().st_mtime_ns >= since
@@ -368,6 +385,16 @@ def _worker_init(warm: str, threads: int, progress: Any) -> None:
     _progress = progress
     _session = KernelSession(project_root() / "notebooks", warm=warm, threads=threads).start()
     atexit.register(_session.close)
+    # Stopped by the run (or the scheduler): take the kernel along, then end at once (a
+    # SystemExit would only fail the current task and the worker would go on).
+    signal.signal(signal.SIGTERM, _worker_stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides, then stops us
+
+
+def _worker_stop(signum: int, frame: Any) -> None:  # noqa: ARG001
+    if _session is not None:
+        _session.kill()
+    os._exit(128 + signum)
 
 
 def _worker_ready() -> int:
@@ -444,11 +471,25 @@ class Workers:
                 self.pool.submit(_worker_ready)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
         if self.session is not None:
+            if exc_type is not None:  # interrupted: do not wait for the notebook to finish
+                self.session.kill()
             self.session.close()
         if self.pool is not None:
+            if exc_type is not None:
+                self.stop()
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        """End the worker processes now (each takes its kernel along), without waiting
+        for the notebooks they run."""
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                process.terminate()
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                process.join(timeout=10)
 
     def run(self, units: list[list[Task]], done: Callable[[TaskResult], None]) -> None:
         """Execute each unit's task list (in order, in one kernel); ``done`` is called for
@@ -532,6 +573,7 @@ def execute_plan(
             )
 
     batches = unit_batches(plan)
+    unpublished: list[str] = []
     try:
         if batches:
             if workers is None:
@@ -540,17 +582,78 @@ def execute_plan(
             else:
                 workers.run(batches, report)
         for unit, reason in plan.skipped_units.items():
+            now = runs.now_iso()
             results.extend(
-                TaskResult(spec.name, unit, str(plan.period), "skipped", error=reason)
+                TaskResult(
+                    spec.name, unit, str(plan.period), "skipped", error=reason, finished_at=now
+                )
                 for spec in get_reports(plan.params.get("reports"))
             )
         for unit in plan.units:
-            finalize_unit(plan, unit, [r for r in results if r.unit == unit])
+            try:
+                finalize_unit(plan, unit, [r for r in results if r.unit == unit])
+            except OutputError as exc:  # the unit's earlier reports are untouched
+                unpublished.append(str(exc))
+                for r in results:
+                    if r.unit == unit and r.status != "skipped":
+                        r.status, r.error = "failed", f"not published: {exc}"
+                        r.html = r.executed = r.pdf = None
     finally:
-        for staging in plan.staging.values():  # only left over when something crashed
-            shutil.rmtree(staging, ignore_errors=True)
-    portal.write_portal(plan.output, plan.params["language"])
+        remove_staging(plan)  # only left over when something crashed or was interrupted
+    try:
+        with writing(plan.output / "index.html"):
+            portal.write_portal(plan.output, plan.params["language"])
+    except OutputError as exc:
+        unpublished.append(str(exc))
+    if unpublished:
+        error = OutputError(" ".join(dict.fromkeys(unpublished)))
+        error.results = results
+        raise error
     return results
+
+
+def remove_staging(plan: RunPlan) -> None:
+    """Remove the plan's staging folders (after a crash or an interrupt; a finished unit
+    has none left). They hold real customer ids, so they never outlive the run."""
+    for staging in plan.staging.values():
+        shutil.rmtree(staging, ignore_errors=True)
+        for retired in staging.parent.glob(f".*.old-{os.getpid()}"):
+            _restore(retired)
+
+
+def _restore(retired: Path) -> None:
+    """Put a unit folder retired by an interrupted swap back in place."""
+    final = retired.with_name(retired.name[1:].rsplit(".old-", 1)[0])
+    if final.exists():
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.replace(retired, final)
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "it is not writable (permission denied or a read-only file system)"
+    return exc.strerror or str(exc)
+
+
+@contextlib.contextmanager
+def writing(folder: Path):
+    """Turn an OSError while writing under ``folder`` into an :class:`OutputError` naming
+    the folder, the file and the problem (exit code 2, no traceback)."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise OutputError(
+            f"cannot write to the output folder {folder}{where}: {_os_problem(exc)}. "
+            "Reports published there before are unchanged; free space or fix the "
+            "permissions, or choose another folder with --output."
+        ) from None
 
 
 def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
@@ -563,6 +666,18 @@ def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
     """
     final = plan.output / plan.period.slug / unit_slug(unit)
     staging = plan.staging.get(unit) or final.with_name(f".{final.name}.staging-{os.getpid()}")
+    with writing(final):
+        _swap_in(plan, unit, results, final, staging)
+    for r in results:  # point the results at where the files are now
+        for key in ("html", "executed", "pdf"):
+            value = getattr(r, key)
+            if value and Path(value).is_relative_to(staging):
+                setattr(r, key, str(final / Path(value).relative_to(staging)))
+
+
+def _swap_in(
+    plan: RunPlan, unit: str, results: list[TaskResult], final: Path, staging: Path
+) -> None:
     staging.mkdir(parents=True, exist_ok=True)
     answered = {r.report for r in results if r.status in ("ok", "not_applicable")}
     stale = {f"{name}.error.html" for name in answered}
@@ -581,23 +696,20 @@ def finalize_unit(plan: RunPlan, unit: str, results: list[TaskResult]) -> None:
             if old.is_file() and not target.exists() and relative.as_posix() not in stale:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(old, target)
-    now = datetime.now().replace(microsecond=0).isoformat()
+    now = runs.now_iso()
     status = _merge_status(final / STATUS_FILE, plan, unit, results, staging, now)
-    write_atomic(staging / STATUS_FILE, json.dumps(status, indent=1, default=str))
-    write_atomic(
-        staging / MANIFEST_FILE,
-        json.dumps(manifest(plan, unit, results, now), indent=1, default=str),
-    )
+    write_atomic(staging / STATUS_FILE, strict_json(status, indent=1))
+    write_atomic(staging / MANIFEST_FILE, strict_json(manifest(plan, unit, results, now), indent=1))
     retired = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         os.replace(final, retired)
-    os.replace(staging, final)
+    try:
+        os.replace(staging, final)
+    except OSError:
+        if retired.exists() and not final.exists():
+            os.replace(retired, final)  # the earlier reports stay published
+        raise
     shutil.rmtree(retired, ignore_errors=True)
-    for r in results:  # point the results at where the files are now
-        for key in ("html", "executed", "pdf"):
-            value = getattr(r, key)
-            if value and Path(value).is_relative_to(staging):
-                setattr(r, key, str(final / Path(value).relative_to(staging)))
 
 
 def _read_status(path: Path) -> dict[str, Any]:
@@ -631,7 +743,7 @@ def _merge_status(
     )
     for r in results:
         entry = asdict(r)
-        entry["finished_at"] = now
+        entry["finished_at"] = r.finished_at or now
         for key in ("html", "executed", "pdf"):
             if entry.get(key):
                 entry[key] = os.path.relpath(entry[key], folder)
@@ -735,8 +847,9 @@ class RunLock:
     def __enter__(self) -> RunLock:
         import fcntl  # noqa: PLC0415
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # noqa: SIM115
+        with writing(self.path.parent):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a+")  # noqa: SIM115
         deadline = time.monotonic() + self.wait
         while True:
             try:
@@ -758,6 +871,9 @@ class RunLock:
             f"pid {os.getpid()} since {datetime.now().replace(microsecond=0).isoformat()}"
         )
         self._fh.flush()
+        # no other run writes here now: whatever staging folders exist were left by runs
+        # that were killed (they hold real customer ids)
+        self.removed = runs.remove_stale(self.path.parent, locked=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
