@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .config import load_params, parse_set, resolve_path
-from .errors import AnalysisError
+from .errors import AnalysisError, ParamsError
 
 
 def _fail(exc: AnalysisError) -> None:
@@ -38,10 +38,19 @@ def main() -> None:
     """Customer classification and segmentation reports from CRM exports."""
 
 
+def _here(path: str | None) -> str | None:
+    """A folder given on the command line, relative to the working directory (where the
+    operator typed it), not to the install folder."""
+    return None if path is None else str(Path(path).expanduser().resolve())
+
+
 @main.command()
 @click.option(
     "--period",
-    help="2025-Q3, 2025-09, 2025 or 2025-07-01..2025-09-30. "
+    "periods",
+    multiple=True,
+    help="2025-Q3, 2025-09, 2025 or 2025-07-01..2025-09-30; a range of quarters, months or "
+    "years (2025-Q1..2025-Q4) runs each of them; repeatable. "
     "Default: the latest complete period in the data.",
 )
 @click.option(
@@ -75,8 +84,16 @@ def main() -> None:
     metavar="KEY=VALUE",
     help="Override one parameter, e.g. --set language=zh (repeatable).",
 )
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Folder with the input files.")
-@click.option("--output", type=click.Path(file_okay=False), help="Folder for the reports.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Folder with the input files (relative to the working directory).",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Folder for the reports (relative to the working directory).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan and exit without running.")
 @click.option("--force", is_flag=True, help="Rebuild the cached clean input even if it is fresh.")
 @click.option(
@@ -91,8 +108,20 @@ def main() -> None:
     default=None,
     help="Progress lines on stderr (default: only on a terminal).",
 )
+@click.option(
+    "--summary-json",
+    metavar="PATH",
+    help="Also write the run summary (JSON) to PATH, or '-' for stdout.",
+)
+@click.option(
+    "--notify",
+    "notify_cmd",
+    metavar="CMD",
+    help="Command run when the run ends or fails, with the summary JSON on stdin and its "
+    "path in SEGREPORT_SUMMARY (no shell; default: the 'notify' parameter).",
+)
 def run(
-    period,
+    periods,
     units,
     reports,
     formats,
@@ -105,66 +134,155 @@ def run(
     force,
     wait,
     progress,
+    summary_json,
+    notify_cmd,
 ) -> None:
-    """Run the reports for one period and one or more units.
+    """Run the reports for one or more periods and units.
 
-    Exit codes: 0 all reports ok; 1 some report failed (the others are produced); 2 bad
-    input, bad parameters, or the output folder is busy.
+    Every run (not a dry run) leaves a summary, <output>/runs/<run id>.json and
+    <output>/last_run.json. Exit codes: 0 all reports ok; 1 some report failed (the others
+    are produced); 2 bad input, bad parameters, an output folder that cannot be written, or
+    one that is busy; 128 + N when stopped by signal N.
     """
-    from .report import runner  # noqa: PLC0415  (keeps `segreport --help` fast)
+    from .report import runner, runs  # noqa: PLC0415  (keeps `segreport --help` fast)
 
+    summary = runs.RunSummary(Path(_here(output) or "reports"))
+    error: AnalysisError | None = None
+    results: list = []
     try:
         unit_list = list(dict.fromkeys(units)) or ["all"]
+        period_list = runs.expand_periods(periods) or [None]
         options = dict(
-            period=period,
-            data_dir=data_dir,
-            output_dir=output,
+            data_dir=_here(data_dir),
+            output_dir=_here(output),
             reports=reports.split(",") if reports else None,
             formats=["html", *[f for f in formats.split(",") if f != "html"]] if formats else None,
         )
-        params = _params(
-            unit_list[0] if len(unit_list) == 1 else None, params_file, sets, **options
-        )
-        with (
-            runner.RunLock(resolve_path(params["output_dir"]), wait=wait),
-            contextlib.ExitStack() as stack,
-        ):
-            # Kernels start (and import the stack) while the input is prepared.
-            workers = (
-                None
-                if dry_run
-                else stack.enter_context(
-                    runner.Workers(
-                        jobs if "all" in unit_list else min(jobs, len(unit_list)),
-                        params.get("reports"),
-                    )
+        first = unit_list[0] if len(unit_list) == 1 else None
+        params = _params(first, params_file, sets, period=period_list[0], **options)
+        notify_cmd = notify_cmd or params.get("notify") or None
+        summary.output = resolve_path(params["output_dir"])
+        summary.data_dir = resolve_path(params["data_dir"])
+        with runs.stop_on_signals(), runner.RunLock(summary.output, wait=wait) as lock:
+            for path in lock.removed:
+                click.echo(f"segreport: removed {path} (left by an interrupted run)", err=True)
+            try:
+                results = _run_periods(
+                    runner, summary, params, period_list, unit_list, options, params_file,
+                    sets, jobs, force, dry_run, progress,
+                )  # fmt: skip
+                if dry_run:
+                    return
+                summary.finish(runner.exit_code(results))
+            except AnalysisError as exc:
+                summary.add_results(getattr(exc, "results", []))
+                summary.finish(exc.exit_code, str(exc))
+                raise
+            except BaseException as exc:  # a bug: recorded and announced, then its traceback
+                summary.finish(1, f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                if not dry_run:
+                    summary.write()
+    except AnalysisError as exc:
+        error = exc
+        if summary.exit_code is None:  # the lock was refused or the parameters are wrong
+            summary.finish(exc.exit_code, str(exc))
+    except Exception:
+        _announce(summary, summary_json, notify_cmd)
+        raise
+    _announce(summary, summary_json, notify_cmd)
+    if error is not None:
+        _fail(error)
+    _closing_lines(summary)
+    sys.exit(summary.exit_code)
+
+
+def _run_periods(
+    runner, summary, params, period_list, unit_list, options, params_file, sets, jobs, force,
+    dry_run, progress,
+):  # fmt: skip
+    """Plan every period first (bad input stops the run before any report is written),
+    then execute them one after another with the same warm workers."""
+    results = []
+    with contextlib.ExitStack() as stack:
+        # Kernels start (and import the stack) while the input is prepared.
+        workers = (
+            None
+            if dry_run
+            else stack.enter_context(
+                runner.Workers(
+                    jobs if "all" in unit_list else min(jobs, len(unit_list)),
+                    params.get("reports"),
                 )
             )
+        )
+        plans = []
+        for n, period in enumerate(period_list):
+            own = {**options, "period": period}
             plan = runner.plan_run(
-                params,
+                params if n == 0 else _params(None, params_file, sets, **own),
                 units=unit_list,
-                force=force,
-                unit_params=lambda u: _params(u, params_file, sets, **options),
+                force=force and n == 0,
+                unit_params=lambda u, own=own: _params(u, params_file, sets, **own),
             )
+            plans.append(plan)
+            summary.add_plan(plan)
             _describe(plan, dry_run)
-            if dry_run:
-                return
-            results = runner.execute_plan(plan, progress=progress, workers=workers)
-    except AnalysisError as exc:
-        _fail(exc)
-    failed = [r for r in results if r.status == "failed"]
-    ok = sum(r.status == "ok" for r in results)
-    not_applicable = sum(r.status == "not_applicable" for r in results)
-    also = f", {not_applicable} not applicable" if not_applicable else ""
+        if dry_run:
+            return []
+        try:
+            for plan in plans:
+                # an OutputError carries the results of its period (recorded by the caller)
+                done = runner.execute_plan(plan, progress=progress, workers=workers)
+                summary.add_results(done)
+                results += done
+        finally:
+            stack.close()  # workers stopped first: nothing writes into staging any more
+            for plan in plans:
+                runner.remove_staging(plan)
+    return results
+
+
+def _announce(summary, summary_json: str | None, notify_cmd: str | None) -> None:
+    """Print or write the summary when asked, and run the notification command."""
+    from .report import runs  # noqa: PLC0415
+
+    if summary.exit_code is None:  # a dry run
+        return
+    outcome = runs.notify(notify_cmd, summary)
+    if outcome is not None and not outcome["ok"]:
+        click.echo(
+            f"segreport: warning: the notification command failed ({outcome.get('error')}); "
+            "the run's exit code is unchanged.",
+            err=True,
+        )
+    for warning in summary.warnings:
+        click.echo(f"segreport: warning: {warning}", err=True)
+    if summary_json == "-":
+        click.echo(summary.text())
+    elif summary_json:
+        try:
+            Path(summary_json).expanduser().write_text(summary.text() + "\n", encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"segreport: warning: cannot write {summary_json}: {exc}", err=True)
+
+
+def _closing_lines(summary) -> None:
+    data = summary.to_dict()
+    counts = data["counts"]
+    also = f", {counts['not_applicable']} not applicable" if counts["not_applicable"] else ""
     click.echo(
-        f"segreport: {ok} report(s) ok, {len(failed)} failed{also}; portal: "
-        f"{Path(plan.output) / 'index.html'}",
+        f"segreport: {counts['ok']} report(s) ok, {counts['failed']} failed{also}; portal: "
+        f"{data['portal']}; summary: {data['summary']}",
         err=True,
     )
-    for r in failed:
-        first = r.error.splitlines()[0] if r.error else ""
-        click.echo(f"segreport: FAILED {r.unit}/{r.report}: {first}", err=True)
-    sys.exit(runner.exit_code(results))
+    for r in data["reports"]:
+        if r["status"] == "failed":
+            first = r["error"].splitlines()[0] if r["error"] else ""
+            click.echo(
+                f"segreport: FAILED {r['period']} {r['unit']}/{r['report']}: {first}", err=True
+            )
 
 
 def _describe(plan, dry_run: bool) -> None:
@@ -173,7 +291,8 @@ def _describe(plan, dry_run: bool) -> None:
         f"segreport: period {plan.period} ({plan.period.start} to {plan.period.end}), "
         f"units: {', '.join(u for u in plan.units if u not in plan.skipped_units)}; "
         f"{len(plan.tasks)} notebook(s); clean input {cache} "
-        f"(cache {plan.prepared.key}); output {plan.output}",
+        f"(cache {plan.prepared.key}); data {resolve_path(plan.params['data_dir'])}; "
+        f"output {plan.output}",
         err=True,
     )
     for unit, reason in plan.skipped_units.items():
@@ -263,7 +382,7 @@ def validate(period, units, reports, params_file, sets, data_dir) -> None:
         with tempfile.TemporaryDirectory(prefix="segreport-validate-") as tmp:
             options = dict(
                 period=period,
-                data_dir=data_dir,
+                data_dir=_here(data_dir),
                 output_dir=tmp,
                 reports=reports.split(",") if reports else None,
             )
@@ -304,18 +423,110 @@ def validate(period, units, reports, params_file, sets, data_dir) -> None:
         click.echo(f"  {task.unit}/{task.report}: {status}")
 
 
+_OUTPUT = click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    help="The reports folder (relative to the working directory). Default: output_dir.",
+)
+
+
+def _output(output: str | None, sets=()) -> tuple[Path, dict]:
+    params = _params(None, None, sets, output_dir=_here(output))
+    return resolve_path(params["output_dir"]), params
+
+
 @main.command()
-@click.option("--output", type=click.Path(file_okay=False), default="reports", show_default=True)
+@_OUTPUT
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
 def portal(output, sets) -> None:
     """Rebuild reports/index.html from what is on disk."""
     from .report.portal import write_portal  # noqa: PLC0415
+    from .report.runner import writing  # noqa: PLC0415
 
     try:
-        params = _params(None, None, sets)
+        folder, params = _output(output, sets)
+        with writing(folder):
+            click.echo(str(write_portal(folder, params["language"])))
     except AnalysisError as exc:
         _fail(exc)
-    click.echo(str(write_portal(Path(output), params["language"])))
+
+
+@main.command(name="runs")
+@_OUTPUT
+@click.option("--last", type=click.IntRange(1), help="Only the last N runs.")
+@click.option("--json", "as_json", is_flag=True, help="The summaries as a JSON list.")
+def runs_command(output, last, as_json) -> None:
+    """List past runs (from the summaries in <output>/runs/), oldest first."""
+    from .report import runs  # noqa: PLC0415
+
+    try:
+        folder, _ = _output(output)
+    except AnalysisError as exc:
+        _fail(exc)
+    found = runs.list_runs(folder)[-last:] if last else runs.list_runs(folder)
+    if as_json:
+        click.echo(runs.strict_json(found, indent=1))
+        return
+    if not found:
+        click.echo(f"no runs recorded in {folder / runs.RUNS_DIR}")
+        return
+    click.echo("started\tstatus\texit\tperiods\tunits\tok\tfailed\tn/a\tseconds\trun id")
+    for r in found:
+        counts = r.get("counts") or {}
+        click.echo(
+            "\t".join(
+                str(v)
+                for v in (
+                    (r.get("started_at") or "")[:19].replace("T", " "),
+                    r.get("status"),
+                    r.get("exit_code"),
+                    ",".join(r.get("periods") or []) or "-",
+                    ",".join(r.get("units") or []) or "-",
+                    counts.get("ok", 0),
+                    counts.get("failed", 0),
+                    counts.get("not_applicable", 0),
+                    r.get("seconds"),
+                    r.get("run_id"),
+                )
+            )
+        )
+
+
+@main.command()
+@_OUTPUT
+@click.option("--keep", type=int, required=True, help="How many of the newest periods to keep.")
+@click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
+@click.option("--data-dir", type=click.Path(file_okay=False))
+def prune(output, keep, dry_run, sets, data_dir) -> None:
+    """Remove old periods' report folders and cache entries no kept report uses.
+
+    Never the newest KEEP periods, never the periods of the last run, never the cache
+    entry of the current input. Prints every folder it removes (or would remove).
+    """
+    from .report import runner, runs  # noqa: PLC0415
+    from .report.cache import cache_key  # noqa: PLC0415
+    from .report.portal import write_portal  # noqa: PLC0415
+
+    try:
+        if keep < 1:
+            raise ParamsError(f"--keep must be at least 1, got {keep}")
+        params = _params(None, None, sets, output_dir=_here(output), data_dir=_here(data_dir))
+        folder = resolve_path(params["output_dir"])
+        try:  # the current input's entry stays (when the input is there to hash)
+            current_keys = [cache_key(params)]
+        except (AnalysisError, OSError):
+            current_keys = []
+        with runner.RunLock(folder), runner.writing(folder):
+            removed = runs.prune(folder, keep=keep, current_keys=current_keys, dry_run=dry_run)
+            if not dry_run and removed:
+                write_portal(folder, params["language"])
+    except AnalysisError as exc:
+        _fail(exc)
+    verb = "would remove" if dry_run else "removed"
+    for path in removed:
+        click.echo(f"{verb} {path}")
+    click.echo(f"segreport: {verb} {len(removed)} folder(s) in {folder}", err=True)
 
 
 if __name__ == "__main__":

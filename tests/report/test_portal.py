@@ -99,6 +99,7 @@ def _status(output: Path, period: str, folder: str, unit: str, updated_at: str) 
         "reports": {"overview": {"status": "ok", "html": "overview.html"}},
     }
     path.write_text(json.dumps(status), encoding="utf-8")
+    (path.parent / "overview.html").write_text("report")  # the portal shows what is on disk
 
 
 def _parse(html: str) -> _Page:
@@ -174,6 +175,10 @@ def _reports_status(output: Path, folder: str, unit: str, reports: dict, **extra
     path.parent.mkdir(parents=True, exist_ok=True)
     status = {"period": "2025-Q4", "unit": unit, "updated_at": "2026-01-02T06:00:00"}
     path.write_text(json.dumps({**status, "reports": reports, **extra}), encoding="utf-8")
+    for entry in reports.values():  # the portal shows what is on disk
+        for key in ("html", "pdf", "last_good_html"):
+            if entry.get(key):
+                (path.parent / entry[key]).write_text("report")
 
 
 def test_not_applicable_has_its_own_badge_a_link_and_the_reason(tmp_path):

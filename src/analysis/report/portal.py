@@ -46,39 +46,56 @@ def collect_statuses(output: Path) -> list[dict]:
     return statuses
 
 
-def _link(folder: str, target: str | None, text: str, css_class: str = "") -> str:
-    if not target:
+def _on_disk(output: Path | None, folder: str, target: str | None) -> bool:
+    """Whether a file a status names is still there (it may have been deleted since)."""
+    return bool(target) and (output is None or (Path(output) / folder / target).is_file())
+
+
+def _file_link(
+    folder: str, target: str | None, text: str, css_class: str = "", output: Path | None = None
+) -> str:
+    if not _on_disk(output, folder, target):
         return ""
     href = quote(f"{folder}/{target}")
     return f'<a class="{css_class}" href="{escape(href)}">{escape(text)}</a>'
 
 
-def _cell(status: dict, report: str, language: str) -> str:
+def _cell(status: dict, report: str, language: str, output: Path | None = None) -> str:
+    """A report's cell. Built from what is on disk: a report whose file was deleted since
+    its run is "missing", never "OK / Open", and links go only to files that exist."""
     entry = status.get("reports", {}).get(report)
     if not entry:
         return '<td class="pt-none">–</td>'
     folder = status["_dir"]
     state = entry.get("status", "failed")
+    if state in ("ok", "not_applicable") and not _on_disk(output, folder, entry.get("html")):
+        state = "missing"
+
+    def link(target: str | None, text: str, css_class: str = "") -> str:
+        return _file_link(folder, target, text, css_class, output)
+
     label = t(f"portal.status.{state}", language)
     parts = [f'<span class="pt-badge pt-{escape(state)}">{escape(label)}</span>']
     if state == "ok":
-        parts.append(_link(folder, entry.get("html"), t("portal.open", language), "pt-open"))
+        parts.append(link(entry.get("html"), t("portal.open", language), "pt-open"))
         if entry.get("pdf"):
-            parts.append(_link(folder, entry["pdf"], "PDF"))
+            parts.append(link(entry["pdf"], "PDF"))
         elif entry.get("pdf_error"):
             parts.append(
                 f'<span class="pt-badge pt-skipped">{escape(t("portal.pdf_skipped", language))}</span>'
             )
     elif state == "not_applicable":
-        parts.append(_link(folder, entry.get("html"), t("portal.why", language), "pt-open"))
+        parts.append(link(entry.get("html"), t("portal.why", language), "pt-open"))
         if entry.get("pdf"):
-            parts.append(_link(folder, entry["pdf"], "PDF"))
+            parts.append(link(entry["pdf"], "PDF"))
         parts.append(f'<div class="pt-reason">{escape(entry.get("reason") or "")}</div>')
     elif state == "failed":
-        parts.append(_link(folder, entry.get("html"), t("portal.error_page", language)))
+        parts.append(link(entry.get("html"), t("portal.error_page", language)))
         if entry.get("last_good_html"):
-            parts.append(_link(folder, entry["last_good_html"], t("portal.last_good", language)))
+            parts.append(link(entry["last_good_html"], t("portal.last_good", language)))
         parts.append(f'<div class="pt-err">{escape((entry.get("error") or "")[:160])}</div>')
+    elif state == "missing":
+        parts.append(f'<div class="pt-err">{escape(t("portal.missing", language))}</div>')
     elif entry.get("error"):  # skipped: why (no data in the period), not an error
         parts.append(f'<div class="pt-reason">{escape(entry["error"])}</div>')
     when = (entry.get("finished_at") or "")[:16].replace("T", " ")
@@ -144,14 +161,14 @@ def render_portal(output: Path, language: str = "en") -> str:
             exports = Path(output, status["_dir"], "exports")
             export_links = (
                 " ".join(
-                    _link(status["_dir"], f"exports/{p.name}", p.name)
+                    _file_link(status["_dir"], f"exports/{p.name}", p.name)
                     for p in sorted(exports.glob("*.csv"))
                 )
                 if exports.is_dir()
                 else ""
             )
             fresh = ' class="pt-latest"' if status.get("updated_at") == latest else ""
-            cells = "".join(_cell(status, r.name, language) for r in reports)
+            cells = "".join(_cell(status, r.name, language, output) for r in reports)
             rows.append(
                 f'<tr id="{escape(anchor)}"{fresh}><th scope="row">{escape(unit_label)}'
                 f'<div class="pt-q">{escape(status.get("quality_headline", ""))}</div>'
@@ -171,6 +188,7 @@ def render_portal(output: Path, language: str = "en") -> str:
 .pt-nav { padding:10px 40px; background:#f6f8fa; border-bottom:1px solid #e3e8ee; display:flex; gap:18px; flex-wrap:wrap; }
 .pt-nav a { color:#1f4e79; font-weight:600; text-decoration:none; }
 .pt-badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; margin-right:6px; }
+.pt-missing { background:#fdf3e1; color:#8a5a00; }
 .pt-ok { background:#e3f4e8; color:#2f7d4f; } .pt-failed { background:#fdecea; color:#b3261e; } .pt-skipped { background:#eef0f3; color:#5b6775; }
 .pt-not_applicable { background:#e8eef8; color:#1f4e79; border:1px dashed #8aa4c8; }
 .pt-err, .pt-when, .pt-q, .pt-reason { font-size:11.5px; color:#5b6775; margin-top:3px; } .pt-err { color:#b3261e; }
