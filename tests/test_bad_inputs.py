@@ -171,7 +171,19 @@ def _shift_fields(share: float):
 EXPR_DIV0 = "columns:\n  orders:\n    amount: {expr: 'amount / 0'}\n"
 EXPR_MISSING = "columns:\n  orders:\n    amount: {expr: 'Quantity * UnitPrice'}\n"
 
+def _drop_column(table: str, column: str):
+    def mutate(folder: Path) -> None:
+        _write(folder, table, _read(folder, table).drop(columns=[column]))
+
+    return mutate
+
+
 REFUSED = [
+    Refused(
+        "customers_without_ids_beside_orders",
+        _drop_column("customers", "customer_id"),
+        expect=("customers.csv", "customer_id", "cannot be matched"),
+    ),
     Refused(
         "truncated_csv_gz",
         _gzip("orders", _truncate("orders.csv.gz")),

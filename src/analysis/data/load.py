@@ -463,6 +463,7 @@ def _clean_customers(raw, file, params, report, today):
     frame = _prepare(raw, "customers", file, params, report)
     if _without_ids(frame, "customers", "customer_id", report):
         frame = _generate_ids(frame, "customers", "customer_id", "generated-", report)
+        frame.attrs["generated_ids"] = True  # fine alone (billing derived from it), not with orders
     else:
         frame = _drop_duplicates(frame, "customers", report)
         frame = _drop_missing(frame, "customers", "customer_id", "missing_customer_id", report)
@@ -757,6 +758,15 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
     orders, customers = tables["orders"], tables["customers"]
     if orders is not None and orders.empty:
         raise DataError("no usable orders remain after cleaning.", file=sources["orders"]["file"])
+    if orders is not None and customers is not None and customers.attrs.get("generated_ids"):
+        # ids made from the row order cannot match the customer ids of the orders
+        raise DataError(
+            "the customers file has no customer_id column, so its rows cannot be matched to "
+            "the orders' customer ids; map the id column with "
+            "'columns: {customers: {customer_id: <your column>}}' (see data/README.md).",
+            file=sources["customers"]["file"],
+            column="customer_id",
+        )
     options = params.get("subscription") or {}
     if billing.wants_billing(customers, orders is not None, options):
         file = sources["customers"]["file"]
