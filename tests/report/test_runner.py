@@ -340,3 +340,28 @@ def test_a_unit_with_survey_responses_but_no_orders_in_the_period_is_run(tmp_pat
     assert plan.skipped_units == {"south": "no orders or survey responses in 2025-Q4"}
     with pytest.raises(AnalysisError, match="'south' has no orders or survey responses in"):
         runner.plan_run(params, units=["south"])
+
+
+def test_customer_ids_in_error_messages_are_pseudonymised(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from analysis.privacy import id_key, pseudonymise
+    from analysis.report.runner import _without_customer_ids
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    pd.DataFrame({"customer_id": ["C0001", "C0002"]}).to_parquet(cache / "customers.parquet")
+    output = tmp_path / "reports"
+    task = SimpleNamespace(
+        parameters={"overrides": {"cache_dir": str(cache), "output_dir": str(output)}}
+    )
+    text = "KeyError: 'C0001' (customer C0002); C00011 and order O1 are not customers"
+    shown = _without_customer_ids(text, task)
+    key = id_key(output)
+    alias = pseudonymise(pd.Series(["C0001", "C0002"]), key).tolist()
+    assert shown == (
+        f"KeyError: '{alias[0]}' (customer {alias[1]}); C00011 and order O1 are not customers"
+    )
+    assert "C0001'" not in shown and "C0002)" not in shown

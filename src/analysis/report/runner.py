@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import queue
+import re
 import shutil
 import signal
 import sys
@@ -34,12 +35,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..config import check_name, project_root, resolve_path, unit_slug
 from ..errors import AnalysisError, DataError
 from ..period import Period
 from ..pipelines import applicability
 from ..pipelines.applicability import Reason
-from ..privacy import id_key
+from ..privacy import id_key, pseudonymise
 from . import portal, runs
 from .cache import Prepared, prepare
 from .context import choose_period, read_cache
@@ -307,7 +310,7 @@ def run_notebook(task: Task, session: KernelSession) -> TaskResult:
         result.timings["execute"] = time.perf_counter() - started - result.timings["kernel"]
     except Exception as exc:  # papermill re-raises the notebook's error; keep the copy
         result.status = "failed"
-        result.error = _error_summary(exc)
+        result.error = _without_customer_ids(_error_summary(exc), task)
     finally:
         try:
             if tmp.exists():
@@ -364,6 +367,36 @@ def add_pdf(task: Task, result: TaskResult) -> TaskResult:
         result.timings["pdf"] = time.perf_counter() - pdf_started
         result.seconds += result.timings["pdf"]
     return result
+
+
+_TOKEN = re.compile(r"[^\s'\"`,;:()\[\]{}<>=|]+")
+
+
+def _without_customer_ids(text: str, task: Task) -> str:
+    """``text`` with every customer id of the task's unit pseudonymised, as in the reports:
+    an error message lands in the error page, the portal and the run summary. Never raises
+    (a text it cannot check is returned with a note instead of the ids)."""
+    overrides = task.parameters.get("overrides", {})
+    cache = overrides.get("cache_dir")
+    try:
+        if not cache or not (Path(cache) / "customers.parquet").is_file():
+            return text
+        ids = set(
+            pd.read_parquet(Path(cache) / "customers.parquet", columns=["customer_id"])[
+                "customer_id"
+            ]
+            .dropna()
+            .astype(str)
+        )
+        key = id_key(resolve_path(overrides.get("output_dir") or "reports"))
+        return _TOKEN.sub(
+            lambda m: (
+                pseudonymise(pd.Series([m.group(0)]), key)[0] if m.group(0) in ids else m.group(0)
+            ),
+            text,
+        )
+    except Exception:  # noqa: BLE001  (the error of a failed report must still be shown)
+        return "the error message could not be checked for customer ids and is not shown"
 
 
 def _error_summary(exc: BaseException) -> str:
