@@ -386,8 +386,9 @@ def test_bad_parameters(orders, surveys):
         customer_features(orders, AS_OF, top_categories=-1)
     with pytest.raises(DataError, match="business_unit"):
         customer_features(orders.drop(columns="business_unit"), AS_OF, business_unit="retail")
-    with pytest.raises(DataError, match="csat"):
-        customer_features(orders, AS_OF, surveys=surveys.drop(columns="csat"))
+    # csat is optional: a survey without it gives no satisfaction feature, not an error
+    without = customer_features(orders, AS_OF, surveys=surveys.drop(columns="csat"))
+    assert "satisfaction" not in without.columns
     with pytest.raises(DataError, match="not found"):
         customer_features("/nonexistent/orders.parquet", AS_OF)
 

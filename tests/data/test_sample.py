@@ -201,7 +201,7 @@ def test_interrupted_write_keeps_previous_data_set(tmp_path, monkeypatch):
             raise KeyboardInterrupt  # an interrupted run, mid-way
         path.write_text("partial")
 
-    monkeypatch.setattr(sample, "_write_table", failing)
+    monkeypatch.setattr(sample, "write_table", failing)
     with pytest.raises(KeyboardInterrupt):
         write_sample(out, n_customers=300, seed=2)
     assert (out / "orders.csv").read_bytes() == before

@@ -124,7 +124,7 @@ def test_contractual_units_churn_by_churn_date():
     )
     data = _data(_surveys(), customers)
     result = pipeline.build(
-        data, PERIOD, _params(churn={**_params()["churn"], "definition": "auto"})
+        data, PERIOD, _params(churn={**_params()["churn"], "definition": "contractual"})
     )
     link = result.links.churn
     assert link.definition == "contractual"

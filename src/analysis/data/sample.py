@@ -390,7 +390,7 @@ def generate_sample(n_customers: int = 20_000, *, seed: int = 42) -> SampleData:
     >>> sorted(data.truth["churn_drivers"])
     ['complaints', 'discount_share', 'frequency', 'satisfaction', 'tenure_days']
     """
-    tables, truth = _generate(n_customers, seed)
+    tables, truth = generate_tables(n_customers, seed)
     frames = {name: table.to_pandas(date_as_object=False) for name, table in tables.items()}
     return SampleData(**frames, truth=truth)
 
@@ -434,13 +434,13 @@ def write_sample(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ParamsError(f"out_dir {str(out)!r} exists and is not a directory")
-    tables, truth = _generate(n_customers, seed)
+    tables, truth = generate_tables(n_customers, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         tmp.chmod(0o755)
         for name, table in tables.items():
-            _write_table(table, tmp / f"{name}.{fmt}", fmt)
+            write_table(table, tmp / f"{name}.{fmt}", fmt)
         with open(tmp / "truth.json", "w", encoding="utf-8") as fh:
             json.dump(truth, fh, ensure_ascii=False, indent=1)
             fh.write("\n")
@@ -461,7 +461,7 @@ def write_sample(
     return out
 
 
-def _write_table(table: pa.Table, path: Path, fmt: str) -> None:
+def write_table(table: pa.Table, path: Path, fmt: str) -> None:
     if fmt == "csv":
         import pyarrow.csv as pacsv
 
@@ -475,7 +475,7 @@ def _write_table(table: pa.Table, path: Path, fmt: str) -> None:
 # =============================================================================================
 # generation
 # =============================================================================================
-def _check_args(n_customers: int, seed: int) -> None:
+def check_args(n_customers: int, seed: int) -> None:
     if isinstance(n_customers, bool) or not isinstance(n_customers, int | np.integer):
         raise ParamsError(f"n_customers must be an integer, got {n_customers!r}")
     if not MIN_CUSTOMERS <= n_customers <= MAX_CUSTOMERS:
@@ -487,8 +487,8 @@ def _check_args(n_customers: int, seed: int) -> None:
         raise ParamsError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def _generate(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dict[str, Any]]:
-    _check_args(n_customers, seed)
+def generate_tables(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+    check_args(n_customers, seed)
     n = int(n_customers)
     rng = np.random.default_rng(int(seed))
     dirty = {k: max(2, round(v * n / 20_000)) for k, v in _DIRTY_PER_20K.items()}
@@ -547,7 +547,7 @@ def _pick_rows(
     return out
 
 
-def _pick(rng: np.random.Generator, p: np.ndarray | list[float], size: int) -> np.ndarray:
+def pick(rng: np.random.Generator, p: np.ndarray | list[float], size: int) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     return np.minimum(
         np.searchsorted(np.cumsum(p / p.sum()), rng.random(size), side="right"), len(p) - 1
@@ -580,7 +580,7 @@ def _quarter_of(day: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(_QUARTER_START, day, side="right") - 1, 0, 7)
 
 
-def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+def make_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Zero-padded identifiers (``C0000001``) built directly as an Arrow string buffer."""
     v = np.asarray(numbers, dtype=np.int64)
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
@@ -599,7 +599,7 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     ).cast(pa.string())
 
 
-def _labels(
+def weighted_labels(
     vocab: tuple[str, ...] | list[str], codes: np.ndarray, mask: np.ndarray | None = None
 ) -> pa.Array:
     """``vocab[codes]`` as an Arrow string array; ``mask`` marks nulls."""
@@ -632,7 +632,7 @@ def _by_variant(variant: np.ndarray, builders: list[Callable[[np.ndarray], pa.Ar
 def _draw_customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     n_arch = len(ARCHETYPES)
     arch_list = list(ARCHETYPES.values())
-    unit = _pick(rng, _UNIT_SHARE, n)
+    unit = pick(rng, _UNIT_SHARE, n)
     arch = _pick_rows(rng, _UNIT_ARCH_MIX, unit)
     ctype = _pick_rows(rng, _UNIT_TYPE_MIX, unit)
     lo = np.array([_day(a.signup[0]) for a in arch_list])
@@ -788,7 +788,7 @@ def _draw_attributes(rng: np.random.Generator, cust: dict[str, np.ndarray]) -> N
     age = np.clip(
         np.round(np.array([a.age for a in arch_list])[arch] + 12 * rng.standard_normal(n)), 18, 90
     ).astype(np.int64)
-    gender = _pick(rng, [0.52, 0.46, 0.02], n).astype(np.int64)
+    gender = pick(rng, [0.52, 0.46, 0.02], n).astype(np.int64)
     gender[gender == 2] = -1
     income = _pick_rows(rng, np.array([a.income_mix for a in arch_list]), arch)
     person_mix = np.array(
@@ -803,7 +803,7 @@ def _draw_attributes(rng: np.random.Generator, cust: dict[str, np.ndarray]) -> N
     )
     acquisition = _pick_rows(rng, np.hstack([person_mix, np.zeros((6, 2))]), arch)
     org = cust["ctype"] != 0
-    acquisition[org] = np.array([0, 4, 5])[_pick(rng, [0.15, 0.25, 0.60], int(org.sum()))]
+    acquisition[org] = np.array([0, 4, 5])[pick(rng, [0.15, 0.25, 0.60], int(org.sum()))]
     acquisition[cust["referred"]] = ACQUISITION_CHANNELS.index("referral")
     cust["attrs"] = {"age": age, "gender": gender, "income": income, "acquisition": acquisition}
 
@@ -840,7 +840,7 @@ def _draw_orders(rng: np.random.Generator, cust: dict[str, np.ndarray]) -> dict[
     new = cust["arch"] == _ARCH_NAMES.index("new_customer")
     count = np.maximum(rng.poisson(cust["rate"] * span), 1)
     values, probs = _NEW_ORDER_COUNTS
-    count[new] = np.array(values)[_pick(rng, probs, int(new.sum()))]
+    count[new] = np.array(values)[pick(rng, probs, int(new.sum()))]
     c = np.repeat(np.arange(n, dtype=np.int32), count)
     first = np.cumsum(count) - count
     day = np.floor(a[c] + rng.random(len(c)) * span[c]).astype(np.int32)
@@ -952,18 +952,18 @@ def _orders_table(o: dict[str, np.ndarray]) -> pa.Table:
     cust_num = np.where(o["cust"] >= _UNKNOWN_CUSTOMER_BASE, o["cust"], o["cust"] + 1)
     return pa.table(
         {
-            "order_id": _ids("O", o["number"], width),
+            "order_id": make_ids("O", o["number"], width),
             "customer_id": pc.if_else(
-                pa.array(o["missing"]), pa.scalar(None, pa.string()), _ids("C", cust_num, 7)
+                pa.array(o["missing"]), pa.scalar(None, pa.string()), make_ids("C", cust_num, 7)
             ),
             "order_date": _dates(o["day"]),
             "amount": pa.array(o["amount"], pa.float64()),
-            "business_unit": _labels(UNITS, o["unit"]),
+            "business_unit": weighted_labels(UNITS, o["unit"]),
             "quantity": pa.array(o["qty"], pa.int64()),
-            "product_category": _labels(CATEGORIES, o["cat"]),
-            "channel": _labels(CHANNELS, o["chan"]),
+            "product_category": weighted_labels(CATEGORIES, o["cat"]),
+            "channel": weighted_labels(CHANNELS, o["chan"]),
             "discount": pa.array(o["discount"], pa.float64()),
-            "status": _labels(STATUSES, o["status"]),
+            "status": weighted_labels(STATUSES, o["status"]),
         }
     )
 
@@ -1026,14 +1026,14 @@ def _interactions_table(i: dict[str, np.ndarray], cust: dict[str, np.ndarray]) -
     width = max(8, len(str(len(i["day"]))))
     return pa.table(
         {
-            "interaction_id": _ids("I", np.arange(1, len(i["day"]) + 1), width),
-            "customer_id": _ids("C", i["cust"] + 1, 7),
-            "business_unit": _labels(UNITS, i["unit"]),
+            "interaction_id": make_ids("I", np.arange(1, len(i["day"]) + 1), width),
+            "customer_id": make_ids("C", i["cust"] + 1, 7),
+            "business_unit": weighted_labels(UNITS, i["unit"]),
             "date": _dates(i["day"]),
-            "type": _labels(INTERACTION_TYPES, i["type"]),
+            "type": weighted_labels(INTERACTION_TYPES, i["type"]),
             "resolved": pa.array(i["resolved"]),
             "resolution_hours": pa.array(i["hours"], mask=~i["resolved"]),
-            "topic": _labels(TOPICS, i["topic"]),
+            "topic": weighted_labels(TOPICS, i["topic"]),
         }
     )
 
@@ -1259,11 +1259,11 @@ def _survey_comments(
     c = s["cust"][chosen]
     fake_phone = _join(
         "139-",
-        _ids("", rng.integers(0, 10_000, k), 4),
+        make_ids("", rng.integers(0, 10_000, k), 4),
         "-",
-        _ids("", rng.integers(0, 10_000, k), 4),
+        make_ids("", rng.integers(0, 10_000, k), 4),
     )
-    fake_email = _join("guest.", _ids("", rng.integers(0, 100_000, k), 5), "@example.com")
+    fake_email = _join("guest.", make_ids("", rng.integers(0, 100_000, k), 5), "@example.com")
     phone = pc.if_else(pa.array(c >= 0), pii["phone"].take(pa.array(np.maximum(c, 0))), fake_phone)
     email = pc.if_else(pa.array(c >= 0), pii["email"].take(pa.array(np.maximum(c, 0))), fake_email)
     contact = pc.if_else(pa.array(use_phone), phone, email)
@@ -1281,13 +1281,13 @@ def _survey_comments(
 def _surveys_table(s: dict[str, np.ndarray], comments: pa.Array) -> pa.Table:
     width = max(8, len(str(len(s["day"]))))
     cols: dict[str, pa.Array] = {
-        "response_id": _ids("S", s["number"], width),
+        "response_id": make_ids("S", s["number"], width),
         "response_date": _dates(s["day"]),
-        "business_unit": _labels(UNITS, s["unit"]),
+        "business_unit": weighted_labels(UNITS, s["unit"]),
         "customer_id": pc.if_else(
             pa.array(s["cust"] < 0),
             pa.scalar(None, pa.string()),
-            _ids("C", np.maximum(s["cust"], 0) + 1, 7),
+            make_ids("C", np.maximum(s["cust"], 0) + 1, 7),
         ),
         "nps": pa.array(s["nps"]),
         "csat": pa.array(s["csat"]),
@@ -1295,7 +1295,7 @@ def _surveys_table(s: dict[str, np.ndarray], comments: pa.Array) -> pa.Table:
     for k, name in enumerate(RATINGS):
         cols[f"rating_{name}"] = pa.array(s["ratings"][:, k])
     cols["comment"] = comments
-    cols["touchpoint"] = _labels(TOUCHPOINTS, s["touch"])
+    cols["touchpoint"] = weighted_labels(TOUCHPOINTS, s["touch"])
     return pa.table(cols)
 
 
@@ -1310,8 +1310,8 @@ def _draw_pii(rng: np.random.Generator, cust: dict[str, np.ndarray]) -> dict[str
     intl = np.array([c[1] == "" for c in names.CITIES])
     city = np.where(
         zh,
-        _pick(rng, np.where(intl, 0.0, city_w), n),
-        _pick(rng, np.where(intl, 4 * city_w, city_w), n),
+        pick(rng, np.where(intl, 0.0, city_w), n),
+        pick(rng, np.where(intl, 4 * city_w, city_w), n),
     )
     zh_addr = zh & ~intl[city]
     num = np.arange(1, n + 1)
@@ -1337,7 +1337,7 @@ def _draw_pii(rng: np.random.Generator, cust: dict[str, np.ndarray]) -> dict[str
     ph_a, ph_b = rng.integers(0, 10_000, n), rng.integers(0, 10_000, n)
 
     def lab(vocab, codes, rows):
-        return _labels(vocab, codes[rows])
+        return weighted_labels(vocab, codes[rows])
 
     def en_person(r):
         return _join(lab(names.EN_FIRST, r_first, r), " ", lab(names.EN_LAST, r_last, r))
@@ -1426,15 +1426,15 @@ def _draw_pii(rng: np.random.Generator, cust: dict[str, np.ndarray]) -> dict[str
     )
 
     def phone_en(r):
-        return _join("+1-555-", _ids("", ph_a[r], 4), "-", _ids("", ph_b[r] % 1000, 3))
+        return _join("+1-555-", make_ids("", ph_a[r], 4), "-", make_ids("", ph_b[r] % 1000, 3))
 
     def phone_zh(r):
         return _join(
             lab(names.MOBILE_PREFIXES, ph_pre, r),
             "-",
-            _ids("", ph_a[r], 4),
+            make_ids("", ph_a[r], 4),
             "-",
-            _ids("", ph_b[r], 4),
+            make_ids("", ph_b[r], 4),
         )
 
     phone = _by_variant(zh.astype(np.int64), [phone_en, phone_zh])
@@ -1487,24 +1487,24 @@ def _customers_table(cust: dict[str, np.ndarray], pii: dict[str, Any]) -> pa.Tab
     churned = cust["churned"]
     return pa.table(
         {
-            "customer_id": _ids("C", np.arange(1, n + 1), 7),
-            "business_unit": _labels(UNITS, cust["unit"]),
-            "customer_type": _labels(CUSTOMER_TYPES, cust["ctype"]),
+            "customer_id": make_ids("C", np.arange(1, n + 1), 7),
+            "business_unit": weighted_labels(UNITS, cust["unit"]),
+            "customer_type": weighted_labels(CUSTOMER_TYPES, cust["ctype"]),
             "signup_date": _dates(cust["signup"]),
-            "region": _labels(region_of_city, pii["city"]),
-            "city": _labels(city_en, pii["city"]),
+            "region": weighted_labels(region_of_city, pii["city"]),
+            "city": weighted_labels(city_en, pii["city"]),
             "age": pa.array(attrs["age"], mask=~person),
-            "gender": _labels(GENDERS, attrs["gender"], mask=~person | (attrs["gender"] < 0)),
-            "income_band": _labels(INCOME_BANDS, attrs["income"], mask=~person),
-            "acquisition_channel": _labels(ACQUISITION_CHANNELS, attrs["acquisition"]),
+            "gender": weighted_labels(GENDERS, attrs["gender"], mask=~person | (attrs["gender"] < 0)),
+            "income_band": weighted_labels(INCOME_BANDS, attrs["income"], mask=~person),
+            "acquisition_channel": weighted_labels(ACQUISITION_CHANNELS, attrs["acquisition"]),
             "referred_by": pc.if_else(
                 pa.array(cust["referrer"] < 0),
                 pa.scalar(None, pa.string()),
-                _ids("C", np.maximum(cust["referrer"], 0) + 1, 7),
+                make_ids("C", np.maximum(cust["referrer"], 0) + 1, 7),
             ),
             "churned": pa.array(churned),
             "churn_date": _dates(np.minimum(cust["churn_day"], END_DAY), mask=~churned),
-            "churn_reason": _labels(
+            "churn_reason": weighted_labels(
                 CHURN_REASONS, np.maximum(cust["churn_reason"], 0), mask=~churned
             ),
             "name": pii["name"],
@@ -1551,7 +1551,7 @@ def _truth(
         }
     segment = dict(
         zip(
-            _ids("C", np.arange(1, n + 1), 7).to_pylist(),
+            make_ids("C", np.arange(1, n + 1), 7).to_pylist(),
             np.array(_ARCH_NAMES)[arch].tolist(),
             strict=True,
         )

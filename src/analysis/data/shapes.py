@@ -125,7 +125,7 @@ def write_shape(
     if shape == "subscription":
         tables, truth = _subscription(n_customers, seed)
     else:
-        full, truth = base._generate(n_customers, seed)
+        full, truth = base.generate_tables(n_customers, seed)
         tables, truth = _slice_transactional(shape, full, truth)
     _write_atomic(out, tables, truth, fmt)
     return out
@@ -143,7 +143,7 @@ def _write_atomic(out: Path, tables: dict[str, pa.Table], truth: dict, fmt: str)
     try:
         tmp.chmod(0o755)
         for name, table in tables.items():
-            base._write_table(table, tmp / f"{name}.{fmt}", fmt)
+            base.write_table(table, tmp / f"{name}.{fmt}", fmt)
         _dump(truth, tmp / "truth.json")
         if out.exists():
             old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
@@ -207,13 +207,13 @@ def _slice_transactional(
 
 # ---- subscription ----------------------------------------------------------------------
 def _subscription(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dict[str, Any]]:
-    base._check_args(n_customers, seed)
+    base.check_args(n_customers, seed)
     n = int(n_customers)
     rng = np.random.default_rng([int(seed), 7])
-    contract = base._pick(rng, CONTRACT_MIX, n)
-    payment = base._pick(rng, PAYMENT_MIX, n)
-    plan = base._pick(rng, PLAN_MIX, n)
-    region = base._pick(rng, (1, 1, 1, 1), n)
+    contract = base.pick(rng, CONTRACT_MIX, n)
+    payment = base.pick(rng, PAYMENT_MIX, n)
+    plan = base.pick(rng, PLAN_MIX, n)
+    region = base.pick(rng, (1, 1, 1, 1), n)
     ctype = np.where(rng.random(n) < 0.12, 1, 0).astype(np.int8)  # individual | enterprise
     monthly = np.round(np.asarray(PLAN_PRICE)[plan] * rng.uniform(0.85, 1.15, n), 2)
     complaint_rate = rng.gamma(1.0, _COMPLAINT_SCALE, n)
@@ -237,13 +237,13 @@ def _subscription(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dic
     end = np.where(churned, leave, SUB_END + 1)
     tenure = months_before(signup, end)
     total = np.round(tenure * monthly, 2)
-    churn_reason = base._pick(rng, (0.3, 0.25, 0.25, 0.1, 0.1), n)
+    churn_reason = base.pick(rng, (0.3, 0.25, 0.25, 0.1, 0.1), n)
 
     # billing lines: signup + k months, k < tenure
     rows = np.repeat(np.arange(n), tenure)
     k = np.arange(len(rows)) - np.repeat(np.cumsum(tenure) - tenure, tenure)
     bill_day = add_months(signup[rows], k)
-    cust_ids = base._ids("C", np.arange(1, n + 1), 7)
+    cust_ids = base.make_ids("C", np.arange(1, n + 1), 7)
     orders = pa.table(
         {
             "order_id": pc.binary_join_element_wise(
@@ -253,7 +253,7 @@ def _subscription(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dic
             "order_date": pa.array(bill_day),
             "amount": pa.array(monthly[rows], pa.float64()),
             "business_unit": pa.array([SUB_UNIT] * len(rows), pa.string()),
-            "product_category": base._labels(PLANS, plan[rows]),
+            "product_category": base.weighted_labels(PLANS, plan[rows]),
             "status": pa.array(["completed"] * len(rows), pa.string()),
         }
     )
@@ -273,15 +273,15 @@ def _subscription(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dic
     who, kind, day = who[order], kind[order], day[order]
     interactions = pa.table(
         {
-            "interaction_id": base._ids("I", np.arange(1, len(who) + 1), 8),
+            "interaction_id": base.make_ids("I", np.arange(1, len(who) + 1), 8),
             "customer_id": cust_ids.take(pa.array(who)),
             "business_unit": pa.array([SUB_UNIT] * len(who), pa.string()),
             "date": pa.array(day),
-            "type": base._labels(("complaint", "inquiry"), kind),
+            "type": base.weighted_labels(("complaint", "inquiry"), kind),
             "resolved": pa.array(rng.random(len(who)) < 0.8),
-            "topic": base._labels(
+            "topic": base.weighted_labels(
                 ("billing", "network", "contract", "device"),
-                base._pick(rng, (0.4, 0.3, 0.2, 0.1), len(who)),
+                base.pick(rng, (0.4, 0.3, 0.2, 0.1), len(who)),
             ),
         }
     )
@@ -289,12 +289,12 @@ def _subscription(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dic
         {
             "customer_id": cust_ids,
             "business_unit": pa.array([SUB_UNIT] * n, pa.string()),
-            "customer_type": base._labels(("individual", "enterprise"), ctype),
+            "customer_type": base.weighted_labels(("individual", "enterprise"), ctype),
             "signup_date": pa.array(signup),
-            "region": base._labels(REGIONS, region),
-            "contract": base._labels(CONTRACTS, contract),
-            "payment_method": base._labels(PAYMENTS, payment),
-            "plan": base._labels(PLANS, plan),
+            "region": base.weighted_labels(REGIONS, region),
+            "contract": base.weighted_labels(CONTRACTS, contract),
+            "payment_method": base.weighted_labels(PAYMENTS, payment),
+            "plan": base.weighted_labels(PLANS, plan),
             "tenure_months": pa.array(tenure, pa.int64()),
             "monthly_charges": pa.array(monthly, pa.float64()),
             "total_charges": pa.array(total, pa.float64()),
@@ -302,7 +302,7 @@ def _subscription(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], dic
             "churn_date": pa.array(
                 np.where(churned, leave, np.datetime64("NaT", "D")), mask=~churned
             ),
-            "churn_reason": base._labels(CHURN_REASONS, churn_reason, mask=~churned),
+            "churn_reason": base.weighted_labels(CHURN_REASONS, churn_reason, mask=~churned),
         }
     )
     tables = {"customers": customers, "orders": orders, "interactions": interactions}
