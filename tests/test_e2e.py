@@ -187,3 +187,13 @@ def test_a_mix_of_shapes_per_unit(tmp_path):
     assert shown("all", "ok") == set(statuses["all"])
     reason = statuses["b2b"]["value"]["reason"]
     assert "no orders" in reason and reason in (out / "2025-Q4" / "b2b" / "value.html").read_text()
+
+
+def test_the_runs_files_are_private(run_output):
+    """Reports, exports (real ids) and the cache are for the running account only."""
+    out, _ = run_output
+    folder = out / "2025-Q4" / "retail"
+    for path in [folder / "value.html", *sorted((folder / "exports").glob("*.csv"))]:
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert (folder / "exports").stat().st_mode & 0o777 == 0o700
+    assert (out / ".cache").stat().st_mode & 0o777 == 0o700

@@ -7,6 +7,7 @@ produced); 2 bad input or usage (a readable message, no traceback).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,19 @@ def _params(unit, params_file, sets, **extra) -> dict:
 @click.version_option(__version__, prog_name="segreport")
 def main() -> None:
     """Customer classification and segmentation reports from CRM exports."""
+
+
+def _private_files() -> None:
+    """Files and folders a run writes (reports, exports with real ids, the cache) are for
+    this account only (mode 0600 / 0700): the process's umask becomes 077, inherited by the
+    kernels. ``SEGREPORT_UMASK`` (octal, e.g. 027 to let a web server's group read the
+    reports) overrides it."""
+    value = os.environ.get("SEGREPORT_UMASK", "077")
+    try:
+        mask = int(value, 8)
+    except ValueError:
+        _fail(ParamsError(f"SEGREPORT_UMASK must be an octal umask such as 077, got {value!r}"))
+    os.umask(mask & 0o777)
 
 
 def _here(path: str | None) -> str | None:
@@ -146,6 +160,7 @@ def run(
     """
     from .report import runner, runs  # noqa: PLC0415  (keeps `segreport --help` fast)
 
+    _private_files()
     summary = runs.RunSummary(Path(_here(output) or "reports"))
     error: AnalysisError | None = None
     results: list = []

@@ -255,7 +255,9 @@ def _read_csv(path: Path, encoding: str, sep: str | None) -> pd.DataFrame:
             if header is None:
                 header = [c.strip() for c in record]
                 continue
-            if len(record) != len(header) or _swallows_a_row(record, sep, len(header)):
+            # a record on one line holds no newline, so it cannot have swallowed a row
+            spans = last_line > first
+            if len(record) != len(header) or (spans and _swallows_a_row(record, sep, len(header))):
                 shown = sep.join(record)[:120].replace("\n", "\\n")
                 malformed.append((first, last_line - first + 1, shown))
                 continue

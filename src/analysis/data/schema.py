@@ -466,8 +466,9 @@ def parse_numbers(
         values = pd.to_numeric(series, errors="coerce").astype("float64")
         values = values.mask(np.isinf(values))
         return ParsedNumbers(values, pd.Series(False, index=series.index))
-    text = null_tokens(series).str.replace(_GROUP_SPACE, "", regex=True)
-    unique = pd.Series(text.dropna().unique(), dtype="object")
+    # each distinct text is parsed once (an amount column repeats its values many times)
+    codes, distinct = pd.factorize(null_tokens(series), use_na_sentinel=True)
+    unique = pd.Series(distinct, dtype="object").str.replace(_GROUP_SPACE, "", regex=True)
     either = unique.str.match(_EITHER)
     comma = unique[unique.str.match(_COMMA_DECIMAL) & ~either]
     dot = unique[unique.str.match(_DOT_DECIMAL) & ~either]
@@ -480,14 +481,24 @@ def parse_numbers(
             examples=[*comma.head(2), *dot.head(2)],
         )
     if len(comma):
-        flagged = text.str.contains(",", regex=False, na=False)
-        normal = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        flagged = unique.str.contains(",", regex=False, na=False)
+        normal = unique.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
-        flagged = pd.Series(False, index=series.index)
-        normal = text.str.replace(",", "", regex=False)
-    values = pd.to_numeric(normal, errors="coerce").astype("float64")
-    values = values.mask(np.isinf(values))
-    return ParsedNumbers(values, flagged & values.notna())
+        flagged = pd.Series(False, index=unique.index)
+        normal = unique.str.replace(",", "", regex=False)
+    parsed = pd.to_numeric(normal, errors="coerce").astype("float64").to_numpy(copy=True)
+    parsed[np.isinf(parsed)] = np.nan
+    missing = codes < 0
+    values = np.where(
+        missing, np.nan, parsed[np.where(missing, 0, codes)] if len(parsed) else np.nan
+    )
+    marked = np.where(
+        missing,
+        False,
+        flagged.to_numpy(dtype=bool)[np.where(missing, 0, codes)] if len(parsed) else False,
+    )
+    values = pd.Series(values, index=series.index, dtype="float64")
+    return ParsedNumbers(values, pd.Series(marked, index=series.index) & values.notna())
 
 
 def to_numbers(series: pd.Series) -> pd.Series:
