@@ -171,6 +171,7 @@ def _shift_fields(share: float):
 EXPR_DIV0 = "columns:\n  orders:\n    amount: {expr: 'amount / 0'}\n"
 EXPR_MISSING = "columns:\n  orders:\n    amount: {expr: 'Quantity * UnitPrice'}\n"
 
+
 def _drop_column(table: str, column: str):
     def mutate(folder: Path) -> None:
         _write(folder, table, _read(folder, table).drop(columns=[column]))

@@ -32,7 +32,10 @@ def test_missing_order_date_exits_2_naming_file_and_column(tmp_path):
         (["--unit", "../etc"], "not allowed"),
         (["--period", "2025-Q7"], "cannot read period"),
         (["--unit", "atlantis"], "no data of business unit 'atlantis'"),
-        (["--period", "2019-Q1", "--unit", "north"], "has no orders or survey responses in 2019-Q1"),
+        (
+            ["--period", "2019-Q1", "--unit", "north"],
+            "has no orders or survey responses in 2019-Q1",
+        ),
         (["--reports", "nope"], "unknown report"),
     ],
 )

@@ -1494,7 +1494,9 @@ def _customers_table(cust: dict[str, np.ndarray], pii: dict[str, Any]) -> pa.Tab
             "region": weighted_labels(region_of_city, pii["city"]),
             "city": weighted_labels(city_en, pii["city"]),
             "age": pa.array(attrs["age"], mask=~person),
-            "gender": weighted_labels(GENDERS, attrs["gender"], mask=~person | (attrs["gender"] < 0)),
+            "gender": weighted_labels(
+                GENDERS, attrs["gender"], mask=~person | (attrs["gender"] < 0)
+            ),
             "income_band": weighted_labels(INCOME_BANDS, attrs["income"], mask=~person),
             "acquisition_channel": weighted_labels(ACQUISITION_CHANNELS, attrs["acquisition"]),
             "referred_by": pc.if_else(
