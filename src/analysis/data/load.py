@@ -430,22 +430,15 @@ def _check_quantity_and_discount(frame, report):
     """A negative quantity on a sale (a refund may carry one), and a discount below zero
     or above :data:`MAX_DISCOUNT_SHARE` of the order's gross value (amount paid plus
     discount: a discount many times the amount paid), cannot be right: set to missing."""
+    checks = []
     if "quantity" in frame.columns:
-        odd = (frame["quantity"] < 0) & (frame["amount"] > 0)
-        if odd.any():
-            report.record(
-                "orders",
-                "implausible_value",
-                "set_missing",
-                odd,
-                frame,
-                column="quantity",
-                example_cols=["order_id", "quantity", "amount"],
-            )
-            frame.loc[odd, "quantity"] = np.nan
+        checks.append(("quantity", (frame["quantity"] < 0) & (frame["amount"] > 0)))
     if "discount" in frame.columns:
         gross = frame["amount"].abs() + frame["discount"]
-        odd = (frame["discount"] < 0) | (frame["discount"] > MAX_DISCOUNT_SHARE * gross)
+        checks.append(
+            ("discount", (frame["discount"] < 0) | (frame["discount"] > MAX_DISCOUNT_SHARE * gross))
+        )
+    for column, odd in checks:
         if odd.any():
             report.record(
                 "orders",
@@ -453,10 +446,10 @@ def _check_quantity_and_discount(frame, report):
                 "set_missing",
                 odd,
                 frame,
-                column="discount",
-                example_cols=["order_id", "discount", "amount"],
+                column=column,
+                example_cols=["order_id", column, "amount"],
             )
-            frame.loc[odd, "discount"] = np.nan
+            frame.loc[odd, column] = np.nan
 
 
 def _clean_customers(raw, file, params, report, today):
