@@ -57,6 +57,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
 #: Keys whose value may take one of several types (their default shows one of them).
 UNION_TYPES: dict[str, tuple[type, ...]] = {
     "segmentation.features": (str, list),
+    "churn.attributes": (str, list),
     "quality.earliest_date": (str, date),
 }
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from ..errors import DataError
+from ..errors import DataError, ParamsError
 from ._common import one_blas_thread
 
 _DATE_NAME = re.compile(r"(?i)(date|_at$|time$|timestamp)")
@@ -457,4 +457,372 @@ def separating_features(frame: pd.DataFrame, y: np.ndarray, kinds: Mapping[str, 
             mix = pd.crosstab(values, y)
             if mix.shape[1] == 2 and mix.shape[0] >= 2 and ((mix == 0).sum(axis=1) == 1).all():
                 out.append(col)
+    return out
+
+
+# --------------------------------------------------------------------------- attributes
+#: ``churn.attributes: auto`` takes customer columns with at most this many levels ...
+AUTO_MAX_LEVELS = 20
+#: ... and at least two levels of this many customers (smaller levels, together at most
+#: :data:`AUTO_SMALL_SHARE` of the customers, are pooled by :class:`Design`).
+AUTO_MIN_LEVEL = 10
+AUTO_SMALL_SHARE = 0.05
+#: A level of at least this many customers who all churned records the churn ...
+LEAK_MIN_LEVEL = 30
+#: ... as does an association with the churn label of Cramér's V at least this strong.
+LEAK_CRAMERS_V = 0.9
+
+#: Columns of the contract's customers table that are never attributes: ids and
+#: structure, and the churn record itself (its flag and date are the label's source).
+CONTRACT_NOT_ATTRIBUTES = {
+    "customer_id": "id_like",
+    "referred_by": "id_like",
+    "business_unit": "structure",
+    "signup_date": "date",
+    "churned": "label",
+    "churn_date": "label",
+    "churn_reason": "outcome",
+    "tenure_months": "export_date",
+    "total_charges": "export_date",
+    "monthly_charges": "numeric",
+}
+#: Reasons for leaving a column out that mean it records the outcome: these are said in
+#: the report (the column's name and why), the others are simply not attributes.
+LEAK_REASONS = ("outcome", "outcome_values", "export_date", "pure_level", "association")
+
+# a name that says the column records the churn (its flag, date, reason or state)
+_OUTCOME_NAME = re.compile(
+    r"(?i)(churn|attrition|cancel|terminat|disconnect|deactivat|defect|exited|retained"
+    r"|retention|流失|退订|注销|解约|离网|销户)"
+)
+# a quantity measured at the export date: it ends at a churner's churn, so it knows it
+_EXPORT_DATE_NAME = re.compile(
+    r"(?i)(tenure|total[_\s-]?charges?|totalcharges|lifetime|months?[_\s-]?(active|as[_\s-]"
+    r"customer|since)|days[_\s-]?(active|since)|在网|累计)"
+)
+#: Values that mean "this customer has left": a status column holding one is the outcome.
+CHURN_WORDS = frozenset(
+    {
+        "churn",
+        "churned",
+        "cancelled",
+        "canceled",
+        "terminated",
+        "closed",
+        "inactive",
+        "left",
+        "lost",
+        "former",
+        "ended",
+        "expired",
+        "exited",
+        "disconnected",
+        "deactivated",
+        "discontinued",
+        "lapsed",
+        "流失",
+        "已流失",
+        "注销",
+        "已注销",
+        "退订",
+        "已退订",
+        "解约",
+        "已解约",
+        "离网",
+        "停用",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AttributeChoice:
+    """Which customer columns the churn models test as attributes, and why others not.
+
+    Attributes
+    ----------
+    chosen : tuple of str
+        The attributes, in the table's column order.
+    auto : bool
+        Chosen by ``churn.attributes: auto`` (False: the parameter's list).
+    skipped : Mapping
+        Column -> ``{"reason": code, ...}`` for every customer column left out by the
+        automatic choice. Codes: ``id_like``, ``pii``, ``structure``, ``label``, ``date``,
+        ``numeric``, ``constant``, ``all_missing``, ``too_many_levels``, ``small_levels``
+        and the leaks of :data:`LEAK_REASONS` (``outcome``: the name says it records the
+        churn; ``outcome_values``: a value means churned, in ``level``; ``export_date``:
+        measured at the export date; ``pure_level``: the ``n`` customers of ``level`` all
+        churned; ``association``: Cramér's V ``v`` with the churn label).
+    """
+
+    chosen: tuple[str, ...] = ()
+    auto: bool = True
+    skipped: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+    @property
+    def leaks(self) -> dict[str, Mapping[str, object]]:
+        """The columns left out because they record the outcome (the report names them),
+        except the churn label's own columns."""
+        return {c: v for c, v in self.skipped.items() if v["reason"] in LEAK_REASONS}
+
+    def sentences(self, language: str = "en") -> list[str]:
+        """For the report: the attributes chosen automatically, and the columns left out
+        because they record the outcome, each with why (nothing for an explicit list)."""
+        from ..i18n import t  # noqa: PLC0415
+        from .wording import feature_label  # noqa: PLC0415
+
+        if not self.auto:
+            return []
+        key = "report_churn.drivers"
+        separator = t("report_churn.separator_list", language)
+        out = [
+            t(
+                f"{key}.attributes_auto",
+                language,
+                items=separator.join(feature_label(c, language) for c in self.chosen),
+            )
+            if self.chosen
+            else t(f"{key}.attributes_auto_none", language)
+        ]
+        leaks = self.leaks
+        if leaks:
+            items = separator.join(
+                f"{feature_label(c, language)} "
+                f"({t('report_churn.attribute_leak.' + str(v['reason']), language, **v)})"
+                for c, v in leaks.items()
+            )
+            out.append(t(f"{key}.attributes_left_out", language, items=items))
+        return out
+
+    def without(self, leaks: Mapping[str, Mapping[str, object]]) -> AttributeChoice:
+        """This choice with ``leaks`` (found on the labelled frames) moved to ``skipped``."""
+        return AttributeChoice(
+            chosen=tuple(c for c in self.chosen if c not in leaks),
+            auto=self.auto,
+            skipped={**self.skipped, **leaks},
+        )
+
+
+def _is_flag(values: pd.Series) -> bool:
+    """Numbers that are a yes/no flag coded 0/1 (e.g. Telco's ``SeniorCitizen``)."""
+    observed = set(pd.unique(values.dropna()))
+    return len(observed) == 2 and observed <= {0, 1}
+
+
+def _dates(levels: pd.Index) -> bool:
+    """Levels (up to 50 looked at) that are nearly all dates written with digits."""
+    sample = pd.Series(levels[:50].astype("string"))
+    dated = (
+        sample.str.contains(r"\d", regex=True)
+        & pd.to_datetime(sample, errors="coerce", format="mixed").notna()
+    )
+    return bool(dated.mean() > 0.9)
+
+
+def _skip_reason(
+    name: str, values: pd.Series, *, max_levels: int, min_level: int
+) -> dict[str, object] | None:
+    """Why a customer column is no automatic attribute, or None when it is one."""
+    from ..data.schema import PII_COLUMNS  # noqa: PLC0415
+
+    if name in CONTRACT_NOT_ATTRIBUTES:
+        return {"reason": CONTRACT_NOT_ATTRIBUTES[name]}
+    if name in PII_COLUMNS:
+        return {"reason": "pii"}
+    if _OUTCOME_NAME.search(name):
+        return {"reason": "outcome"}
+    if _EXPORT_DATE_NAME.search(name):
+        return {"reason": "export_date"}
+    nonnull = values.dropna()
+    if nonnull.empty:
+        return {"reason": "all_missing"}
+    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(nonnull.iloc[0], pd.Timestamp):
+        return {"reason": "date"}
+    if id_like_name(name):
+        return {"reason": "id_like"}
+    if pd.api.types.is_bool_dtype(values):
+        text = values.astype("object")
+    elif pd.api.types.is_numeric_dtype(values):
+        if not _is_flag(values):
+            return {"reason": "numeric"}
+        text = values.astype("object")
+    else:
+        numbers = looks_numeric(values)
+        if numbers is not None and not _is_flag(numbers):
+            return {"reason": "numeric"}
+        text = values
+    levels = category_values(text)
+    levels = levels.loc[levels != "(missing)"]
+    words = sorted({lv for lv in levels.unique() if str(lv).strip().lower() in CHURN_WORDS})
+    if words:
+        return {"reason": "outcome_values", "level": words[0]}
+    counts = levels.value_counts()
+    if len(counts) < 2:
+        return {"reason": "constant"}
+    if _dates(counts.index):
+        return {"reason": "date"}
+    if len(counts) > max_levels:
+        if len(counts) >= 0.5 * len(levels):
+            return {"reason": "id_like"}
+        return {"reason": "too_many_levels", "levels": int(len(counts))}
+    big = counts.loc[counts >= min_level]
+    if len(big) < 2 or counts.loc[counts < min_level].sum() > AUTO_SMALL_SHARE * len(levels):
+        return {"reason": "small_levels"}
+    return None
+
+
+def choose_attributes(
+    customers: pd.DataFrame | None,
+    requested: str | Sequence[str] = "auto",
+    *,
+    max_levels: int = AUTO_MAX_LEVELS,
+    min_level: int = AUTO_MIN_LEVEL,
+) -> AttributeChoice:
+    """The customer attributes of the churn models (``churn.attributes``).
+
+    ``auto`` takes every customer column that describes the customer in a few groups:
+    categories (text, yes/no, or numbers coded 0/1) with 2 to ``max_levels`` levels, at
+    least two of them held by ``min_level`` customers or more, the smaller ones together
+    at most 5% of the customers. Never chosen: ids, the contract's PII columns
+    (``name``, ``phone``, ``email``, ``address``), structure (``business_unit``), dates,
+    other numbers, and columns that record the outcome rather than explain it: the churn
+    columns, a name that says churn (cancel, terminated, retention...), a quantity
+    measured at the export date (tenure, total charges: they stop growing at a churn), a
+    column with a churn word among its values (a status of ``Churned``, ``Closed``,
+    ``Cancelled``...). :func:`leaking_attributes` then checks the chosen ones against
+    the churn label. A list is taken as it is, after :func:`check_attributes`.
+
+    Parameters
+    ----------
+    customers
+        The customers table (None: no attribute).
+    requested
+        ``"auto"`` or a list of column names.
+
+    Returns
+    -------
+    AttributeChoice
+
+    Raises
+    ------
+    ParamsError
+        ``requested`` is neither ``auto`` nor a list, or names a column the customers table
+        does not have (:func:`check_attributes`).
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(40)],
+    ...     "contract": ["monthly", "yearly"] * 20, "email": "x@example.com"})
+    >>> choose_attributes(customers).chosen
+    ('contract',)
+    """
+    if not isinstance(requested, str):
+        names = check_attributes(requested, customers)
+        return AttributeChoice(chosen=tuple(names), auto=False)
+    if requested != "auto":
+        raise ParamsError(
+            f"parameter 'churn.attributes' must be auto or a list of customer columns, "
+            f"got {requested!r}"
+        )
+    if customers is None:
+        return AttributeChoice()
+    chosen, skipped = [], {}
+    for col in customers.columns:
+        why = _skip_reason(str(col), customers[col], max_levels=max_levels, min_level=min_level)
+        if why is None:
+            chosen.append(str(col))
+        else:
+            skipped[str(col)] = why
+    return AttributeChoice(chosen=tuple(chosen), auto=True, skipped=skipped)
+
+
+def check_attributes(names: object, customers: pd.DataFrame | None) -> list[str]:
+    """The attribute names of an explicit ``churn.attributes`` list, checked.
+
+    Raises
+    ------
+    ParamsError
+        ``names`` is not a list of strings, a name is a PII column (never used in a
+        model), or the customers table (or its absence) does not have a name; the message
+        names the parameter, the columns and the columns there are.
+    """
+    from ..data.schema import PII_COLUMNS  # noqa: PLC0415
+
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ParamsError(
+            f"parameter 'churn.attributes' must be auto or a list of customer columns, "
+            f"got {names!r}"
+        )
+    pii = [n for n in names if n in PII_COLUMNS]
+    if pii:
+        raise ParamsError(
+            f"parameter 'churn.attributes' names the personal data column(s) "
+            f"{', '.join(map(repr, pii))}, which are never used in reports or models"
+        )
+    have = [] if customers is None else [str(c) for c in customers.columns]
+    unknown = [n for n in names if n not in have]
+    if unknown:
+        where = (
+            "there is no customers table"
+            if customers is None
+            else "the customers table has " + ", ".join(have)
+        )
+        raise ParamsError(
+            f"parameter 'churn.attributes' names column(s) {', '.join(map(repr, unknown))} "
+            f"that are not in the customers data ({where}); list customer columns after the "
+            "column mapping, or use auto"
+        )
+    return list(dict.fromkeys(names))
+
+
+def cramers_v(values: pd.Series, y: np.ndarray) -> float:
+    """Cramér's V of a category and a 0/1 label: ``sqrt(chi2 / (n * (min(r, c) - 1)))``
+    (Cramér 1946), chi-square without continuity correction; 0 when either is constant."""
+    table = pd.crosstab(category_values(values), np.asarray(y)).to_numpy(dtype="float64")
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return 0.0
+    n = table.sum()
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return math.sqrt(chi2 / (n * (min(table.shape) - 1)))
+
+
+def leaking_attributes(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    label: str = "churned",
+    *,
+    min_level: int = LEAK_MIN_LEVEL,
+    max_v: float = LEAK_CRAMERS_V,
+) -> dict[str, dict[str, object]]:
+    """Attributes that know the churn label rather than explain it, on a labelled frame.
+
+    A level of at least ``min_level`` customers who all churned (a customer attribute
+    does not decide a churn that surely: it was written after it), or Cramér's V with
+    the label of at least ``max_v``.
+
+    Returns
+    -------
+    dict
+        Column -> ``{"reason": "pure_level", "level", "n"}`` or
+        ``{"reason": "association", "v"}``.
+    """
+    out: dict[str, dict[str, object]] = {}
+    if label not in frame.columns or frame.empty:
+        return out
+    y = frame[label].to_numpy(dtype=bool)
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        values = category_values(frame[col])
+        mix = pd.crosstab(values, y)
+        if True in mix.columns:
+            size = mix.sum(axis=1)
+            pure = mix.index[(size >= min_level) & (mix[True] == size)]
+            if len(pure):
+                level = sorted(pure, key=lambda lv: (-size[lv], str(lv)))[0]
+                out[col] = {"reason": "pure_level", "level": str(level), "n": int(size[level])}
+                continue
+        v = cramers_v(values, y)
+        if v >= max_v:
+            out[col] = {"reason": "association", "v": round(v, 2)}
     return out

@@ -191,6 +191,12 @@ def reason(report: str, data: Dataset, params: Mapping[str, Any]) -> Reason | No
         The first missing need of the report (see the module docstring), None when it
         applies.
 
+    Raises
+    ------
+    ParamsError
+        The report applies but a parameter names data that is not there (an explicit
+        ``churn.attributes`` list with a column the customers table lacks).
+
     Examples
     --------
     >>> empty = Dataset(customers=pd.DataFrame({"customer_id": []}), orders=None)
@@ -201,7 +207,19 @@ def reason(report: str, data: Dataset, params: Mapping[str, Any]) -> Reason | No
         found = _missing(need, data, params)
         if found is not None:
             return found
+    _check_params(report, data, params)
     return None
+
+
+def _check_params(report: str, data: Dataset, params: Mapping[str, Any]) -> None:
+    """Parameters of a report that applies, checked against the data before it runs (so
+    ``segreport validate`` and ``run`` stop with exit code 2 instead of a failed report)."""
+    if report == "churn":
+        from ..churn.design import check_attributes  # noqa: PLC0415
+
+        requested = (params.get("churn") or {}).get("attributes", "auto")
+        if requested != "auto":
+            check_attributes(requested, data.customers)
 
 
 def has_data_in(data: Dataset, period: Period) -> bool:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import churn, lifecycle
+from ..churn.design import AttributeChoice, choose_attributes, leaking_attributes
 from ..data.load import Dataset
 from ..errors import AnalysisError, ModelError
 from ..figures import churn_rule, known_customers, risk_figures
@@ -121,6 +122,10 @@ class ChurnResult:
         Its date.
     features : tuple of str
         Cause-model attributes present in the data.
+    attributes : AttributeChoice
+        The customer attributes tested (``churn.attributes``: chosen automatically, or the
+        parameter's list) and, for ``auto``, every customer column left out and why;
+        ``attributes.leaks`` are the columns left out because they record the outcome.
     drivers : ChurnDrivers or None
         Cause model on ``fit_frame`` (odds ratios shown; contributions give the reasons).
     validation : ChurnDrivers or None
@@ -172,6 +177,7 @@ class ChurnResult:
     fit_frame: pd.DataFrame | None = None
     fit_snapshot: pd.Timestamp | None = None
     features: tuple[str, ...] = ()
+    attributes: AttributeChoice = field(default_factory=AttributeChoice)
     drivers: churn.ChurnDrivers | None = None
     validation: churn.ChurnDrivers | None = None
     risk: churn.RiskEvaluation | None = None
@@ -306,6 +312,8 @@ def _build(data: Dataset, period: Period, params: Mapping[str, Any]) -> ChurnRes
         "options": opts,
         "high_risk": float(opts["high_risk"]),
     }
+    choice = choose_attributes(customers, opts["attributes"])
+    parts["attributes"] = choice
     if orders.empty:
         return ChurnResult(**{**parts, "status": "no_orders"})
     W = window.days
@@ -332,7 +340,7 @@ def _build(data: Dataset, period: Period, params: Mapping[str, Any]) -> ChurnRes
         surveys=surveys,
         interactions=tables["interactions"],
         lookback_days=int(opts["lookback_days"]),
-        attributes=tuple(opts["attributes"]),
+        attributes=choice.chosen,
     )
     score = churn.churn_frame(orders, end, label=False, **frame_kw)
     parts["score"] = score
@@ -350,7 +358,24 @@ def _build(data: Dataset, period: Period, params: Mapping[str, Any]) -> ChurnRes
     parts["test"] = churn.churn_frame(orders, snaps.test, **frame_kw)
     if snaps.out_of_time:
         parts["train"] = churn.churn_frame(orders, snaps.train, **frame_kw)
-    fitted = _fit_models(parts.get("train"), parts["test"], snaps, opts, minimum)
+    if choice.auto:
+        # an automatic attribute that knows the label on either labelled snapshot records
+        # the churn rather than explains it: out of every frame and model, with a note
+        leaks = {}
+        for frame in (parts["test"], parts.get("train")):
+            if frame is not None:
+                found = leaking_attributes(frame, [c for c in choice.chosen if c not in leaks])
+                leaks.update(found)
+        if leaks:
+            choice = choice.without(leaks)
+            parts["attributes"] = choice
+            frame_kw["attributes"] = choice.chosen
+            for key in ("score", "test", "train"):
+                if parts.get(key) is not None:
+                    parts[key] = parts[key].drop(columns=list(leaks), errors="ignore")
+    fitted = _fit_models(
+        parts.get("train"), parts["test"], snaps, {**opts, "attributes": choice.chosen}, minimum
+    )
     fitted["notes"] = (*parts.get("notes", ()), *fitted.get("notes", ()))
     parts.update(fitted)
     if parts["status"] != "ok":

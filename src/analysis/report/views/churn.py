@@ -412,6 +412,8 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
                 "sr-small",
             )
         )
+    for sentence in result.attributes.sentences(ctx.language):  # churn.attributes: auto
+        ctx.show(ui.paragraph(sentence, "sr-small"))
     if "no_satisfaction_column" in result.notes:
         ctx.show(
             ui.paragraph(
