@@ -171,13 +171,89 @@ def fmt_number(value: float | int | None, *, decimals: int = 0, language: str = 
     return f"{value:,.{decimals}f}"
 
 
+#: The Chinese word of a currency, written after the amount ("100.9万元", "100.9万美元"):
+#: ``currency`` symbols and ISO codes as the ``currency`` parameter may give them.
+CURRENCY_WORDS_ZH = {
+    **dict.fromkeys(("¥", "￥", "CNY", "RMB", "元", "人民币", "CN¥"), "元"),
+    **dict.fromkeys(("$", "US$", "USD", "美元"), "美元"),
+    **dict.fromkeys(("HK$", "HKD", "港元", "港币"), "港元"),
+    **dict.fromkeys(("NT$", "TWD", "新台币"), "新台币"),
+    **dict.fromkeys(("MOP", "MOP$", "澳门元"), "澳门元"),
+    **dict.fromkeys(("€", "EUR", "欧元"), "欧元"),
+    **dict.fromkeys(("£", "GBP", "英镑"), "英镑"),
+    **dict.fromkeys(("JP¥", "JPY", "円", "日元"), "日元"),
+    **dict.fromkeys(("₩", "KRW", "韩元"), "韩元"),
+    **dict.fromkeys(("S$", "SGD", "新加坡元"), "新加坡元"),
+    **dict.fromkeys(("A$", "AUD", "澳元"), "澳元"),
+    **dict.fromkeys(("C$", "CAD", "加元"), "加元"),
+}
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def currency_word_zh(currency: str) -> str | None:
+    """The word a Chinese text writes after an amount of ``currency`` (``"¥"`` -> ``"元"``,
+    ``"$"`` -> ``"美元"``); a currency written in Chinese characters is its own word; None
+    for a symbol we cannot name (its amounts keep the symbol in front, without 万/亿)."""
+    text = str(currency).strip()
+    word = CURRENCY_WORDS_ZH.get(text) or CURRENCY_WORDS_ZH.get(text.upper())
+    if word is None and _HAN.search(text):
+        word = text
+    return word
+
+
+def _signed(sign: str, body: str) -> str:
+    # a value that rounds to zero shows no minus sign ("-0" is not an amount)
+    return body if not any(ch in "123456789" for ch in body) else sign + body
+
+
 def fmt_money(
     value: float | None, currency: str = "$", *, language: str = "en", decimals: int = 0
 ) -> str:
+    """An amount with its currency: ``-$1,500`` in English; in Chinese the currency word
+    after the number, with 万/亿 from 100,000: ``-1,500元``, ``100.9万元``, ``3.20亿美元``
+    (never ``$100.9万``). A symbol without a Chinese word (:data:`CURRENCY_WORDS_ZH`) stays
+    in front and the number is written out (``₫1,009,000``).
+
+    Examples
+    --------
+    >>> fmt_money(1_009_000, "$", language="zh")
+    '100.9万美元'
+    >>> fmt_money(-1_009_000, "¥", language="zh")
+    '-100.9万元'
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    sign = "-" if value < 0 else ""
+    if language == "zh":
+        word = currency_word_zh(currency)
+        if word is not None:
+            return _signed(
+                sign, f"{fmt_number(abs(value), decimals=decimals, language='zh')}{word}"
+            )
+        return _signed(sign, f"{currency}{fmt_number(abs(value), decimals=decimals)}")
+    return _signed(
+        sign, f"{currency}{fmt_number(abs(value), decimals=decimals, language=language)}"
+    )
+
+
+def fmt_money_short(value: float, currency: str = "$", *, language: str = "en") -> str:
+    """A compact amount for chart labels: ``$12.3k``, ``-$1.2M``; in Chinese ``1.2万元``,
+    ``3.5亿美元`` (1 decimal, a trailing ``.0`` dropped; amounts below 10,000 / 1,000 in
+    full)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     sign = "-" if value < 0 else ""
-    return f"{sign}{currency}{fmt_number(abs(value), decimals=decimals, language=language)}"
+    v = abs(float(value))
+    word = currency_word_zh(currency) if language == "zh" else None
+    steps = ((1e8, "亿"), (1e4, "万")) if word is not None else ((1e6, "M"), (1e3, "k"))
+    body = f"{v:,.0f}"
+    for size, suffix in steps:
+        if v >= size:
+            body = f"{v / size:,.1f}".removesuffix(".0") + suffix
+            break
+    if word is not None:
+        return _signed(sign, f"{body}{word}")
+    return _signed(sign, f"{currency}{body}")
 
 
 def fmt_pct(value: float | None, *, decimals: int = 1, signed: bool = False) -> str:

@@ -9,6 +9,8 @@ one language but not the other.
 
 from __future__ import annotations
 
+import re
+import string
 from functools import cache
 from pathlib import Path
 
@@ -46,7 +48,86 @@ def t(key: str, language: str = "en", /, **values: object) -> str:
         text = catalog(language)[key]
     except KeyError:
         raise KeyError(f"no message {key!r} in the {language!r} catalog") from None
+    if language == "zh":
+        return format_cjk(text, **values)
+    text = plural_forms(text, values)
     return text.format(**values) if values else text
+
+
+#: ``{n|customer|customers}``: the first form when the value ``n`` is 1, else the second.
+_PLURAL = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def plural_forms(template: str, values: dict[str, object]) -> str:
+    """Choose the singular or plural form of each ``{name|one|other}`` in an English
+    message from the count ``values[name]`` (a number, or a formatted number such as
+    ``"1,234"``), so that counts agree with their nouns: ``"{n} {n|customer|customers}"``
+    reads "1 customer", "2 customers". Chinese has no plural and does not use it.
+
+    Examples
+    --------
+    >>> plural_forms("{n} {n|detractor is|detractors are} waiting", {"n": 1})
+    '{n} detractor is waiting'
+    """
+
+    def choose(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        try:
+            one = float(str(value).replace(",", "").strip()) == 1
+        except ValueError:
+            one = False
+        return match.group(2) if one else match.group(3)
+
+    return _PLURAL.sub(choose, template) if "|" in template else template
+
+
+#: Characters of Chinese text: CJK punctuation, ideographs, full-width forms, and the curly
+#: quotes Chinese text puts around terms.
+CJK_CHARS = (
+    "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u2018\u2019\u201c\u201d"
+)
+#: A space between two CJK characters: never right in Chinese text.
+CJK_SPACE = re.compile(f"(?<=[{CJK_CHARS}])[ \u00a0]+(?=[{CJK_CHARS}])")
+_OPEN, _CLOSE = "\x02", "\x03"  # mark where a filled-in value starts and ends
+
+
+class _MarkingFormatter(string.Formatter):
+    def format_field(self, value: object, format_spec: str) -> str:
+        return _OPEN + super().format_field(value, format_spec) + _CLOSE
+
+
+_MARKER = _MarkingFormatter()
+_AROUND_VALUE = re.compile(
+    f"(?<=[{CJK_CHARS}]){_CLOSE}[ ]+(?={_OPEN}?[{CJK_CHARS}])"
+    f"|(?<=[{CJK_CHARS}])[ ]+(?={_OPEN}[{CJK_CHARS}])"
+)
+_VALUE = re.compile(f"{_OPEN}(.*?){_CLOSE}", re.S)
+
+
+def format_cjk(template: str, /, **values: object) -> str:
+    """Fill a Chinese message: like ``template.format(**values)``, but without a space
+    between two CJK characters where the message meets a filled-in value
+    (``"{kpi} 改善最多"`` with 新客户 reads "新客户改善最多"; with NPS, "NPS 改善最多") or
+    inside the message's own text. Spaces inside a value (a customer's comment, a category
+    name) are the data's and stay.
+
+    Examples
+    --------
+    >>> format_cjk("{kpi} 改善最多（{change}）", kpi="新客户", change="+3")
+    '新客户改善最多（+3）'
+    >>> format_cjk("{kpi} 改善最多", kpi="NPS")
+    'NPS 改善最多'
+    """
+    if not values:  # a template returned for the caller to fill (as ``t`` without values)
+        return CJK_SPACE.sub("", template)
+    marked = _MARKER.vformat(template, (), values)
+    pieces = _VALUE.split(marked)  # even: the message's text, odd: values
+    for i in range(0, len(pieces), 2):
+        pieces[i] = CJK_SPACE.sub("", pieces[i])
+    # re-mark the values (split removed the markers) to find the joins around them
+    marked = "".join(f"{_OPEN}{p}{_CLOSE}" if i % 2 else p for i, p in enumerate(pieces))
+    joined = _AROUND_VALUE.sub(lambda m: _CLOSE if m.group(0).startswith(_CLOSE) else "", marked)
+    return joined.replace(_OPEN, "").replace(_CLOSE, "")
 
 
 class Translator:

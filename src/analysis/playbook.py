@@ -10,7 +10,9 @@
         offer:     {en: ..., zh: ...}
         priority:  high          # high | medium | low (labels come from the catalog)
 
-Vocabularies (:data:`VOCABULARIES`): ``rfm_segment`` (the keys of the RFM segment map),
+Vocabularies (:data:`VOCABULARIES`): ``rfm_segment`` (the keys of the RFM segment map;
+the eight RFM classes of ``value.segment_scheme: rfm8`` sit in their own section
+``rfm8_segment``, read as part of this vocabulary),
 ``lifecycle_stage`` (:data:`analysis.lifecycle.STAGES`), ``value_tier`` (high / medium /
 low), ``customer_type`` (only the types that need their own handling, by default
 government and institution), ``clustering_segment`` (the profile rules of the
@@ -53,6 +55,7 @@ __all__ = [
     "FIELDS",
     "NEEDS",
     "PRIORITIES",
+    "RFM8_SECTION",
     "SUBSCRIPTION_ENTRIES",
     "SUBSCRIPTION_SECTION",
     "VOCABULARIES",
@@ -75,6 +78,10 @@ VOCABULARIES = (
 )
 #: The section of entries that replace the general ones for subscription businesses.
 SUBSCRIPTION_SECTION = "for_subscriptions"
+#: The section with the ``rfm_segment`` entries of the eight RFM classes
+#: (``value.segment_scheme: rfm8``, :data:`analysis.value.RFM8_CLASSES`), kept apart from
+#: the ten-segment map's; read as part of the ``rfm_segment`` vocabulary.
+RFM8_SECTION = "rfm8_segment"
 #: Keys of the ``subscription`` vocabulary.
 SUBSCRIPTION_ENTRIES = ("renewal", "plan_change", "payment_method")
 #: Fields of every entry; all but ``priority`` are text in every language.
@@ -204,6 +211,14 @@ def load_playbook(path: str | os.PathLike | None = None) -> dict[str, dict[str, 
     return playbook
 
 
+def _entries(playbook: Mapping[str, Any], vocabulary: str) -> dict[str, Any]:
+    """The entries of a vocabulary; ``rfm_segment`` includes :data:`RFM8_SECTION`."""
+    entries = dict(playbook.get(vocabulary) or {})
+    if vocabulary == "rfm_segment":
+        entries.update(playbook.get(RFM8_SECTION) or {})
+    return entries
+
+
 def _where(vocabulary: str, key: object, field: str | None = None) -> str:
     return f"{vocabulary}.{key}" + (f".{field}" if field else "")
 
@@ -316,12 +331,18 @@ def validate_playbook(
     required = DEFAULT_REQUIRED if required is None else required
     general = {k: v for k, v in playbook.items() if k != SUBSCRIPTION_SECTION}
     for vocabulary in [*general, *required]:
-        if vocabulary not in VOCABULARIES:
+        if vocabulary not in VOCABULARIES and vocabulary != RFM8_SECTION:
             raise ParamsError(
                 f"the playbook has an unknown vocabulary {vocabulary!r} "
                 f"(known: {', '.join(VOCABULARIES)}, and {SUBSCRIPTION_SECTION})"
             )
     _check_entries(general, "")
+    both = set(playbook.get("rfm_segment") or {}) & set(playbook.get(RFM8_SECTION) or {})
+    if both:
+        raise ParamsError(
+            f"playbook segment {sorted(both)[0]!r} is under both rfm_segment and {RFM8_SECTION}; "
+            "keep one entry"
+        )
     variants = playbook.get(SUBSCRIPTION_SECTION) or {}
     if not isinstance(variants, Mapping):
         raise ParamsError(f"playbook {SUBSCRIPTION_SECTION} must map vocabularies to their entries")
@@ -333,7 +354,7 @@ def validate_playbook(
             )
     _check_entries(variants, f"{SUBSCRIPTION_SECTION}.")
     for vocabulary, keys in required.items():
-        present = playbook.get(vocabulary) or {}
+        present = _entries(playbook, vocabulary)
         for key in keys:
             if key not in present:
                 raise ParamsError(
@@ -386,13 +407,15 @@ def action_for(
     >>> action_for(load_playbook(), "lifecycle_stage", "lapsed", "en").priority
     'medium'
     """
+    if vocabulary == RFM8_SECTION:  # its entries are rfm_segment entries
+        vocabulary = "rfm_segment"
     if vocabulary not in VOCABULARIES:
         raise ParamsError(
             f"unknown playbook vocabulary {vocabulary!r} (known: {', '.join(VOCABULARIES)})"
         )
     if language not in LANGUAGES:
         raise ParamsError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
-    entries = playbook.get(vocabulary) or {}
+    entries = _entries(playbook, vocabulary)
     variants = (playbook.get(SUBSCRIPTION_SECTION) or {}).get(vocabulary) or {}
     if scheme == "subscription" and key in variants:
         entries = variants
@@ -474,7 +497,7 @@ def playbook_frame(
         Index ``key``; columns ``objective``, ``actions`` (joined with ``separator``),
         ``channel``, ``offer`` and ``priority``. Keys without an entry are left out.
     """
-    entries = playbook.get(vocabulary) or {}
+    entries = _entries(playbook, vocabulary)
     keys = list(entries) if keys is None else [k for k in keys if k in entries]
     rows = []
     for key in keys:

@@ -36,7 +36,7 @@ import pandas as pd
 
 from . import clv as clv_models
 from . import lifecycle, value
-from .errors import ModelError
+from .errors import ModelError, ParamsError
 from .playbook import action_for
 
 __all__ = [
@@ -52,6 +52,8 @@ __all__ = [
     "fit_clv",
     "rfm_grid",
     "segment_map_for",
+    "segment_scheme",
+    "with_segment_scheme",
     "segment_summary",
     "subscription_signals",
     "tier_summary",
@@ -107,6 +109,15 @@ SEGMENT_DIRECTION = {
     "at_risk": False,
     "cant_lose_them": False,
     "hibernating": False,
+    # rfm8: the recent classes growing is good news, the far ones (保持, 挽留) bad news
+    "important_value": True,
+    "important_retention": False,
+    "important_development": True,
+    "important_winback": False,
+    "general_value": True,
+    "general_retention": False,
+    "general_development": True,
+    "general_winback": False,
 }
 #: Stages of a customer who is still buying, and the order stages degrade in.
 BUYING_STAGES = ("new", "active", "loyal", "reactivated")
@@ -276,7 +287,14 @@ class ValueSnapshot:
     churn_definition
         ``"contractual"`` (churn dates end a customer) or ``"noncontractual"``.
     segment_map
-        The RFM segment map the segments come from (:func:`segment_map_for`).
+        The RFM segment map the segments come from (:func:`segment_map_for`); None under
+        the ``rfm8`` scheme (its classes do not follow the r x f cells).
+    segment_scheme
+        ``"rfm10"`` (the r x f segment map) or ``"rfm8"`` (the eight RFM classes,
+        :func:`analysis.value.rfm8_segments`).
+    rfm8_splits
+        Under ``rfm8``: the split each letter was compared with (``recency``,
+        ``frequency``, ``monetary``) and ``split`` (``"mean"`` or ``"median"``); else None.
     """
 
     as_of: pd.Timestamp
@@ -287,6 +305,8 @@ class ValueSnapshot:
     segments: tuple[str, ...]
     churn_definition: str = "noncontractual"
     segment_map: Mapping[str, Any] | None = None
+    segment_scheme: str = "rfm10"
+    rfm8_splits: Mapping[str, Any] | None = None
 
     @property
     def billing(self) -> lifecycle.BillingCycle | None:
@@ -328,8 +348,10 @@ def value_snapshot(
         Snapshot day.
     params
         The ``value`` section of the parameters (``lookback_days``, ``score_ties``,
-        ``segment_map``, ``abc``, ``tiers``, ``clv``, ``lifecycle``, ``billing``,
-        ``time_unit``, ``nonpositive_periods``).
+        ``segment_scheme``, ``segment_map``, ``rfm8``, ``abc``, ``tiers``, ``clv``,
+        ``lifecycle``, ``billing``, ``time_unit``, ``nonpositive_periods``).
+        ``segment_scheme: auto`` needs the report language to resolve
+        (:func:`with_segment_scheme`); here it reads as ``rfm10``.
     thresholds
         Lifecycle thresholds to use; None detects the billing scheme
         (``params["billing"]``) and learns them from the orders up to ``as_of`` (with the
@@ -372,6 +394,7 @@ def value_snapshot(
         live = orders.loc[~orders["customer_id"].astype(str).isin(ended)]
     ties = params.get("score_ties", "group")
     billing = thresholds.billing
+    scheme = segment_scheme(params)
     segment_map = segment_map_for(params, billing)
     if billing is not None and billing.subscription:
         scores = value.subscription_scores(
@@ -386,14 +409,28 @@ def value_snapshot(
         )
     else:
         scores = value.rfm_scores(live, as_of, lookback_days=lookback, ties=ties)
-    scores = value.rfm_segments(scores, segment_map)
+    splits = None
+    if scheme == "rfm8":
+        split = str((params.get("rfm8") or {}).get("split", "mean"))
+        subscription = billing is not None and billing.subscription
+        # Regular bills: R = days since the last bill, F = tenure in bills, M = plan value
+        columns = ("recency_days", "tenure_bills", "plan_value") if subscription else None
+        columns = columns or value.RFM8_COLUMNS
+        splits = {"split": split, **value.rfm8_splits(scores, split=split, columns=columns)}
+        scores = value.rfm8_segments(scores, split=split, columns=columns, splits=splits)
+        segment_map = None
+        segments = tuple(value.RFM8_CLASSES)
+    else:
+        scores = value.rfm_segments(scores, segment_map)
+        segments = tuple(segment_map)
     scores.index = scores.index.astype(str)
 
     stages = lifecycle.lifecycle_stages(customers, orders, as_of, thresholds, churned=ended)
     stages.index = stages.index.astype(str)
-    scores["rfm_segment"] = _first_timers_only(
-        scores["rfm_segment"], stages["stage"], segment_map, thresholds.scheme
-    )
+    if segment_map is not None:
+        scores["rfm_segment"] = _first_timers_only(
+            scores["rfm_segment"], stages["stage"], segment_map, thresholds.scheme
+        )
 
     summary = value.rfm_summary(
         orders,
@@ -433,7 +470,7 @@ def value_snapshot(
         table[col] = scores[col].reindex(index).astype("Int64")
     table["rfm_code"] = scores["rfm_code"].reindex(index)
     table["rfm_segment"] = pd.Categorical(
-        scores["rfm_segment"].astype("object").reindex(index), categories=list(segment_map)
+        scores["rfm_segment"].astype("object").reindex(index), categories=list(segments)
     )
     abc, tiers = params.get("abc", {}), params.get("tiers", {})
     gone = index.isin(pd.Index([] if ended is None else ended))
@@ -480,10 +517,43 @@ def value_snapshot(
         summary=summary,
         thresholds=thresholds,
         clv=fit,
-        segments=tuple(segment_map),
+        segments=segments,
         churn_definition=churn_definition,
-        segment_map=dict(segment_map),
+        segment_map=None if segment_map is None else dict(segment_map),
+        segment_scheme=scheme,
+        rfm8_splits=splits,
     )
+
+
+def segment_scheme(params: Mapping[str, Any], language: str | None = None) -> str:
+    """The RFM segment scheme of the ``value`` parameters: ``"rfm10"`` or ``"rfm8"``.
+
+    ``value.segment_scheme: auto`` (the default) is ``rfm8``, the eight RFM classes Chinese
+    CRM users know (RFM 八大类), for ``language="zh"`` and ``rfm10`` otherwise; without a
+    language it reads as ``rfm10``.
+
+    Raises
+    ------
+    ParamsError
+        An unknown scheme.
+    """
+    scheme = str(params.get("segment_scheme", "rfm10"))
+    if scheme == "auto":
+        return "rfm8" if language == "zh" else "rfm10"
+    if scheme not in value.SEGMENT_SCHEMES:
+        raise ParamsError(
+            f"value.segment_scheme must be auto, {' or '.join(value.SEGMENT_SCHEMES)}, "
+            f"got {scheme!r}"
+        )
+    return scheme
+
+
+def with_segment_scheme(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``value`` section of a full parameter set with ``segment_scheme`` resolved for
+    the report language (see :func:`segment_scheme`), as :func:`value_snapshot` reads it."""
+    section = dict(params["value"])
+    section["segment_scheme"] = segment_scheme(section, params.get("language"))
+    return section
 
 
 def segment_map_for(

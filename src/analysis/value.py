@@ -44,15 +44,21 @@ __all__ = [
     "RFM_SUMMARY_COLUMNS",
     "SUBSCRIPTION_SEGMENT_MAP",
     "RFM_SCORE_COLUMNS",
+    "RFM8_CLASSES",
+    "RFM8_SPLITS",
+    "SEGMENT_SCHEMES",
     "OrdersSource",
     "VALUE_TIERS",
     "duckdb_config",
     "duckdb_source",
     "pareto_curve",
     "quintile_scores",
+    "rfm8_segments",
+    "rfm8_splits",
     "rfm_scores",
     "rfm_segments",
     "rfm_summary",
+    "rfm_summary_sql",
     "segment_label",
     "subscription_scores",
     "top_share",
@@ -364,6 +370,10 @@ def _rfm_summary_sql(
         GROUP BY cid
         ORDER BY cid
     """
+
+
+#: The RFM summary's SQL text (DuckDB SQL), for other engines (:mod:`analysis.engine.rfm`).
+rfm_summary_sql = _rfm_summary_sql
 
 
 def _arrow_to_frame(table, index_col: str) -> pd.DataFrame:
@@ -801,6 +811,141 @@ def rfm_segments(
     r_cell = scores["r_score"].astype("int64").astype(str)
     cells = r_cell + scores["f_score"].astype("int64").astype(str)
     out["rfm_segment"] = pd.Categorical(cells.map(lookup), categories=list(mapping))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The eight RFM classes (RFM 八大类)
+# --------------------------------------------------------------------------------------
+
+#: Segment schemes of ``value.segment_scheme``: ``rfm10`` (the recency x frequency map of
+#: :data:`DEFAULT_SEGMENT_MAP`) or ``rfm8`` (the eight classes of :data:`RFM8_CLASSES`).
+SEGMENT_SCHEMES = ("rfm10", "rfm8")
+#: What each RFM letter is compared with under ``rfm8`` (``value.rfm8.split``).
+RFM8_SPLITS = ("mean", "median")
+#: The eight RFM classes used by Chinese CRM practice (重要价值客户 ... 一般挽留客户): key ->
+#: (recent, frequent, high spend), each letter high or low against a split of the scored
+#: customers. Order = display order: the four 重要 (high-spend) classes first.
+RFM8_CLASSES: dict[str, tuple[bool, bool, bool]] = {
+    "important_value": (True, True, True),  # 重要价值客户 R近 F高 M高
+    "important_retention": (False, True, True),  # 重要保持客户 R远 F高 M高
+    "important_development": (True, False, True),  # 重要发展客户 R近 F低 M高
+    "important_winback": (False, False, True),  # 重要挽留客户 R远 F低 M高
+    "general_value": (True, True, False),  # 一般价值客户 R近 F高 M低
+    "general_retention": (False, True, False),  # 一般保持客户 R远 F高 M低
+    "general_development": (True, False, False),  # 一般发展客户 R近 F低 M低
+    "general_winback": (False, False, False),  # 一般挽留客户 R远 F低 M低
+}
+#: The raw measures the three letters read, in :func:`rfm_scores` output.
+RFM8_COLUMNS = ("recency_days", "frequency", "monetary")
+
+
+def _check_split(split: str) -> str:
+    if split not in RFM8_SPLITS:
+        raise ParamsError(
+            f"value.rfm8.split must be one of {', '.join(RFM8_SPLITS)}, got {split!r}"
+        )
+    return split
+
+
+def rfm8_splits(
+    scores: pd.DataFrame, *, split: str = "mean", columns: Sequence[str] = RFM8_COLUMNS
+) -> dict[str, float]:
+    """The value each RFM letter is compared with: the mean (or median) of each measure.
+
+    Parameters
+    ----------
+    scores
+        One row per scored customer with the three ``columns``.
+    split
+        ``"mean"`` (default) or ``"median"``; missing values are left out.
+    columns
+        Recency (days since the last purchase), frequency and monetary columns, in this
+        order.
+
+    Returns
+    -------
+    dict
+        ``{"recency": r, "frequency": f, "monetary": m}`` (NaN without customers).
+    """
+    _check_split(split)
+    out = {}
+    for name, col in zip(("recency", "frequency", "monetary"), columns, strict=True):
+        values = pd.to_numeric(scores[col], errors="coerce").astype("float64")
+        out[name] = float(values.mean() if split == "mean" else values.median())
+    return out
+
+
+def rfm8_segments(
+    scores: pd.DataFrame,
+    *,
+    split: str = "mean",
+    columns: Sequence[str] = RFM8_COLUMNS,
+    splits: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Add each customer's class of the eight RFM classes (:data:`RFM8_CLASSES`).
+
+    Each letter is high or low against a split of the customers in ``scores`` (the mean, or
+    the median with ``split="median"``): **R近** (recent) is a recency in days *below* the
+    split, **F高** / **M高** a frequency / monetary value *above* it.
+
+    **Ties.** A value exactly at the split counts as low: R远 (not recent), F低, M低. So
+    近 and 高 always mean strictly better than the split, and when every customer has the
+    same value of a measure, all are on its low side. This matters for the median of
+    frequency: when most customers bought once, the median is 1 and F高 means "bought on
+    more than one day" instead of everybody. A missing value (a monetary value that cannot
+    be computed) is also low.
+
+    Parameters
+    ----------
+    scores
+        One row per scored customer: recency, frequency and monetary columns
+        (:func:`rfm_scores` output by default).
+    split
+        ``"mean"`` (default) or ``"median"``.
+    columns
+        The recency, frequency and monetary columns, in this order
+        (:func:`subscription_scores`: ``recency_days``, ``tenure_bills``, ``plan_value``).
+    splits
+        Fixed split values ``{"recency", "frequency", "monetary"}`` instead of computing
+        them from ``scores`` (to classify an earlier snapshot on the same scale).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``scores`` with ``rfm_segment``: a categorical of the eight class keys
+        (all eight as categories, in display order).
+
+    Raises
+    ------
+    DataError
+        A column is missing.
+    ParamsError
+        ``split`` is not mean or median.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"recency_days": [5, 300], "frequency": [9, 1],
+    ...                   "monetary": [900.0, 20.0]}, index=["a", "b"])
+    >>> rfm8_segments(s)["rfm_segment"].tolist()
+    ['important_value', 'general_winback']
+    """
+    _check_split(split)
+    for col in columns:
+        if col not in scores.columns:
+            raise DataError("the required column is missing.", file="RFM scores", column=col)
+    cut = dict(splits) if splits is not None else rfm8_splits(scores, split=split, columns=columns)
+    r, f, m = (pd.to_numeric(scores[c], errors="coerce").astype("float64") for c in columns)
+    # NaN comparisons are False: a missing value is on the low (far) side, as a tie is.
+    recent = (r < cut["recency"]).to_numpy()
+    frequent = (f > cut["frequency"]).to_numpy()
+    spend = (m > cut["monetary"]).to_numpy()
+    lookup = {flags: key for key, flags in RFM8_CLASSES.items()}
+    keys = [
+        lookup[(bool(a), bool(b), bool(c))] for a, b, c in zip(recent, frequent, spend, strict=True)
+    ]
+    out = scores.copy()
+    out["rfm_segment"] = pd.Categorical(keys, categories=list(RFM8_CLASSES))
     return out
 
 

@@ -106,7 +106,7 @@ class SharedWork:
         from ..figures import churn_rule  # noqa: PLC0415
 
         as_of = pd.Timestamp(as_of).normalize()
-        value_params = params["value"]
+        value_params = valuation.with_segment_scheme(params)  # auto: by the language
         # The unit's churn rule as known at the snapshot: contractual churners are churned.
         definition = "noncontractual"
         customers = data.customers

@@ -84,7 +84,7 @@ class SummaryResult:
 
 def _value_tables(
     data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
-) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, pd.DataFrame, str, list[str]]:
     columns = ["rfm_segment", "monetary", "lifecycle_stage"]
     snap = shared.value_snapshot(data, period.end, params, predict_clv=False)
     before = shared.value_snapshot(
@@ -94,7 +94,7 @@ def _value_tables(
     for frame in (snap.table[columns].copy(), before.table[columns].copy()):
         frame.index = frame.index.astype(str)
         tables.append(frame.astype({"rfm_segment": "object"}))
-    return tables[0], tables[1], snap.scheme
+    return tables[0], tables[1], snap.scheme, list(snap.segments)
 
 
 def _nps(data: Dataset, period: Period) -> dict[str, float] | None:
@@ -180,8 +180,7 @@ def build(
     scorecard = strategy.kpi_scorecard(
         data.orders, period, data.survey_responses, data.interactions, figures=figures
     )
-    now, before, scheme = _value_tables(data, period, params, shared)
-    segments = list(params["value"]["segment_map"])
+    now, before, scheme, segments = _value_tables(data, period, params, shared)
     rfm_overview = strategy.segment_overview(
         now.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),
         before.rename(columns={"rfm_segment": "segment", "monetary": "revenue"}),

@@ -114,6 +114,11 @@ class RfmPart:
     scheme
         ``"subscription"`` (R = renewal standing, F = tenure in bills, M = mean bill) or
         ``"transactional"``.
+    segment_scheme, rfm8_splits
+        ``"rfm10"`` (segments are blocks of r x f cells) or ``"rfm8"`` (the eight RFM
+        classes: ``cells`` is empty, ``best_segment`` is the class with the most revenue in
+        the best cell, ``rfm8_splits`` the split values of
+        :attr:`analysis.valuation.ValueSnapshot.rfm8_splits`).
     """
 
     status: str
@@ -130,6 +135,8 @@ class RfmPart:
     top_segment: str | None
     largest_segment: str | None
     scheme: str = "transactional"
+    segment_scheme: str = "rfm10"
+    rfm8_splits: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -785,7 +792,8 @@ def _rfm(
     separator: str,
     available: Sequence[str] | None = None,
 ) -> RfmPart:
-    cells = validate_segment_map(cur.segment_map or vp["segment_map"])
+    rfm8 = cur.segment_scheme == "rfm8"
+    cells = {} if rfm8 else validate_segment_map(cur.segment_map or vp["segment_map"])
     counts, revenue = valuation.rfm_grid(cur.table)
     actions = action_table(
         playbook,
@@ -803,12 +811,18 @@ def _rfm(
     if not cur.table["scored"].any():
         return RfmPart(
             "no_buyers", counts, revenue, cells, cur.segments, (), None, None, None, None,
-            summary, None, None, cur.scheme,
+            summary, None, None, cur.scheme, cur.segment_scheme, cur.rfm8_splits,
         )  # fmt: skip
     used = tuple(sorted(int(f) for f in cur.scored["f_score"].dropna().unique()))
     total_n, total_rev = counts.to_numpy().sum(), revenue.to_numpy().sum()
     r, f = revenue.stack().idxmax()
     by_revenue = segments_now["revenue_share"].dropna()
+    best_segment = cells.get(f"{r}{f}")
+    if rfm8:  # the eight classes cut across the cells: the class with most of its revenue
+        scored = cur.scored
+        in_cell = scored.loc[(scored["r_score"] == r) & (scored["f_score"] == f)]
+        by_class = in_cell.groupby("rfm_segment", observed=True)["monetary"].sum()
+        best_segment = str(by_class.idxmax()) if len(by_class) else None
     return RfmPart(
         status="ok",
         counts=counts,
@@ -817,13 +831,15 @@ def _rfm(
         segments=cur.segments,
         f_scores_used=used,
         best_cell=(int(r), int(f)),
-        best_segment=cells.get(f"{r}{f}"),
+        best_segment=best_segment,
         best_customer_share=counts.loc[r, f] / total_n if total_n else None,
         best_revenue_share=revenue.loc[r, f] / total_rev if total_rev > 0 else None,
         summary=summary,
         top_segment=by_revenue.idxmax() if len(by_revenue) else None,
         largest_segment=segments_now["customers"].idxmax(),
         scheme=cur.scheme,
+        segment_scheme=cur.segment_scheme,
+        rfm8_splits=cur.rfm8_splits,
     )
 
 

@@ -32,7 +32,7 @@ from ... import plots
 from ...i18n import Translator, catalog, in_sentence
 from ...lifecycle import stage_label
 from ...valuation import SEGMENT_DIRECTION
-from ...value import segment_label
+from ...value import RFM8_CLASSES, segment_label
 from ..context import ReportContext
 
 if TYPE_CHECKING:  # the result types, for annotations only
@@ -65,6 +65,7 @@ __all__ = [
     "plot_pareto",
     "plot_rfm_customers",
     "plot_rfm_revenue",
+    "plot_rfm8_map",
     "plot_segment_map",
     "rfm_section",
     "scheme_note",
@@ -156,17 +157,9 @@ def _pts(ctx: ReportContext, change: float) -> str:
 
 
 def short_money(value: float, *, currency: str = "$", language: str = "en") -> str:
-    """Compact amounts for chart labels: ``$12.3k``, ``$1.2M``; ``¥1.2万`` in Chinese."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if language == "zh":
-        steps = ((1e8, "亿"), (1e4, "万"))
-    else:
-        steps = ((1e6, "M"), (1e3, "k"))
-    for size, suffix in steps:
-        if v >= size:
-            return f"{sign}{currency}{v / size:.1f}".removesuffix(".0") + suffix
-    return f"{sign}{currency}{v:,.0f}"
+    """Compact amounts for chart labels: ``$12.3k``, ``$1.2M``; ``1.2万元`` in Chinese
+    (:func:`analysis.display.fmt_money_short`)."""
+    return ui.fmt_money_short(value, currency, language=language)
 
 
 def _finite(value) -> float | None:
@@ -314,7 +307,11 @@ def rfm_section(ctx: ReportContext, result: ValueResult) -> None:
         ctx.note(f"{P}.rfm.none", "info", lookback=result.lookback_days)
         return
     sub = "_subscription" if result.rfm.scheme == "subscription" else ""
-    ctx.text(f"{P}.rfm.intro{sub}", n=ctx.number(result.buyers), lookback=result.lookback_days)
+    # the eight RFM classes are not blocks of the grid: their intro says what they are
+    intro = "value.rfm8.scores" if result.rfm.segment_scheme == "rfm8" else f"{P}.rfm.intro"
+    ctx.text(f"{intro}{sub}", n=ctx.number(result.buyers), lookback=result.lookback_days)
+    if result.rfm.segment_scheme == "rfm8":
+        ctx.text(**rfm8_intro(result.rfm, ctx))
     used = result.rfm.f_scores_used
     if len(used) < 5 and result.status == "ok":
         ctx.note(f"{P}.rfm.ties{sub}", "info", used=", ".join(str(f) for f in used))
@@ -424,8 +421,54 @@ def _draw_boundaries(ax: Axes, cells) -> None:
             ax.plot([col, col + 1], [row + 1, row + 1], color="#1d2733", lw=1.6)
 
 
+def rfm8_intro(part: RfmPart, ctx: ReportContext) -> dict[str, object]:
+    """The message and values explaining the eight RFM classes' split values."""
+    cut = part.rfm8_splits or {}
+    sub = "_subscription" if part.scheme == "subscription" else ""
+    return dict(
+        key=f"value.rfm8.intro{sub}",
+        split=ctx._(f"value.rfm8.split.{cut.get('split', 'mean')}"),
+        r=ui.fmt_number(cut.get("recency"), decimals=1, language=ctx.language),
+        f=ui.fmt_number(cut.get("frequency"), decimals=1, language=ctx.language),
+        m=ctx.money(cut.get("monetary")),
+    )
+
+
+def plot_rfm8_map(part: RfmPart, *, language: str = "en", ax: Axes | None = None) -> Axes:
+    """The eight RFM classes as a 2 x 4 grid (R recent / far down, F and M across), each
+    cell named and with its share of the buyers."""
+    ax = ax if ax is not None else plt.gca()
+    tr = Translator(language)
+    order = {k: i for i, k in enumerate(part.segments)}
+    shares = part.summary["customer_share"]
+    columns = [(True, True), (False, True), (True, False), (False, False)]  # (F high, M high)
+    for key, (recent, frequent, spend) in RFM8_CLASSES.items():
+        row, col = (0 if recent else 1), columns.index((frequent, spend))
+        colour = plt.matplotlib.colors.to_rgb(segment_colour(key, order.get(key, 0)))
+        ax.add_patch(plt.Rectangle((col, row), 1, 1, color=[0.35 + 0.65 * c for c in colour], lw=0))
+        share = shares.get(key)
+        label = ui.wrap_label(_segment(language, key), 14, language)
+        if share is not None and not pd.isna(share):
+            label += f"\n{ui.fmt_pct(share, decimals=0 if share >= 0.1 else 1)}"
+        ax.text(col + 0.5, row + 0.5, label, ha="center", va="center", fontsize=8)
+    for x in (1, 2, 3):
+        ax.plot([x, x], [0, 2], color="white", lw=2 if x != 2 else 3)
+    ax.plot([0, 4], [1, 1], color="white", lw=3)
+    f_word = {True: tr("value.rfm8.f_high"), False: tr("value.rfm8.f_low")}
+    m_word = {True: tr("value.rfm8.m_high"), False: tr("value.rfm8.m_low")}
+    ticks = [f"{f_word[f]}\n{m_word[m]}" for f, m in columns]
+    ax.set_xticks(np.arange(4) + 0.5, labels=ticks)
+    ax.set_yticks([0.5, 1.5], labels=[tr("value.rfm8.r_near"), tr("value.rfm8.r_far")])
+    ax.set_xlim(0, 4)
+    ax.set_ylim(2, 0)
+    ax.grid(False)
+    ax.set_title(tr("value.rfm8.chart_map"))
+    return ax
+
+
 def plot_segment_map(part: RfmPart, *, language: str = "en", ax: Axes | None = None) -> Axes:
-    """The 5 x 5 r x f grid coloured by segment, each segment named once.
+    """The 5 x 5 r x f grid coloured by segment, each segment named once (the eight RFM
+    classes, ``value.segment_scheme: rfm8``: :func:`plot_rfm8_map`).
 
     Parameters
     ----------
@@ -440,6 +483,8 @@ def plot_segment_map(part: RfmPart, *, language: str = "en", ax: Axes | None = N
     -------
     matplotlib.axes.Axes
     """
+    if part.segment_scheme == "rfm8":
+        return plot_rfm8_map(part, language=language, ax=ax)
     ax = ax if ax is not None else plt.gca()
     cells, segments = part.cells, part.segments
     order = {k: i for i, k in enumerate(segments)}
