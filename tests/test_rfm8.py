@@ -247,3 +247,50 @@ def test_a_key_under_both_rfm_sections_is_refused():
     broken["rfm8_segment"]["champions"] = playbook["rfm_segment"]["champions"]
     with pytest.raises(ParamsError, match="'champions' is under both rfm_segment and rfm8"):
         validate_playbook(broken, required={})
+
+
+def test_value_pipeline_and_chart_with_the_eight_classes(rng, tmp_path):
+    import matplotlib.pyplot as plt
+    from conftest import report_context
+
+    from analysis.data.load import Dataset
+    from analysis.pipelines import value as pipeline
+    from analysis.report.views import value as views
+
+    orders, truth = _planted_orders(rng)
+    orders = orders.assign(business_unit="north", status="completed")
+    orders = orders.astype({"customer_id": "string", "business_unit": "string"})
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.array(sorted(truth), dtype="string"),
+            "business_unit": "north",
+            "customer_type": "individual",
+            "signup_date": pd.Timestamp("2023-01-01"),
+        }
+    )
+    ctx = report_context(
+        tmp_path, Dataset(customers=customers, orders=orders), period="2025-Q2", language="zh"
+    )
+    result = pipeline.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    rfm = result.rfm
+    assert rfm.segment_scheme == "rfm8" and rfm.cells == {}  # language zh: rfm8 by default
+    assert rfm.segments == tuple(RFM8_CLASSES)
+    assert rfm.summary["customers"].tolist() == [5] * 8
+    # the best r x f cell is named by the class holding most of its revenue
+    r, f = rfm.best_cell
+    scored = result.current.scored
+    cell = scored.loc[(scored["r_score"] == r) & (scored["f_score"] == f)]
+    revenue = cell.groupby(cell["rfm_segment"].astype(str))["monetary"].sum()
+    assert rfm.best_segment == revenue.idxmax()
+    assert rfm.best_revenue_share == pytest.approx(
+        cell["monetary"].sum() / scored["monetary"].sum()
+    )
+    assert dict(zip(result.export["customer_id"], result.export["rfm_segment"], strict=True)) == (
+        truth
+    )
+    plt.figure()
+    ax = views.plot_segment_map(rfm, language="zh")
+    names = {t.get_text().split("\n")[0] for t in ax.texts}
+    assert names == {catalog("zh")[f"value.segment.{k}"] for k in RFM8_CLASSES}
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["R近", "R远"]
+    assert all(t.get_text().split("\n")[1] == "12%" for t in ax.texts)  # 5 of 40 each

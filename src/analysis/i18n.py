@@ -19,6 +19,8 @@ from .errors import ParamsError
 
 LANGUAGES = ("en", "zh")
 _ROOT = Path(__file__).parent / "messages"
+#: Files in a language folder that are not messages (the Chinese glossary).
+NOT_MESSAGES = ("glossary.yaml",)
 
 
 @cache
@@ -28,6 +30,8 @@ def catalog(language: str) -> dict[str, str]:
         raise ParamsError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
     merged: dict[str, str] = {}
     for path in sorted((_ROOT / language).glob("*.yaml")):
+        if path.name in NOT_MESSAGES:
+            continue
         entries = parse_yaml(path.read_text(encoding="utf-8")) or {}
         for key, text in entries.items():
             if key in merged:
@@ -147,3 +151,72 @@ def in_sentence(label: str, language: str = "en") -> str:
     if language == "en" and len(label) > 1 and label[0].isupper() and label[1].islower():
         return label[0].lower() + label[1:]
     return label
+
+
+# ---- the Chinese glossary --------------------------------------------------------------
+
+
+def glossary(language: str = "zh") -> dict[str, dict[str, object]]:
+    """The glossary of a language (``messages/<language>/glossary.yaml``): concept id ->
+    ``{"term": ..., "keys": [...], "match": regex}``; empty when there is none."""
+    path = _ROOT / language / "glossary.yaml"
+    if not path.exists():
+        return {}
+    return parse_yaml(path.read_text(encoding="utf-8")) or {}
+
+
+def glossary_problems(messages: dict[str, str], terms: dict[str, dict[str, object]]) -> list[str]:
+    """What breaks "one concept, one term; one term, one concept" in a catalogue.
+
+    Parameters
+    ----------
+    messages
+        A merged catalogue (:func:`catalog`).
+    terms
+        A glossary (:func:`glossary`): each concept's ``term`` and the keys naming it
+        (``keys`` listed, ``match`` a regular expression on key names).
+
+    Returns
+    -------
+    list of str
+        One line per problem, empty when the catalogue keeps the glossary: a concept's key
+        that is missing or reads another term (a concept with two terms), a term given to
+        two concepts, and a key outside a concept that is labelled with its term (a term
+        naming two concepts).
+    """
+    problems: list[str] = []
+    owner: dict[str, str] = {}
+    concept_keys: dict[str, set[str]] = {}
+    for concept, entry in terms.items():
+        term = str(entry.get("term", "")).strip()
+        if not term:
+            problems.append(f"{concept}: no term")
+            continue
+        if term in owner:
+            problems.append(f"term {term!r} names two concepts: {owner[term]} and {concept}")
+        owner.setdefault(term, concept)
+        keys = {str(k) for k in entry.get("keys") or []}
+        if entry.get("match"):
+            pattern = re.compile(str(entry["match"]))
+            matched = {k for k in messages if pattern.search(k)}
+            if not matched:
+                problems.append(f"{concept}: no message key matches {entry['match']!r}")
+            keys |= matched
+        concept_keys[concept] = keys
+        for key in sorted(keys):
+            if key not in messages:
+                problems.append(f"{concept}: key {key!r} is not in the catalogue")
+            elif messages[key].strip() != term:
+                problems.append(
+                    f"concept {concept} has two terms: {term!r} (glossary) and "
+                    f"{messages[key]!r} ({key})"
+                )
+    claimed = {k for keys in concept_keys.values() for k in keys}
+    for key, text in messages.items():
+        concept = owner.get(text.strip())
+        if concept is not None and key not in claimed:
+            problems.append(
+                f"term {text.strip()!r} of {concept} also labels {key!r}: a term names one "
+                "concept (list the key under the concept, or give it its own term)"
+            )
+    return problems
