@@ -294,3 +294,16 @@ def test_value_pipeline_and_chart_with_the_eight_classes(rng, tmp_path):
     assert names == {catalog("zh")[f"value.segment.{k}"] for k in RFM8_CLASSES}
     assert [t.get_text() for t in ax.get_yticklabels()] == ["R近", "R远"]
     assert all(t.get_text().split("\n")[1] == "12%" for t in ax.texts)  # 5 of 40 each
+
+
+def test_bad_scheme_or_split_is_refused_when_parameters_load():
+    from analysis.config import load_params
+
+    with pytest.raises(ParamsError, match="'value.segment_scheme' must be one of auto, rfm10"):
+        load_params(overrides={"value": {"segment_scheme": "rfm9"}})
+    with pytest.raises(ParamsError, match="'value.rfm8.split' must be one of mean, median"):
+        load_params(overrides={"value": {"rfm8": {"split": "mode"}}})
+    params = load_params(
+        overrides={"value": {"segment_scheme": "rfm8", "rfm8": {"split": "median"}}}
+    )
+    assert valuation.with_segment_scheme(params)["rfm8"] == {"split": "median"}

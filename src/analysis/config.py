@@ -61,6 +61,12 @@ UNION_TYPES: dict[str, tuple[type, ...]] = {
     "quality.earliest_date": (str, date),
 }
 
+#: Keys whose value is one of a few words.
+CHOICE_KEYS: dict[str, tuple[str, ...]] = {
+    "value.segment_scheme": ("auto", "rfm10", "rfm8"),
+    "value.rfm8.split": ("mean", "median"),
+}
+
 #: Mappings whose keys are the user's to choose (validated by the code that reads them).
 OPEN_MAPPINGS = (
     "columns",
@@ -357,6 +363,12 @@ def check_values(params: Mapping[str, Any], defaults: Mapping[str, Any]) -> None
         a, b = _get(params, low), _get(params, high)
         if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
             raise ParamsError(f"parameter '{low}' ({a}) must not exceed '{high}' ({b})")
+    for key, choices in CHOICE_KEYS.items():
+        value = _get(params, key)
+        if value is not None and value not in choices:
+            raise ParamsError(
+                f"parameter '{key}' must be one of {', '.join(choices)}, got {value!r}"
+            )
 
 
 def check_name(value: str, what: str = "unit") -> str:
