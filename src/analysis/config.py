@@ -50,6 +50,7 @@ NULLABLE_TYPES: dict[str, tuple[type, ...]] = {
     "playbook": (str,),
     "segmentation.k": (int,),
     "segmentation.selection_sample": (int,),
+    "segmentation.bootstrap_sample": (int,),
     "churn.window_days": (int, float),
     "survey.outcome": (str,),
 }

@@ -101,6 +101,7 @@ _MODEL_KEYS = (
     "silhouette_sample",
     "selection_sample",
     "n_bootstrap",
+    "bootstrap_sample",
     "stability_threshold",
     "min_silhouette",
     "null_margin",
@@ -221,6 +222,7 @@ def feature_label(
     language: str = "en",
     *,
     share_columns: Mapping[str, Sequence[str]] | None = None,
+    scheme: str = "transactional",
 ) -> str:
     """Readable name of a feature column; share columns name their category or channel.
 
@@ -233,6 +235,10 @@ def feature_label(
     share_columns
         ``features.attrs["share_columns"]`` of :func:`analysis.features.customer_features`:
         column -> (kind, value), so a shortened column name still shows its category.
+    scheme
+        ``"subscription"`` for a unit whose purchases are regular bills: the catalog's
+        ``..._subscription`` names ("Days since last bill", "Average bill") where it has
+        them.
 
     Examples
     --------
@@ -240,17 +246,25 @@ def feature_label(
     ('Net revenue to date', 'Spend via web')
     """
     column = str(column)
+    names = catalog(language)
+
+    def billed(key: str) -> str:
+        variant = f"{key}_subscription"
+        return variant if scheme == "subscription" and variant in names else key
+
     key = f"{_P}.feature.{column}"
-    if key in catalog(language):
-        return t(key, language)
+    if key in names:
+        return t(billed(key), language)
     if column.startswith(("share_cat_", "share_ch_")):
         kind = "cat" if column.startswith("share_cat_") else "ch"
         if column.endswith("_other"):
-            return t(f"{_P}.feature.share_{kind}_other", language)
+            return t(billed(f"{_P}.feature.share_{kind}_other"), language)
         source = (share_columns or {}).get(column)
         value = source[1] if source else column.split("_", 2)[2]
         return t(
-            f"{_P}.feature.share_{kind}", language, value=value_label("category", value, language)
+            billed(f"{_P}.feature.share_{kind}"),
+            language,
+            value=value_label("category", value, language),
         )
     return column
 

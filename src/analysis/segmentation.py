@@ -72,6 +72,13 @@ _MINIBATCH_PATIENCE = 5
 _SINGLE_THREAD_ROWS = 100_000
 _NULL_SAMPLE = 2000
 _NULL_REPEATS = 2
+#: Default caps of the samples a fit draws (see :class:`SegmentationModel`, "Large data"),
+#: fixed sizes so that the cost of choosing k and checking stability stops growing with the
+#: number of customers.
+SELECTION_SAMPLE = 20_000
+SILHOUETTE_SAMPLE = 10_000
+BOOTSTRAP_SAMPLE = 5_000
+PROJECTION_FIT_SAMPLE = 20_000
 
 
 # =========================================================================== metrics
@@ -328,8 +335,8 @@ class Stability:
     Attributes
     ----------
     ari
-        Adjusted Rand index between each bootstrap refit's labels of all customers
-        and the main fit's labels.
+        Adjusted Rand index between each bootstrap refit's labels of the selection
+        sample and the main fit's labels of the same customers.
     threshold
         ``mean_ari >= threshold`` is called stable.
     """
@@ -417,8 +424,12 @@ class SegmentationModel:
     n_bootstrap
         Bootstrap refits for :attr:`stability_` (0 skips the check): each refit uses the
         same procedure (method, k, ``n_init`` starts) on a resample, with replacement, of
-        the selection sample and predicts all customers; its adjusted Rand index against
-        the main labels is kept (Hennig 2007).
+        the selection sample and predicts the selection sample; its adjusted Rand index
+        against the main labels of those customers is kept (Hennig 2007).
+    bootstrap_sample
+        Customers drawn (with replacement) from the selection sample for each bootstrap
+        refit: an m-out-of-n bootstrap with ``m = min(bootstrap_sample, selection sample)``.
+        ``None`` draws as many as the selection sample holds (the classical bootstrap).
     stability_threshold
         Mean ARI from which the segmentation is called stable.
     min_silhouette, null_margin
@@ -485,17 +496,28 @@ class SegmentationModel:
     **Large data.** Candidates are fitted on a fixed-seed sample of ``selection_sample``
     customers (``n_init`` k-means++ starts each); silhouette uses ``silhouette_sample`` of
     them (computed for all k from one distance matrix, :func:`silhouette_many`). Only the
-    chosen k is fitted on all customers, starting from the candidate's centres.
+    chosen k is fitted on all customers, starting from the candidate's centres (one start;
+    when the selection sample is everybody the candidate itself is the fit). Bootstrap
+    refits draw ``bootstrap_sample`` customers from the selection sample and are scored on
+    it. The three caps are fixed sizes (defaults 20,000, 10,000 and 5,000), drawn with
+    seeds from ``random_state``, so two fits give the same result and the cost of choosing
+    k and of the stability check does not grow with the number of customers; only the
+    final fit, the labels and the profiles are computed on everybody.
 
     **Stability** (Hennig 2007, "clusterboot"). Each of the ``n_bootstrap`` refits runs
     the whole procedure again from fresh starts (k-means++ seeding, ``n_init`` starts, the
-    best kept) on a bootstrap resample of the selection sample, and is compared with the
-    main labels on all customers. Cold starts are what make the check mean something: a
-    refit started from the main centres, or from too few starts, either lands back on the
-    main solution whatever the data (structureless data then pass as stable) or in a
-    worse local optimum (stable data then look unstable). k-means fits a resample as its
-    distinct customers weighted by how often they were drawn, which is the same objective
-    and seeding distribution as the repeated rows on about 63% of the rows.
+    best kept) on a resample of ``bootstrap_sample`` customers of the selection sample,
+    and is compared with the main labels of the selection sample. Cold starts are what
+    make the check mean something: a refit started from the main centres, or from too
+    few starts, either lands back on the main solution whatever the data (structureless
+    data then pass as stable: on 20,000 uniform points the mean ARI was 0.90 from the
+    main centres against 0.46 from fresh starts) or in a worse local optimum (stable
+    data then look unstable). The cost is bounded by sampling instead: drawing fewer
+    customers than the selection sample (an m-out-of-n bootstrap) makes each refit's
+    centres a little noisier, so the index is slightly conservative (on planted blobs it
+    stays within 0.03 of the full-size bootstrap; tests/test_sampling.py). k-means fits a
+    resample as its distinct customers weighted by how often they were drawn, which is
+    the same objective and seeding distribution as the repeated rows.
 
     **Meaningful segments.** A silhouette near that of structureless data means the
     "segments" are arbitrary cuts of one cloud. The reference fits k-means with the same k
@@ -533,9 +555,10 @@ class SegmentationModel:
         max_missing_share: float = 0.5,
         gamma: float | None = None,
         k_rule: str = "rank",
-        silhouette_sample: int = 10_000,
-        selection_sample: int | None = 50_000,
+        silhouette_sample: int = SILHOUETTE_SAMPLE,
+        selection_sample: int | None = SELECTION_SAMPLE,
         n_bootstrap: int = 20,
+        bootstrap_sample: int | None = BOOTSTRAP_SAMPLE,
         stability_threshold: float = 0.8,
         min_silhouette: float = 0.1,
         null_margin: float = 0.05,
@@ -558,6 +581,7 @@ class SegmentationModel:
         self.silhouette_sample = silhouette_sample
         self.selection_sample = selection_sample
         self.n_bootstrap = n_bootstrap
+        self.bootstrap_sample = bootstrap_sample
         self.stability_threshold = stability_threshold
         self.min_silhouette = min_silhouette
         self.null_margin = null_margin
@@ -630,6 +654,8 @@ class SegmentationModel:
         if self.selection_sample is not None:
             positive_int("selection_sample", self.selection_sample, 10)
         positive_int("n_bootstrap", self.n_bootstrap, 0)
+        if self.bootstrap_sample is not None:
+            positive_int("bootstrap_sample", self.bootstrap_sample, 10)
         positive_int("large_data_threshold", self.large_data_threshold)
         positive_int("n_init", self.n_init)
         if self.method == "kprototypes" and not self.categorical_features:
@@ -1092,21 +1118,24 @@ class SegmentationModel:
 
         clock("null_reference")
         # Bootstrap stability (Hennig 2007, "clusterboot"): refit with the same procedure on
-        # resamples of the selection sample, predict everyone, compare with the main labels.
+        # resamples of the selection sample, predict it, compare with its main labels (the
+        # ARI of a random sample of 20,000 customers estimates that of everybody closely).
         self.stability_ = None
         if self.n_bootstrap:
             aris = []
+            reference = raw[sel]
+            size = m if self.bootstrap_sample is None else min(m, int(self.bootstrap_sample))
             seeds = rng_boot.integers(0, 2**31 - 1, size=self.n_bootstrap)
             for seed in seeds:
                 gen = np.random.default_rng(int(seed))
-                idx = gen.integers(0, m, size=m)
+                idx = gen.integers(0, m, size=size)
                 with warnings.catch_warnings():
                     # a resample may hold fewer distinct customers than k: that is exactly
                     # the instability being measured, not something to warn about
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     est = self._fit_cold(self.k_, int(seed), Zs, rows=idx)
                 with _thread_limit(m):
-                    aris.append(_ari(np.asarray(est.predict(Z)), raw))
+                    aris.append(_ari(np.asarray(est.predict(Zs)), reference))
             self.stability_ = Stability(
                 tuple(float(a) for a in aris), float(self.stability_threshold)
             )
@@ -1607,13 +1636,16 @@ def projection_2d(
     labels: pd.Series | np.ndarray,
     *,
     sample: int | None = 5000,
+    fit_sample: int | None = PROJECTION_FIT_SAMPLE,
     random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Two principal components of the scaled features, for a scatter plot of segments.
 
-    PCA is fitted on all rows; a fixed-seed sample of ``sample`` rows is returned (all
-    rows when ``sample`` is None or larger). ``attrs["explained_variance_ratio"]`` holds
-    the share of variance of each component.
+    PCA is fitted on all rows, or on a fixed-seed sample of ``fit_sample`` rows when there
+    are more (the axes of 20,000 rows match those of every row to a few thousandths); a
+    fixed-seed sample of ``sample`` rows is returned (all rows when ``sample`` is None or
+    larger). ``attrs["explained_variance_ratio"]`` holds the share of variance of each
+    component.
 
     Returns
     -------
@@ -1623,24 +1655,32 @@ def projection_2d(
     frame = _as_frame(X_scaled)
     frame, labels = _aligned(frame, labels, name="X_scaled")
     values = frame.to_numpy(dtype=np.float64)
-    n_comp = min(2, values.shape[1], len(values))
-    coords = np.zeros((len(values), 2))
+    n = len(values)
+    rng = np.random.default_rng(random_state)
+    keep = np.arange(n)
+    if sample is not None and n > sample:
+        keep = np.sort(rng.choice(n, sample, replace=False))
+    fit_rows = None  # every row
+    if fit_sample is not None and n > fit_sample:
+        fit_rows = np.sort(rng.choice(n, fit_sample, replace=False))
+    n_comp = min(2, values.shape[1], n)
+    coords = np.zeros((len(keep), 2))
     ratio = np.zeros(2)
-    if n_comp >= 1 and len(values) > 1:
+    if n_comp >= 1 and n > 1:
+        fitted = values if fit_rows is None else values[fit_rows]
         # many more rows than columns: the eigenvectors of the d x d covariance matrix
         # are the components (same result as the SVD of the n x d data, ~10x faster)
-        solver = "covariance_eigh" if len(values) >= 10 * values.shape[1] else "full"
+        solver = "covariance_eigh" if len(fitted) >= 10 * values.shape[1] else "full"
         pca = PCA(n_components=n_comp, svd_solver=solver, random_state=0)
-        with _thread_limit(len(values)):
-            coords[:, :n_comp] = pca.fit_transform(values)
+        with _thread_limit(len(fitted)):
+            if fit_rows is None:
+                coords[:, :n_comp] = pca.fit_transform(values)[keep]
+            else:
+                pca.fit(fitted)
+                coords[:, :n_comp] = pca.transform(values[keep])
         ratio[:n_comp] = pca.explained_variance_ratio_
-    keep = np.arange(len(values))
-    if sample is not None and len(values) > sample:
-        keep = np.sort(
-            np.random.default_rng(random_state).choice(len(values), sample, replace=False)
-        )
     out = pd.DataFrame(
-        {"pc1": coords[keep, 0], "pc2": coords[keep, 1], "segment": labels.to_numpy()[keep]},
+        {"pc1": coords[:, 0], "pc2": coords[:, 1], "segment": labels.to_numpy()[keep]},
         index=frame.index[keep],
     )
     out.attrs["explained_variance_ratio"] = ratio.tolist()
@@ -1677,6 +1717,7 @@ def segment_names(
     zscores: pd.DataFrame | None = None,
     overrides: Mapping[int, str] | None = None,
     share_labels: Mapping[str, str] | None = None,
+    scheme: str = "transactional",
 ) -> pd.Series:
     """Readable, unique segment names built from the profiles.
 
@@ -1706,6 +1747,10 @@ def segment_names(
     share_labels
         Share column -> the readable value it is the share of (``{"share_ch_app": "App"}``),
         for telling apart segments whose trait names are the same.
+    scheme
+        ``"subscription"`` when the unit's purchases are regular bills
+        (:func:`analysis.lifecycle.billing_cycle`): the traits are then named in bill and
+        plan words ("High-value high-bill subscribers", not "big-ticket buyers").
 
     Returns
     -------
@@ -1731,7 +1776,9 @@ def segment_names(
     if len(segments) == 1:
         names = {segments[0]: t("segmentation.name.all", language)}
     else:
-        names = _generate_names(profile, zscores, segments, language, share_labels or {})
+        names = _generate_names(
+            profile, zscores, segments, language, share_labels or {}, scheme=scheme
+        )
     if overrides:
         unknown = [s for s in overrides if s not in names]
         if unknown:
@@ -1750,7 +1797,15 @@ def _generate_names(
     segments: list,
     language: str,
     share_labels: Mapping[str, str],
+    *,
+    scheme: str = "transactional",
 ) -> dict:
+    billed = "_subscription" if scheme == "subscription" else ""
+
+    def word(kind: str, trait: str) -> str:
+        """A trait's noun (``kind="trait"``) or adjective (``"adj"``) in the unit's words."""
+        return t(f"segmentation.name.{kind}{billed}.{trait}", language)
+
     value_col = next((c for c in _VALUE_COLUMNS if c in zscores.columns), None)
     ranked: dict = {}
     for seg in segments:
@@ -1780,7 +1835,7 @@ def _generate_names(
                 continue
             gap = sign * float(zscores.loc[seg, col] - zscores.loc[others, col].mean())
             if gap > best:
-                best, phrase = gap, t(f"segmentation.name.adj.{trait}", language)
+                best, phrase = gap, word("adj", trait)
         for col, label in share_labels.items():
             if col in zscores.columns:
                 gap = float(zscores.loc[seg, col] - zscores.loc[others, col].mean())
@@ -1798,15 +1853,11 @@ def _generate_names(
             return t("segmentation.name.numbered", language, name=text, id=seg)
         level, traits = ranked[seg]
         value = t(f"segmentation.name.value.{level}", language)
-        main = (
-            t(f"segmentation.name.trait.{traits[0]}", language)
-            if traits
-            else t("segmentation.name.trait.typical", language)
-        )
+        main = word("trait", traits[0] if traits else "typical")
         if depth == 0 or len(traits) < 2:
             text = t("segmentation.name.pattern", language, value=value, trait=main)
         else:
-            second = t(f"segmentation.name.adj.{traits[1]}", language)
+            second = word("adj", traits[1])
             text = t("segmentation.name.pattern2", language, value=value, trait=main, trait2=second)
         return text
 
