@@ -15,10 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.report.registry import all_reports
+
 pytestmark = pytest.mark.slow
 SEGREPORT = [sys.executable, "-m", "analysis.cli"]
 TODAY = "quality.today=2026-06-30"
-REPORTS = {"summary", "value", "segmentation", "satisfaction", "churn", "overview"}
+REPORTS = {r.name for r in all_reports()}
 #: Customers per shape: enough for every model to fit, small enough for CI.
 CUSTOMERS = {"transactional": 300, "orders-only": 300, "survey-only": 300, "subscription": 300}
 #: The reports a shape cannot have: their pages say why (status not_applicable).

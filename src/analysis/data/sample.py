@@ -16,6 +16,9 @@ against, all recorded in ``SampleData.truth`` (and ``truth.json`` by :func:`writ
   standardised attribute ratings plus noise; ``nps`` and ``csat`` are discretised from it;
 * an **NPS drop** in ``ecommerce`` in 2025-Q4, carried mostly by worse delivery ratings, and
   no change anywhere else;
+* a planted **primary need** per customer (price, quality, service, convenience) from the
+  customer's discount propensity, category and channel preferences and service contacts,
+  drawn from a separate random stream so that every table stays as it was;
 * a handful of **dirty rows**, each kind counted exactly.
 
 Everything is vectorised numpy driven by one ``np.random.default_rng(seed)``: the same seed
@@ -377,7 +380,8 @@ def generate_sample(n_customers: int = 20_000, *, seed: int = 42) -> SampleData:
         ``customers``, ``orders``, ``survey_responses``, ``interactions`` and ``truth`` with
         keys ``seed``, ``n_customers``, ``start``, ``end``, ``units``, ``segment_of_customer``,
         ``archetypes``, ``churn_drivers``, ``churn_check``, ``satisfaction_driver_weights``,
-        ``nps_outcome``, ``nps_drop``, ``dirty_rows``, ``row_counts``.
+        ``nps_outcome``, ``nps_drop``, ``dirty_rows``, ``row_counts``, ``need_of_customer``
+        (customer id -> planted primary need, :func:`plant_needs`) and ``needs`` (its rule).
 
     Raises
     ------
@@ -525,7 +529,60 @@ def generate_tables(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], d
         n_pii_comments,
         {k: t.num_rows for k, t in tables.items()},
     )
+    truth["need_of_customer"] = plant_needs(cust, inter, seed)
+    truth["needs"] = dict(_NEED_TRUTH)
     return tables, truth
+
+
+# ---- planted primary needs (issue #18) ------------------------------------------------------
+#: The four primary needs, in the order of :func:`plant_needs`'s score columns.
+NEEDS = ("price", "quality", "service", "convenience")
+#: Noise added to the standardised latent traits before the argmax: a need is recoverable
+#: from behaviour, but a customer near a tie can go either way.
+_NEED_NOISE_SD = 0.1
+#: Entropy of the separate random stream the needs draw from: drawing them never changes a
+#: value of the four tables (which all come from the main stream).
+_NEED_STREAM = 18
+_PREMIUM_CATEGORIES = _CATEGORY_PRICE > 1.0  # electronics, home
+_DIGITAL_CHANNELS = np.isin(CHANNELS, ("web", "app"))
+_NEED_TRUTH = {
+    "labels": list(NEEDS),
+    "rule": "argmax over z(trait) + N(0, 0.1^2) noise from a separate stream; traits: "
+    "price = logit(latent discount share), quality = latent share of premium categories "
+    "(electronics, home), service = log((complaints + 0.25 x inquiries, calls and emails "
+    "+ 0.5) / (active years + 1)) of the drawn interactions, convenience = latent share of "
+    "digital channels (web, app); z = standardised over all customers",
+}
+
+
+def plant_needs(
+    cust: dict[str, np.ndarray], inter: dict[str, np.ndarray], seed: int
+) -> dict[str, str]:
+    """Customer id -> planted primary need: the need whose trait stands out most
+    (standardised over the customers), after a little noise from a separate stream.
+
+    The traits are the customer's latent discount propensity, category and channel
+    preferences, and the service contacts drawn for them (a latent complaint rate of a
+    fraction of a complaint a year would be a need nobody could see)."""
+    rng = np.random.default_rng([int(seed), _NEED_STREAM])
+    n = int(cust["n"])
+    disc = np.clip(cust["disc"], 1e-6, 1 - 1e-6)
+    years = np.maximum(cust["active_to"] - cust["active_from"], 30.0) / 365.25
+    complaints = np.bincount(inter["cust"][inter["type"] == 0], minlength=n)
+    contact_types = [INTERACTION_TYPES.index(k) for k in ("inquiry", "call", "email")]
+    contacts = np.bincount(inter["cust"][np.isin(inter["type"], contact_types)], minlength=n)
+    traits = np.column_stack(
+        [
+            _logit(disc),
+            cust["cat_p"][:, _PREMIUM_CATEGORIES].sum(axis=1),
+            np.log((complaints + 0.25 * contacts + 0.5) / (years + 1.0)),
+            cust["chan_p"][:, _DIGITAL_CHANNELS].sum(axis=1),
+        ]
+    )
+    z = (traits - traits.mean(axis=0)) / np.maximum(traits.std(axis=0), 1e-12)
+    need = np.argmax(z + _NEED_NOISE_SD * rng.standard_normal(z.shape), axis=1)
+    ids = make_ids("C", np.arange(1, len(need) + 1), 7).to_pylist()
+    return dict(zip(ids, np.array(NEEDS)[need].tolist(), strict=True))
 
 
 # ---- small vectorised helpers --------------------------------------------------------------

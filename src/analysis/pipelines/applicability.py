@@ -18,6 +18,8 @@ after it, as the pipelines cut their data):
   model is fitted on).
 - ``satisfaction``: survey responses up to the period end with at least one score
   (``nps``, ``csat``, a ``rating_*`` column or a column with a declared scale).
+- ``needs``: purchases up to the period end, or survey responses up to then that name a
+  customer (survey-only data gets needs from the survey alone).
 - ``summary`` always applies: it says what the unit's data lacks.
 
 A report not listed (a new notebook) applies.
@@ -42,6 +44,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "segmentation": ("orders", "purchases"),
     "churn": ("orders", "purchases", "churn_base"),
     "satisfaction": ("survey_file", "responses", "scores"),
+    "needs": ("need_signals",),
     "summary": (),
 }
 
@@ -166,6 +169,14 @@ def _missing(need: str, data: Dataset, params: Mapping[str, Any]) -> Reason | No
         columns = _score_columns(surveys, params)
         if not columns or surveys[columns].notna().to_numpy().sum() == 0:
             return Reason("no_scores")
+    elif need == "need_signals":
+        bought = orders is not None and not _before(orders, "order_date", end).empty
+        surveys = data.survey_responses
+        linked = surveys is not None and bool(
+            _before(surveys, "response_date", end)["customer_id"].notna().any()
+        )
+        if not bought and not linked:
+            return Reason("no_need_signals", {"end": _day(end)})
     else:  # a typo in NEEDS must not pass silently as "applies"
         raise ValueError(f"unknown need {need!r}")
     return None

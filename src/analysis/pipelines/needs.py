@@ -1,0 +1,331 @@
+"""The "Needs and preferences" report as one pure pipeline (issue #18).
+
+:func:`build` takes the unit's clean data, the report period and the merged parameters and
+returns a frozen :class:`NeedsResult`:
+
+* :class:`NeedsPart`: the primary need of every customer (:mod:`analysis.needs`), the need
+  mix of the unit, per RFM segment, per customer type and per business unit, the scorecard
+  of the signals used, and the rows of ``needs.csv``.
+
+Nothing here displays or writes a file; the view (:mod:`analysis.report.views.needs`)
+shows parts of the result. Every part carries a ``status`` saying when it does not apply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .. import needs as needs_model
+from ..data.load import Dataset
+from ..i18n import t
+from ..period import Period
+from .shared import SharedWork
+
+__all__ = ["MIN_GROUP", "NeedsPart", "NeedsResult", "build", "evidence_text", "need_mix"]
+
+#: Fewest customers of a group whose need shares a takeaway quotes.
+MIN_GROUP = 20
+
+
+@dataclass(frozen=True)
+class NeedsPart:
+    """Primary needs.
+
+    Attributes
+    ----------
+    status
+        ``"ok"`` or ``"no_signals"`` (no purchases and no linked survey answer up to the
+        period end: the frames are empty).
+    customers
+        :func:`analysis.needs.classify_needs` joined with ``rfm_segment``,
+        ``customer_type`` and ``business_unit`` where known (index ``customer_id``).
+    mix
+        Customers per need for the whole unit: ``need_type``, ``customers``, ``share``,
+        ``mean_confidence``.
+    by_segment, by_type, by_unit
+        :func:`need_mix` by RFM segment, customer type and business unit (None when the
+        grouping is unknown or, for ``by_unit``, the report is for one unit).
+    signals
+        The scorecard as used: ``signal``, ``need``, ``weight``, ``direction`` (+1 / -1),
+        ``customers`` (with a value), ``median``; signals without data are left out.
+    importances
+        Survey rating -> correlation with the overall score.
+    premium
+        The premium categories of the quality signal.
+    source
+        ``"behaviour"``, ``"survey"`` (survey answers only) or ``"both"``.
+    leading_segments
+        Need -> (RFM segment, share): the segment of at least :data:`MIN_GROUP` customers
+        where the need has its largest share.
+    export
+        Rows of ``needs.csv``: ``customer_id``, ``need_type``, ``confidence``,
+        ``evidence`` (in the report language).
+    """
+
+    status: str
+    customers: pd.DataFrame
+    mix: pd.DataFrame
+    by_segment: pd.DataFrame | None
+    by_type: pd.DataFrame | None
+    by_unit: pd.DataFrame | None
+    signals: pd.DataFrame
+    importances: Mapping[str, float]
+    premium: tuple[str, ...]
+    source: str
+    export: pd.DataFrame
+    leading_segments: Mapping[str, tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class NeedsResult:
+    """Everything the "Needs and preferences" report shows."""
+
+    period: Period
+    as_of: pd.Timestamp
+    language: str
+    needs: NeedsPart
+
+
+def need_mix(customers: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Share of each need within each group of ``by``.
+
+    Returns
+    -------
+    DataFrame
+        Index: the groups (in order of size), columns :data:`analysis.needs.NEEDS` (shares
+        summing to 1 per row) and ``customers`` (the group's size).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"need_type": ["price", "price", "service"], "g": ["a", "a", "b"]})
+    >>> need_mix(frame, "g")["price"].tolist()
+    [1.0, 0.0]
+    """
+    known = customers.loc[customers[by].notna()]
+    counts = pd.crosstab(known[by].astype(str), known["need_type"])
+    counts = counts.reindex(columns=list(needs_model.NEEDS), fill_value=0)
+    size = counts.sum(axis=1)
+    shares = counts.div(size.where(size > 0), axis=0).fillna(0.0)
+    shares["customers"] = size
+    return shares.sort_values("customers", ascending=False, kind="stable")
+
+
+def evidence_text(row: Mapping[str, Any], language: str) -> str:
+    """The evidence of one classified customer in words, e.g. ``discount share 34%
+    (median 8%)``."""
+    signal = row.get("evidence_signal")
+    if not isinstance(signal, str):
+        return t("needs.evidence.none", language)
+    kind = next(s.kind for s in needs_model.SIGNALS if s.name == signal)
+    value, median = float(row["evidence_value"]), float(row["evidence_median"])
+    label = t(f"needs.signal.{signal}", language)
+    if kind == "share":
+        return t(
+            "needs.evidence.share",
+            language,
+            signal=label,
+            value=f"{value:.0%}",
+            median=f"{median:.0%}",
+        )
+    if kind == "rate":
+        return t(
+            "needs.evidence.rate",
+            language,
+            signal=label,
+            value=f"{value:.1f}",
+            median=f"{median:.1f}",
+        )
+    if kind == "index":
+        ratio = math.exp(value) - 1.0
+        key = "needs.evidence.index_above" if ratio >= 0 else "needs.evidence.index_below"
+        return t(key, language, value=f"{abs(ratio):.0%}")
+    return t("needs.evidence.survey", language, need=t(f"needs.need.{row['need_type']}", language))
+
+
+def _needs_part(
+    data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any], segments: pd.Series | None
+) -> NeedsPart:
+    options = params.get("needs") or {}
+    language = str(params.get("language", "en"))
+    surveys = data.survey_responses
+    orders = data.orders
+    found = needs_model.classify_needs(
+        orders,
+        as_of,
+        interactions=data.interactions,
+        surveys=surveys,
+        premium=options.get("premium_categories"),
+        digital_channels=options.get("digital_channels"),
+    )
+    customers = found.copy()
+    if segments is not None:
+        customers["rfm_segment"] = segments.reindex(customers.index).astype("object")
+    info = data.customers
+    for column in ("customer_type", "business_unit"):
+        if info is not None and column in info.columns:
+            lookup = info.drop_duplicates("customer_id").set_index("customer_id")[column]
+            lookup.index = lookup.index.astype(str)
+            customers[column] = lookup.reindex(customers.index).astype("object")
+    signals_table = _signal_table(orders, as_of, data, options)
+    kinds = set(signals_table["kind"])
+    if kinds == {"survey"}:
+        source = "survey"
+    elif "survey" in kinds:
+        source = "both"
+    else:
+        source = "behaviour"
+    if found.empty:
+        empty = pd.DataFrame(columns=["customer_id", "need_type", "confidence", "evidence"])
+        return NeedsPart(
+            "no_signals",
+            customers,
+            _mix(customers),
+            None,
+            None,
+            None,
+            signals_table,
+            {},
+            (),
+            source,
+            empty,
+            {},
+        )
+    by_segment = need_mix(customers, "rfm_segment") if "rfm_segment" in customers else None
+    by_type = need_mix(customers, "customer_type") if "customer_type" in customers else None
+    by_unit = None
+    if str(params.get("unit", "all")) == "all" and "business_unit" in customers:
+        by_unit = need_mix(customers, "business_unit")
+        by_unit = by_unit if len(by_unit) > 1 else None
+    export = pd.DataFrame(
+        {
+            "customer_id": customers.index.astype(str),
+            "need_type": customers["need_type"].to_numpy(),
+            "confidence": customers["confidence"].round(3).to_numpy(),
+            "evidence": [
+                evidence_text(row, language) for row in found.reset_index().to_dict("records")
+            ],
+        }
+    )
+    return NeedsPart(
+        "ok",
+        customers,
+        _mix(customers),
+        by_segment if by_segment is not None and len(by_segment) else None,
+        by_type if by_type is not None and len(by_type) else None,
+        by_unit,
+        signals_table,
+        dict(found.attrs.get("importances", {})),
+        tuple(found.attrs.get("premium", ())),
+        source,
+        export,
+        _leading(by_segment),
+    )
+
+
+def _leading(mix: pd.DataFrame | None) -> dict[str, tuple[str, float]]:
+    if mix is None:
+        return {}
+    big = mix.loc[mix["customers"] >= MIN_GROUP]
+    return {
+        need: (str(big[need].idxmax()), float(big[need].max()))
+        for need in needs_model.NEEDS
+        if len(big) and big[need].max() > 0
+    }
+
+
+def _mix(customers: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    total = max(len(customers), 1)
+    for need in needs_model.NEEDS:
+        members = customers.loc[customers["need_type"] == need] if len(customers) else customers
+        rows.append(
+            {
+                "need_type": need,
+                "customers": len(members),
+                "share": len(members) / total,
+                "mean_confidence": float(members["confidence"].mean()) if len(members) else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _signal_table(
+    orders: pd.DataFrame | None, as_of: pd.Timestamp, data: Dataset, options: Mapping[str, Any]
+) -> pd.DataFrame:
+    measured = needs_model.need_signals(
+        orders,
+        as_of,
+        interactions=data.interactions,
+        surveys=data.survey_responses,
+        premium=options.get("premium_categories"),
+        digital_channels=options.get("digital_channels"),
+    )
+    z, _ = needs_model.need_scores(measured)
+    rows = [
+        {
+            "signal": s.name,
+            "need": s.need,
+            "weight": s.weight,
+            "direction": s.sign,
+            "kind": s.kind,
+            "customers": int(measured.values[s.name].notna().sum()),
+            "median": float(measured.values[s.name].median()),
+        }
+        for s in needs_model.SIGNALS
+        if s.name in z.columns
+    ]
+    columns = ["signal", "need", "weight", "direction", "kind", "customers", "median"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def build(
+    data: Dataset,
+    period: Period,
+    params: Mapping[str, Any],
+    *,
+    shared: SharedWork | None = None,
+) -> NeedsResult:
+    """Compute everything the "Needs and preferences" report shows.
+
+    Parameters
+    ----------
+    data
+        The unit's clean :class:`~analysis.data.load.Dataset` (``orders`` or
+        ``survey_responses`` may be None).
+    period
+        The report period; data up to its end are used.
+    params
+        Merged parameters: ``language``, ``unit``, ``needs`` (``premium_categories``,
+        ``digital_channels``: lists overriding the defaults of :mod:`analysis.needs`).
+    shared
+        The unit's :class:`~analysis.pipelines.shared.SharedWork` (the value snapshot
+        giving the RFM segments is reused from the value report).
+
+    Returns
+    -------
+    NeedsResult
+
+    Examples
+    --------
+    >>> result = build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)  # doctest: +SKIP
+    """
+    shared = shared if shared is not None else SharedWork(str(params.get("unit", "all")))
+    as_of = pd.Timestamp(period.end_exclusive)
+    segments = None
+    orders = data.orders
+    if orders is not None and len(orders) and (pd.to_datetime(orders["order_date"]) < as_of).any():
+        snapshot = shared.value_snapshot(data, period.end, params, predict_clv=False)
+        table = snapshot.table
+        segments = table.loc[table["scored"].astype(bool), "rfm_segment"].astype("object")
+        segments.index = segments.index.astype(str)
+    return NeedsResult(
+        period=period,
+        as_of=as_of,
+        language=str(params.get("language", "en")),
+        needs=_needs_part(data, as_of, params, segments),
+    )

@@ -1,0 +1,274 @@
+"""Sections and charts of the "Needs and preferences" report (issue #18).
+
+Everything shown is computed by :func:`analysis.pipelines.needs.build` into a
+:class:`~analysis.pipelines.needs.NeedsResult`; this module only displays it. A section
+``xxx_section(ctx, result)`` shows text and tables; the notebook draws each chart with the
+public ``plot_*`` function of this module, which takes one part of the result, draws on
+``ax`` (default: the current Axes) and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+from ... import display as ui
+from ...i18n import Translator, catalog
+from ...needs import NEEDS
+from ...value import segment_label
+from ..context import ReportContext
+
+if TYPE_CHECKING:  # the result types, for annotations only
+    from ...pipelines.needs import NeedsResult
+
+__all__ = [
+    "NEED_COLOURS",
+    "export_section",
+    "kpi_section",
+    "mix_charts",
+    "mix_section",
+    "mix_tables_section",
+    "plot_need_mix",
+    "scorecard_section",
+]
+
+P = "report_needs"
+NEED_COLOURS = {
+    "price": "#e0a458",
+    "quality": "#1f4e79",
+    "service": "#3b8b5a",
+    "convenience": "#5aa9e6",
+}
+_PERCENT = FuncFormatter(lambda v, _: f"{v:.0%}")
+
+
+def _t(ctx: ReportContext, key: str, **values: object) -> str:
+    return ctx._(f"{P}.{key}", **values)
+
+
+def need_label(key: object, language: str) -> str:
+    return Translator(language)(f"needs.need.{key}")
+
+
+def _type_label(key: object, language: str) -> str:
+    names = catalog(language)
+    name = f"report_value.type.{key}"
+    return names[name] if name in names else str(key)
+
+
+def _group_label(by: str, key: object, language: str) -> str:
+    if by == "rfm_segment":
+        return segment_label(str(key), language)
+    if by == "customer_type":
+        return _type_label(key, language)
+    return str(key)
+
+
+# --------------------------------------------------------------------------- needs
+
+
+def kpi_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The headline: customers classified and the share of each need."""
+    part = result.needs
+    ctx.heading(f"{P}.kpis.title")
+    if part.status != "ok":
+        ctx.note(f"{P}.needs.none", "info", end=ui.fmt_date(result.period.end, ctx.language))
+        return
+    ctx.text(
+        f"{P}.kpis.intro_{part.source}",
+        n=ctx.number(len(part.customers)),
+        end=ui.fmt_date(result.period.end, ctx.language),
+    )
+    cards = [ui.KPI(_t(ctx, "kpi.classified"), ctx.number(len(part.customers)), None)]
+    for row in part.mix.itertuples():
+        cards.append(
+            ui.KPI(
+                need_label(row.need_type, ctx.language),
+                ui.fmt_pct(row.share),
+                None,
+                higher_is_better=None,
+            )
+        )
+    ctx.show(ui.kpi_cards(cards))
+    top = part.mix.sort_values("customers", ascending=False, kind="stable").iloc[0]
+    ctx.takeaway(
+        f"{P}.kpis.takeaway",
+        need=need_label(top["need_type"], ctx.language),
+        share=ui.fmt_pct(top["share"]),
+        confidence=ui.fmt_pct(top["mean_confidence"]),
+    )
+
+
+def mix_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """How needs are decided and the heading of the mix chart (drawn by
+    :func:`plot_need_mix` when ``result.needs.by_segment`` or ``by_type`` exists)."""
+    part = result.needs
+    if part.status != "ok":
+        return
+    ctx.heading(f"{P}.mix.title")
+    ctx.text(f"{P}.mix.intro")
+    if part.premium:
+        ctx.show(
+            ui.paragraph(
+                _t(ctx, "mix.premium", categories=_t(ctx, "list_separator").join(part.premium)),
+                "sr-small",
+            )
+        )
+
+
+def mix_charts(result: NeedsResult) -> list[tuple[str, pd.DataFrame]]:
+    """The need mixes to draw with :func:`plot_need_mix`: by RFM segment, and by business
+    unit for the whole company (the mix by customer type is a table)."""
+    part = result.needs
+    if part.status != "ok":
+        return []
+    return [
+        (by, m)
+        for by, m in (("rfm_segment", part.by_segment), ("business_unit", part.by_unit))
+        if m is not None and len(m)
+    ]
+
+
+def plot_need_mix(
+    mix: pd.DataFrame,
+    *,
+    by: str = "rfm_segment",
+    language: str = "en",
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Need shares per group as 100% stacked horizontal bars (largest group on top).
+
+    Parameters
+    ----------
+    mix
+        :func:`analysis.pipelines.needs.need_mix` output.
+    by
+        The grouping (``rfm_segment``, ``customer_type`` or ``business_unit``): names the
+        rows and the title.
+    """
+    ax = ax if ax is not None else plt.gca()
+    tr = Translator(language)
+    rows = list(mix.index)[::-1]
+    left = pd.Series(0.0, index=rows)
+    for need in NEEDS:
+        share = mix.loc[rows, need].astype(float)
+        ax.barh(
+            range(len(rows)),
+            share.to_numpy(),
+            left=left.to_numpy(),
+            color=NEED_COLOURS[need],
+            label=need_label(need, language),
+            **kwargs,
+        )
+        for i, (value, start) in enumerate(zip(share, left, strict=True)):
+            if value >= 0.08:
+                ax.text(
+                    start + value / 2,
+                    i,
+                    f"{value:.0%}",
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
+                )
+        left += share.to_numpy()
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(
+        [f"{_group_label(by, r, language)} ({int(mix.at[r, 'customers']):,})" for r in rows]
+    )
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(_PERCENT)
+    ax.grid(False)
+    ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    ax.set_title(tr(f"{P}.mix.chart_{by}"), pad=22)
+    return ax
+
+
+def mix_tables_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The need mix by customer type and by business unit as tables, with a takeaway."""
+    part = result.needs
+    if part.status != "ok":
+        return
+    language = ctx.language
+    for by, frame in (("customer_type", part.by_type),):
+        if frame is None:
+            continue
+        ctx.show(ui.heading(_t(ctx, f"mix.table_{by}"), level=3))
+        shown = pd.DataFrame(
+            {
+                _t(ctx, f"col.{by}"): [_group_label(by, k, language) for k in frame.index],
+                _t(ctx, "col.customers"): [int(n) for n in frame["customers"]],
+                **{need_label(k, language): frame[k].tolist() for k in NEEDS},
+            }
+        )
+        formats = {need_label(k, language): "pct" for k in NEEDS}
+        ctx.show(ui.table(shown, formats=formats))
+    if "price" in part.leading_segments:
+        segment, share = part.leading_segments["price"]
+        ctx.takeaway(
+            f"{P}.mix.takeaway",
+            segment=_group_label("rfm_segment", segment, language),
+            share=ui.fmt_pct(share),
+        )
+    elif part.by_segment is None:
+        ctx.note(f"{P}.mix.no_segments", "info")
+
+
+def scorecard_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The signals the classification used, their weights and medians: the rule, open."""
+    part = result.needs
+    if part.status != "ok":
+        return
+    ctx.heading(f"{P}.scorecard.title")
+    ctx.text(f"{P}.scorecard.intro")
+    language = ctx.language
+    table = part.signals
+    shown = pd.DataFrame(
+        {
+            _t(ctx, "col.signal"): [ctx._(f"needs.signal.{s}") for s in table["signal"]],
+            _t(ctx, "col.need"): [need_label(k, language) for k in table["need"]],
+            _t(ctx, "col.weight"): [
+                f"{w:.2f}" if d > 0 else f"−{w:.2f}"
+                for w, d in zip(table["weight"], table["direction"], strict=True)
+            ],
+            _t(ctx, "col.customers"): [int(n) for n in table["customers"]],
+            _t(ctx, "col.median"): [
+                ui.fmt_pct(m) if k == "share" else ("–" if k == "survey" else f"{m:,.2f}")
+                for m, k in zip(table["median"], table["kind"], strict=True)
+            ],
+        }
+    )
+    ctx.show(ui.table(shown))
+    if part.importances:
+        ctx.show(ui.paragraph(_t(ctx, "scorecard.importances"), "sr-small"))
+        imp = pd.DataFrame(
+            {
+                _t(ctx, "col.rating"): list(part.importances),
+                _t(ctx, "col.importance"): [round(v, 2) for v in part.importances.values()],
+            }
+        )
+        ctx.show(ui.table(imp))
+
+
+def export_section(ctx: ReportContext, result: NeedsResult) -> Path | None:
+    """Write ``exports/needs.csv`` (real ids) with :meth:`ReportContext.export` and say
+    what it holds. Returns the file's path (None without classified customers)."""
+    part = result.needs
+    if part.status != "ok":
+        return None
+    path = ctx.export(part.export, "needs.csv")
+    ctx.heading(f"{P}.export.title")
+    ctx.text(f"{P}.export.needs", n=ctx.number(len(part.export)))
+    confident = int((part.export["confidence"] >= 0.5).sum())
+    ctx.takeaway(
+        f"{P}.export.needs_takeaway",
+        n=ctx.number(confident),
+        share=ui.fmt_pct(confident / max(len(part.export), 1)),
+    )
+    return path

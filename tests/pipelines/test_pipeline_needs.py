@@ -1,0 +1,145 @@
+"""The needs pipeline: a frozen result per unit and period, on hand-made data whose
+answers are known, and on the shapes a business exports (survey only, no categories)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import load_params
+from analysis.data.load import Dataset
+from analysis.period import Period
+from analysis.pipelines import applicability
+from analysis.pipelines import needs as pipeline
+
+PERIOD = Period.parse("2025-Q4")
+
+
+@pytest.fixture
+def params(tmp_path):
+    return load_params(overrides={"output_dir": str(tmp_path / "r"), "unit": "north"})
+
+
+def _data(n: int = 60, *, categories: bool = True, seed: int = 0) -> Dataset:
+    """Half the customers buy on discount in cheap categories, half buy full price in a
+    premium one; every customer has eight orders in 2025."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        bargain = i % 2 == 0
+        for k in range(8):
+            rows.append(
+                {
+                    "customer_id": f"C{i:03d}",
+                    "order_date": pd.Timestamp("2025-01-03") + pd.Timedelta(days=40 * k + i),
+                    "amount": float(rng.uniform(15, 25) if bargain else rng.uniform(150, 250)),
+                    "discount": float(rng.uniform(4, 8)) if bargain else 0.0,
+                    "product_category": "basics" if bargain else "luxury",
+                }
+            )
+    orders = pd.DataFrame(rows)
+    if not categories:
+        orders = orders.drop(columns="product_category")
+    orders["order_id"] = [f"O{i:05d}" for i in range(len(orders))]
+    orders["business_unit"] = "north"
+    orders["status"] = "completed"
+    orders = orders.astype({"customer_id": "string", "business_unit": "string"})
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"C{i:03d}" for i in range(n)], dtype="string"),
+            "business_unit": "north",
+            "customer_type": ["individual" if i % 3 else "enterprise" for i in range(n)],
+            "signup_date": pd.Timestamp("2024-06-01"),
+        }
+    )
+    return Dataset(customers=customers, orders=orders)
+
+
+def test_build_classifies_and_breaks_down(params):
+    result = pipeline.build(_data(), PERIOD, params)
+    part = result.needs
+    assert part.status == "ok" and part.source == "behaviour"
+    needs = part.customers["need_type"]
+    even = needs.index.str[1:].astype(int) % 2 == 0
+    assert (needs[even] == "price").all() and (needs[~even] == "quality").all()
+    assert part.mix.set_index("need_type")["customers"].to_dict() == {
+        "price": 30,
+        "quality": 30,
+        "service": 0,
+        "convenience": 0,
+    }
+    by_type = part.by_type
+    assert by_type.loc["enterprise", "customers"] == 20
+    np.testing.assert_allclose(
+        by_type[["price", "quality", "service", "convenience"]].sum(axis=1), 1
+    )
+    assert part.by_segment is not None and part.by_segment["customers"].sum() == 60
+    assert part.by_unit is None  # one unit's report
+    assert list(part.export.columns) == ["customer_id", "need_type", "confidence", "evidence"]
+    assert len(part.export) == 60 and part.export["evidence"].str.len().gt(0).all()
+    assert set(part.signals["signal"]) >= {"discount_share", "premium_share"}
+    assert part.premium == ("luxury",)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.needs = None
+
+
+def test_evidence_reads_in_both_languages(params):
+    en = pipeline.build(_data(), PERIOD, params).needs.export
+    zh = pipeline.build(_data(), PERIOD, {**params, "language": "zh"}).needs.export
+    first = en.loc[en["need_type"] == "price", "evidence"].iloc[0]
+    assert "median" in first and "%" in first
+    assert "中位数" in zh.loc[zh["need_type"] == "price", "evidence"].iloc[0]
+
+
+def test_need_mix_shares():
+    frame = pd.DataFrame(
+        {"need_type": ["price", "price", "quality", "service"], "g": ["a", "a", "a", "b"]}
+    )
+    mix = pipeline.need_mix(frame, "g")
+    assert mix.loc["a", "price"] == pytest.approx(2 / 3) and mix.loc["b", "service"] == 1.0
+    assert mix["customers"].tolist() == [3, 1]
+
+
+def _survey(n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    price = rng.integers(1, 6, n).astype(float)
+    return pd.DataFrame(
+        {
+            "response_id": pd.array([f"R{i}" for i in range(n)], dtype="string"),
+            "response_date": pd.Timestamp("2025-11-01"),
+            "business_unit": "north",
+            "customer_id": pd.array([f"S{i % 150:03d}" for i in range(n)], dtype="string"),
+            "nps": price * 2 + rng.normal(0, 0.3, n),
+            "rating_price": price,
+            "rating_service": rng.integers(1, 6, n).astype(float),
+        }
+    )
+
+
+def test_survey_only_data_gets_needs_from_the_survey(params):
+    data = Dataset(customers=None, orders=None, survey_responses=_survey())
+    assert applicability.reason("needs", data, params) is None
+    part = pipeline.build(data, PERIOD, params).needs
+    assert part.status == "ok" and part.source == "survey"
+    assert len(part.export) == 150
+    # the overall score follows the price rating: price is the need of most customers
+    assert (part.customers["need_type"] == "price").mean() > 0.6
+    assert part.by_segment is None
+
+
+def test_data_without_categories_still_classifies(params):
+    part = pipeline.build(_data(categories=False), PERIOD, params).needs
+    assert part.status == "ok" and part.premium == ()
+    assert "premium_share" not in set(part.signals["signal"])
+
+
+def test_not_applicable_without_purchases_or_linked_answers(params):
+    anonymous = _survey().assign(customer_id=pd.NA)
+    data = Dataset(customers=None, orders=None, survey_responses=anonymous)
+    found = applicability.reason("needs", data, params)
+    assert found is not None and found.code == "no_need_signals"
+    assert "survey answer" in found.text("en")
+    assert found.text("zh")
