@@ -7,6 +7,7 @@ import html
 import re
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, report_context, tiny_tables
@@ -126,6 +127,36 @@ def _tiny(unit: str = "north") -> Dataset:
     return Dataset(customers=customers, orders=orders)
 
 
+def _surveys(data: Dataset, rng: np.random.Generator, n: int = 600) -> pd.DataFrame:
+    """Survey answers of the data set's customers over 2024-2025 (NPS, CSAT, two ratings)."""
+    ids = data.customers["customer_id"].to_numpy()
+    days = rng.integers(0, 731, n)
+    return pd.DataFrame(
+        {
+            "response_id": [f"R{i:05d}" for i in range(n)],
+            "response_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D"),
+            "business_unit": "north",
+            "customer_id": pd.array(rng.choice(ids, n), dtype="string"),
+            "nps": rng.integers(0, 11, n),
+            "csat": rng.integers(1, 6, n),
+            "rating_delivery": rng.integers(1, 6, n),
+            "rating_price": rng.integers(1, 6, n),
+        }
+    )
+
+
+def _run_notebook_cells(name: str, ctx, monkeypatch) -> dict:
+    """A report notebook's cells after its parameters cell, in-process on ``ctx``."""
+    from analysis.report import context as context_module
+
+    monkeypatch.setattr(context_module, "open_report", lambda namespace: ctx)
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    namespace: dict = {}
+    for source in [c.source for c in nb.cells if c.cell_type == "code"][1:]:
+        exec(compile(source, f"{name}.ipynb", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
 def _text_nodes(markup: list[str]) -> list[str]:
     """The visible text of displayed HTML blocks, one string per text node."""
     page = re.sub(r"<(script|style)\b.*?</\1>", "", "\n".join(markup), flags=re.S)
@@ -133,29 +164,34 @@ def _text_nodes(markup: list[str]) -> list[str]:
 
 
 def test_rendered_chinese_reports_have_no_space_between_cjk_words(tmp_path, shown, monkeypatch):
-    """The value report (its notebook's cells, in-process) and the summary sections in
-    Chinese, on a small data set, with the eight RFM classes and yuan amounts."""
+    """The value and satisfaction reports (their notebooks' cells, in-process) and the
+    summary sections in Chinese, on a small data set, with the eight RFM classes and yuan
+    amounts."""
     from analysis.pipelines import summary
     from analysis.plots import set_theme
-    from analysis.report import context as context_module
     from analysis.report.views import summary as summary_views
 
     set_theme("zh")
-    ctx = report_context(tmp_path, _tiny(), language="zh", currency="¥")
-    monkeypatch.setattr(context_module, "open_report", lambda namespace: ctx)
-    nb = nbformat.read(ROOT / "notebooks" / "value.ipynb", as_version=4)
-    namespace: dict = {}
-    for source in [c.source for c in nb.cells if c.cell_type == "code"][1:]:
-        exec(compile(source, "value.ipynb", "exec"), namespace)  # noqa: S102
+    data = _tiny()
+    ctx = report_context(tmp_path, data, language="zh", currency="¥")
+    namespace = _run_notebook_cells("value", ctx, monkeypatch)
     assert namespace["result"].current.segment_scheme == "rfm8"  # the zh default
-    ctx = report_context(tmp_path, _tiny(), language="zh", currency="¥")
+    with_surveys = Dataset(
+        customers=data.customers,
+        orders=data.orders,
+        survey_responses=_surveys(data, np.random.default_rng(3)),
+    )
+    ctx = report_context(tmp_path, with_surveys, language="zh", currency="¥")
+    namespace = _run_notebook_cells("satisfaction", ctx, monkeypatch)
+    assert namespace["result"] is not None
+    ctx = report_context(tmp_path, data, language="zh", currency="¥")
     result = summary.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
     for section in ("kpi_section", "alerts_section", "segments_section", "sources_section"):
         getattr(summary_views, section)(ctx, result)
     ctx.finish()
     nodes = _text_nodes(shown)
     text = "\n".join(nodes)
-    assert "重要价值客户" in text and "RFM 八大类" in text
+    assert "重要价值客户" in text and "RFM 八大类" in text and "推荐者" in text
     assert re.search(r"\d万元|\d元", text) and not re.search(r"¥[\d.,]+[万亿]", text)
     gaps = sorted({m.group(0) for node in nodes for m in CJK_GAP.finditer(node)})
     assert not gaps, gaps

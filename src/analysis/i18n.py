@@ -145,6 +145,21 @@ class Translator:
         return t(key, self.language, **values)
 
 
+def join_sentences(parts, language: str = "en") -> str:
+    """Sentences as one paragraph: a space between them in English, none in Chinese (a
+    Chinese full stop takes no space after it). Empty parts are left out.
+
+    Examples
+    --------
+    >>> join_sentences(["校正后仍然显著。", "阴影列为报告期。"], "zh")
+    '校正后仍然显著。阴影列为报告期。'
+    >>> join_sentences(["Still significant.", "The shaded column is the period."], "en")
+    'Still significant. The shaded column is the period.'
+    """
+    kept = [str(p).strip() for p in parts if p is not None and str(p).strip()]
+    return ("" if language == "zh" else " ").join(kept)
+
+
 def in_sentence(label: str, language: str = "en") -> str:
     """A label as it reads inside a sentence: in English, "New customers" becomes "new
     customers"; acronyms ("NPS", "CSAT (top-2-box)") and other languages are unchanged."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..i18n import t
+from ..i18n import join_sentences, t
 from .attributes import IPAResult, ReliabilityResult
 from .scores import CSATResult, NPSResult
 from .trend import ScoreChange
@@ -106,7 +106,8 @@ def change_takeaway(
         p=c.p_adjusted,
     )
     if len(changes) > 1:
-        text += " " + t("satisfaction.takeaway.more_changes", language, count=len(changes) - 1)
+        more = t("satisfaction.takeaway.more_changes", language, count=len(changes) - 1)
+        text = join_sentences([text, more], language)
     return text
 
 

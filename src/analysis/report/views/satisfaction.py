@@ -31,7 +31,7 @@ from matplotlib.ticker import FuncFormatter
 from ... import display as ui
 from ... import plots
 from ...figures import FIGURE_KIND, format_figure
-from ...i18n import catalog, t
+from ...i18n import catalog, join_sentences, t
 from ...pipelines.satisfaction import ChurnWindow, SatisfactionResult
 from ...satisfaction import (
     NPS_CATEGORIES,
@@ -643,7 +643,7 @@ def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
     trend = result.trend
     legend = _t(ctx, "trend.legend", min_base=result.min_base)
     if any(str(ctx.period) in table.index for table in trend.shown.values()):
-        legend += " " + _t(ctx, "trend.legend_period")
+        legend = join_sentences([legend, _t(ctx, "trend.legend_period")], ctx.language)
     ctx.show(ui.paragraph(legend, "sr-small"))
     ctx.show(ui.table(_trend_display(ctx, result, trend.shown, trend.changes)))
     word = _period_word(ctx)

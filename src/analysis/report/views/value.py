@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ... import display as ui
 from ... import plots
-from ...i18n import Translator, catalog, in_sentence
+from ...i18n import Translator, catalog, in_sentence, join_sentences
 from ...lifecycle import stage_label
 from ...valuation import SEGMENT_DIRECTION
 from ...value import RFM8_CLASSES, segment_label
@@ -868,7 +868,8 @@ def clv_details_section(ctx: ReportContext, result: ValueResult) -> None:
     if part.by_segment is not None:
         note = _t(ctx, "clv.box_note")
         if part.by_segment.left_out:
-            note += " " + _t(ctx, "clv.left_out", n=ctx.number(part.by_segment.left_out))
+            left_out = _t(ctx, "clv.left_out", n=ctx.number(part.by_segment.left_out))
+            note = join_sentences([note, left_out], ctx.language)
         ctx.show(ui.paragraph(note, "sr-small"))
     if part.status != "ok":
         if part.best_segment is not None:
