@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT, run_notebook
 
 from analysis.config import load_defaults
+from analysis.i18n import t
 from analysis.report.registry import all_reports
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -94,6 +95,29 @@ def _hashes(folder: Path) -> dict[str, str]:
     }
 
 
+def _with_survey(folder: Path, n: int = 240) -> None:
+    """Add survey answers of the tiny data's customers over 2024-2025 (nps, csat)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    customers = pd.read_csv(folder / "customers.csv")
+    who = rng.integers(0, len(customers), n)
+    days = rng.integers(0, 731, n)
+    pd.DataFrame(
+        {
+            "response_id": [f"R{i:04d}" for i in range(n)],
+            "response_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "business_unit": customers["business_unit"].to_numpy()[who],
+            "customer_id": customers["customer_id"].to_numpy()[who],
+            "nps": rng.integers(0, 11, n),
+            "csat": rng.integers(1, 6, n),
+        }
+    ).to_csv(folder / "survey_responses.csv", index=False)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("report", [r.name for r in REPORTS])
 def test_runs_under_plain_papermill(report, tiny_dir, tmp_path, monkeypatch):
@@ -103,11 +127,62 @@ def test_runs_under_plain_papermill(report, tiny_dir, tmp_path, monkeypatch):
     scratch = tmp_path / "scratch"
     monkeypatch.setenv("SEGREPORT_SCRATCH", str(scratch))
     monkeypatch.delenv("SEGREPORT_ID_KEY", raising=False)  # the key file path is exercised
+    if report == "satisfaction":  # the tiny data has no survey: that report would not apply
+        _with_survey(tiny_dir)
     _, _, html = run_notebook(report, tmp_path, data_dir=tiny_dir, unit="north", period="2025-Q3")
     assert "2025-Q3" in html and "Data quality" in html
+    assert t("report.not_applicable.title", "en") not in html  # it applies: the full report
     assert _hashes(tmp_path / "reports") == published
     if report == "value":  # its export went to the scratch folder instead
         assert (scratch / "2025-Q3" / "north" / "exports" / "rfm.csv").is_file()
+
+
+@pytest.fixture(scope="module")
+def shape_dirs(tmp_path_factory) -> dict[str, Path]:
+    """Small orders-only and survey-only samples (``segreport sample --shape``)."""
+    from analysis.data.shapes import write_shape
+
+    return {
+        shape: write_shape(tmp_path_factory.mktemp(shape), shape, n_customers=300)
+        for shape in ("orders-only", "survey-only")
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("report", "shape", "code"),
+    [
+        ("satisfaction", "orders-only", "no_survey_file"),
+        ("churn", "survey-only", "no_orders"),
+        ("value", "survey-only", "no_orders"),
+    ],
+)
+def test_a_report_that_does_not_apply_says_so_under_plain_papermill(
+    report, shape, code, shape_dirs, tmp_path, monkeypatch
+):
+    """An operator's plain papermill run of a report the data cannot have: no error, no
+    stderr (run_notebook checks both), the runner's short page, and nothing else."""
+    import html as html_text
+
+    from analysis.display import strip_notebook_style
+    from analysis.report.render import not_applicable_blocks
+
+    monkeypatch.setenv("SEGREPORT_SCRATCH", str(tmp_path / "scratch"))
+    nb, outputs, html = run_notebook(
+        report, tmp_path, data_dir=shape_dirs[shape], unit="all", period="2025-Q4"
+    )
+    reason = t(f"report.not_applicable.{code}", "en")
+    assert reason in html_text.unescape(html)
+    page = [b.data for b in not_applicable_blocks(reason, "en")]
+    shown = [
+        strip_notebook_style(o["data"]["text/html"])
+        for o in outputs
+        if "text/html" in o.get("data", {})
+    ]
+    assert shown == page  # exactly the runner's page: the cells below did nothing
+    assert not [o for o in outputs if o.output_type == "stream"]
+    assert "Data quality" not in html
+    assert not (tmp_path / "scratch").exists()  # no export, no figures.json
 
 
 def test_summary_runs_after_the_reports_it_reads():

@@ -99,8 +99,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
             continue
         fixed = values.map(neutralise_cell, na_action="ignore")
-        same = fixed.astype("object").eq(values.astype("object")) | values.isna()
-        changed += int((~same).sum())
+        # counted cell by cell: an elementwise == on missing text (pd.NA) cannot be a bool
+        changed += sum(isinstance(v, str) and neutralise_cell(v) != v for v in values)
         out[column] = fixed
     names = [neutralise_cell(str(c)) for c in out.columns]
     changed += sum(str(a) != str(b) for a, b in zip(names, out.columns, strict=True))
