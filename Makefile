@@ -18,7 +18,7 @@ ARGS ?=
 LAB_ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps notebook-hygiene report sample test test-fast lint format lab bench clean
+.PHONY: help setup system-deps notebook-hygiene report sample test test-fast test-spark lint format lab bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,11 +49,21 @@ sample: setup $(SAMPLE)/orders.csv ## Generate the sample data into data/sample 
 report: sample ## Run every report on the sample data -> reports/index.html
 	$(BIN)/segreport run --jobs 2 --formats html,pdf --progress $(ARGS)
 
-test: setup ## Run the whole test suite
-	$(BIN)/python -m pytest $(ARGS)
+test: setup ## Run the whole test suite (without the Spark lane: make test-spark)
+	$(BIN)/python -m pytest -m "not spark" $(ARGS)
 
 test-fast: setup ## Tests without notebook execution and browser
 	$(BIN)/python -m pytest -m "not slow and not browser" $(ARGS)
+
+# The Spark lane: Java (as root, like chromium), the [spark] extra, the spark-marked tests.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+test-spark: setup $(SPARK_STAMP) ## Run the Spark lane (engine: spark against DuckDB; installs pyspark, Java)
+	@SEGREPORT_SPARK=1 bash scripts/install-system-deps.sh
+	$(BIN)/python -m pytest -m spark tests/spark $(ARGS)
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check src tests benchmarks scripts jupyter

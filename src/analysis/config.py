@@ -66,6 +66,7 @@ UNION_TYPES: dict[str, tuple[type, ...]] = {
 CHOICE_KEYS: dict[str, tuple[str, ...]] = {
     "value.segment_scheme": ("auto", "rfm10", "rfm8"),
     "value.rfm8.split": ("mean", "median"),
+    "engine": ("duckdb", "spark"),
 }
 
 #: Mappings whose keys are the user's to choose (validated by the code that reads them).
@@ -77,6 +78,7 @@ OPEN_MAPPINGS = (
     "value.billing.segment_map",
     "segmentation.names",
     "survey.scales",
+    "spark.conf",
 )
 
 # Unit names end up in paths and HTML: letters, digits, '_', '-' and '.', not starting with '.'.
@@ -369,6 +371,28 @@ def check_values(params: Mapping[str, Any], defaults: Mapping[str, Any]) -> None
         if value is not None and value not in choices:
             raise ParamsError(
                 f"parameter '{key}' must be one of {', '.join(choices)}, got {value!r}"
+            )
+    _check_engine(params)
+
+
+#: ``spark.master`` forms: local[N], a standalone / Kubernetes / Connect URL, or yarn.
+_SPARK_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|yarn|(spark|k8s|sc)://\S+)$")
+
+
+def _check_engine(params: Mapping[str, Any]) -> None:
+    """``spark.master`` has a known form; ``spark.conf`` values are plain values (Spark
+    settings are text). ``engine`` itself is in :data:`CHOICE_KEYS`."""
+    master = _get(params, "spark.master")
+    if isinstance(master, str) and not _SPARK_MASTER.match(master.strip()):
+        raise ParamsError(
+            f"parameter 'spark.master' {master!r} is not a Spark master: use local[N], "
+            "spark://host:7077, yarn, k8s://https://host:port or sc://host:15002 (Spark Connect)"
+        )
+    for key, value in (_get(params, "spark.conf") or {}).items():
+        if not isinstance(value, str | int | float | bool):
+            raise ParamsError(
+                f"parameter 'spark.conf.{key}' must be a text, number or true/false, "
+                f"got {type(value).__name__}"
             )
 
 

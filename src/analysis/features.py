@@ -4,11 +4,12 @@ One row per customer who bought before ``as_of``; every number uses only rows da
 *strictly before* ``as_of`` (point-in-time), so the same table can feed segmentation
 today and a churn model trained on an earlier snapshot without leakage.
 
-The heavy step (orders -> customers) runs in an embedded DuckDB connection, so the inputs
+The heavy step (orders -> customers) is SQL text written once in DuckDB SQL
+(:class:`FeatureSQL`). It runs in an embedded DuckDB connection by default, or, transpiled
+to Spark SQL (:mod:`analysis.engine.spark_sql`), on Spark (``engine="spark"``). The inputs
 may be pandas DataFrames or Parquet files (a path, a glob, or a list of paths) of any size;
-only the customer-level result is materialised in pandas. The SQL is plain ANSI-style
-aggregation (``FILTER``, ``COUNT(DISTINCT)``, ``date_diff``) so the same definitions port
-to Spark SQL.
+only the customer-level result is materialised in pandas. Money is summed as exact
+decimals (:func:`analysis.coerce.sql_money`) on both engines.
 
 Output columns (see :func:`customer_features`)
 -----------------------------------------------
@@ -21,10 +22,8 @@ satisfaction. Columns whose input is missing are absent, never filled with zeros
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import unicodedata
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -33,17 +32,18 @@ import numpy as np
 import pandas as pd
 
 from .coerce import as_day, sql_money, sql_quote
+from .engine import DuckDBEngine, Engine, TableSource, open_engine
 from .errors import DataError, ParamsError
 
 __all__ = [
     "FEATURE_SETS",
     "DEFAULT_FEATURES",
+    "FeatureSQL",
     "customer_features",
     "sanitize_name",
     "select_features",
 ]
 
-TableSource = pd.DataFrame | str | os.PathLike | Sequence[str | os.PathLike]
 DateLike = str | date | datetime | pd.Timestamp
 
 #: Named feature sets for clustering. Entries may be glob patterns (``share_cat_*``);
@@ -174,48 +174,6 @@ def select_features(
     return selected
 
 
-# --------------------------------------------------------------------------- duckdb inputs
-class _Inputs:
-    """Register DataFrames / Parquet sources as uniquely named DuckDB views."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.tag = uuid.uuid4().hex[:8]
-        self.frames: list[str] = []
-        self.views: list[str] = []
-
-    def add(self, table: str, source: TableSource) -> tuple[str, dict[str, str]]:
-        """Return (view name, {column: duckdb type}) for ``source``."""
-        view = f"_segreport_{table}_{self.tag}"
-        if isinstance(source, pd.DataFrame):
-            frame = source
-            if frame.index.name is not None and frame.index.name not in frame.columns:
-                frame = frame.reset_index()
-            self.con.register(view, frame)
-            self.frames.append(view)
-        else:
-            paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-            if not paths:
-                raise DataError("no Parquet files given", file=table)
-            paths = [os.fspath(p) for p in paths]
-            for p in paths:
-                if not any(ch in p for ch in "*?[") and not os.path.exists(p):
-                    raise DataError("file not found", file=p)
-            literal = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({literal})"
-            )
-            self.views.append(view)
-        described = self.con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
-        return view, {row[0]: str(row[1]).upper() for row in described}
-
-    def close(self) -> None:
-        for view in self.frames:
-            self.con.unregister(view)
-        for view in self.views:
-            self.con.execute(f"DROP VIEW IF EXISTS {view}")
-
-
 def _require(
     types: dict[str, str], table: str, required: Sequence[str], dates: Sequence[str] = ()
 ) -> None:
@@ -252,6 +210,7 @@ def customer_features(
     channels: Sequence[str] | None = None,
     satisfaction_col: str = "csat",
     con: duckdb.DuckDBPyConnection | None = None,
+    engine: Engine | str | None = None,
 ) -> pd.DataFrame:
     """Build one row of behavioural features per customer, as of a date.
 
@@ -297,6 +256,11 @@ def customer_features(
         ``rating_*`` column also work). A survey without it gives no ``satisfaction``.
     con
         DuckDB connection to use (a new in-memory one by default).
+    engine
+        Where the SQL runs: ``None`` / ``"duckdb"`` (embedded DuckDB, on ``con``),
+        ``"spark"`` (a default local Spark session), or an engine from
+        :func:`analysis.engine.open_engine` (``engine: spark`` with its ``spark:``
+        parameters). The result is the same table on every engine.
 
     Returns
     -------
@@ -342,13 +306,16 @@ def customer_features(
         if not isinstance(value, (int, np.integer)) or value < 0:
             raise ParamsError(f"{name} must be a non-negative integer, got {value!r}")
 
-    own = con is None
-    con = duckdb.connect() if own else con
-    inputs = _Inputs(con)
+    own = engine is None or isinstance(engine, str)
+    if engine is None or engine == "duckdb":
+        runner: Engine = DuckDBEngine(con)
+    elif isinstance(engine, str):
+        runner = open_engine({"engine": engine})
+    else:
+        runner = engine
     try:
         return _build(
-            con,
-            inputs,
+            runner,
             orders,
             as_of_ts,
             customers=customers,
@@ -362,14 +329,225 @@ def customer_features(
             satisfaction_col=satisfaction_col,
         )
     finally:
-        inputs.close()
-        if own:
-            con.close()
+        runner.release()
+        if own and isinstance(runner, DuckDBEngine):
+            runner.close()
+
+
+def _sql_text(value: object) -> str:
+    """A string literal in DuckDB SQL (sqlglot re-escapes it for Spark)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class FeatureSQL:
+    """The heavy step's SQL text, generated once in DuckDB SQL for every engine.
+
+    Pure text: no connection. :func:`customer_features` registers the inputs with an
+    engine, runs :meth:`top_values` (which categories / channels get a share column) and
+    then :meth:`features`; :class:`analysis.engine.spark.SparkEngine` transpiles both.
+    Values (the date, the unit, category names) are literals, never parameters, so the
+    text is the whole query.
+
+    Parameters
+    ----------
+    views
+        ``{table: view name}`` for ``orders`` and optionally ``customers``, ``surveys``,
+        ``interactions``.
+    types
+        ``{table: {column: upper-case type}}`` of those views.
+    as_of
+        Snapshot day (exclusive bound).
+    business_unit, satisfaction_col
+        As in :func:`customer_features`.
+    """
+
+    def __init__(
+        self,
+        views: dict[str, str],
+        types: dict[str, dict[str, str]],
+        as_of: datetime,
+        *,
+        business_unit: str | None = None,
+        satisfaction_col: str = "csat",
+    ) -> None:
+        self.views, self.types = views, types
+        self.as_of = pd.Timestamp(as_of).normalize()
+        self.business_unit, self.satisfaction_col = business_unit, satisfaction_col
+        unit_required = ("business_unit",) if business_unit is not None else ()
+        _require(
+            types["orders"],
+            "orders",
+            ("order_id", "customer_id", "order_date", "amount", *unit_required),
+            dates=("order_date",),
+        )
+        if "customers" in views:
+            _require(types["customers"], "customers", ("customer_id", *unit_required))
+            if "signup_date" in types["customers"]:
+                _require(types["customers"], "customers", (), dates=("signup_date",))
+        if "interactions" in views:
+            _require(
+                types["interactions"],
+                "interactions",
+                ("customer_id", "date", "type", *unit_required),
+                ("date",),
+            )
+        if "surveys" in views and satisfaction_col in types["surveys"]:
+            _require(
+                types["surveys"],
+                "surveys",
+                ("customer_id", "response_date", satisfaction_col, *unit_required),
+                ("response_date",),
+            )
+        self.has = {
+            c: c in types["orders"] for c in ("status", "discount", "product_category", "channel")
+        }
+
+    @property
+    def _before(self) -> str:
+        return f"TIMESTAMP '{self.as_of.strftime('%Y-%m-%d %H:%M:%S')}'"
+
+    @property
+    def _day(self) -> str:
+        return f"DATE '{self.as_of.date().isoformat()}'"
+
+    @property
+    def _unit_filter(self) -> str:
+        if self.business_unit is None:
+            return ""
+        return f" AND business_unit = {_sql_text(self.business_unit)}"
+
+    def _order_cte(self) -> str:
+        is_ret = (
+            "coalesce(lower(CAST(status AS VARCHAR)) = 'returned', amount < 0)"
+            if self.has["status"]
+            else "amount < 0"
+        )
+        select = [
+            "CAST(customer_id AS VARCHAR) AS cid",
+            "CAST(order_id AS VARCHAR) AS oid",
+            "CAST(order_date AS DATE) AS day",
+            f"{sql_money('amount')} AS amount",
+            f"{is_ret} AS is_ret",
+        ]
+        if self.has["discount"]:
+            select.append(f"coalesce({sql_money('discount')}, 0) AS discount")
+        if self.has["product_category"]:
+            select.append("CAST(product_category AS VARCHAR) AS cat")
+        if self.has["channel"]:
+            select.append("CAST(channel AS VARCHAR) AS ch")
+        return (
+            f"o AS (SELECT {', '.join(select)} FROM {self.views['orders']} "
+            f"WHERE order_date < {self._before} AND customer_id IS NOT NULL "
+            f"AND amount IS NOT NULL{self._unit_filter})"
+        )
+
+    def mixes(self) -> list[tuple[str, str, str]]:
+        """(prefix, SQL column, source column) of the share features the orders allow."""
+        return [
+            (prefix, col, source)
+            for prefix, col, source in (
+                ("share_cat_", "cat", "product_category"),
+                ("share_ch_", "ch", "channel"),
+            )
+            if self.has[source]
+        ]
+
+    def top_values(self, col: str, top: int) -> str:
+        """The ``top`` values of ``col`` (``cat`` / ``ch``) by completed purchase value
+        before ``as_of`` (ties by value name): one column, best first."""
+        return (
+            f"WITH {self._order_cte()} SELECT {col}, sum(amount) AS value FROM o "
+            f"WHERE NOT is_ret AND {col} IS NOT NULL GROUP BY {col} "
+            f"ORDER BY value DESC, {col} ASC LIMIT {int(top)}"
+        )
+
+    def features(self, mix_specs: list[tuple[str, str, list[str]]]) -> tuple[str, list[str]]:
+        """The feature query and its share columns, for the chosen share values
+        (``[(prefix, SQL column, values)]``)."""
+        aggregates = [
+            "max(day) FILTER (WHERE NOT is_ret) AS last_day",
+            "min(day) FILTER (WHERE NOT is_ret) AS first_day",
+            "count(DISTINCT day) FILTER (WHERE NOT is_ret) AS frequency",
+            "sum(amount) AS monetary",
+            "sum(amount) FILTER (WHERE NOT is_ret) AS gross",
+            "count(DISTINCT oid) FILTER (WHERE NOT is_ret) AS n_orders",
+            "count(*) FILTER (WHERE is_ret) AS n_returns",
+        ]
+        if self.has["discount"]:
+            aggregates.append("sum(discount) FILTER (WHERE NOT is_ret) AS disc")
+        mix_outputs: list[str] = []
+        for prefix, col, values in mix_specs:
+            for name, value in zip(_unique_names(values), values, strict=True):
+                aggregates.append(
+                    f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {col} = "
+                    f"{_sql_text(value)}), 0) AS {sql_quote(prefix + name)}"
+                )
+                mix_outputs.append(prefix + name)
+            if values:
+                listed = ", ".join(_sql_text(v) for v in values)
+                other = f"({col} IS NULL OR {col} NOT IN ({listed}))"
+            else:
+                other = "TRUE"
+            aggregates.append(
+                f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {other}), 0) "
+                f"AS {sql_quote(prefix + 'other')}"
+            )
+            mix_outputs.append(prefix + "other")
+
+        ctes = [
+            self._order_cte(),
+            f"agg AS (SELECT cid, {', '.join(aggregates)} FROM o GROUP BY cid)",
+        ]
+        joins = []
+        first_day = "a.first_day"
+        unit_filter, before = self._unit_filter, self._before
+        if "customers" in self.views and "signup_date" in self.types["customers"]:
+            ctes.append(
+                f"cust AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
+                f"min(CAST(signup_date AS DATE)) AS signup_day FROM {self.views['customers']} "
+                f"WHERE signup_date < {before} AND customer_id IS NOT NULL{unit_filter} "
+                "GROUP BY 1)"
+            )
+            joins.append("LEFT JOIN cust USING (cid)")
+            first_day = "least(a.first_day, cust.signup_day)"
+        outputs = [
+            "a.cid AS customer_id",
+            f"date_diff('day', a.last_day, {self._day}) AS recency_days",
+            "a.frequency",
+            "a.monetary",
+            f"date_diff('day', {first_day}, {self._day}) AS tenure_days",
+            "a.gross / nullif(a.n_orders, 0) AS avg_order_value",
+        ]
+        outputs += [f"a.{sql_quote(c)} / nullif(a.gross, 0) AS {sql_quote(c)}" for c in mix_outputs]
+        if self.has["discount"]:
+            outputs.append("a.disc / nullif(a.gross + a.disc, 0) AS discount_share")
+        outputs.append("a.n_returns / nullif(a.n_orders, 0) AS return_rate")
+        if "interactions" in self.views:
+            ctes.append(
+                f"compl AS (SELECT CAST(customer_id AS VARCHAR) AS cid, count(*) AS n "
+                f"FROM {self.views['interactions']} WHERE date < {before} "
+                f"AND lower(CAST(type AS VARCHAR)) = 'complaint'{unit_filter} GROUP BY 1)"
+            )
+            joins.append("LEFT JOIN compl USING (cid)")
+            outputs.append("coalesce(compl.n, 0) AS complaints")
+        if "surveys" in self.views and self.satisfaction_col in self.types["surveys"]:
+            ctes.append(
+                f"sat AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
+                f"avg(CAST({sql_quote(self.satisfaction_col)} AS DOUBLE)) AS s "
+                f"FROM {self.views['surveys']} WHERE response_date < {before} "
+                f"AND customer_id IS NOT NULL{unit_filter} GROUP BY 1)"
+            )
+            joins.append("LEFT JOIN sat USING (cid)")
+            outputs.append("sat.s AS satisfaction")
+        sql = (
+            f"WITH {', '.join(ctes)} SELECT {', '.join(outputs)} FROM agg a {' '.join(joins)} "
+            "WHERE a.last_day IS NOT NULL ORDER BY customer_id"
+        )
+        return sql, mix_outputs
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection,
-    inputs: _Inputs,
+    engine: Engine,
     orders: TableSource,
     as_of: datetime,
     *,
@@ -383,164 +561,35 @@ def _build(
     channels: Sequence[str] | None,
     satisfaction_col: str,
 ) -> pd.DataFrame:
-    unit_required = ("business_unit",) if business_unit is not None else ()
-    unit_filter = " AND business_unit = $unit" if business_unit is not None else ""
-    params: dict[str, object] = {"as_of": as_of}
-    if business_unit is not None:
-        params["unit"] = str(business_unit)
-
-    o_view, o_types = inputs.add("orders", orders)
-    _require(
-        o_types,
-        "orders",
-        ("order_id", "customer_id", "order_date", "amount", *unit_required),
-        dates=("order_date",),
+    views: dict[str, str] = {}
+    types: dict[str, dict[str, str]] = {}
+    for table, source in (
+        ("orders", orders),
+        ("customers", customers),
+        ("surveys", surveys),
+        ("interactions", interactions),
+    ):
+        if source is not None:
+            views[table], types[table] = engine.register(table, source)
+    query = FeatureSQL(
+        views, types, as_of, business_unit=business_unit, satisfaction_col=satisfaction_col
     )
-    has = {c: c in o_types for c in ("status", "discount", "product_category", "channel")}
-    is_ret = (
-        "coalesce(lower(CAST(status AS VARCHAR)) = 'returned', amount < 0)"
-        if has["status"]
-        else "amount < 0"
-    )
-    select = [
-        "CAST(customer_id AS VARCHAR) AS cid",
-        "CAST(order_id AS VARCHAR) AS oid",
-        "CAST(order_date AS DATE) AS day",
-        f"{sql_money('amount')} AS amount",
-        f"{is_ret} AS is_ret",
-    ]
-    if has["discount"]:
-        select.append(f"coalesce({sql_money('discount')}, 0) AS discount")
-    if has["product_category"]:
-        select.append("CAST(product_category AS VARCHAR) AS cat")
-    if has["channel"]:
-        select.append("CAST(channel AS VARCHAR) AS ch")
-    order_cte = (
-        f"o AS (SELECT {', '.join(select)} FROM {o_view} "
-        f"WHERE order_date < $as_of AND customer_id IS NOT NULL AND amount IS NOT NULL{unit_filter})"
-    )
-
     # Which categories / channels get a share column (point-in-time: from rows before as_of).
     share_columns: dict[str, tuple[str, str]] = {}
-    mix_specs: list[tuple[str, str, list[str]]] = []  # (prefix, sql column, values)
-    for prefix, col, source_col, top, given in (
-        ("share_cat_", "cat", "product_category", top_categories, categories),
-        ("share_ch_", "ch", "channel", top_channels, channels),
-    ):
-        if not has[source_col]:
-            continue
+    mix_specs: list[tuple[str, str, list[str]]] = []
+    for prefix, col, source_col in query.mixes():
+        given = categories if col == "cat" else channels
         if given is not None:
             values = [str(v) for v in given]
         else:
-            rows = con.execute(
-                f"WITH {order_cte} SELECT {col}, sum(amount) AS value FROM o "
-                f"WHERE NOT is_ret AND {col} IS NOT NULL GROUP BY {col} "
-                f"ORDER BY value DESC, {col} ASC LIMIT {top}",
-                params,
-            ).fetchall()
-            values = [r[0] for r in rows]
+            top = top_categories if col == "cat" else top_channels
+            values = [str(v) for v in engine.query(query.top_values(col, top))[col]]
         mix_specs.append((prefix, col, values))
         for name, value in zip(_unique_names(values), values, strict=True):
             share_columns[prefix + name] = (source_col, value)
         share_columns[prefix + "other"] = (source_col, "(other)")
-
-    aggregates = [
-        "max(day) FILTER (WHERE NOT is_ret) AS last_day",
-        "min(day) FILTER (WHERE NOT is_ret) AS first_day",
-        "count(DISTINCT day) FILTER (WHERE NOT is_ret) AS frequency",
-        "sum(amount) AS monetary",
-        "sum(amount) FILTER (WHERE NOT is_ret) AS gross",
-        "count(DISTINCT oid) FILTER (WHERE NOT is_ret) AS n_orders",
-        "count(*) FILTER (WHERE is_ret) AS n_returns",
-    ]
-    if has["discount"]:
-        aggregates.append("sum(discount) FILTER (WHERE NOT is_ret) AS disc")
-    mix_outputs: list[str] = []
-    value_params: dict[str, object] = {}
-    for prefix, col, values in mix_specs:
-        names = _unique_names(values)
-        for i, (name, value) in enumerate(zip(names, values, strict=True)):
-            key = f"{col}{i}"
-            value_params[key] = value
-            aggregates.append(
-                f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {col} = ${key}), 0) "
-                f"AS {sql_quote(prefix + name)}"
-            )
-            mix_outputs.append(prefix + name)
-        if values:
-            keys = ", ".join(f"${col}{i}" for i in range(len(values)))
-            other = f"({col} IS NULL OR {col} NOT IN ({keys}))"
-        else:
-            other = "TRUE"
-        aggregates.append(
-            f"coalesce(sum(amount) FILTER (WHERE NOT is_ret AND {other}), 0) "
-            f"AS {sql_quote(prefix + 'other')}"
-        )
-        mix_outputs.append(prefix + "other")
-    params.update(value_params)
-
-    ctes = [order_cte, f"agg AS (SELECT cid, {', '.join(aggregates)} FROM o GROUP BY cid)"]
-    joins = []
-    first_day = "a.first_day"
-    if customers is not None:
-        c_view, c_types = inputs.add("customers", customers)
-        _require(c_types, "customers", ("customer_id", *unit_required))
-        if "signup_date" in c_types:
-            _require(c_types, "customers", (), dates=("signup_date",))
-            ctes.append(
-                f"cust AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
-                f"min(CAST(signup_date AS DATE)) AS signup_day FROM {c_view} "
-                f"WHERE signup_date < $as_of AND customer_id IS NOT NULL{unit_filter} GROUP BY 1)"
-            )
-            joins.append("LEFT JOIN cust USING (cid)")
-            first_day = "least(a.first_day, cust.signup_day)"
-    outputs = [
-        "a.cid AS customer_id",
-        "date_diff('day', a.last_day, CAST($as_of AS DATE)) AS recency_days",
-        "a.frequency",
-        "a.monetary",
-        f"date_diff('day', {first_day}, CAST($as_of AS DATE)) AS tenure_days",
-        "a.gross / nullif(a.n_orders, 0) AS avg_order_value",
-    ]
-    outputs += [f"a.{sql_quote(c)} / nullif(a.gross, 0) AS {sql_quote(c)}" for c in mix_outputs]
-    if has["discount"]:
-        outputs.append("a.disc / nullif(a.gross + a.disc, 0) AS discount_share")
-    outputs.append("a.n_returns / nullif(a.n_orders, 0) AS return_rate")
-
-    if interactions is not None:
-        i_view, i_types = inputs.add("interactions", interactions)
-        _require(
-            i_types, "interactions", ("customer_id", "date", "type", *unit_required), ("date",)
-        )
-        ctes.append(
-            f"compl AS (SELECT CAST(customer_id AS VARCHAR) AS cid, count(*) AS n FROM {i_view} "
-            f"WHERE date < $as_of AND lower(CAST(type AS VARCHAR)) = 'complaint'"
-            f"{unit_filter} GROUP BY 1)"
-        )
-        joins.append("LEFT JOIN compl USING (cid)")
-        outputs.append("coalesce(compl.n, 0) AS complaints")
-    s_view, s_types = inputs.add("surveys", surveys) if surveys is not None else (None, {})
-    if surveys is not None and satisfaction_col in s_types:  # a survey may lack the column
-        _require(
-            s_types,
-            "surveys",
-            ("customer_id", "response_date", satisfaction_col, *unit_required),
-            ("response_date",),
-        )
-        ctes.append(
-            f"sat AS (SELECT CAST(customer_id AS VARCHAR) AS cid, "
-            f"avg(CAST({sql_quote(satisfaction_col)} AS DOUBLE)) AS s FROM {s_view} "
-            f"WHERE response_date < $as_of AND customer_id IS NOT NULL{unit_filter} GROUP BY 1)"
-        )
-        joins.append("LEFT JOIN sat USING (cid)")
-        outputs.append("sat.s AS satisfaction")
-
-    sql = (
-        f"WITH {', '.join(ctes)} SELECT {', '.join(outputs)} FROM agg a {' '.join(joins)} "
-        "WHERE a.last_day IS NOT NULL ORDER BY customer_id"
-    )
-    result = con.execute(sql, params).df()
-    return _finish(result, mix_outputs, share_columns, mix_specs, as_of)
+    sql, mix_outputs = query.features(mix_specs)
+    return _finish(engine.query(sql), mix_outputs, share_columns, mix_specs, as_of)
 
 
 def _finish(

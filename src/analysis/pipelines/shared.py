@@ -60,13 +60,17 @@ class SharedWork:
         self, data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]
     ) -> pd.DataFrame:
         """:func:`analysis.features.customer_features` of the unit as of ``as_of``."""
+        from ..engine import open_engine  # noqa: PLC0415
         from ..features import customer_features  # noqa: PLC0415
 
         as_of = pd.Timestamp(as_of)
         options = dict(params.get("features") or {})
+        engine = str(params.get("engine") or "duckdb")
         path = None
         if self.cache_dir is not None:
-            digest = hashlib.sha256(_key(options).encode()).hexdigest()[:12]
+            # Same table on every engine; the name still says which one made it.
+            keyed = options if engine == "duckdb" else {**options, "engine": engine}
+            digest = hashlib.sha256(_key(keyed).encode()).hexdigest()[:12]
             name = f"{as_of.date().isoformat()}-{digest}.parquet"
             path = self.cache_dir / "features" / name
             if path.is_file():
@@ -80,6 +84,7 @@ class SharedWork:
             top_categories=options.get("top_categories", 5),
             top_channels=options.get("top_channels", 4),
             satisfaction_col=options.get("satisfaction_col", "csat"),
+            engine=None if engine == "duckdb" else open_engine(params),
         )
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
