@@ -299,3 +299,36 @@ def test_applicability_checks_the_list_only_for_the_churn_report():
         applicability.reason("churn", data, {"churn": {**params["churn"], "attributes": "auto"}})
         is None
     )
+
+
+def test_the_subscription_sample_tests_its_contract_and_payment_method(tmp_path):
+    """``segreport sample --shape subscription``: with no attribute listed, the planted
+    contract and payment-method effects (truth.json ``churn_hazard``) are found."""
+    import json
+
+    from analysis.config import load_params
+    from analysis.data.load import load_dataset
+    from analysis.data.shapes import write_shape
+
+    folder = write_shape(tmp_path / "sub", "subscription", n_customers=6000)
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))["churn_hazard"]
+    params = load_params(overrides={"data_dir": str(folder), "quality": {"today": "2026-06-30"}})
+    data = load_dataset(params).for_unit("telecom")
+    ctx = report_context(tmp_path, data, unit="telecom", data_end=END - pd.Timedelta(days=1))
+    result = pipeline.build(ctx.data, ctx.period, ctx.params)
+    assert result.definition == "contractual" and result.modelled
+    assert {"contract", "payment_method", "plan"} <= set(result.attributes.chosen)
+    assert {"tenure_months", "total_charges", "churn_reason"} <= set(result.attributes.leaks)
+    table = result.drivers.odds_ratios.set_index("feature")
+    # month-to-month against two-year: the planted monthly log-odds differ by 1.3 + 0.9
+    planted = math.exp(truth["contract_month_to_month"] - truth["contract_two_year"])
+    reference = result.drivers.summary.set_index("feature")
+    if "contract[month_to_month]" in table.index:
+        assert reference.loc["contract[month_to_month]", "reference"] == "two_year"
+        row = table.loc["contract[month_to_month]"]
+        assert row["ci_low"] <= planted <= row["ci_high"]
+    else:  # month-to-month is the reference level: two-year is the inverse
+        row = table.loc["contract[two_year]"]
+        assert row["ci_low"] <= 1 / planted <= row["ci_high"]
+    electronic = [f for f in table.index if f.startswith("payment_method[")]
+    assert electronic and (table.loc[electronic, "p_value"] < 0.05).any()
