@@ -240,8 +240,16 @@ class ReportContext:
         """Whether ``report`` does not apply to this unit's data
         (:func:`analysis.pipelines.applicability.reason`); if so, shows the note the
         runner's page shows (why, and that nothing failed). ``segreport run`` does not
-        execute such a notebook at all; under plain papermill or in JupyterLab a cell can
-        ask ``if ctx.not_applicable("churn"): ...``."""
+        execute such a notebook at all; under plain papermill or in JupyterLab every
+        report notebook asks right after its setup, ``applies = not
+        ctx.not_applicable("churn")``, and guards each later cell with ``if applies:``, so
+        the page is all it shows (no error, papermill exits 0).
+
+        Raises
+        ------
+        ParamsError
+            The report applies but a parameter names data that is not there
+            (:func:`analysis.pipelines.applicability.reason`)."""
         from ..pipelines.applicability import reason  # noqa: PLC0415
         from .render import not_applicable_blocks  # noqa: PLC0415
 
