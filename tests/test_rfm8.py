@@ -307,3 +307,41 @@ def test_bad_scheme_or_split_is_refused_when_parameters_load():
         overrides={"value": {"segment_scheme": "rfm8", "rfm8": {"split": "median"}}}
     )
     assert valuation.with_segment_scheme(params)["rfm8"] == {"split": "median"}
+
+
+def test_subscriptions_read_r_as_the_renewal_standing():
+    """Monthly bills: subscribers who renewed this cycle are R近, overdue ones R远 (days
+    since the last bill would split current subscribers by their billing day: the one
+    billed 27 days ago is above the mean of 26 days);
+    F = tenure in bills, M = the plan value."""
+    as_of = pd.Timestamp("2025-06-30")
+    rows, truth = [], {}
+    for n, (renewed, long_tenure, big_plan) in enumerate(
+        itertools.product([True, False], repeat=3)
+    ):
+        for j in range(5):
+            cid = f"s{n}{j}"
+            truth[cid] = next(
+                k for k, flags in RFM8_CLASSES.items() if flags == (renewed, long_tenure, big_plan)
+            )
+            # renewed: billed 3-27 days ago (spread over the cycle); overdue: 35-39 days
+            last = as_of - pd.Timedelta(days=3 + 6 * j if renewed else 35 + j)
+            for i in range(24 if long_tenure else 4):
+                rows.append(
+                    {
+                        "order_id": f"b{len(rows)}",
+                        "customer_id": cid,
+                        "order_date": last - pd.DateOffset(months=i),
+                        "amount": 99.0 if big_plan else 9.0,
+                    }
+                )
+    orders = pd.DataFrame(rows)
+    params = {**load_defaults()["value"], "segment_scheme": "rfm8"}
+    params["billing"] = {**params["billing"], "scheme": "subscription"}
+    snap = valuation.value_snapshot(orders, None, as_of, params, predict_clv=False)
+    assert snap.scheme == "subscription"
+    assert snap.table["rfm_segment"].astype(str).to_dict() == truth
+    # the R split is on 6 - r_score: renewed subscribers score 5 (rank 1)
+    renewed = snap.table.loc[[c for c, k in truth.items() if RFM8_CLASSES[k][0]]]
+    assert (renewed["r_score"] == 5).all()
+    assert 1 < snap.rfm8_splits["recency"] < 6 - snap.table["r_score"].min()

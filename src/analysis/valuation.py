@@ -295,6 +295,9 @@ class ValueSnapshot:
     rfm8_splits
         Under ``rfm8``: the split each letter was compared with (``recency``,
         ``frequency``, ``monetary``) and ``split`` (``"mean"`` or ``"median"``); else None.
+        Under the subscription scheme ``recency`` is on the scale ``6 - r_score`` (the
+        renewal standing reversed), ``frequency`` on tenure in bills and ``monetary`` on
+        the plan value.
     """
 
     as_of: pd.Timestamp
@@ -412,10 +415,14 @@ def value_snapshot(
     splits = None
     if scheme == "rfm8":
         split = str((params.get("rfm8") or {}).get("split", "mean"))
-        subscription = billing is not None and billing.subscription
-        # Regular bills: R = days since the last bill, F = tenure in bills, M = plan value
-        columns = ("recency_days", "tenure_bills", "plan_value") if subscription else None
-        columns = columns or value.RFM8_COLUMNS
+        columns = value.RFM8_COLUMNS
+        if billing is not None and billing.subscription:
+            # Regular bills: every subscriber was billed within the cycle, so days since the
+            # last bill say nothing; R is the renewal standing (r_score 5 = renewed this
+            # cycle), reversed so that lower is more recent, F the tenure in bills, M the
+            # plan value.
+            scores = scores.assign(renewal_rank=6 - scores["r_score"])
+            columns = ("renewal_rank", "tenure_bills", "plan_value")
         splits = {"split": split, **value.rfm8_splits(scores, split=split, columns=columns)}
         scores = value.rfm8_segments(scores, split=split, columns=columns, splits=splits)
         segment_map = None

@@ -428,7 +428,12 @@ def rfm8_intro(part: RfmPart, ctx: ReportContext) -> dict[str, object]:
     return dict(
         key=f"value.rfm8.intro{sub}",
         split=ctx._(f"value.rfm8.split.{cut.get('split', 'mean')}"),
-        r=ui.fmt_number(cut.get("recency"), decimals=1, language=ctx.language),
+        # subscriptions: the split is on 6 - r_score; say it as an R score
+        r=ui.fmt_number(
+            (6 - cut["recency"]) if sub and "recency" in cut else cut.get("recency"),
+            decimals=1,
+            language=ctx.language,
+        ),
         f=ui.fmt_number(cut.get("frequency"), decimals=1, language=ctx.language),
         m=ctx.money(cut.get("monetary")),
     )
