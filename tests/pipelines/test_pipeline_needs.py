@@ -128,12 +128,34 @@ def test_survey_only_data_gets_needs_from_the_survey(params):
     # the overall score follows the price rating: price is the need of most customers
     assert (part.customers["need_type"] == "price").mean() > 0.6
     assert part.by_segment is None
+    assert pipeline.build(data, PERIOD, params).preferences.status == "no_purchases"
 
 
 def test_data_without_categories_still_classifies(params):
-    part = pipeline.build(_data(categories=False), PERIOD, params).needs
+    result = pipeline.build(_data(categories=False), PERIOD, params)
+    part = result.needs
     assert part.status == "ok" and part.premium == ()
     assert "premium_share" not in set(part.signals["signal"])
+    # preferences do not apply: a status, empty tables, no crash
+    prefs = result.preferences
+    assert prefs.status == "no_categories" and prefs.export.empty
+    assert list(prefs.export.columns) == ["customer_id", "next_best_category", "score", "reason"]
+
+
+def test_preferences_of_two_kinds_of_buyers(params):
+    prefs = pipeline.build(_data(), PERIOD, params).preferences
+    assert prefs.status == "ok" and prefs.grouping == "category"
+    shares, index = prefs.by_need
+    assert shares.loc["price", "basics"] == 1.0 and shares.loc["quality", "luxury"] == 1.0
+    assert index.loc["price", "basics"] == pytest.approx(2.0)
+    assert prefs.pairs.empty  # nobody buys both categories
+    export = prefs.export.set_index("customer_id")
+    assert export.loc["C000", "next_best_category"] == "basics"
+    assert export.loc["C001", "next_best_category"] == "luxury"
+    assert export["reason"].str.contains("regularly").all()
+    # every customer bought in 2025-Q4 and before: all are evaluated, all hit
+    assert prefs.evaluation.customers == 60 and prefs.evaluation.hit_rate == 1.0
+    assert prefs.evaluation.baseline_hit_rate == pytest.approx(0.5)
 
 
 def test_not_applicable_without_purchases_or_linked_answers(params):

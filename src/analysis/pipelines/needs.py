@@ -5,7 +5,10 @@ returns a frozen :class:`NeedsResult`:
 
 * :class:`NeedsPart`: the primary need of every customer (:mod:`analysis.needs`), the need
   mix of the unit, per RFM segment, per customer type and per business unit, the scorecard
-  of the signals used, and the rows of ``needs.csv``.
+  of the signals used, and the rows of ``needs.csv``;
+* :class:`PreferencesPart`: category affinity per segment and need, cross-sell pairs, the
+  next-best category per customer (``recommendations.csv``) and its honest evaluation
+  against the popularity baseline on the period's purchases (:mod:`analysis.preferences`).
 
 Nothing here displays or writes a file; the view (:mod:`analysis.report.views.needs`)
 shows parts of the result. Every part carries a ``status`` saying when it does not apply.
@@ -21,12 +24,23 @@ from typing import Any
 import pandas as pd
 
 from .. import needs as needs_model
+from .. import preferences as prefs
 from ..data.load import Dataset
 from ..i18n import t
 from ..period import Period
 from .shared import SharedWork
 
-__all__ = ["MIN_GROUP", "NeedsPart", "NeedsResult", "build", "evidence_text", "need_mix"]
+__all__ = [
+    "MIN_GROUP",
+    "NeedsPart",
+    "NeedsResult",
+    "PreferencesPart",
+    "build",
+    "category_label",
+    "evidence_text",
+    "need_mix",
+    "reason_text",
+]
 
 #: Fewest customers of a group whose need shares a takeaway quotes.
 MIN_GROUP = 20
@@ -82,6 +96,52 @@ class NeedsPart:
 
 
 @dataclass(frozen=True)
+class PreferencesPart:
+    """Category preferences and the next-best category.
+
+    Attributes
+    ----------
+    status
+        ``"ok"``; ``"no_categories"`` (no product category, or fewer than two product
+        groups: the other fields are empty) or ``"no_purchases"``.
+    grouping
+        How product groups were made (:func:`analysis.preferences.product_groups`).
+    categories
+        Product groups by share of customers who bought them (the popularity).
+    by_segment, by_need
+        :func:`analysis.preferences.category_affinity` (shares, index) by RFM segment and
+        by primary need, groups of at least :data:`MIN_GROUP` customers (None without).
+    pairs
+        :func:`analysis.preferences.cross_sell_pairs` over the customers' purchases up to
+        the period end, support at least ``min_support``; one row per pair of categories
+        (the direction with the higher confidence).
+    segment_pairs
+        The top pair (by lift) within each RFM segment of at least :data:`MIN_GROUP`
+        customers: ``segment``, ``antecedent``, ``consequent``, ``support``,
+        ``confidence``, ``lift``.
+    min_support
+        The minimum support used.
+    evaluation
+        :class:`analysis.preferences.NextBestEvaluation` with the report period hidden
+        (None when nobody bought both before and in it).
+    export
+        Rows of ``recommendations.csv``: ``customer_id``, ``next_best_category``,
+        ``score``, ``reason``.
+    """
+
+    status: str
+    grouping: str
+    categories: pd.Series
+    by_segment: tuple[pd.DataFrame, pd.DataFrame] | None
+    by_need: tuple[pd.DataFrame, pd.DataFrame] | None
+    pairs: pd.DataFrame
+    segment_pairs: pd.DataFrame
+    min_support: float
+    evaluation: prefs.NextBestEvaluation | None
+    export: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class NeedsResult:
     """Everything the "Needs and preferences" report shows."""
 
@@ -89,6 +149,7 @@ class NeedsResult:
     as_of: pd.Timestamp
     language: str
     needs: NeedsPart
+    preferences: PreferencesPart
 
 
 def need_mix(customers: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -283,6 +344,126 @@ def _signal_table(
     return pd.DataFrame(rows, columns=columns)
 
 
+def category_label(key: object, language: str) -> str:
+    """A product group's name: the keyword groups of
+    :data:`analysis.preferences.PRODUCT_GROUP_RULES` in ``language``, a category from the
+    data as it is."""
+    from ..i18n import catalog  # noqa: PLC0415
+
+    name = f"needs.group.{key}"
+    return catalog(language).get(name, str(key))
+
+
+def reason_text(row: Mapping[str, Any], language: str) -> str:
+    """Why a category is a customer's next best, in words."""
+    category = category_label(row["next_best_category"], language)
+    if row["reason"] == "repeat":
+        return t("needs.reason.repeat", language, category=category, n=int(row["own_orders"]))
+    if isinstance(row.get("because"), str):
+        return t(
+            "needs.reason.cross_sell",
+            language,
+            category=category,
+            because=category_label(row["because"], language),
+            confidence=f"{float(row['confidence']):.0%}",
+            lift=f"{float(row['lift']):.1f}",
+        )
+    return t("needs.reason.popular", language, category=category)
+
+
+def _affinity(
+    counts: pd.DataFrame, groups: pd.Series | None
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Affinity of the groups of at least MIN_GROUP customers (a handful of customers
+    would show chance as preference)."""
+    if groups is None:
+        return None
+    known = groups.reindex(counts.index).dropna()
+    sizes = known.value_counts()
+    kept = known.loc[known.isin(sizes.index[sizes >= MIN_GROUP])]
+    if kept.empty:
+        return None
+    return prefs.category_affinity(counts, kept)
+
+
+def _preferences_part(
+    data: Dataset,
+    period: Period,
+    params: Mapping[str, Any],
+    segments: pd.Series | None,
+    need_of: pd.Series | None,
+) -> PreferencesPart:
+    options = params.get("preferences") or {}
+    min_support = float(options.get("min_support", 0.02))
+    language = str(params.get("language", "en"))
+    empty = pd.DataFrame(columns=["customer_id", "next_best_category", "score", "reason"])
+
+    def nothing(status: str, grouping: str = "none") -> PreferencesPart:
+        return PreferencesPart(
+            status,
+            grouping,
+            pd.Series(dtype=float),
+            None,
+            None,
+            pd.DataFrame(),
+            pd.DataFrame(),
+            min_support,
+            None,
+            empty,
+        )
+
+    orders = data.orders
+    if orders is None or orders.empty:
+        return nothing("no_purchases")
+    groups, grouping = prefs.product_groups(orders)
+    end = pd.Timestamp(period.end_exclusive)
+    counts = prefs.category_counts(orders, groups, end=end)
+    if grouping == "none" or counts.shape[1] < 2:
+        return nothing("no_categories", grouping)
+    if counts.empty:
+        return nothing("no_purchases", grouping)
+    by_segment = _affinity(counts, segments)
+    by_need = _affinity(counts, need_of)
+    pairs = prefs.cross_sell_pairs(counts, min_support=min_support)
+    # one row per pair of categories: the direction with the higher confidence
+    key = pairs.apply(lambda r: tuple(sorted((r["antecedent"], r["consequent"]))), axis=1)
+    pairs = pairs.loc[~key.duplicated()] if len(pairs) else pairs
+    rows = []
+    if segments is not None:
+        known = segments.reindex(counts.index).dropna()
+        for segment, members in known.groupby(known.astype(str)).groups.items():
+            if len(members) < MIN_GROUP:
+                continue
+            found = prefs.cross_sell_pairs(counts.loc[members], min_support=min_support)
+            if len(found):
+                rows.append({"segment": segment, **found.iloc[0].to_dict()})
+    segment_pairs = pd.DataFrame(rows)
+    ranked = prefs.next_best_categories(counts)
+    export = pd.DataFrame(
+        {
+            "customer_id": ranked["customer_id"].astype(str).to_numpy(),
+            "next_best_category": ranked["next_best_category"].to_numpy(),
+            "score": ranked["score"].round(3).to_numpy(),
+            "reason": [reason_text(r, language) for r in ranked.to_dict("records")],
+        }
+    )
+    evaluation = prefs.evaluate_next_best(
+        orders, groups, pd.Timestamp(period.start), pd.Timestamp(period.end_exclusive)
+    )
+    return PreferencesPart(
+        "ok",
+        grouping,
+        prefs.popularity(counts),
+        by_segment,
+        by_need,
+        pairs,
+        segment_pairs,
+        min_support,
+        evaluation if evaluation.customers else None,
+        export,
+    )
+
+
 def build(
     data: Dataset,
     period: Period,
@@ -301,7 +482,8 @@ def build(
         The report period; data up to its end are used.
     params
         Merged parameters: ``language``, ``unit``, ``needs`` (``premium_categories``,
-        ``digital_channels``: lists overriding the defaults of :mod:`analysis.needs`).
+        ``digital_channels``: lists overriding the defaults of :mod:`analysis.needs`),
+        ``preferences`` (``min_support`` of the cross-sell pairs, default 0.02).
     shared
         The unit's :class:`~analysis.pipelines.shared.SharedWork` (the value snapshot
         giving the RFM segments is reused from the value report).
@@ -323,9 +505,12 @@ def build(
         table = snapshot.table
         segments = table.loc[table["scored"].astype(bool), "rfm_segment"].astype("object")
         segments.index = segments.index.astype(str)
+    needs_part = _needs_part(data, as_of, params, segments)
+    need_of = needs_part.customers["need_type"] if needs_part.status == "ok" else None
     return NeedsResult(
         period=period,
         as_of=as_of,
         language=str(params.get("language", "en")),
-        needs=_needs_part(data, as_of, params, segments),
+        needs=needs_part,
+        preferences=_preferences_part(data, period, params, segments, need_of),
     )

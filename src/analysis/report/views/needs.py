@@ -18,8 +18,10 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from ... import display as ui
+from ... import plots
 from ...i18n import Translator, catalog
 from ...needs import NEEDS
+from ...pipelines.needs import category_label
 from ...value import segment_label
 from ..context import ReportContext
 
@@ -33,7 +35,12 @@ __all__ = [
     "mix_charts",
     "mix_section",
     "mix_tables_section",
+    "affinity_charts",
+    "evaluation_section",
+    "pairs_section",
+    "plot_affinity",
     "plot_need_mix",
+    "preferences_section",
     "scorecard_section",
 ]
 
@@ -66,6 +73,8 @@ def _group_label(by: str, key: object, language: str) -> str:
         return segment_label(str(key), language)
     if by == "customer_type":
         return _type_label(key, language)
+    if by == "need":
+        return need_label(key, language)
     return str(key)
 
 
@@ -256,19 +265,163 @@ def scorecard_section(ctx: ReportContext, result: NeedsResult) -> None:
         ctx.show(ui.table(imp))
 
 
-def export_section(ctx: ReportContext, result: NeedsResult) -> Path | None:
-    """Write ``exports/needs.csv`` (real ids) with :meth:`ReportContext.export` and say
-    what it holds. Returns the file's path (None without classified customers)."""
-    part = result.needs
+# --------------------------------------------------------------------------- preferences
+
+
+def preferences_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The preferences heading and how product groups were made, or why there are none
+    (then the affinity charts, pairs and evaluation show nothing)."""
+    part = result.preferences
+    ctx.heading(f"{P}.prefs.title")
     if part.status != "ok":
-        return None
-    path = ctx.export(part.export, "needs.csv")
-    ctx.heading(f"{P}.export.title")
-    ctx.text(f"{P}.export.needs", n=ctx.number(len(part.export)))
-    confident = int((part.export["confidence"] >= 0.5).sum())
+        ctx.note(f"{P}.prefs.{part.status}", "info")
+        return
+    ctx.text(f"{P}.prefs.intro_{part.grouping}", n=ctx.number(len(part.categories)))
+    top = part.categories.index[0]
     ctx.takeaway(
-        f"{P}.export.needs_takeaway",
-        n=ctx.number(confident),
-        share=ui.fmt_pct(confident / max(len(part.export), 1)),
+        f"{P}.prefs.takeaway",
+        category=category_label(top, ctx.language),
+        share=ui.fmt_pct(part.categories.iloc[0]),
     )
-    return path
+
+
+def affinity_charts(result: NeedsResult) -> list[tuple[str, pd.DataFrame]]:
+    """The affinity indexes to draw with :func:`plot_affinity`: by RFM segment and by need."""
+    part = result.preferences
+    if part.status != "ok":
+        return []
+    found = [("rfm_segment", part.by_segment), ("need", part.by_need)]
+    return [(by, pair[1]) for by, pair in found if pair is not None and len(pair[1])]
+
+
+def plot_affinity(
+    index: pd.DataFrame, *, by: str = "rfm_segment", language: str = "en", ax: Axes | None = None
+) -> Axes:
+    """Category affinity index per group as a heatmap (1 = as the whole base; above 1: the
+    group buys the category more often)."""
+    ax = ax if ax is not None else plt.gca()
+    tr = Translator(language)
+    shown = index.copy()
+    shown.index = [_group_label(by, k, language) for k in shown.index]
+    shown.columns = [category_label(c, language) for c in shown.columns]
+    plots.plot_heatmap(shown, fmt=".2f", cmap="RdBu_r", center=1.0, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(tr(f"{P}.prefs.chart_{by}"))
+    ax.tick_params(axis="x", labelrotation=30)
+    return ax
+
+
+def pairs_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The strongest cross-sell pairs, and the top pair of each RFM segment."""
+    part = result.preferences
+    if part.status != "ok":
+        return
+    ctx.show(ui.heading(_t(ctx, "prefs.pairs_title"), level=3))
+    ctx.text(f"{P}.prefs.pairs_intro", support=ui.fmt_pct(part.min_support))
+    if part.pairs.empty:
+        ctx.note(f"{P}.prefs.no_pairs", "info", support=ui.fmt_pct(part.min_support))
+        return
+    language = ctx.language
+    ctx.show(ui.table(_pairs_table(ctx, part.pairs.head(10), language), formats=_pair_formats(ctx)))
+    first = part.pairs.iloc[0]
+    ctx.takeaway(
+        f"{P}.prefs.pairs_takeaway",
+        a=category_label(first["antecedent"], language),
+        b=category_label(first["consequent"], language),
+        confidence=ui.fmt_pct(first["confidence"]),
+        lift=f"{first['lift']:.2f}",
+    )
+    if len(part.segment_pairs):
+        ctx.show(ui.heading(_t(ctx, "prefs.segment_pairs_title"), level=3))
+        table = _pairs_table(ctx, part.segment_pairs, language)
+        table.insert(
+            0,
+            _t(ctx, "col.segment"),
+            [_group_label("rfm_segment", k, language) for k in part.segment_pairs["segment"]],
+        )
+        ctx.show(ui.table(table, formats=_pair_formats(ctx)))
+
+
+def _pair_formats(ctx: ReportContext) -> dict[str, str]:
+    return {
+        _t(ctx, "col.support"): "pct",
+        _t(ctx, "col.confidence"): "pct",
+        _t(ctx, "col.lift"): "{:.2f}",
+    }
+
+
+def _pairs_table(ctx: ReportContext, pairs: pd.DataFrame, language: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            _t(ctx, "col.antecedent"): [category_label(a, language) for a in pairs["antecedent"]],
+            _t(ctx, "col.consequent"): [category_label(b, language) for b in pairs["consequent"]],
+            _t(ctx, "col.customers"): [int(n) for n in pairs["customers"]],
+            _t(ctx, "col.support"): pairs["support"].astype(float).tolist(),
+            _t(ctx, "col.confidence"): pairs["confidence"].astype(float).tolist(),
+            _t(ctx, "col.lift"): pairs["lift"].astype(float).tolist(),
+        }
+    )
+
+
+def evaluation_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The next-best category against the popularity baseline on the period's purchases."""
+    part = result.preferences
+    if part.status != "ok":
+        return
+    ctx.show(ui.heading(_t(ctx, "prefs.eval_title"), level=3))
+    ev = part.evaluation
+    if ev is None:
+        ctx.note(f"{P}.prefs.no_eval", "info", period=str(result.period))
+        return
+    ctx.text(f"{P}.prefs.eval_intro", period=str(result.period), n=ctx.number(ev.customers))
+    rows = [
+        (_t(ctx, "eval.top1"), ev.hit_rate, ev.baseline_hit_rate),
+        (_t(ctx, "eval.top3"), ev.hit_rate_top3, ev.baseline_hit_rate_top3),
+        (
+            _t(ctx, "eval.new", n=ctx.number(ev.new_customers)),
+            ev.new_hit_rate,
+            ev.new_baseline_hit_rate,
+        ),
+    ]
+    shown = pd.DataFrame(
+        {
+            _t(ctx, "col.measure"): [r[0] for r in rows],
+            _t(ctx, "col.model"): [ui.fmt_pct(r[1]) for r in rows],
+            _t(ctx, "col.baseline"): [ui.fmt_pct(r[2]) for r in rows],
+        }
+    )
+    ctx.show(ui.table(shown))
+    better = ev.hit_rate > ev.baseline_hit_rate
+    ctx.takeaway(
+        f"{P}.prefs.eval_{'better' if better else 'not_better'}",
+        model=ui.fmt_pct(ev.hit_rate),
+        baseline=ui.fmt_pct(ev.baseline_hit_rate),
+    )
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_section(ctx: ReportContext, result: NeedsResult) -> list[Path]:
+    """Write ``exports/needs.csv`` and ``exports/recommendations.csv`` (real ids) with
+    :meth:`ReportContext.export` and say what they hold. Returns the files written."""
+    written = []
+    part = result.needs
+    prefs = result.preferences
+    if part.status != "ok" and prefs.status != "ok":
+        return written
+    ctx.heading(f"{P}.export.title")
+    if part.status == "ok":
+        written.append(ctx.export(part.export, "needs.csv"))
+        ctx.text(f"{P}.export.needs", n=ctx.number(len(part.export)))
+        confident = int((part.export["confidence"] >= 0.5).sum())
+        ctx.takeaway(
+            f"{P}.export.needs_takeaway",
+            n=ctx.number(confident),
+            share=ui.fmt_pct(confident / max(len(part.export), 1)),
+        )
+    if prefs.status == "ok":
+        written.append(ctx.export(prefs.export, "recommendations.csv"))
+        ctx.text(f"{P}.export.recommendations", n=ctx.number(len(prefs.export)))
+    return written
