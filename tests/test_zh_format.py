@@ -195,3 +195,16 @@ def test_rendered_chinese_reports_have_no_space_between_cjk_words(tmp_path, show
     assert re.search(r"\d万元|\d元", text) and not re.search(r"¥[\d.,]+[万亿]", text)
     gaps = sorted({m.group(0) for node in nodes for m in CJK_GAP.finditer(node)})
     assert not gaps, gaps
+
+
+def test_early_warning_reasons_write_money_the_language_way():
+    from analysis.churn.warning import reason_text
+
+    values = np.array([1329.4, 907.0])
+    zh = reason_text("avg_order_value", "high", values, "zh", "¥", typical=64.0)
+    assert zh[0].startswith("订单金额较高（每单 1,329元）") and "64元" in zh[0]
+    assert "¥" not in "".join(zh)
+    usd = reason_text("avg_order_value", "low", np.array([250_000.0]), "zh", "$")
+    assert "25.0万美元" in usd[0]
+    en = reason_text("avg_order_value", "high", values, "en", "$", typical=64.0)
+    assert "$1,329" in en[0] and "$64" in en[0]

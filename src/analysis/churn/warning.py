@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..coerce import as_day
+from ..display import fmt_money
 from ..errors import DataError, ModelError, ParamsError
 from ..i18n import catalog, t
 from ._common import thread_limits
@@ -174,7 +175,7 @@ def reason_text(
         suffix = t(
             "churn.reason.vs_typical",
             language,
-            typical=_shown(template, float(typical), currency)["shown"],
+            typical=_shown(template, float(typical), currency, language)["shown"],
         )
     uniques, inverse = np.unique(shown, return_inverse=True)
     texts = []
@@ -185,7 +186,9 @@ def reason_text(
             )
             continue
         texts.append(
-            template.format(feature=label, scale_max=scale, **_shown(template, float(u), currency))
+            template.format(
+                feature=label, scale_max=scale, **_shown(template, float(u), currency, language)
+            )
             + suffix
         )
     return [texts[i] for i in inverse.ravel()]
@@ -195,13 +198,14 @@ def _number(u: float) -> str:
     return f"{u:,.0f}" if abs(u) >= 10 or u == round(u) else f"{u:,.1f}"
 
 
-def _shown(template: str, u: float, currency: str) -> dict[str, str]:
+def _shown(template: str, u: float, currency: str, language: str = "en") -> dict[str, str]:
     """``value``, ``pct`` and ``money`` of one number, and ``shown``: the one the template
-    uses (to quote the typical value the same way)."""
+    uses (to quote the typical value the same way). Money is written the report
+    language's way (``$1,329``; ``1,329元`` / ``1,329美元`` in Chinese)."""
     out = {
         "value": _number(u),
         "pct": f"{u:.0%}",
-        "money": f"{'-' if u < 0 else ''}{currency}{abs(u):,.0f}",
+        "money": fmt_money(u, currency, language=language),
     }
     used = "pct" if "{pct}" in template else ("money" if "{money}" in template else "value")
     out["shown"] = out[used]
