@@ -208,3 +208,27 @@ def test_early_warning_reasons_write_money_the_language_way():
     assert "25.0万美元" in usd[0]
     en = reason_text("avg_order_value", "high", values, "en", "$", typical=64.0)
     assert "$1,329" in en[0] and "$64" in en[0]
+
+
+def test_chinese_revenue_axis_reads_wan_yuan():
+    import matplotlib.pyplot as plt
+
+    from analysis.plots import set_theme
+    from analysis.report.views.overview import plot_revenue_trend
+
+    set_theme("zh")  # as a Chinese report does: a CJK font
+    trend = pd.DataFrame(
+        {
+            "month": pd.date_range("2025-01-01", periods=6, freq="MS"),
+            "revenue": [1.5e6, 1.6e6, 1.55e6, 1.7e6, 1.65e6, 1.8e6],
+        }
+    )
+    fig, ax = plt.subplots()
+    plot_revenue_trend(trend, language="zh", currency="¥", ax=ax)
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and all(re.fullmatch(r"[\d.,]+万元", t) for t in ticks), ticks
+    fig, ax = plt.subplots()
+    plot_revenue_trend(trend, language="en", currency="$", ax=ax)
+    fig.canvas.draw()
+    assert all(t.get_text().startswith("$") for t in ax.get_yticklabels() if t.get_text())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
 
 from ... import display as ui
 from ... import plots
@@ -171,7 +172,12 @@ def plot_revenue_trend(
     """
     ax = _plot_monthly(trend, "revenue", period, ax, {"color": plots.PALETTE[0], **kwargs})
     ax.set_title(Translator(language)("overview.trend.revenue"))
-    plots.thousands(ax, prefix=currency)
+    if language == "zh":  # 150万元 / 150万美元 as elsewhere in Chinese, not ¥1,500,000
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: ui.fmt_money_short(v, currency, language=language))
+        )
+    else:
+        plots.thousands(ax, prefix=currency)
     return ax
 
 
