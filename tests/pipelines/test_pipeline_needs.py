@@ -165,3 +165,13 @@ def test_not_applicable_without_purchases_or_linked_answers(params):
     assert found is not None and found.code == "no_need_signals"
     assert "survey answer" in found.text("en")
     assert found.text("zh")
+
+
+def test_cohorts_and_bridge(params):
+    part = pipeline.build(_data(), PERIOD, params).cohorts
+    assert part.status == "ok" and str(part.previous) == "2025-Q3"
+    assert part.cohorts.sizes.sum() == 60
+    bridge = part.bridge
+    assert bridge["value"].sum() == pytest.approx(bridge.attrs["change"])
+    survey_only = Dataset(customers=None, orders=None, survey_responses=_survey())
+    assert pipeline.build(survey_only, PERIOD, params).cohorts.status == "no_purchases"

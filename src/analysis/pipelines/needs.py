@@ -8,7 +8,9 @@ returns a frozen :class:`NeedsResult`:
   of the signals used, and the rows of ``needs.csv``;
 * :class:`PreferencesPart`: category affinity per segment and need, cross-sell pairs, the
   next-best category per customer (``recommendations.csv``) and its honest evaluation
-  against the popularity baseline on the period's purchases (:mod:`analysis.preferences`).
+  against the popularity baseline on the period's purchases (:mod:`analysis.preferences`);
+* :class:`CohortsPart`: retention and revenue by acquisition cohort, and the revenue bridge
+  of the period against the previous one (:mod:`analysis.cohorts`).
 
 Nothing here displays or writes a file; the view (:mod:`analysis.report.views.needs`)
 shows parts of the result. Every part carries a ``status`` saying when it does not apply.
@@ -23,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import cohorts as cohort_model
 from .. import needs as needs_model
 from .. import preferences as prefs
 from ..data.load import Dataset
@@ -32,6 +35,7 @@ from .shared import SharedWork
 
 __all__ = [
     "MIN_GROUP",
+    "CohortsPart",
     "NeedsPart",
     "NeedsResult",
     "PreferencesPart",
@@ -142,6 +146,29 @@ class PreferencesPart:
 
 
 @dataclass(frozen=True)
+class CohortsPart:
+    """Acquisition cohorts and the revenue bridge.
+
+    Attributes
+    ----------
+    status
+        ``"ok"`` or ``"no_purchases"`` (no completed sale up to the period end).
+    cohorts
+        :class:`analysis.cohorts.CohortTables` (quarters, or months when ``period_type``
+        is ``month``), the latest 12 cohorts up to the period end.
+    bridge
+        :func:`analysis.cohorts.revenue_bridge` of the period against the previous one.
+    previous
+        The previous period.
+    """
+
+    status: str
+    cohorts: cohort_model.CohortTables | None
+    bridge: pd.DataFrame | None
+    previous: Period
+
+
+@dataclass(frozen=True)
 class NeedsResult:
     """Everything the "Needs and preferences" report shows."""
 
@@ -150,6 +177,7 @@ class NeedsResult:
     language: str
     needs: NeedsPart
     preferences: PreferencesPart
+    cohorts: CohortsPart
 
 
 def need_mix(customers: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -464,6 +492,24 @@ def _preferences_part(
     )
 
 
+def _cohorts_part(data: Dataset, period: Period, params: Mapping[str, Any]) -> CohortsPart:
+    previous = period.previous()
+    orders = data.orders
+    if orders is None or orders.empty:
+        return CohortsPart("no_purchases", None, None, previous)
+    end = pd.Timestamp(period.end_exclusive)
+    freq = "M" if str(params.get("period_type", "quarter")) == "month" else "Q"
+    tables = cohort_model.cohort_tables(orders, end, freq=freq)
+    if tables.sizes.empty:
+        return CohortsPart("no_purchases", None, None, previous)
+    bridge = cohort_model.revenue_bridge(
+        orders,
+        (pd.Timestamp(period.start), end),
+        (pd.Timestamp(previous.start), pd.Timestamp(previous.end_exclusive)),
+    )
+    return CohortsPart("ok", tables, bridge, previous)
+
+
 def build(
     data: Dataset,
     period: Period,
@@ -513,4 +559,5 @@ def build(
         language=str(params.get("language", "en")),
         needs=needs_part,
         preferences=_preferences_part(data, period, params, segments, need_of),
+        cohorts=_cohorts_part(data, period, params),
     )

@@ -36,6 +36,10 @@ __all__ = [
     "mix_section",
     "mix_tables_section",
     "affinity_charts",
+    "bridge_section",
+    "cohorts_section",
+    "plot_bridge",
+    "plot_cohorts",
     "evaluation_section",
     "pairs_section",
     "plot_affinity",
@@ -398,6 +402,101 @@ def evaluation_section(ctx: ReportContext, result: NeedsResult) -> None:
         model=ui.fmt_pct(ev.hit_rate),
         baseline=ui.fmt_pct(ev.baseline_hit_rate),
     )
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def cohorts_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The cohort heading and how to read the triangle (drawn by :func:`plot_cohorts` when
+    ``result.cohorts.status == "ok"``)."""
+    part = result.cohorts
+    ctx.heading(f"{P}.cohorts.title")
+    if part.status != "ok":
+        ctx.note(f"{P}.cohorts.none", "info")
+        return
+    tables = part.cohorts
+    ctx.text(f"{P}.cohorts.intro_{tables.freq}", n=ctx.number(len(tables.sizes)))
+    one = tables.retention[1].dropna() if 1 in tables.retention.columns else pd.Series()
+    if len(one):
+        ctx.takeaway(
+            f"{P}.cohorts.takeaway",
+            best=one.idxmax(),
+            best_share=ui.fmt_pct(one.max()),
+            latest=one.index[-1],
+            latest_share=ui.fmt_pct(one.iloc[-1]),
+        )
+
+
+def plot_cohorts(part, *, language: str = "en", ax: Axes | None = None) -> Axes:
+    """The retention triangle: cohorts down, periods since the first purchase across."""
+    ax = ax if ax is not None else plt.gca()
+    tr = Translator(language)
+    tables = part.cohorts
+    shown = tables.retention.copy()
+    shown.index = [f"{c} ({int(tables.sizes[c]):,})" for c in shown.index]
+    plots.plot_heatmap(shown * 100, fmt=".0f", cmap="Blues", ax=ax)
+    ax.set_xlabel(tr(f"{P}.cohorts.x_{tables.freq}"))
+    ax.set_ylabel("")
+    ax.set_title(tr(f"{P}.cohorts.chart"))
+    return ax
+
+
+def bridge_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The revenue bridge as a table with a takeaway (after :func:`plot_bridge`)."""
+    part = result.cohorts
+    if part.status != "ok":
+        return
+    bridge = part.bridge
+    ctx.show(ui.heading(_t(ctx, "bridge.title"), level=3))
+    ctx.text(
+        f"{P}.bridge.intro",
+        previous=str(part.previous),
+        period=str(result.period),
+        start=ctx.money(bridge.attrs["previous_revenue"]),
+        end=ctx.money(bridge.attrs["current_revenue"]),
+    )
+    shown = pd.DataFrame(
+        {
+            _t(ctx, "col.part"): [_t(ctx, f"bridge.{k}") for k in bridge["part"]],
+            _t(ctx, "col.customers"): [int(n) for n in bridge["customers"]],
+            _t(ctx, "col.value"): [ctx.money(v) for v in bridge["value"]],
+        }
+    )
+    ctx.show(ui.table(shown))
+    biggest = bridge.loc[bridge["value"].abs().idxmax()]
+    ctx.takeaway(
+        f"{P}.bridge.takeaway",
+        change=ctx.money(bridge.attrs["change"]),
+        part=_t(ctx, f"bridge.{biggest['part']}"),
+        value=ctx.money(biggest["value"]),
+    )
+
+
+def plot_bridge(part, *, language: str = "en", currency: str = "$", ax: Axes | None = None) -> Axes:
+    """A waterfall from the previous period's net revenue to this period's."""
+    ax = ax if ax is not None else plt.gca()
+    tr = Translator(language)
+    bridge = part.bridge
+    start = bridge.attrs["previous_revenue"]
+    labels = [str(part.previous), *(tr(f"{P}.bridge.{k}") for k in bridge["part"]), ""]
+    labels[-1] = tr(f"{P}.bridge.end")
+    level = start
+    levels = [0.0, start]
+    ax.bar(0, start, color="#9aa5b1")
+    for i, value in enumerate(bridge["value"], start=1):
+        colour = "#3b8b5a" if value >= 0 else "#c73e1d"
+        ax.bar(i, value, bottom=level, color=colour)
+        level += value
+        levels.append(level)
+    ax.bar(len(labels) - 1, level, color="#1f4e79")
+    low, high = min(levels), max(levels)
+    ax.set_ylim(low - 0.05 * (high - low), high + 0.08 * (high - low))
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=15)
+    plots.thousands(ax, "y", prefix=currency)
+    ax.set_title(tr(f"{P}.bridge.chart"))
+    return ax
 
 
 # --------------------------------------------------------------------------- export
