@@ -171,3 +171,19 @@ def test_sampled_importance_and_dependence_agree_with_all_customers(rng):
         inside = (other["value"] >= curve["value"].min()) & (other["value"] <= curve["value"].max())
         assert inside.sum() >= 0.6 * len(other)
         assert np.abs(values[inside] - other["churn_probability"][inside]).max() <= 0.03
+
+
+@pytest.mark.parametrize("kind", ["boosting", "logistic"])
+def test_random_fold_auc_on_a_sample_agrees_with_all_customers(rng, kind):
+    from analysis.churn import random_cv_auc
+
+    frame = planted_churn(rng, 24_000)
+    sampled = random_cv_auc(frame, "churned", kind=kind, max_rows=8_000)
+    full = random_cv_auc(frame, "churned", kind=kind, max_rows=None)
+    assert abs(sampled[0] - full[0]) <= 0.015
+    assert 0.75 <= full[0] <= 0.9  # the planted signal is found at all
+    # below the cap nothing is sampled: the same folds, the same numbers
+    small = frame.iloc[:6_000]
+    assert random_cv_auc(small, "churned", kind=kind) == random_cv_auc(
+        small, "churned", kind=kind, max_rows=None
+    )

@@ -493,6 +493,10 @@ def partial_dependence(
     return grid, proba.mean(axis=1)
 
 
+#: Customers the random-fold comparison uses at most (:func:`random_cv_auc`).
+CV_SAMPLE = 50_000
+
+
 def random_cv_auc(
     frame: pd.DataFrame,
     target: str,
@@ -501,6 +505,7 @@ def random_cv_auc(
     features: Sequence[str] | None = None,
     folds: int = 3,
     random_state: int = 0,
+    max_rows: int | None = CV_SAMPLE,
     **model_options: object,
 ) -> tuple[float, float]:
     """Mean and sd of the AUC over stratified random folds of one snapshot.
@@ -509,12 +514,25 @@ def random_cv_auc(
     the same moment, so they tend to flatter a model that will score the future.
     ``kind`` is ``"boosting"`` (:class:`ChurnRiskModel`) or ``"logistic"`` (the
     :func:`churn_drivers` model). NaNs when a class has fewer members than ``folds``.
+    Above ``max_rows`` customers the folds are cut from a stratified sample of that many
+    (seeded with ``random_state``; churners keep their share): the AUC of each fold is
+    then measured on ~17,000 customers (standard error ~0.004) and the models learn from
+    ~33,000, so the cost stops growing with the snapshot. ``None`` uses everybody.
     """
     from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
 
     y = binary_values(frame[target], allow_missing=False, what="the churn target").to_numpy(
         dtype=int
     )
+    if max_rows is not None and len(y) > max_rows:
+        from sklearn.model_selection import train_test_split  # noqa: PLC0415
+
+        if np.bincount(y, minlength=2).min() >= 2:
+            keep, _ = train_test_split(
+                np.arange(len(y)), train_size=int(max_rows), random_state=random_state, stratify=y
+            )
+            keep = np.sort(keep)
+            frame, y = frame.iloc[keep], y[keep]
     columns = [c for c in (features or frame.columns) if c != target]
     if np.bincount(y, minlength=2).min() < folds:
         return float("nan"), float("nan")
