@@ -8,7 +8,9 @@ from analysis.i18n import LANGUAGES, Translator, catalog, t
 
 
 def _fields(text: str) -> set[str]:
-    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    """Placeholders of a message; a plural choice ``{n|customer|customers}`` counts as
+    ``n`` (English only: Chinese has no plural)."""
+    return {f.split("|")[0] for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
 def test_catalogs_have_the_same_keys():
@@ -32,13 +34,25 @@ def test_translate_and_errors():
     assert t("common.customers", "zh") == "客户"
     assert (
         Translator("en")("quality.headline", fixed="3", read="10")
-        == "3 of 10 input rows repaired or excluded"
+        == "10 input rows checked, 3 repairs made (one row may need several)"
     )
     with pytest.raises(KeyError, match="no message"):
         t("no.such.key", "en")
     with pytest.raises(Exception, match="language"):
         catalog("fr")
     assert set(LANGUAGES) == {"en", "zh"}
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(1, "1 customer is"), ("1", "1 customer is"), (0, "0 customers are"), (2, "2 customers are"),
+     ("1,000", "1,000 customers are"), (1.0, "1.0 customer is"), ("–", "– customers are")],
+)  # fmt: skip
+def test_counts_agree_with_their_nouns(n, expected):
+    from analysis.i18n import plural_forms
+
+    template = "{n} {n|customer is|customers are}"
+    assert plural_forms(template, {"n": n}).format(n=n) == expected
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ from .errors import ParamsError
 from .i18n import LANGUAGES
 
 __all__ = [
+    "ACCOUNT_TYPES",
     "CLUSTERING_RULES",
     "DEFAULT_REQUIRED",
     "FIELDS",
@@ -90,6 +91,9 @@ FIELDS = ("objective", "actions", "channel", "offer", "priority")
 #: sense only when the unit's data has it ("Resolve open complaints" needs complaints).
 NEEDS = ("complaints", "channels", "discounts", "returns", "categories", "customer_types")
 PRIORITIES = ("high", "medium", "low")
+#: Customer types with their own account management (the ``customer_type`` vocabulary's
+#: default entries); :func:`data_available` lists those a unit's customers include.
+ACCOUNT_TYPES = ("government", "institution")
 
 #: The ``clustering_segment`` vocabulary: the profile rules a clustering segment can get
 #: (:func:`analysis.segment_report.segment_rules` tries them in this order on the segment's
@@ -448,7 +452,9 @@ def data_available(
 ) -> tuple[str, ...]:
     """Which of :data:`NEEDS` a unit's data has: complaints (an interaction of type
     complaint), channels / categories (two or more values), discounts (a positive
-    discount), returns (a returned order or a refund), customer_types (a known type)."""
+    discount), returns (a returned order or a refund), customer_types (a known type),
+    then each of :data:`ACCOUNT_TYPES` its customers include ("government"), so that a
+    sentence about those customers is written only where there are some."""
     have = []
     if (
         interactions is not None
@@ -477,6 +483,8 @@ def data_available(
         and customers["customer_type"].notna().any()
     ):
         have.append("customer_types")
+        present = set(customers["customer_type"].dropna().astype(str).str.strip().str.lower())
+        have.extend(kind for kind in ACCOUNT_TYPES if kind in present)
     return tuple(have)
 
 

@@ -233,7 +233,7 @@ def test_one_customer(tmp_path, shown, monkeypatch):
     result = out["result"]
     html = "\n".join(shown)
     assert "Very few customers bought" in html and "(1)" in html
-    assert "Predictive CLV is not shown: only 1 of 1 customers" in html
+    assert "Predictive CLV is not shown: only 1 of 1 customer " in html
     assert "standard thresholds of 90 and 180 days" in html  # too few gaps to learn from
     assert result.segment_changes["customers"].sum() == 1
     export = pd.read_csv(out["rfm_csv"])

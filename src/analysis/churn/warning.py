@@ -213,7 +213,11 @@ def _shown(template: str, u: float, currency: str, language: str = "en") -> dict
 
 
 def _playbook_actions(
-    playbook: Mapping[str, Any] | None, stages: Sequence[str], language: str, separator: str
+    playbook: Mapping[str, Any] | None,
+    stages: Sequence[str],
+    language: str,
+    separator: str,
+    available: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Stage -> the playbook's action line (``lifecycle_stage`` vocabulary), for the stages
     the playbook has an entry for."""
@@ -225,7 +229,7 @@ def _playbook_actions(
     entries = playbook.get("lifecycle_stage") or {}
     for stage in stages:
         if stage in entries:
-            entry = action_for(playbook, "lifecycle_stage", stage, language)
+            entry = action_for(playbook, "lifecycle_stage", stage, language, available=available)
             out[stage] = entry.action_text(separator)
     return out
 
@@ -248,6 +252,7 @@ def early_warning_list(
     stages: pd.Series | None = None,
     playbook: Mapping[str, Any] | None = None,
     playbook_stages: Sequence[str] = ("at_risk", "lapsed"),
+    available: Sequence[str] | None = None,
     language: str = "en",
     currency: str = "$",
     action_separator: str = "; ",
@@ -379,7 +384,11 @@ def early_warning_list(
         if stages is not None
         else np.full(len(frame), None, dtype=object)
     )
-    stage_actions = _playbook_actions(playbook, playbook_stages, language, action_separator)
+    # ``available`` (analysis.playbook.data_available): no "resolve open complaints"
+    # where no complaint is logged
+    stage_actions = _playbook_actions(
+        playbook, playbook_stages, language, action_separator, available
+    )
     for stage, text in stage_actions.items():
         actions[stage_values == stage] = text
     out["action"] = actions

@@ -224,13 +224,15 @@ class DataQualityReport:
         )
 
     def headline(self, language: str = "en", *, rows_kept: int | None = None) -> str:
-        """One line for the portal: rows repaired or excluded, out of the rows concerned.
+        """One line for the portal: the input rows checked, and the repairs made to them
+        (apart: one row may need several repairs, and a repaired row is still one row).
 
-        ``rows_kept`` is the number of clean rows of the unit; without it the whole input's
-        row count is used.
+        ``rows_kept`` is the number of clean rows of the unit; with it the rows checked are
+        those plus the unit's rows removed. Without it the whole input's row count is used.
         """
         fixed = sum(r.rows for r in self.repairs if r.rule != "refund")
-        total = sum(self.rows_read.values()) if rows_kept is None else rows_kept + fixed
+        removed = sum(r.rows for r in self.repairs if r.action in ("removed", "left_out"))
+        total = sum(self.rows_read.values()) if rows_kept is None else rows_kept + removed
         return t("quality.headline", language, fixed=f"{fixed:,}", read=f"{total:,}")
 
     def to_dict(self) -> dict:

@@ -31,6 +31,7 @@ from ..errors import AnalysisError, ModelError
 from ..figures import churn_rule, known_customers, risk_figures
 from ..i18n import t
 from ..period import Period
+from ..playbook import data_available
 from .shared import SharedWork
 
 __all__ = ["PLAYBOOK_STAGES", "ChurnResult", "ChurnSurvival", "build", "period_tables"]
@@ -508,6 +509,7 @@ def _score_customers(
         stages=stages.astype("object"),
         playbook=playbook,
         playbook_stages=PLAYBOOK_STAGES,
+        available=data_available(tables["orders"], tables["interactions"], tables["customers"]),
         language=language,
         currency=params.get("currency", "$"),
         action_separator=t("report_churn.separator_actions", language),

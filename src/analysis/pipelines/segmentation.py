@@ -191,6 +191,12 @@ class SegmentationResult:
         The activity window of the migration (``value.lookback_days``).
     language
         The language of the names and actions.
+    scheme
+        ``"subscription"`` when the orders are regular bills, else ``"transactional"``:
+        names and actions speak of bills or of purchases.
+    available
+        The data the unit has (:func:`analysis.playbook.data_available`): sentences about
+        complaints, channels, discounts, returns or customer types need it.
     features
         Customer features as of ``as_of`` (every customer with a completed purchase
         before), with the customer attributes the model clusters on.
@@ -288,6 +294,8 @@ class SegmentationResult:
     previous_labels: pd.Series | None = None
     previous_revenue: pd.DataFrame | None = None
     migration: Migration | None = None
+    scheme: str = "transactional"
+    available: tuple[str, ...] = ()
     name_notes: tuple[int, ...] = ()
 
     # ---- derived ---------------------------------------------------------------------
@@ -442,6 +450,19 @@ def _with_attributes(
     return joined
 
 
+def _scheme(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) -> str:
+    """``"subscription"`` when the unit's orders are regular bills
+    (:func:`analysis.lifecycle.billing_cycle` with ``value.billing``), else
+    ``"transactional"``: segment names and actions speak of bills or of purchases."""
+    from ..lifecycle import billing_cycle  # noqa: PLC0415
+
+    if data.orders is None or data.orders.empty:
+        return "transactional"
+    detect = dict((params.get("value") or {}).get("billing") or {})
+    detect.pop("segment_map", None)
+    return billing_cycle(data.orders, as_of - pd.Timedelta(days=1), **detect).scheme
+
+
 def _empty_export() -> pd.DataFrame:
     columns = ["customer_id", "segment_id", "segment_name", *sr.EXPORT_FEATURES]
     return pd.DataFrame(columns=[*columns, "action", "priority"])
@@ -462,6 +483,8 @@ def _build(
         shared.customer_features(data, as_of, params), data.customers, categorical
     )
     base = {
+        "scheme": _scheme(data, as_of, params),
+        "available": tuple(data_available(data.orders, data.interactions, data.customers)),
         "period": str(period),
         "previous_period": str(previous_period),
         "as_of": as_of,
@@ -503,6 +526,7 @@ def _build(
     names = segment_names(
         profile,
         language,
+        scheme=base["scheme"],
         overrides={s: v for s, v in overrides.items() if s in range(k)},
         share_labels={
             column: sr.value_label("category", value, language)
@@ -522,11 +546,13 @@ def _build(
     )
     zscores = rules_z[numeric]
     rules = sr.segment_rules(rules_z.reindex(segments).fillna(0.0))
-    available = data_available(data.orders, data.interactions, data.customers)
     actions = {
-        s: action_for(playbook, "clustering_segment", rule, language, available=available)
+        s: action_for(
+            playbook, "clustering_segment", rule, language,
+            scheme=base["scheme"], available=base["available"],
+        )
         for s, rule in rules["rule"].items()
-    }
+    }  # fmt: skip
 
     previous_labels = previous_revenue = migration = None
     previous = _with_attributes(

@@ -118,6 +118,8 @@ def _ipa(
     drivers = result.drivers
     if drivers is None or drivers.status != "ok":
         return None
+    if drivers.drivers.attrs.get("rough"):  # the satisfaction report names no fix-first then
+        return None
     return drivers.ipa
 
 

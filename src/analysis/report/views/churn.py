@@ -28,7 +28,9 @@ from ... import display as ui
 from ...figures import UnitFigures
 from ...i18n import catalog, t
 from ...pipelines.churn import HAZARD_MIN_EVENTS, ChurnResult
+from ...playbook import data_available
 from ..context import ReportContext
+from ..wording import describes_absent_data
 
 P = "report_churn"
 _RED, _GREEN, _GREY = "#c73e1d", "#3b8b5a", "#9aa5b1"
@@ -389,7 +391,10 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         }
     )
     ctx.show(ui.table(shown, muted_rows=~summary["significant"].to_numpy()))
-    ctx.text(f"{P}.drivers.legend")
+    # the legend's example names complaints only when the model has them
+    ctx.text(
+        f"{P}.drivers.legend" if "complaints" in result.features else f"{P}.drivers.legend_plain"
+    )
     for sentence in d.sentences(ctx.language):
         ctx.show(ui.paragraph(sentence))
     largest = float(d.vif_["vif"].max()) if not d.vif_.empty else 1.0
@@ -397,7 +402,13 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         key = "drivers.vif_ok" if largest < 5 else "drivers.vif_moderate"
         ctx.show(ui.paragraph(_t(ctx, key, largest=f"{largest:.1f}"), "sr-small"))
     # near-aliases are explained by the model's sentences above; the rest are listed here
-    dropped = {k: v for k, v in d.dropped_.items() if v not in ("aliased", "combination")}
+    # a measure of data the unit lacks (a return rate without returns) is not news
+    available = data_available(ctx.data.orders, ctx.data.interactions, ctx.data.customers)
+    dropped = {
+        k: v
+        for k, v in d.dropped_.items()
+        if v not in ("aliased", "combination") and not describes_absent_data(k, available)
+    }
     if dropped:
         ctx.show(
             ui.paragraph(
@@ -881,6 +892,14 @@ def survival_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.Da
     if surv.by_stage is not None and not surv.by_stage.empty:
         ends = surv.by_stage.groupby("group", sort=False).last()
         worst, best = ends["survival"].idxmin(), ends["survival"].idxmax()
+        if len(ends) < 2 or worst == best:  # one stage: nothing to compare it with
+            ctx.takeaway(
+                f"{P}.survival.takeaway_one",
+                days=surv.horizon_days,
+                stage=_stage_label(ctx.language, worst),
+                share=ui.fmt_pct(1 - float(ends.loc[worst, "survival"]), decimals=0),
+            )
+            return panels
         ctx.takeaway(
             f"{P}.survival.takeaway",
             days=surv.horizon_days,

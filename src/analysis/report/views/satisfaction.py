@@ -43,6 +43,7 @@ from ...satisfaction import (
 )
 from ...satisfaction import reliability_takeaway as _reliability_text
 from ..context import ReportContext
+from ..wording import MIN_SHARE_BASE
 
 P = "report_satisfaction"
 _FREQ_KINDS = ("quarter", "month", "year")
@@ -60,8 +61,32 @@ COLOURS = {
 # --------------------------------------------------------------------------- wording
 
 
+#: Fewest answers a score or a share is shown on. Below it a row (a group, a period) shows
+#: its number of answers only: "100%" of one respondent says nothing.
+MIN_BASE = MIN_SHARE_BASE
+
+
 def _t(ctx: ReportContext, key: str, **values: object) -> str:
     return ctx._(f"{P}.{key}", **values)
+
+
+def _interval(low: float, high: float, metric: str) -> str:
+    """``low … high``, or an en dash for an interval of no width (one answer, or all
+    answers alike: no interval was estimated) or a missing one."""
+    a, b = _fmt_score(low, metric), _fmt_score(high, metric)
+    return "–" if "–" in (a, b) or a == b else f"{a} … {b}"
+
+
+def _shown_score(value: float, n: object, metric: str) -> str:
+    """A score or share, or an en dash on fewer than :data:`MIN_BASE` answers."""
+    return _fmt_score(value, metric) if _enough(n) else "–"
+
+
+def _enough(n: object) -> bool:
+    try:
+        return float(n) >= MIN_BASE
+    except (TypeError, ValueError):
+        return False
 
 
 def _value_label(ctx: ReportContext, dimension: str, value: object) -> str:
@@ -687,10 +712,12 @@ def _trend_display(
         table = table.reindex(index)
         name = _name(ctx, result, metric)
         out[_t(ctx, "trend.col.score", metric=name)] = [
-            f"{_fmt_score(v, metric)}  ({_fmt_score(a, metric)} … {_fmt_score(b, metric)})"
-            if pd.notna(v)
+            f"{_fmt_score(v, metric)}  ({_interval(a, b, metric)})"
+            if pd.notna(v) and _enough(n)
             else "–"
-            for v, a, b in zip(table["score"], table["ci_low"], table["ci_high"], strict=True)
+            for v, a, b, n in zip(
+                table["score"], table["ci_low"], table["ci_high"], first["n"], strict=True
+            )
         ]
         out[_t(ctx, "trend.col.change", metric=name)] = [
             (_fmt_points(ctx, c, metric) if pd.notna(c) else "–")
@@ -790,10 +817,12 @@ def _show_groups(ctx: ReportContext, table: pd.DataFrame, result: SatisfactionRe
                 for d, g in zip(table["dimension"], table["group"], strict=True)
             ],
             _t(ctx, "col.n"): table["n"].astype(int),
-            _name(ctx, result, metric): [_fmt_score(v, metric) for v in table[value]],
+            _name(ctx, result, metric): [
+                _shown_score(v, n, metric) for v, n in zip(table[value], table["n"], strict=True)
+            ],
             _t(ctx, "col.interval"): [
-                f"{_fmt_score(a, metric)} … {_fmt_score(b, metric)}"
-                for a, b in zip(table[lo], table[hi], strict=True)
+                _interval(a, b, metric) if _enough(n) else "–"
+                for a, b, n in zip(table[lo], table[hi], table["n"], strict=True)
             ],
             _t(ctx, "col.diff"): [
                 "–" if s or not math.isfinite(d) else _fmt_points(ctx, d, metric)
@@ -805,11 +834,23 @@ def _show_groups(ctx: ReportContext, table: pd.DataFrame, result: SatisfactionRe
         }
     )
     if metric == "nps" and survey.overall:
-        shown[_name(ctx, result, "csat")] = [_fmt_score(v, "csat") for v in table["csat_top_box"]]
+        shown[_name(ctx, result, "csat")] = [
+            _shown_score(v, n, "csat")
+            for v, n in zip(table["csat_top_box"], table["n"], strict=True)
+        ]
     ctx.show(ui.table(shown, muted_rows=table["small_base"].tolist(), max_rows=200))
     name = _name(ctx, result, metric)
     ctx.show(
-        ui.paragraph(_t(ctx, "groups.legend", min_base=result.min_base, metric=name), "sr-small")
+        ui.paragraph(
+            join_sentences(
+                [
+                    _t(ctx, "groups.legend", min_base=result.min_base, metric=name),
+                    _t(ctx, "groups.legend_tiny", n=MIN_BASE),
+                ],
+                ctx.language,
+            ),
+            "sr-small",
+        )
     )
     ctx.takeaway(
         f"{P}.groups.takeaway",
@@ -984,6 +1025,15 @@ def drivers_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
     if part.performance_window:
         ctx.show(ui.paragraph(_t(ctx, "drivers.performance_window"), "sr-small"))
     fix_first = part.ipa.fix_first_list
+    if fix_first and part.drivers.attrs.get("rough"):
+        # weights from too few answers cannot single out what to fix (the summary agrees)
+        ctx.takeaway(
+            f"{P}.ipa.rough",
+            items=_t(ctx, "separator_list").join(
+                attribute_name(a, ctx.language) for a in fix_first
+            ),
+        )
+        return
     if fix_first:
         ctx.takeaway(
             f"{P}.ipa.takeaway",

@@ -45,8 +45,10 @@ from matplotlib.ticker import FuncFormatter
 from ... import display as ui
 from ... import plots
 from ...i18n import catalog, t
+from ...playbook import ACCOUNT_TYPES
 from ...segment_report import feature_label, raw_feature, value_label
 from ..context import ReportContext
+from ..wording import billed, describes_absent_data
 
 if TYPE_CHECKING:
     from ...pipelines.segmentation import Migration, Projection, SegmentationResult
@@ -97,8 +99,15 @@ K_INDICES = (
 # --------------------------------------------------------------------------- wording
 
 
-def _t(ctx: ReportContext, key: str, **values: object) -> str:
-    return ctx._(f"{P}.{key}", **values)
+def _t(ctx: ReportContext, key: str, *, scheme: str | None = None, **values: object) -> str:
+    """A message of this report; ``scheme="subscription"`` picks its bill wording
+    (:func:`analysis.report.wording.billed`) where the catalog has one."""
+    return ctx._(billed(ctx.language, f"{P}.{key}", scheme), **values)
+
+
+def _say(ctx: ReportContext, result: SegmentationResult, key: str, **values: object) -> None:
+    """A paragraph of this report in the unit's words (bills for a subscription)."""
+    ctx.show(ui.paragraph(_t(ctx, key, scheme=result.scheme, **values)))
 
 
 def _tl(language: str, key: str, **values: object) -> str:
@@ -167,7 +176,9 @@ def _seg_label(ctx: ReportContext, result: SegmentationResult, segment) -> str:
 
 
 def _feature_label(ctx: ReportContext, result: SegmentationResult, column: str) -> str:
-    return feature_label(column, ctx.language, share_columns=result.share_columns)
+    return feature_label(
+        column, ctx.language, share_columns=result.share_columns, scheme=result.scheme
+    )
 
 
 def _value_label(ctx: ReportContext, attribute: str, value: object) -> str:
@@ -233,8 +244,8 @@ def used_aspects(features: Sequence[str]) -> list[str]:
     ]
 
 
-def _aspect_text(ctx: ReportContext, keys: Sequence[str]) -> str:
-    words = [_t(ctx, f"aspect.{k}") for k in keys]
+def _aspect_text(ctx: ReportContext, keys: Sequence[str], scheme: str | None = None) -> str:
+    words = [_t(ctx, f"aspect.{k}", scheme=scheme) for k in keys]
     if len(words) <= 1:
         return "".join(words)
     return _t(ctx, "aspect_separator").join(words[:-1]) + _t(ctx, "aspect_and") + words[-1]
@@ -257,9 +268,11 @@ def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame 
         return None
     model = result.model
     n = len(result.features)
-    ctx.text(
-        f"{P}.kpis.intro",
-        aspects=_aspect_text(ctx, used_aspects(model.features_)),
+    _say(
+        ctx,
+        result,
+        "kpis.intro",
+        aspects=_aspect_text(ctx, used_aspects(model.features_), result.scheme),
         n=ctx.number(n),
         end=_date(language, result.as_of),
         period=result.period,
@@ -350,8 +363,10 @@ def features_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
         return None
     model = result.model
     ctx.heading(f"{P}.features.title")
-    ctx.text(
-        f"{P}.features.intro" if model.features_ else f"{P}.features.intro_none",
+    _say(
+        ctx,
+        result,
+        "features.intro" if model.features_ else "features.intro_none",
         n=ctx.number(len(result.features)),
         m=len(model.features_),
         end=_date(ctx.language, result.as_of),
@@ -360,6 +375,8 @@ def features_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
     )
     rows = []
     for row in result.feature_table.itertuples(index=False):
+        if not row.used and describes_absent_data(row.feature, result.available):
+            continue  # e.g. a return rate without any return: nothing to say about it
         if isinstance(row.dropped, str) and row.dropped:
             reason = ctx._(f"segmentation.reason.{row.dropped}")
             status = _t(ctx, "features.dropped", reason=reason)
@@ -661,7 +678,7 @@ def profile_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFr
         return None
     ctx.heading(f"{P}.profiles.title")
     profile = result.profile
-    ctx.text(f"{P}.profiles.intro", period=result.period)
+    _say(ctx, result, "profiles.intro", period=result.period)
     c = {
         k: _t(ctx, f"col.{k}")
         for k in (
@@ -794,7 +811,7 @@ def means_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFram
         ]
     table[_t(ctx, "col.all")] = [_format_feature(ctx, c, means.loc[c, "all"]) for c in columns]
     ctx.show(ui.table(table, max_rows=100))
-    ctx.show(ui.paragraph(_t(ctx, "profiles.means_note"), "sr-small"))
+    ctx.show(ui.paragraph(_t(ctx, "profiles.means_note", scheme=result.scheme), "sr-small"))
     return means
 
 
@@ -804,7 +821,7 @@ def heatmap_section(ctx: ReportContext, result: SegmentationResult) -> None:
     if result.heatmap is None:
         return
     ctx.show(ui.heading(_t(ctx, "profiles.heatmap_title"), level=3))
-    ctx.text(f"{P}.profiles.heatmap_intro")
+    _say(ctx, result, "profiles.heatmap_intro")
 
 
 def heatmap_size(zscores: pd.DataFrame) -> tuple[float, float]:
@@ -821,6 +838,7 @@ def plot_profile_heatmap(
     language: str = "en",
     limit: float = 2.5,
     fontsize: float = 7.5,
+    scheme: str = "transactional",
     ax: Axes | None = None,
 ) -> Axes:
     """Segment means as population z-scores: one row per segment, one column per feature,
@@ -840,6 +858,8 @@ def plot_profile_heatmap(
         The colour scale runs from -limit to +limit.
     fontsize
         Size of the cell values.
+    scheme
+        ``result.scheme``: a subscription's features are named in bills.
     ax
         Axes to draw on (default the current Axes).
 
@@ -854,7 +874,9 @@ def plot_profile_heatmap(
         for s in zscores.index
     ]
     shown.columns = [
-        ui.wrap_label(feature_label(c, language, share_columns=share_columns), 16, language)
+        ui.wrap_label(
+            feature_label(c, language, share_columns=share_columns, scheme=scheme), 16, language
+        )
         for c in zscores.columns
     ]
     _annotated_heatmap(ax, shown, limit=limit, fontsize=fontsize)
@@ -1249,8 +1271,10 @@ def migration_section(ctx: ReportContext, result: SegmentationResult) -> Migrati
         return None
     language = ctx.language
     ctx.heading(f"{P}.migration.title")
-    ctx.text(
-        f"{P}.migration.intro",
+    _say(
+        ctx,
+        result,
+        "migration.intro",
         previous_end=_date(language, result.previous_as_of),
         end=_date(language, result.as_of),
         window=result.window_days,
@@ -1262,12 +1286,18 @@ def migration_section(ctx: ReportContext, result: SegmentationResult) -> Migrati
     if migration.total == 0:
         ctx.note(f"{P}.migration.nobody", "info", window=result.window_days)
     elif result.k == 1:
-        ctx.note(
-            f"{P}.migration.one",
-            "info",
-            new=ctx.number(migration.flows["new"]),
-            gone=ctx.number(migration.flows["gone"]),
-            previous=result.previous_period,
+        ctx.show(
+            ui.note(
+                _t(
+                    ctx,
+                    "migration.one",
+                    scheme=result.scheme,
+                    new=ctx.number(migration.flows["new"]),
+                    gone=ctx.number(migration.flows["gone"]),
+                    previous=result.previous_period,
+                ),
+                "info",
+            )
         )
     return migration
 
@@ -1348,11 +1378,12 @@ def migration_table(ctx: ReportContext, result: SegmentationResult) -> pd.DataFr
         _t(
             ctx,
             "migration.gone_part",
+            scheme=result.scheme,
             n=ctx.number(flows["gone"]),
             source=_seg(result, flows["gone_from"]),
         )
         if flows["gone"]
-        else _t(ctx, "migration.gone_none")
+        else _t(ctx, "migration.gone_none", scheme=result.scheme)
     )
     values = dict(
         previous=result.previous_period,
@@ -1407,8 +1438,10 @@ def strategy_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
     ctx.heading(f"{P}.strategy.title")
     complaints = result.features.get("complaints")
     has_complaints = complaints is not None and bool(complaints.fillna(0).gt(0).any())
-    ctx.text(
-        f"{P}.strategy.intro",
+    _say(
+        ctx,
+        result,
+        "strategy.intro",
         z=result.rule_z,
         complaints_rule=_t(ctx, "strategy.complaints_rule") if has_complaints else "",
     )
@@ -1430,7 +1463,12 @@ def strategy_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
                     n=ctx.number(int(result.profile.loc[s, "n_customers"])),
                 ),
                 c["priority"]: _priority(ctx, action.priority),
-                c["why"]: _t(ctx, f"rule.{rule['rule']}", z=round(float(rule["z"]), 1) + 0.0),
+                c["why"]: _t(
+                    ctx,
+                    f"rule.{rule['rule']}",
+                    scheme=result.scheme,
+                    z=round(float(rule["z"]), 1) + 0.0,
+                ),
                 c["objective"]: action.objective,
                 c["action"]: action.action_text(sep),
                 c["channel_offer"]: _t(
@@ -1458,7 +1496,13 @@ def strategy_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
         )
     else:
         ctx.takeaway(f"{P}.strategy.takeaway_no_high")
-    ctx.show(ui.paragraph(_t(ctx, "strategy.note"), "sr-small"))
+    accounts = [kind for kind in ACCOUNT_TYPES if kind in result.available]
+    if accounts:  # only where the unit has such customers
+        which = accounts[0] if len(accounts) == 1 else "both"
+        note = _t(ctx, "strategy.note_accounts", accounts=_t(ctx, f"strategy.accounts.{which}"))
+    else:
+        note = _t(ctx, "strategy.note")
+    ctx.show(ui.paragraph(note, "sr-small"))
     return result.strategy
 
 
@@ -1475,7 +1519,8 @@ def export_section(ctx: ReportContext, result: SegmentationResult) -> Path:
         ctx.note(f"{P}.export.empty", "info")
         return path
     ctx.text(f"{P}.export.intro", n=ctx.number(len(frame)), end=_date(ctx.language, result.as_of))
-    ctx.show(ui.paragraph(_t(ctx, "export.columns"), "sr-small"))
+    columns = _t(ctx, "list_separator").join(str(c) for c in frame.columns)
+    ctx.show(ui.paragraph(_t(ctx, "export.columns", columns=columns), "sr-small"))
     counts = result.kpis["customers"].reindex(result.segments, fill_value=0)  # one row each
     c = {k: _t(ctx, f"col.{k}") for k in ("segment", "customers", "priority")}
     ctx.show(

@@ -26,6 +26,7 @@ from ...playbook import action_for
 from ...satisfaction import attribute_name
 from ...value import segment_label
 from ..context import ReportContext
+from ..wording import billed
 
 P = "report_summary"
 #: Alerts shown at most.
@@ -52,12 +53,23 @@ def _pts(ctx: ReportContext, value: float) -> str:
     return _t(ctx, "pts", value=value)
 
 
-def kpi_label(ctx: ReportContext, kpi: str) -> str:
-    """A KPI's name: the unit figure's name where the KPI is a business figure."""
+def kpi_label(ctx: ReportContext, kpi: str, scheme: str | None = None) -> str:
+    """A KPI's name: the unit figure's name where the KPI is a business figure; a billed
+    unit's own words (``scheme="subscription"``: bills, not orders) where the catalog has
+    them."""
     figure = strategy.FIGURE_OF_KPI.get(kpi)
     if figure is not None:
         return ctx._(f"figures.{figure}.label")
-    return _t(ctx, f"kpi.{kpi}")
+    return ctx._(billed(ctx.language, f"{P}.kpi.{kpi}", scheme))
+
+
+def shown_kpis(card: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard rows that have a value in some period: a KPI the unit's data cannot
+    give (revenue without orders, NPS without a survey, complaints without interactions)
+    is left out rather than shown as a row of dashes."""
+    columns = [c for c in ("current", "previous", "year_ago") if c in card.columns]
+    values = card[columns].apply(pd.to_numeric, errors="coerce")
+    return card.loc[values.notna().any(axis=1)]
 
 
 def kpi_value(ctx: ReportContext, kpi: str, value: object) -> str:
@@ -101,7 +113,7 @@ def _delta_html(ctx: ReportContext, kpi: str, change: object, label: str) -> str
     )
 
 
-def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> ui.Block:
+def scorecard_cards(ctx: ReportContext, card: pd.DataFrame, scheme: str | None = None) -> ui.Block:
     """KPI cards with two changes each (vs the previous period, vs a year earlier), every
     value escaped; green when the change is good news, red when it is bad."""
     vs_prev = ctx._("common.vs_previous", period=str(ctx.previous))
@@ -110,7 +122,7 @@ def scorecard_cards(ctx: ReportContext, card: pd.DataFrame) -> ui.Block:
     for kpi, row in card.iterrows():
         cards.append(
             f'<div class="sr-kpi"><div class="sr-kpi-label">'
-            f"{ui.figure_link(kpi_label(ctx, kpi), strategy.FIGURE_OF_KPI.get(kpi))}"
+            f"{ui.figure_link(kpi_label(ctx, kpi, scheme), strategy.FIGURE_OF_KPI.get(kpi))}"
             f'</div><div class="sr-kpi-value">{ui.esc(kpi_value(ctx, kpi, row["current"]))}'
             f"</div>{_delta_html(ctx, kpi, row['change'], vs_prev)}"
             f"{_delta_html(ctx, kpi, row['change_yoy'], vs_year)}</div>"
@@ -130,15 +142,16 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
         previous=str(ctx.previous),
         year_ago=str(ctx.year_ago),
     )
-    card = result.scorecard
-    ctx.show(scorecard_cards(ctx, card))
+    card = shown_kpis(result.scorecard)
+    scheme = result.scheme
+    ctx.show(scorecard_cards(ctx, card, scheme))
     c = {
         k: _t(ctx, f"col.{k}")
         for k in ("kpi", "current", "previous", "change", "year_ago", "change_yoy", "definition")
     }
     shown = pd.DataFrame(
         {
-            c["kpi"]: [kpi_label(ctx, k) for k in card.index],
+            c["kpi"]: [kpi_label(ctx, k, scheme) for k in card.index],
             c["current"]: [kpi_value(ctx, k, v) for k, v in card["current"].items()],
             c["previous"]: [kpi_value(ctx, k, v) for k, v in card["previous"].items()],
             c["change"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change"].items()],
@@ -158,7 +171,7 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
                 _t(
                     ctx,
                     "kpis.better",
-                    kpi=in_sentence(kpi_label(ctx, good), ctx.language),
+                    kpi=in_sentence(kpi_label(ctx, good, scheme), ctx.language),
                     change=kpi_change(ctx, good, card.at[good, "change"]),
                 )
             )
@@ -167,17 +180,22 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
                 _t(
                     ctx,
                     "kpis.worse",
-                    kpi=in_sentence(kpi_label(ctx, bad), ctx.language),
+                    kpi=in_sentence(kpi_label(ctx, bad, scheme), ctx.language),
                     change=kpi_change(ctx, bad, card.at[bad, "change"]),
                 )
             )
-        ctx.takeaway(
-            f"{P}.kpis.takeaway",
-            previous=str(ctx.previous),
-            revenue=kpi_value(ctx, "revenue", card.at["revenue", "current"]),
-            active=kpi_value(ctx, "active", card.at["active", "current"]),
-            moves=_t(ctx, "list_separator").join(parts),
-        )
+        moves = _t(ctx, "list_separator").join(parts)
+        revenue = card["current"].get("revenue")
+        if _finite(revenue) is None or _finite(card["current"].get("active")) is None:
+            ctx.takeaway(f"{P}.kpis.takeaway_moves", previous=str(ctx.previous), moves=moves)
+        else:
+            ctx.takeaway(
+                f"{P}.kpis.takeaway",
+                previous=str(ctx.previous),
+                revenue=kpi_value(ctx, "revenue", revenue),
+                active=kpi_value(ctx, "active", card.at["active", "current"]),
+                moves=moves,
+            )
     return card
 
 
@@ -186,7 +204,7 @@ def _definition(ctx: ReportContext, result: SummaryResult, kpi: str) -> str:
     figure = strategy.FIGURE_OF_KPI.get(kpi)
     if figure is not None:
         return result.figures.definition(figure, ctx.language)
-    return _t(ctx, f"definition.{kpi}")
+    return ctx._(billed(ctx.language, f"{P}.definition.{kpi}", result.scheme))
 
 
 def _movers(card: pd.DataFrame) -> tuple[str | None, str | None]:
@@ -282,6 +300,9 @@ def alerts_section(ctx: ReportContext, result: SummaryResult) -> list[strategy.A
         ctx.show(ui.note(f"{i}. {alert_text(ctx, alert)}", kinds[alert.tone]))
     if result.risk is None:
         ctx.show(ui.paragraph(_t(ctx, "alerts.no_churn"), "sr-small"))
+    elif ctx.unit == "all" and result.units is not None and len(result.units) > 1:
+        # said once: the company's churn model is fitted on all units together
+        ctx.show(ui.paragraph(_t(ctx, "all.own_basis"), "sr-small"))
     if result.nps is not None and not any(a.kind == "nps_change" for a in shown):
         ctx.show(
             ui.paragraph(
@@ -306,8 +327,19 @@ def segments_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     clustering segments with their action when the segmentation report ran."""
     ctx.heading(f"{P}.segments.title")
     lookback = int(ctx.params["value"]["lookback_days"])
-    ctx.text(f"{P}.segments.intro", lookback=lookback, previous=str(ctx.previous))
     table = result.rfm_overview
+    if result.value_now.empty and result.clusters is None:  # no purchases at all
+        ctx.note(f"{P}.segments.no_purchases", "info")
+        return table
+    ctx.show(
+        ui.paragraph(
+            ctx._(
+                billed(ctx.language, f"{P}.segments.intro", result.scheme),
+                lookback=lookback,
+                previous=str(ctx.previous),
+            )
+        )
+    )
     sep = _t(ctx, "separator")
     c = {
         k: _t(ctx, f"col.{k}")
@@ -554,7 +586,8 @@ def units_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | N
     c_unit = _t(ctx, "col.unit")
     shown = {c_unit: table.index.tolist()}
     for kpi in strategy.UNIT_KPIS:
-        shown[kpi_label(ctx, kpi)] = [kpi_value(ctx, kpi, v) for v in table[kpi]]
+        if table[kpi].notna().any():  # a KPI no unit's data gives is left out
+            shown[kpi_label(ctx, kpi)] = [kpi_value(ctx, kpi, v) for v in table[kpi]]
     shown[_t(ctx, "col.revenue_change")] = [
         kpi_change(ctx, "revenue", v) or "–" for v in table["revenue_change"]
     ]
@@ -597,6 +630,7 @@ __all__ = [
     "referral_section",
     "scorecard_cards",
     "segments_section",
+    "shown_kpis",
     "sources_section",
     "units_section",
 ]

@@ -34,6 +34,7 @@ from ...lifecycle import stage_label
 from ...valuation import SEGMENT_DIRECTION
 from ...value import RFM8_CLASSES, segment_label
 from ..context import ReportContext
+from ..wording import billed
 
 if TYPE_CHECKING:  # the result types, for annotations only
     from ...pipelines.value import (
@@ -761,7 +762,7 @@ def clv_section(ctx: ReportContext, result: ValueResult) -> None:
             ctx.text(f"{P}.clv.historical_intro", end=end)
         return
     ctx.text(
-        f"{P}.clv.intro",
+        billed(ctx.language, f"{P}.clv.intro", result.scheme),
         n=ctx.number(fit.n_customers),
         n_repeat=ctx.number(fit.n_repeat),
         end=end,
@@ -1002,7 +1003,11 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
                         _t(ctx, "lifecycle.days", n=th.at_risk_days),
                         _t(ctx, "lifecycle.days", n=th.lapsed_days),
                         _t(ctx, "lifecycle.days", n=th.new_days),
-                        _t(ctx, "lifecycle.repeats", n=th.loyal_min_repeat, days=th.lookback_days),
+                        ctx._(
+                            billed(ctx.language, f"{P}.lifecycle.repeats", result.scheme),
+                            n=th.loyal_min_repeat,
+                            days=th.lookback_days,
+                        ),
                     ],
                     c["how"]: list(how.values()),
                 }
@@ -1259,11 +1264,17 @@ def playbook_section(ctx: ReportContext, result: ValueResult) -> None:
     type, from the playbook (``result.playbook_tables``)."""
     ctx.heading(f"{P}.playbook.title")
     part = result.playbook_tables
+    accounts = [str(k) for k in part.types.index]  # the special types the unit has
     if result.scheme == "subscription":
         intro = "playbook.intro_subscription"
     else:
-        intro = "playbook.intro" if len(part.types) else "playbook.intro_no_types"
-    ctx.text(f"{P}.{intro}", lookback=result.lookback_days)
+        intro = "playbook.intro" if accounts else "playbook.intro_no_types"
+    if set(accounts) <= {"government", "institution"}:
+        which = accounts[0] if len(accounts) == 1 else "both"
+        names = _t(ctx, f"playbook.accounts.{which}") if accounts else ""
+    else:  # a playbook with entries for other customer types: name them
+        names = _t(ctx, "list_separator").join(_type_label(ctx.language, k) for k in accounts)
+    ctx.text(f"{P}.{intro}", lookback=result.lookback_days, accounts=names)
     language = ctx.language
     segments = part.segments.loc[part.segments["customers"] > 0]
     ctx.show(
