@@ -203,7 +203,8 @@ def mask_names(texts: pd.Series, names: pd.Series) -> tuple[pd.Series, pd.Series
 def scrub_dataset(data: Any) -> Any:
     """A :class:`~analysis.data.load.Dataset` fit to be cached and reported: known customer
     names masked in free text (counted as the repair ``name_in_text``), then the PII
-    columns (name, phone, email, address) dropped from every table."""
+    columns (name, phone, email, address, birth_date) dropped from every table; a birth
+    date leaves its month and day only (:func:`with_birthday`)."""
     from dataclasses import replace  # noqa: PLC0415
 
     names = data.customers["name"] if "name" in data.customers.columns else None
@@ -219,4 +220,14 @@ def scrub_dataset(data: Any) -> Any:
             frame[column], changed = mask_names(frame[column], names)
             data.quality.record(table, "name_in_text", "masked", changed, frame, column=column)
         tables[table] = drop_pii(frame)
-    return replace(data, customers=drop_pii(data.customers), **tables)
+    return replace(data, customers=drop_pii(with_birthday(data.customers)), **tables)
+
+
+def with_birthday(customers: pd.DataFrame) -> pd.DataFrame:
+    """``customers`` with ``birthday`` (``MM-DD``, no year) beside a ``birth_date``
+    column, so the birth date itself (PII) can be dropped while birthdays can still be
+    greeted; unreadable dates give no birthday."""
+    if customers is None or "birth_date" not in customers.columns:
+        return customers
+    born = pd.to_datetime(customers["birth_date"], errors="coerce")
+    return customers.assign(birthday=born.dt.strftime("%m-%d").where(born.notna()))

@@ -27,6 +27,7 @@ COLUMNS = {
         "region",
         "city",
         "age",
+        "birth_date",
         "gender",
         "income_band",
         "acquisition_channel",
@@ -78,7 +79,7 @@ COLUMNS = {
     ],
 }
 DATES = {
-    "customers": ["signup_date", "churn_date"],
+    "customers": ["signup_date", "birth_date", "churn_date"],
     "orders": ["order_date"],
     "survey_responses": ["response_date"],
     "interactions": ["date"],

@@ -175,3 +175,18 @@ def test_cohorts_and_bridge(params):
     assert bridge["value"].sum() == pytest.approx(bridge.attrs["change"])
     survey_only = Dataset(customers=None, orders=None, survey_responses=_survey())
     assert pipeline.build(survey_only, PERIOD, params).cohorts.status == "no_purchases"
+
+
+def test_moments_of_the_next_period(params):
+    data = _data()
+    customers = data.customers.assign(
+        birthday=["01-20" if i < 5 else None for i in range(60)],
+        signup_date=pd.Timestamp("2024-02-15"),
+    )
+    part = pipeline.build(Dataset(customers=customers, orders=data.orders), PERIOD, params).moments
+    assert part.status == "ok" and str(part.next_period) == "2026-Q1" and part.has_birthdays
+    assert part.counts.loc["birthday", "total"] == 5
+    assert part.counts.loc["anniversary", "total"] == 60  # two years on 15 Feb 2026
+    assert list(part.export.columns) == ["customer_id", "moment", "date", "years", "value_tier"]
+    assert set(part.export.loc[part.export["moment"] == "anniversary", "years"]) == {2}
+    assert part.export["value_tier"].notna().all()

@@ -498,6 +498,7 @@ def generate_tables(n_customers: int, seed: int) -> tuple[dict[str, pa.Table], d
     dirty = {k: max(2, round(v * n / 20_000)) for k, v in _DIRTY_PER_20K.items()}
 
     cust = _draw_customers(rng, n)
+    cust["seed"] = np.array(int(seed))  # for the separate streams (birth dates)
     orders = _draw_orders(rng, cust)
     inter = _draw_interactions(rng, cust)
     _draw_churn_reasons(rng, cust, inter)
@@ -553,6 +554,20 @@ _NEED_TRUTH = {
     "+ 0.5) / (active years + 1)) of the drawn interactions, convenience = latent share of "
     "digital channels (web, app); z = standardised over all customers",
 }
+
+
+#: Entropy of the separate stream birth dates are drawn from (every other column unchanged).
+_BIRTH_STREAM = 19
+
+
+def birth_days(cust: dict[str, np.ndarray]) -> np.ndarray:
+    """Birth dates (days since 1970-01-01) of the customers, consistent with their age at
+    the end of the data (the ``age`` column); drawn from a separate stream of the seed."""
+    rng = np.random.default_rng([int(cust["seed"]), _BIRTH_STREAM])
+    age = cust["attrs"]["age"].astype(np.int64)
+    # born between age + 1 years and age years before END (exclusive): that age on END
+    days_back = np.floor((age + rng.random(len(age))) * 365.2425).astype(np.int64)
+    return END_DAY - days_back
 
 
 def plant_needs(
@@ -1551,6 +1566,7 @@ def _customers_table(cust: dict[str, np.ndarray], pii: dict[str, Any]) -> pa.Tab
             "region": weighted_labels(region_of_city, pii["city"]),
             "city": weighted_labels(city_en, pii["city"]),
             "age": pa.array(attrs["age"], mask=~person),
+            "birth_date": _dates(birth_days(cust), mask=~person),
             "gender": weighted_labels(
                 GENDERS, attrs["gender"], mask=~person | (attrs["gender"] < 0)
             ),

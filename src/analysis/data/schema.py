@@ -54,6 +54,7 @@ TABLES: dict[str, Table] = {
             "region",
             "city",
             "age",
+            "birth_date",
             "gender",
             "income_band",
             "acquisition_channel",
@@ -96,7 +97,9 @@ TABLES: dict[str, Table] = {
     ),
 }
 
-PII_COLUMNS = ("name", "phone", "email", "address")
+#: Never cached or reported; ``birth_date`` leaves only its month and day (``birthday``,
+#: :func:`analysis.privacy.scrub_dataset`) for the birthdays of the "Needs" report.
+PII_COLUMNS = ("name", "phone", "email", "address", "birth_date")
 CUSTOMER_TYPES = ("individual", "enterprise", "government", "institution")
 ORDER_STATUSES = ("completed", "cancelled", "returned")
 INTERACTION_TYPES = ("complaint", "inquiry", "visit", "call", "email", "campaign")

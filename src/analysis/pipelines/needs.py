@@ -10,7 +10,9 @@ returns a frozen :class:`NeedsResult`:
   next-best category per customer (``recommendations.csv``) and its honest evaluation
   against the popularity baseline on the period's purchases (:mod:`analysis.preferences`);
 * :class:`CohortsPart`: retention and revenue by acquisition cohort, and the revenue bridge
-  of the period against the previous one (:mod:`analysis.cohorts`).
+  of the period against the previous one (:mod:`analysis.cohorts`);
+* :class:`MomentsPart`: birthdays and relationship anniversaries in the next period by
+  value tier, and the rows of ``moments.csv`` (ids only; :mod:`analysis.moments`).
 
 Nothing here displays or writes a file; the view (:mod:`analysis.report.views.needs`)
 shows parts of the result. Every part carries a ``status`` saying when it does not apply.
@@ -26,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from .. import cohorts as cohort_model
+from .. import moments as moment_model
 from .. import needs as needs_model
 from .. import preferences as prefs
 from ..data.load import Dataset
@@ -36,6 +39,7 @@ from .shared import SharedWork
 __all__ = [
     "MIN_GROUP",
     "CohortsPart",
+    "MomentsPart",
     "NeedsPart",
     "NeedsResult",
     "PreferencesPart",
@@ -169,6 +173,32 @@ class CohortsPart:
 
 
 @dataclass(frozen=True)
+class MomentsPart:
+    """Important moments of the next period.
+
+    Attributes
+    ----------
+    status
+        ``"ok"`` or ``"none"`` (no birthday and no relationship start is known).
+    next_period
+        The period the moments fall in.
+    has_birthdays
+        Whether the customers carry birth dates.
+    counts
+        :func:`analysis.moments.moment_counts` by value tier.
+    export
+        Rows of ``moments.csv``: ``customer_id``, ``moment``, ``date``, ``years``,
+        ``value_tier``.
+    """
+
+    status: str
+    next_period: Period
+    has_birthdays: bool
+    counts: pd.DataFrame
+    export: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class NeedsResult:
     """Everything the "Needs and preferences" report shows."""
 
@@ -178,6 +208,7 @@ class NeedsResult:
     needs: NeedsPart
     preferences: PreferencesPart
     cohorts: CohortsPart
+    moments: MomentsPart
 
 
 def need_mix(customers: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -510,6 +541,29 @@ def _cohorts_part(data: Dataset, period: Period, params: Mapping[str, Any]) -> C
     return CohortsPart("ok", tables, bridge, previous)
 
 
+def _moments_part(data: Dataset, period: Period, tiers: pd.Series | None) -> MomentsPart:
+    upcoming = period.shift(1)
+    customers = data.customers
+    has_birthdays = customers is not None and "birthday" in customers.columns
+    found = moment_model.important_moments(
+        customers,
+        data.orders,
+        pd.Timestamp(upcoming.start),
+        pd.Timestamp(upcoming.end_exclusive),
+    )
+    columns = ["customer_id", "moment", "date", "years", "value_tier"]
+    if found.empty and not has_birthdays and (data.orders is None or data.orders.empty):
+        return MomentsPart("none", upcoming, False, pd.DataFrame(), pd.DataFrame(columns=columns))
+    tier = tiers.reindex(found["customer_id"].astype(str)) if tiers is not None else None
+    export = found.assign(
+        value_tier=tier.to_numpy() if tier is not None else None,
+        date=found["date"].dt.date.astype(str) if len(found) else found["date"],
+    )[columns]
+    return MomentsPart(
+        "ok", upcoming, has_birthdays, moment_model.moment_counts(found, tiers), export
+    )
+
+
 def build(
     data: Dataset,
     period: Period,
@@ -544,13 +598,15 @@ def build(
     """
     shared = shared if shared is not None else SharedWork(str(params.get("unit", "all")))
     as_of = pd.Timestamp(period.end_exclusive)
-    segments = None
+    segments = tiers = None
     orders = data.orders
     if orders is not None and len(orders) and (pd.to_datetime(orders["order_date"]) < as_of).any():
         snapshot = shared.value_snapshot(data, period.end, params, predict_clv=False)
         table = snapshot.table
         segments = table.loc[table["scored"].astype(bool), "rfm_segment"].astype("object")
         segments.index = segments.index.astype(str)
+        tiers = table.loc[table["scored"].astype(bool), "value_tier"].astype("object")
+        tiers.index = tiers.index.astype(str)
     needs_part = _needs_part(data, as_of, params, segments)
     need_of = needs_part.customers["need_type"] if needs_part.status == "ok" else None
     return NeedsResult(
@@ -560,4 +616,5 @@ def build(
         needs=needs_part,
         preferences=_preferences_part(data, period, params, segments, need_of),
         cohorts=_cohorts_part(data, period, params),
+        moments=_moments_part(data, period, tiers),
     )

@@ -38,6 +38,7 @@ __all__ = [
     "affinity_charts",
     "bridge_section",
     "cohorts_section",
+    "moments_section",
     "plot_bridge",
     "plot_cohorts",
     "evaluation_section",
@@ -499,6 +500,44 @@ def plot_bridge(part, *, language: str = "en", currency: str = "$", ax: Axes | N
     return ax
 
 
+# --------------------------------------------------------------------------- moments
+
+
+def moments_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """Birthdays and anniversaries of the next period, as counts by value tier."""
+    part = result.moments
+    ctx.heading(f"{P}.moments.title", period=str(part.next_period))
+    if part.status != "ok":
+        ctx.note(f"{P}.moments.none", "info")
+        return
+    ctx.text(f"{P}.moments.intro", period=str(part.next_period))
+    if not part.has_birthdays:
+        ctx.show(ui.paragraph(_t(ctx, "moments.no_birthdays"), "sr-small"))
+    counts = part.counts
+    names = catalog(ctx.language)
+    tiers = [c for c in counts.columns if c != "total"]
+    shown = pd.DataFrame(
+        {
+            _t(ctx, "col.moment"): [_t(ctx, f"moments.{k}") for k in counts.index],
+            **{
+                names.get(f"value.tier.{k}", _t(ctx, "moments.unscored")): [
+                    int(n) for n in counts[k]
+                ]
+                for k in tiers
+            },
+            _t(ctx, "col.total"): [int(n) for n in counts["total"]],
+        }
+    )
+    ctx.show(ui.table(shown))
+    high = int(counts["high"].sum()) if "high" in counts.columns else 0
+    ctx.takeaway(
+        f"{P}.moments.takeaway",
+        n=ctx.number(int(counts["total"].sum())),
+        high=ctx.number(high),
+        period=str(part.next_period),
+    )
+
+
 # --------------------------------------------------------------------------- export
 
 
@@ -523,4 +562,8 @@ def export_section(ctx: ReportContext, result: NeedsResult) -> list[Path]:
     if prefs.status == "ok":
         written.append(ctx.export(prefs.export, "recommendations.csv"))
         ctx.text(f"{P}.export.recommendations", n=ctx.number(len(prefs.export)))
+    moments = result.moments
+    if moments.status == "ok":
+        written.append(ctx.export(moments.export, "moments.csv"))
+        ctx.text(f"{P}.export.moments", n=ctx.number(len(moments.export)))
     return written
