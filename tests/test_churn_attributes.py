@@ -134,6 +134,8 @@ def test_auto_selects_the_planted_attribute_and_recovers_its_odds_ratio(planted,
     assert "Segment code (all" in html and "&#x27;Z9&#x27; churned" in html.replace("'", "&#x27;")
     assert "Account status (its value" in html and "Churn reason (its name says" in html
     assert "Customer ref" not in html and "Address" not in html
+    zh = " ".join(choice.sentences("zh"))
+    assert "Segment code（“Z9”的" in zh and "全部流失" in zh  # the Chinese sentence, its brackets
 
 
 def test_an_explicit_list_is_used_as_it_is(planted, tmp_path):

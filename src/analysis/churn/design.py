@@ -567,6 +567,7 @@ class AttributeChoice:
     def sentences(self, language: str = "en") -> list[str]:
         """For the report: the attributes chosen automatically, and the columns left out
         because they record the outcome, each with why (nothing for an explicit list)."""
+        from ..display import fmt_number  # noqa: PLC0415
         from ..i18n import t  # noqa: PLC0415
         from .wording import feature_label  # noqa: PLC0415
 
@@ -585,9 +586,21 @@ class AttributeChoice:
         ]
         leaks = self.leaks
         if leaks:
+            leak = "report_churn.attribute_leak"
             items = separator.join(
-                f"{feature_label(c, language)} "
-                f"({t('report_churn.attribute_leak.' + str(v['reason']), language, **v)})"
+                t(
+                    f"{leak}.item",
+                    language,
+                    column=feature_label(c, language),
+                    why=t(
+                        f"{leak}.{v['reason']}",
+                        language,
+                        **{
+                            k: fmt_number(x, language=language) if k == "n" else x
+                            for k, x in v.items()
+                        },
+                    ),
+                )
                 for c, v in leaks.items()
             )
             out.append(t(f"{key}.attributes_left_out", language, items=items))
