@@ -81,7 +81,8 @@ def shape_pages(request, tmp_path_factory):
     assert made.returncode == 0, made.stderr
     run = subprocess.run(
         [*SEGREPORT, "run", "--data-dir", str(folder), "--output", str(out), "--formats",
-         "html", "--jobs", "2", "--no-progress", "--set", "quality.today=2026-06-30"],
+         "html", "--jobs", "2", "--no-progress", "--set", "quality.today=2026-06-30",
+         "--reports", ",".join(sorted(REPORTS))],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -147,6 +148,7 @@ def test_subscription_units_speak_of_bills(shape_pages):
     )
     assert _hits(pages, shop_words, {"segmentation", "value", "summary"}) == {}
     assert _hits(pages, r"\borders\b|\ban order\b|order value", {"segmentation", "value"}) == {}
+    assert _hits(pages, r"consecutive purchases|repeat purchases", {"churn"}) == {}
     names = "|".join(t(f"segmentation.name.trait.{k}", "en") for k in ("big_ticket", "frequent"))
     assert _hits(pages, names) == {}
 

@@ -30,7 +30,7 @@ from ...i18n import catalog, t
 from ...pipelines.churn import HAZARD_MIN_EVENTS, ChurnResult
 from ...playbook import data_available
 from ..context import ReportContext
-from ..wording import describes_absent_data
+from ..wording import billed, describes_absent_data
 
 P = "report_churn"
 _RED, _GREEN, _GREY = "#c73e1d", "#3b8b5a", "#9aa5b1"
@@ -255,9 +255,12 @@ def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame 
         ctx.text(f"{P}.definition.contractual", days=w.days)
     else:
         ctx.text(f"{P}.definition.noncontractual", days=w.days)
+    # contractual churn chosen by `auto` means regular bills (analysis.figures.churn_rule)
+    auto = str(result.options.get("definition", "auto")) == "auto"
+    scheme = "subscription" if result.definition == "contractual" and auto else None
     if w.source == "gaps":
         ctx.text(
-            f"{P}.definition.window_gaps",
+            billed(ctx.language, f"{P}.definition.window_gaps", scheme),
             days=w.days,
             pct=f"{100 * w.quantile:.0f}",
             n=ctx.number(w.n_gaps),
@@ -272,7 +275,8 @@ def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame 
                 high=result.options["window_max_days"],
             )
     elif w.source == "fallback":
-        ctx.note(f"{P}.definition.window_fallback", "info", days=w.days, n=ctx.number(w.n_gaps))
+        key = billed(ctx.language, f"{P}.definition.window_fallback", scheme)
+        ctx.note(key, "info", days=w.days, n=ctx.number(w.n_gaps))
     else:
         ctx.text(f"{P}.definition.window_param", days=w.days)
     snaps = result.snapshots
