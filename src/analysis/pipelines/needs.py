@@ -279,8 +279,8 @@ def _needs_part(
         as_of,
         interactions=data.interactions,
         surveys=surveys,
-        premium=options.get("premium_categories"),
-        digital_channels=options.get("digital_channels"),
+        premium=options.get("premium_categories") or None,
+        digital_channels=options.get("digital_channels") or None,
     )
     customers = found.copy()
     if segments is not None:
@@ -382,8 +382,8 @@ def _signal_table(
         as_of,
         interactions=data.interactions,
         surveys=data.survey_responses,
-        premium=options.get("premium_categories"),
-        digital_channels=options.get("digital_channels"),
+        premium=options.get("premium_categories") or None,
+        digital_channels=options.get("digital_channels") or None,
     )
     z, _ = needs_model.need_scores(measured)
     rows = [

@@ -32,6 +32,7 @@ __all__ = [
     "NEED_COLOURS",
     "export_section",
     "kpi_section",
+    "actions_section",
     "mix_charts",
     "mix_section",
     "mix_tables_section",
@@ -232,6 +233,27 @@ def mix_tables_section(ctx: ReportContext, result: NeedsResult) -> None:
         )
     elif part.by_segment is None:
         ctx.note(f"{P}.mix.no_segments", "info")
+
+
+def actions_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """What to do for each need (the report's own playbook of needs), with its customers,
+    and the top cross-sell pair of each segment when there is one."""
+    part = result.needs
+    if part.status != "ok":
+        return
+    ctx.heading(f"{P}.actions.title")
+    ctx.text(f"{P}.actions.intro")
+    language = ctx.language
+    mix = part.mix.set_index("need_type")
+    shown = pd.DataFrame(
+        {
+            _t(ctx, "col.need"): [need_label(k, language) for k in NEEDS],
+            _t(ctx, "col.customers"): [int(mix.at[k, "customers"]) for k in NEEDS],
+            _t(ctx, "col.action"): [_t(ctx, f"actions.{k}") for k in NEEDS],
+            _t(ctx, "col.offer"): [_t(ctx, f"actions.offer.{k}") for k in NEEDS],
+        }
+    )
+    ctx.show(ui.table(shown, muted_rows=[int(mix.at[k, "customers"]) == 0 for k in NEEDS]))
 
 
 def scorecard_section(ctx: ReportContext, result: NeedsResult) -> None:
