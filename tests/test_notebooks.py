@@ -57,6 +57,20 @@ def test_thin_notebook_with_known_parameters(path):
         assert not any(isinstance(n, ast.FunctionDef | ast.ClassDef) for n in ast.walk(tree))
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_stops_cleanly_when_its_report_does_not_apply(path):
+    """Right after the setup cell the notebook asks whether its report applies; every later
+    code cell is guarded by the answer (plain papermill then shows only the short page)."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    setup = next(i for i, c in enumerate(code) if "open_report(globals())" in c.source)
+    assert f'applies = not ctx.not_applicable("{path.stem}")' in code[setup].source
+    for cell in code[setup + 1 :]:
+        tree = ast.parse(cell.source)
+        assert len(tree.body) == 1 and isinstance(tree.body[0], ast.If), cell.source[:60]
+        assert ast.unparse(tree.body[0].test) == "applies" and not tree.body[0].orelse
+
+
 def _published_tree(reports: Path) -> dict[str, str]:
     """Write a published reports folder as ``segreport run`` leaves it (the same names),
     and return every file's SHA-256 by relative path."""
