@@ -132,6 +132,26 @@ def _mixed_encoding(folder: Path) -> None:
     (folder / "orders.csv").write_bytes(head + tail)
 
 
+#: Rows written in the first encoding; the second starts on the line after them (the
+#: header is line 1), so the message can be checked for both line numbers.
+MIXED_HEAD = 40
+
+
+def _two_encodings(first: str, first_text: str, second: str, second_text: str):
+    """Orders whose first :data:`MIXED_HEAD` rows are in one encoding and the rest in
+    another, each with text that encoding writes with bytes >= 0x80."""
+
+    def mutate(folder: Path) -> None:
+        frame = _read(folder, "orders")
+        head, tail = frame.iloc[:MIXED_HEAD].copy(), frame.iloc[MIXED_HEAD:].copy()
+        head["product_category"], tail["product_category"] = first_text, second_text
+        data = head.to_csv(index=False).encode(first)
+        data += tail.to_csv(index=False, header=False).encode(second)
+        (folder / "orders.csv").write_bytes(data)
+
+    return mutate
+
+
 def _dates(table: str, column: str, style) -> Any:
     def mutate(folder: Path) -> None:
         frame = _read(folder, table)
@@ -254,6 +274,28 @@ REFUSED = [
     Refused(
         "mixed_encodings", _mixed_encoding, expect=("orders.csv", "mixes text encodings", "line")
     ),
+    *[
+        Refused(
+            f"mixed_{name}",
+            _two_encodings(*spec),
+            # the line where each encoding starts (a byte-order mark claims line 1)
+            expect=(
+                "orders.csv",
+                "mixes text encodings",
+                f"line {1 if spec[0] == 'utf-8-sig' else 2} ",
+                f"line {MIXED_HEAD + 2} ",
+            ),
+        )
+        for name, spec in {
+            "utf8_latin_then_gbk": ("utf-8", "décoration", "gbk", "家居用品"),
+            "utf8_latin_then_cp1252": ("utf-8", "décoration", "cp1252", "décoration"),
+            "cp1252_then_utf8_latin": ("cp1252", "Müller & Söhne", "utf-8", "Müller & Söhne"),
+            "utf8_chinese_then_gbk": ("utf-8", "家居用品", "gbk", "家居用品"),
+            "utf8_bom_then_gbk": ("utf-8-sig", "café", "gbk", "家居"),
+            "gbk_then_utf8_latin": ("gbk", "家居用品", "utf-8", "café crème"),
+            "gbk_then_utf8_chinese": ("gbk", "家居用品", "utf-8", "家居用品"),
+        }.items()
+    ],
     Refused(
         "day_month_disagree",
         _dates("orders", "order_date", _both_orders),
@@ -428,7 +470,11 @@ def test_time_zones_on_every_row(spoil, clean_data):
         ("latin-1", "Müller & Söhne"),
         ("cp1252", "“smart” quotes – café"),
         ("gbk", "家居用品"),
+        ("gb18030", "家居用品 €"),
+        ("gbk", "毛巾 茅台"),  # GBK bytes C3 AB / C3 A9: valid UTF-8 ("ë", "é") by chance
         ("utf-8", "décoration 家居"),
+        ("utf-8-sig", "décoration 家居"),
+        ("cp1252", "Straße – “Zoë”"),
     ],
 )
 def test_encodings_are_detected_honestly(spoil, encoding, text):

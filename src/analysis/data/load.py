@@ -103,10 +103,10 @@ class Dataset:
         if interactions is not None:
             interactions = interactions.loc[~other_unit_rows(interactions, pairs)]
             interactions = interactions.reset_index(drop=True)
-        ids = set(orders["customer_id"])
+        ids = [orders["customer_id"]]
         if interactions is not None:
-            ids |= set(interactions["customer_id"])
-        members = isin(self.customers["customer_id"], ids)
+            ids.append(interactions["customer_id"])
+        members = _member(self.customers["customer_id"], pd.concat(ids, ignore_index=True))
         if "business_unit" in self.customers.columns:
             members |= (self.customers["business_unit"] == unit).fillna(False).to_numpy(bool)
         return replace(
@@ -130,7 +130,7 @@ def unit_pairs(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     if "business_unit" in customers.columns:
         parts.append(customers[["customer_id", "business_unit"]])
     pairs = pd.concat(parts, ignore_index=True).dropna().astype("string")
-    return pairs.drop_duplicates().reset_index(drop=True)
+    return pairs.loc[~_duplicated(pairs).to_numpy()].reset_index(drop=True)
 
 
 def other_unit_rows(frame: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
@@ -140,23 +140,110 @@ def other_unit_rows(frame: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     if frame.empty or "customer_id" not in frame.columns or pairs.empty:
         return np.zeros(len(frame), dtype=bool)
     ids = frame["customer_id"].astype("string")
-    somewhere = isin(ids, pairs["customer_id"].unique())
+    somewhere = _member(ids, pairs["customer_id"])
     key = ids.fillna("") + "\x1f" + frame["business_unit"].astype("string").fillna("")
-    here = isin(key, pairs["customer_id"] + "\x1f" + pairs["business_unit"])
+    here = _member(key, pairs["customer_id"] + "\x1f" + pairs["business_unit"])
     return somewhere & ~here & ids.notna().to_numpy(bool)
+
+
+# ---- array helpers: the loader works on millions of rows ------------------------------------
+def _arrow(values) -> Any:
+    """``values`` (a Series, an Index or a collection) as one Arrow array of text, or None
+    when they are not all text."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    if isinstance(values, set | frozenset):
+        values = list(values)
+    try:
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_null(array.type):
+        array = array.cast(pa.large_string())
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    return array.cast(pa.large_string())
+
+
+def _member(values, members) -> np.ndarray:
+    """:func:`analysis.lookup.isin` (a missing value is a member when ``members`` holds
+    one), by Arrow's hash lookup when both sides are text."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    left, right = _arrow(values), _arrow(members)
+    if left is None or right is None:
+        return isin(values, members)
+    found = pc.is_in(left, value_set=right.unique(), skip_nulls=False)
+    return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """One integer per value (equal values, and all missing values, share one), >= 0."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    array = _arrow(series) if not _typed(series) else None
+    if array is not None:
+        encoded = pc.dictionary_encode(array)
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return codes.astype(np.int64, copy=False) + 1
+    codes, _ = pd.factorize(series.to_numpy() if _typed(series) else series)
+    return codes.astype(np.int64, copy=False) + 1
+
+
+def _duplicated(frame: pd.DataFrame | pd.Series, keep: str | bool = "first") -> pd.Series:
+    """``frame.duplicated(keep=keep)``, with the rows keyed by integer codes column by
+    column. Typed columns go first (cheap to encode), and after each column only the rows
+    whose key so far repeats stay candidates: a row unique in some columns is unique, so
+    long text columns (order ids) are encoded only for the few rows that may repeat."""
+    columns = [frame] if isinstance(frame, pd.Series) else [frame[c] for c in frame.columns]
+    columns.sort(key=lambda column: not _typed(column))
+    size = len(frame)
+    rows = np.arange(size)
+    key, cardinality = np.zeros(size, dtype=np.int64), 1
+    for column in columns:
+        if not len(rows):
+            break
+        codes = _codes(column if len(rows) == size else column.iloc[rows])
+        card = int(codes.max()) + 1
+        if cardinality * card >= 2**62:  # renumber the combinations seen so far
+            key, uniques = pd.factorize(key)
+            cardinality = len(uniques)
+        key, cardinality = key * card + codes, cardinality * card
+        repeats = pd.Series(key).duplicated(keep=False).to_numpy()
+        if not repeats.all():
+            rows, key = rows[repeats], key[repeats]
+    out = np.zeros(size, dtype=bool)
+    if len(rows):
+        out[rows] = pd.Series(key).duplicated(keep=keep).to_numpy()
+    return pd.Series(out, index=frame.index)
+
+
+def _without(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    """``frame`` without the rows of ``mask``; when there are none, a shallow copy (the
+    cleaners then set columns on it without touching the caller's frame)."""
+    mask = np.asarray(mask, dtype=bool) if not isinstance(mask, pd.Series) else mask
+    if not mask.any():
+        return frame.copy(deep=False)
+    return frame.loc[~mask]
 
 
 def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict, report) -> pd.DataFrame:
     """Mapping, required-column check and type conversion of one raw table."""
     mapping = (params.get("columns") or {}).get(table)
     frame = schema.apply_mapping(frame, mapping, table=table, file=file)
+    spec = schema.TABLES[table]
+    parsed = {*spec.dates, *spec.numbers, *spec.ids}
+    for column in frame.columns:  # typed Parquet columns the loader does not parse are
+        if column not in parsed and _typed(frame[column]):  # text, as from a CSV file
+            frame[column] = frame[column].astype("string")
     for source, rows in (frame.attrs.get("decimal_comma") or {}).items():
         report.repairs.append(Repair(table, "decimal_comma", "converted", rows, column=source))
     rows_id = ROW_ORDER_IDS.get(table)
     if rows_id and rows_id not in frame.columns:  # made from the row order (counted)
         frame[rows_id] = pd.Series(pd.NA, index=frame.index, dtype="string")
     schema.check_required(frame, table, file)
-    spec = schema.TABLES[table]
     for column in spec.ids:
         if column in frame.columns:
             frame[column] = schema.clean_ids(frame[column])
@@ -180,8 +267,15 @@ def _prepare(frame: pd.DataFrame, table: str, file: str, params: dict, report) -
     return frame
 
 
+def _typed(series: pd.Series) -> bool:
+    kind = series.dtype
+    return pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_datetime64_any_dtype(kind)
+
+
 def _parse_dates(frame, table, file, column, report, params, *, required: bool):
-    raw = schema.null_tokens(frame[column])
+    raw = frame[column]
+    if not pd.api.types.is_datetime64_any_dtype(raw):  # typed dates (Parquet) stay typed
+        raw = schema.null_tokens(raw)
     read = schema.parse_dates(
         raw,
         date_format=params.get("date_format"),
@@ -217,7 +311,7 @@ def _parse_dates(frame, table, file, column, report, params, *, required: bool):
             report.record(
                 table, "bad_date", "removed", bad, frame, column=column, example_cols=[column]
             )
-            frame = frame.loc[~bad]
+            frame = _without(frame, bad)
         else:
             report.record(table, "bad_date", "set_missing", bad, frame, column=column)
             frame.loc[bad, column] = pd.NaT
@@ -235,7 +329,7 @@ def _parse_dates(frame, table, file, column, report, params, *, required: bool):
                 example_cols=[column],
                 amount_col="amount",
             )
-            frame = frame.loc[~early]
+            frame = _without(frame, early)
         else:
             report.record(
                 table,
@@ -286,7 +380,7 @@ def _drop_future(frame, table, column, report, today):
             example_cols=[column],
             amount_col="amount",
         )
-    return frame.loc[~future]
+    return _without(frame, future)
 
 
 def _generate_ids(frame, table, column, prefix, report):
@@ -313,18 +407,19 @@ def _drop_missing(frame, table, column, rule, report, amount_col=None):
     missing = frame[column].isna()
     if missing.any():
         report.record(table, rule, "removed", missing, frame, column=column, amount_col=amount_col)
-    return frame.loc[~missing]
+    return _without(frame, missing)
 
 
 def _drop_duplicates(frame, table, report):
-    dupes = frame.duplicated(keep="first")
+    dupes = _duplicated(frame, keep="first")
     if dupes.any():
         report.record(table, "duplicate_rows", "removed", dupes, frame)
-    return frame.loc[~dupes]
+    return _without(frame, dupes)
 
 
 def _clean_orders(raw, file, params, report, today):
     frame = _drop_duplicates(raw, "orders", report)
+    del raw  # freed once cleaning filters rows (load_dataset keeps no reference)
     frame = _prepare(frame, "orders", file, params, report)
     frame = _drop_missing(frame, "orders", "business_unit", "missing_business_unit", report)
     frame = _parse_dates(frame, "orders", file, "order_date", report, params, required=True)
@@ -337,7 +432,7 @@ def _clean_orders(raw, file, params, report, today):
         )
     if bad.any():
         report.record("orders", "bad_amount", "removed", bad, frame, column="amount")
-        frame = frame.loc[~bad]
+        frame = _without(frame, bad)
     frame = _drop_implausible_amounts(frame, params, report)
     for column in ("quantity", "discount"):
         if column in frame.columns:
@@ -364,11 +459,11 @@ def _clean_orders(raw, file, params, report, today):
     cancelled = status == "cancelled"
     if cancelled.any():
         report.record("orders", "cancelled", "excluded", cancelled, frame, amount_col="amount")
-        frame = frame.loc[~cancelled.fillna(False)]
+        frame = _without(frame, cancelled.fillna(False))
     zero = frame["amount"] == 0
     if zero.any():
         report.record("orders", "zero_amount", "removed", zero, frame)
-        frame = frame.loc[~zero]
+        frame = _without(frame, zero)
     refund = frame["amount"] < 0
     if refund.any():
         report.record("orders", "refund", "kept", refund, frame, amount_col="amount")
@@ -400,7 +495,7 @@ def _drop_implausible_amounts(frame, params, report):
             amount_col="amount",
             example_cols=["order_id", "amount"],
         )
-        frame = frame.loc[~wild]
+        frame = _without(frame, wild)
     return frame
 
 
@@ -409,10 +504,10 @@ def _drop_conflicting_orders(frame, report):
     :data:`LINE_EXPORT_SHARE` of the rows repeat an id): the rows are versions of one order
     and the first is kept. In an export of order lines (ids repeat by design, as in UCI
     Online Retail) every line is kept."""
-    repeated = frame["order_id"].duplicated(keep=False)
+    repeated = _duplicated(frame["order_id"], keep=False)
     if not repeated.any() or repeated.mean() >= LINE_EXPORT_SHARE:
         return frame
-    conflict = frame["order_id"].duplicated(keep="first")
+    conflict = _duplicated(frame["order_id"], keep="first")
     report.record(
         "orders",
         "duplicate_order_id",
@@ -423,7 +518,7 @@ def _drop_conflicting_orders(frame, report):
         amount_col="amount",
         example_cols=["order_id", "amount"],
     )
-    return frame.loc[~conflict]
+    return _without(frame, conflict)
 
 
 def _check_quantity_and_discount(frame, report):
@@ -460,7 +555,7 @@ def _clean_customers(raw, file, params, report, today):
     else:
         frame = _drop_duplicates(frame, "customers", report)
         frame = _drop_missing(frame, "customers", "customer_id", "missing_customer_id", report)
-    dupes = frame["customer_id"].duplicated(keep="first")
+    dupes = _duplicated(frame["customer_id"], keep="first")
     if dupes.any():
         report.record(
             "customers",
@@ -471,7 +566,7 @@ def _clean_customers(raw, file, params, report, today):
             column="customer_id",
             example_cols=["customer_id"],
         )
-        frame = frame.loc[~dupes]
+        frame = _without(frame, dupes)
     for column in ("signup_date", "churn_date"):
         if column in frame.columns:
             frame = _parse_dates(frame, "customers", file, column, report, params, required=False)
@@ -520,7 +615,7 @@ def _clean_surveys(raw, file, params, report, today):
     )
     frame = _drop_future(frame, "survey_responses", "response_date", report, today)
     frame = _generate_ids(frame, "survey_responses", "response_id", "generated-", report)
-    dupes = frame["response_id"].duplicated(keep="first")
+    dupes = _duplicated(frame["response_id"], keep="first")
     if dupes.any():  # same id, different content: keep the answers, make the id unique
         report.record(
             "survey_responses", "missing_id", "generated", dupes, frame, column="response_id"
@@ -607,7 +702,8 @@ def _customers_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def _add_unknown_customers(customers, frame, table, report):
-    unknown = pd.Series(~isin(frame["customer_id"], customers["customer_id"]), index=frame.index)
+    known = _member(frame["customer_id"], customers["customer_id"])
+    unknown = pd.Series(~known, index=frame.index)
     if not unknown.any():
         return customers
     report.record(
@@ -746,8 +842,10 @@ def load_dataset(params: dict[str, Any], *, data_dir: str | os.PathLike | None =
                     examples=[f"line {n}: {text}" for n, _, text in malformed[:3]],
                 )
             )
-        tables[table] = cleaners[table](raw, str(path), params, report, today)
         sources[table] = {"file": str(path), "sha256": file_digest(path), "rows": len(raw)}
+        # the cleaner holds the only reference, so the raw frame is freed as it is cleaned
+        pending, raw = [raw], None
+        tables[table] = cleaners[table](pending.pop(), str(path), params, report, today)
     orders, customers = tables["orders"], tables["customers"]
     if orders is not None and orders.empty:
         raise DataError("no usable orders remain after cleaning.", file=sources["orders"]["file"])
@@ -825,7 +923,7 @@ def _count_links(tables, report) -> None:
     surveys = tables["survey_responses"]
     if surveys is not None and not surveys.empty and not customers.empty:
         unknown = surveys["customer_id"].notna() & ~pd.Series(
-            isin(surveys["customer_id"], customers["customer_id"]), index=surveys.index
+            _member(surveys["customer_id"], customers["customer_id"]), index=surveys.index
         )
         if unknown.any():
             report.record(
@@ -883,7 +981,7 @@ def _without_orders(customers: pd.DataFrame, orders: pd.DataFrame | None) -> pd.
     """The customers billing lines are derived for: those without order rows."""
     if orders is None:
         return customers
-    return customers.loc[~isin(customers["customer_id"], orders["customer_id"])]
+    return customers.loc[~_member(customers["customer_id"], orders["customer_id"])]
 
 
 def _merge_back(all_customers: pd.DataFrame, billed: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,9 @@ Python: the expression is parsed with :mod:`ast` and only those node types are a
 from __future__ import annotations
 
 import ast
+import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -302,7 +304,10 @@ def clean_ids(series: pd.Series) -> pd.Series:
     """Identifiers as trimmed text; ``17850.0`` (a float-formatted integer) becomes ``17850``;
     empty cells and null tokens (``NULL``, ``N/A``, ``None``, ``-``) are missing."""
     text = null_tokens(series)
-    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    dotted = text.str.contains(".", regex=False, na=False)
+    if not dotted.any():
+        return text
+    return text.mask(dotted, text[dotted].str.replace(r"^(\d+)\.0+$", r"\1", regex=True))
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,8 @@ def parse_dates(
     ParamsError
         ``date_format`` is not a usable format.
     """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return _typed_dates(series, timezone)
     text = null_tokens(series)
     zoned = text.str.contains(_ZONE, na=False)
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
@@ -425,6 +432,19 @@ def parse_dates(
             ).astype("datetime64[ns]")
             out = out.fillna(other)
     return ParsedDates(out, zoned, order)
+
+
+def _typed_dates(series: pd.Series, timezone: str) -> ParsedDates:
+    """Dates that are already dates (a Parquet date or timestamp column): a time zone is
+    converted to ``timezone`` and dropped, as for text; dates beyond what nanoseconds hold
+    (before 1677 or after 2262) are unreadable, as the same text is."""
+    zoned = pd.Series(series.dt.tz is not None, index=series.index) & series.notna()
+    if series.dt.tz is not None:
+        series = series.dt.tz_convert(timezone).dt.tz_localize(None)
+    if series.dtype != "datetime64[ns]":
+        inside = (series >= pd.Timestamp.min) & (series <= pd.Timestamp.max)
+        series = series.where(inside).astype("datetime64[ns]")
+    return ParsedDates(series, zoned, "typed")
 
 
 def to_dates(
@@ -518,11 +538,33 @@ def to_bools(series: pd.Series) -> pd.Series:
 
 
 # ---- pandera schemas: the contract as it holds after cleaning ----------------------------
+def _pandera():
+    """``pandera.pandas``, imported without its side effects when pyspark is installed (the
+    ``[spark]`` extra): pandera then imports ``pyspark.pandas`` (seconds, and a warning on
+    stderr under pandas 3) and sets ``SPARK_LOCAL_IP``, which would bind a later Spark
+    driver to 127.0.0.1. Neither is needed to validate pandas frames."""
+    if "pandera.pandas" in sys.modules:
+        return sys.modules["pandera.pandas"]
+    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYARROW_IGNORE_TIMEZONE")}
+    blocked = "pyspark.pandas" not in sys.modules
+    if blocked:
+        sys.modules["pyspark.pandas"] = None  # an ImportError, which pandera ignores
+    try:
+        import pandera.pandas as pa  # noqa: PLC0415
+    finally:
+        if blocked:
+            del sys.modules["pyspark.pandas"]
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+    return pa
+
+
 @cache
 def schemas() -> dict:
     """The pandera schema of each clean table (built on first use: pandera is slow to import
     and notebooks reading the runner's cache never need it)."""
-    import pandera.pandas as pa  # noqa: PLC0415
+    pa = _pandera()
 
     def schema(table: str, columns: dict) -> pa.DataFrameSchema:
         return pa.DataFrameSchema(columns, strict=False, name=table, coerce=False)
@@ -574,6 +616,7 @@ def schemas() -> dict:
 def validate_contract(frame: pd.DataFrame, table: str, file: str) -> pd.DataFrame:
     """Check a cleaned table against its pandera schema; a failure is a :class:`DataError`
     naming the file, the column and example rows (it means a repair rule is missing)."""
+    _pandera()
     from pandera.errors import SchemaErrors  # noqa: PLC0415
 
     try:
