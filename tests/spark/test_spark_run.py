@@ -1,7 +1,8 @@
 """``segreport run --set engine=spark`` gives the exports of the DuckDB run (spark lane).
 
-One unit of a 1,500-customer sample (Parquet), every report, HTML: the CRM exports of the
-two runs are equal (text exactly, numbers to rtol 1e-9), and the customer feature tables
+One unit of a 1,500-customer sample (Parquet), HTML, the reports whose exports come from
+the customer feature table (segmentation, summary) and two that sit beside it (value,
+churn): the CRM exports of the two runs are equal (text exactly, numbers to rtol 1e-9), and the customer feature tables
 the reports shared were made by Spark in the Spark run.
 """
 
@@ -19,6 +20,7 @@ from spark_edge_data import assert_same_table
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 SEGREPORT = [sys.executable, "-m", "analysis.cli"]
 UNIT = "retail"
+REPORTS = "segmentation,summary,value,churn"
 
 
 def _run(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -32,6 +34,8 @@ def _run(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
             str(out),
             "--unit",
             UNIT,
+            "--reports",
+            REPORTS,
             "--formats",
             "html",
             "--jobs",
@@ -48,7 +52,8 @@ def _run(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> tuple[Path, Path]:
+def runs(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """Both runs, once for the module (a failed run is reported by each test)."""
     reason = spark_fixtures.spark_missing()
     if reason:
         pytest.skip(reason)
@@ -60,7 +65,6 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
         capture_output=True,
     )
     duck = _run(data, root / "duckdb")
-    assert duck.returncode == 0, duck.stderr[-3000:]
     spark = _run(
         data,
         root / "spark",
@@ -71,8 +75,13 @@ def runs(tmp_path_factory) -> tuple[Path, Path]:
         "--set",
         'spark.conf={"spark.sql.shuffle.partitions": 1}',
     )
-    assert spark.returncode == 0, spark.stderr[-3000:]
-    return root / "duckdb", root / "spark"
+    return {"duckdb": (root / "duckdb", duck), "spark": (root / "spark", spark)}
+
+
+def _outputs(runs) -> tuple[Path, Path]:
+    for _, proc in runs.values():
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return runs["duckdb"][0], runs["spark"][0]
 
 
 def _exports(out: Path) -> dict[str, Path]:
@@ -80,8 +89,9 @@ def _exports(out: Path) -> dict[str, Path]:
 
 
 def test_the_spark_run_writes_the_duckdb_runs_exports(runs):
-    duck, spark = (_exports(out) for out in runs)
-    assert len(duck) >= 4 and len(pd.read_csv(duck["segments.csv"])) > 0
+    duck, spark = (_exports(out) for out in _outputs(runs))
+    assert {"segments.csv", "rfm.csv", "churn_risk.csv"} <= set(duck)
+    assert len(pd.read_csv(duck["segments.csv"])) > 0
     assert sorted(spark) == sorted(duck)
     for name, path in duck.items():
         expected, actual = pd.read_csv(path), pd.read_csv(spark[name])
@@ -89,7 +99,9 @@ def test_the_spark_run_writes_the_duckdb_runs_exports(runs):
 
 
 def test_the_spark_run_computed_its_features_on_spark(runs):
-    duck, spark = (sorted(out.glob(f".cache/*/units/{UNIT}/features/*.parquet")) for out in runs)
+    duck, spark = (
+        sorted(out.glob(f".cache/*/units/{UNIT}/features/*.parquet")) for out in _outputs(runs)
+    )
     assert duck and len(spark) == len(duck)
     # the engine is part of the cache name, so these were not copied from a DuckDB run
     assert {p.name for p in spark}.isdisjoint(p.name for p in duck)

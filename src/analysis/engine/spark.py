@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,6 +33,9 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.session.timeZone": "UTC",
 }
+
+
+_LOG4J = (Path(__file__).parent / "log4j2.properties").as_uri()
 
 
 def spark_session(options: Mapping[str, Any]):
@@ -68,6 +72,8 @@ def spark_session(options: Mapping[str, Any]):
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
     if master.startswith("sc://"):
         conf.pop("spark.ui.enabled")  # a server setting, not a client one
+    else:  # the driver runs here: quiet its log (errors only) unless the user set options
+        conf.setdefault("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG4J}")
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
@@ -83,6 +89,19 @@ def _duckdb_type(spark_type: str) -> str:
         return exp.DataType.build(spark_type, dialect="spark").sql("duckdb").upper()
     except sqlglot.errors.SqlglotError:
         return spark_type.upper()
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A DataFrame as Arrow without dictionary columns (pandas categoricals), which
+    Spark's Arrow reader does not take; values are unchanged."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    plain = pa.schema(
+        [
+            f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+            for f in table.schema
+        ]
+    )
+    return table.cast(plain) if plain != table.schema else table
 
 
 class SparkEngine:
@@ -105,8 +124,7 @@ class SparkEngine:
     def register(self, table: str, source: TableSource) -> tuple[str, dict[str, str]]:
         view = f"segreport_{table}_{self._tag}"
         if isinstance(source, pd.DataFrame):
-            arrow = pa.Table.from_pandas(plain_index(source), preserve_index=False)
-            frame = self.session.createDataFrame(arrow)
+            frame = self.session.createDataFrame(_arrow(plain_index(source)))
         else:
             frame = self.session.read.parquet(*parquet_paths(table, source))
         frame.createOrReplaceTempView(view)
