@@ -396,3 +396,27 @@ def test_bad_parameters(orders, surveys):
 def test_satisfaction_column_can_be_nps(orders, surveys):
     feats = customer_features(orders, AS_OF, surveys=surveys, satisfaction_col="nps")
     assert feats.loc["A", "satisfaction"] == pytest.approx(6.0)
+
+
+def test_category_values_are_literals_never_sql():
+    """The share values are written into the SQL text (one text for every engine), so
+    quotes, backslashes and comment marks must stay plain values."""
+    odd = ["it's", "a\\b", "x' OR '1'='1", "-- c", "$1", "服装"]
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(odd))],
+            "customer_id": "A",
+            "order_date": pd.to_datetime("2025-01-02"),
+            "amount": [float(i + 1) for i in range(len(odd))],
+            "product_category": odd,
+        }
+    )
+    feats = customer_features(orders, "2025-02-01", top_categories=len(odd))
+    assert feats.attrs["categories"] == sorted(odd, key=odd.index, reverse=True)
+    total = sum(range(1, len(odd) + 1))
+    for column, (_, value) in feats.attrs["share_columns"].items():
+        expected = 0.0 if value == "(other)" else (odd.index(value) + 1) / total
+        assert feats.loc["A", column] == pytest.approx(expected)
+    given = customer_features(orders, "2025-02-01", categories=["x' OR '1'='1"])
+    assert given.loc["A", "share_cat_x_or_1_1"] == pytest.approx(3 / total)
+    assert given.loc["A", "share_cat_other"] == pytest.approx(1 - 3 / total)
