@@ -420,6 +420,121 @@ def table(
     )
 
 
+#: Rows a :func:`data_table` writes into the page at most. Each row of the early-warning
+#: list is about 0.5 kB of HTML, so a list of 5,000 keeps the page near 2.5 MB however
+#: large the unit; the rest is in the export the note names (every row, real ids).
+DATA_TABLE_MAX_ROWS = 5_000
+
+
+def _cell_value(value: object) -> str | None:
+    """The sort key of a numeric cell (``data-v``), None for text and missing values."""
+    if isinstance(value, bool) or value is None or value is pd.NA:
+        return None
+    if isinstance(value, int | float) and math.isfinite(float(value)):
+        return repr(float(value))
+    return None
+
+
+def data_table(
+    frame: pd.DataFrame,
+    *,
+    id: str,  # noqa: A002  (the element id, as in HTML)
+    page_size: int = 25,
+    formats: dict[str, object] | None = None,
+    max_rows: int = DATA_TABLE_MAX_ROWS,
+    export: str | None = None,
+    language: str = "en",
+) -> Block:
+    """A long list the reader can sort, filter and page in the browser.
+
+    The table is plain escaped HTML with every row (up to ``max_rows``); the report's own
+    script (``report/templates/datatable.js``, allowed by its hash in the page's
+    Content-Security-Policy, see :func:`analysis.report.render.render_html`) only hides and
+    reorders those rows. Without scripts the whole table shows in a scroll box. Printed,
+    the page shows the rows on screen (the first ``page_size`` without scripts) and says
+    where the full list is.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows, with raw values: numbers sort as numbers (their value is kept in
+        ``data-v``), whatever ``formats`` shows.
+    id : str
+        The table's element id (unique on the page).
+    page_size : int
+        Rows per page in the browser.
+    formats : dict, optional
+        Column -> callable (value -> text) or ``{:,.0f}``-style format.
+    max_rows : int
+        Rows written into the page at most (:data:`DATA_TABLE_MAX_ROWS`); a note names
+        the rows left out and ``export``.
+    export : str, optional
+        The export holding every row (``"churn_risk.csv"``), named in the notes.
+    language : str
+        Report language of the controls.
+
+    Returns
+    -------
+    Block
+    """
+    formats = formats or {}
+    page_size = max(1, int(page_size))
+    shown = frame.head(max_rows)
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in shown.columns)
+    rows = []
+    for i, row in enumerate(shown.itertuples(index=False, name=None)):
+        cells = []
+        for column, value in zip(shown.columns, row, strict=True):
+            key = _cell_value(value)
+            spec = formats.get(column)
+            if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                text = None
+            elif callable(spec):
+                text = spec(value)
+            elif isinstance(spec, str):
+                text = spec.format(value)
+            elif key is not None:
+                text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+            else:
+                text = value
+            attrs = f' class="sr-num" data-v="{key}"' if key is not None else ""
+            cells.append(f"<td{attrs}>{esc(text)}</td>")
+        rest = ' class="sr-dt-rest"' if i >= page_size else ""
+        rows.append(f"<tr{rest}>{''.join(cells)}</tr>")
+    notes = []
+    if len(frame) > max_rows:
+        notes.append(
+            t("table.capped", language, shown=f"{max_rows:,}", n=f"{len(frame):,}", export=export)
+            if export
+            else t("table.capped_no_export", language, shown=f"{max_rows:,}", n=f"{len(frame):,}")
+        )
+    print_note = t(
+        "table.print" if export else "table.print_no_export",
+        language,
+        rows=f"{page_size:,}",
+        export=export,
+    )
+    bar = (
+        f'<div class="sr-dt-bar" hidden><input type="search" class="sr-dt-filter" '
+        f'placeholder="{esc_attr(t("table.filter", language))}" '
+        f'aria-label="{esc_attr(t("table.filter", language))}" aria-controls="{esc_attr(id)}">'
+        f'<span class="sr-dt-info" aria-live="polite" '
+        f'data-text="{esc_attr(t("table.info", language, start="%1", end="%2", total="%3"))}" '
+        f'data-none="{esc_attr(t("table.no_match", language))}"></span>'
+        f'<button type="button" class="sr-dt-prev">{esc(t("table.previous", language))}</button>'
+        f'<button type="button" class="sr-dt-next">{esc(t("table.next", language))}</button>'
+        f"</div>"
+    )
+    more = "".join(f'<p class="sr-more">{esc(n)}</p>' for n in notes)
+    return Block(
+        f'<div class="sr-dt" data-page-size="{page_size}" '
+        f'data-sort-label="{esc_attr(t("table.sort", language))}">{bar}'
+        f'<div class="sr-table-wrap sr-dt-scroll"><table class="sr-table" id="{esc_attr(id)}">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        f'{more}<p class="sr-more sr-dt-print">{esc(print_note)}</p></div>'
+    )
+
+
 def quality_section(quality, language: str = "en") -> list[Block]:
     """The "Data quality" block every report ends with: every counted repair."""
     blocks = [heading(t("quality.title", language))]

@@ -86,8 +86,11 @@ def set_theme(language: str = "en") -> None:
     )
 
 
-def show_figure(fig: plt.Figure) -> None:
+def show_figure(fig: plt.Figure, alt: str | None = None) -> None:
     """Lay out ``fig``, show it as one PNG and close it, drawing it once.
+
+    ``alt`` is the image's text for screen readers; without it the report uses the
+    takeaway shown under the chart (:mod:`analysis.report.render`).
 
     ``plt.show()`` under the inline backend draws every figure twice (once to find a tight
     bounding box, once to paint), and so does ``savefig`` after ``tight_layout()`` while the
@@ -102,7 +105,7 @@ def show_figure(fig: plt.Figure) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    display(Image(data=buffer.getvalue(), format="png"))
+    display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt} if alt else None))
 
 
 def fit_titles(fig: plt.Figure) -> None:

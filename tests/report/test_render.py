@@ -84,3 +84,83 @@ def test_blocks_render_as_before_their_notebook_styles(tmp_path):
     assert page == plain.read_text(encoding="utf-8")
     assert "sr-nb" not in page and "data-segreport" not in page
     assert page.count("<style") == 1 and css() in page
+
+
+def _page_with(tmp_path, blocks, name="t.html"):
+    nb = new_notebook()
+    cell = new_code_cell("x")
+    cell.outputs = [new_output("display_data", data={"text/html": b.data}) for b in blocks]
+    res = header_resources(
+        report="churn", unit="north", period="2025-Q3", data_end=None, language="en"
+    )
+    return render_html(nbformat.from_dict({**nb, "cells": [cell]}), tmp_path / name, res)
+
+
+def test_a_sortable_list_brings_its_script_pinned_by_hash(tmp_path):
+    import base64
+    import hashlib
+
+    import pandas as pd
+
+    from analysis import display as ui
+
+    frame = pd.DataFrame({"who": ["<img src=x onerror=alert(1)>", "b"], "value": [2.5, 10.0]})
+    page = _page_with(tmp_path, [ui.data_table(frame, id="t1", page_size=1)]).read_text()
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    assert len(scripts) == 1 and "sr-dt" in scripts[0]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    csp = re.search(r'<meta content="([^"]+)" http-equiv="Content-Security-Policy"', page)[1]
+    assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    # raw numbers kept for sorting, the rows past the first page marked for print
+    assert 'data-v="10.0"' in page and page.count('class="sr-dt-rest"') == 1
+    # a page without a list stays script-free and its policy unchanged
+    plain = _page_with(tmp_path, [ui.table(frame)], "p.html").read_text()
+    assert "<script" not in plain and "script-src" not in plain
+
+
+def test_a_long_list_is_capped_with_a_note(tmp_path):
+    import pandas as pd
+
+    from analysis import display as ui
+
+    frame = pd.DataFrame({"n": range(30)})
+    block = ui.data_table(frame, id="t", page_size=5, max_rows=12, export="exports/x.csv")
+    assert block.data.count("<tr") == 13  # header + 12 rows
+    assert "the first 12 of 30 rows; exports/x.csv has every row" in block.data
+    zh = ui.data_table(frame, id="t", max_rows=12, export="x.csv", language="zh").data
+    assert "30 行中的前 12 行" in zh and "筛选" in zh
+
+
+def test_charts_take_their_takeaway_as_alt_text(tmp_path):
+    from analysis import display as ui
+
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
+    nb = new_notebook()
+    cell = new_code_cell("x")
+    cell.outputs = [
+        new_output("display_data", data=png),
+        new_output("display_data", data={"text/html": ui.takeaway('Revenue <b>"up"</b> $5').data}),
+        new_output("display_data", data=png),  # a heading comes before any takeaway
+        new_output("display_data", data={"text/html": ui.heading("Next").data}),
+        new_output("display_data", data={"text/html": ui.takeaway("Not about that chart").data}),
+        new_output("display_data", data=png, metadata={"image/png": {"alt": "Set by hand"}}),
+        new_output("display_data", data={"text/html": ui.takeaway("Ignored").data}),
+    ]
+    res = header_resources(
+        report="overview", unit="north", period="2025-Q3", data_end=None, language="en"
+    )
+    page = render_html(nbformat.from_dict({**nb, "cells": [cell]}), tmp_path / "a.html", res)
+    from html.parser import HTMLParser
+
+    alts = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tag == "img" and alts.append(dict(attrs)["alt"])
+    parser.feed(page.read_text())
+    assert alts == [
+        'Revenue <b>"up"</b> $5',
+        "Chart",
+        "Set by hand",
+    ]  # text, as the reader hears it
+    assert "<b>" not in page.read_text()

@@ -1,13 +1,18 @@
 """Rendering executed notebooks to self-contained HTML with our own nbconvert template.
 
 The template (``templates/segreport``) shows outputs only: no code, no prompts, no stderr,
-no remote script, style or font, and a Content-Security-Policy that blocks scripts and
-network loads. Writes are atomic (temporary file, then rename).
+no remote script, style or font, and a Content-Security-Policy that blocks network loads
+and every script but one: a page with a sortable list (:func:`analysis.display.data_table`)
+carries the project's own ``templates/datatable.js`` once, inline, allowed by its sha256
+(computed here from the exact text, so editing the script cannot break the pin). Writes
+are atomic (temporary file, then rename).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import html
 import os
 import re
@@ -39,18 +44,83 @@ def css() -> str:
     return _BLOCKS.sub(lambda _: block_css(), page, count=1)
 
 
+@cache
+def table_script() -> str:
+    """The script of the sortable lists (``templates/datatable.js``), as the page embeds it."""
+    return (TEMPLATES / "datatable.js").read_text(encoding="utf-8")
+
+
+def script_hash(script: str) -> str:
+    """The CSP source allowing exactly this inline script: ``'sha256-<base64 digest>'``."""
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+_CSP_START = "content=\"default-src 'none';"
+# only the display helper writes this element unescaped; data reaches the page escaped
+_DATA_TABLE = '<div class="sr-dt" '
+
+
+def with_table_script(page: str) -> str:
+    """``page`` with the sortable lists' script and its hash in the Content-Security-Policy
+    when it has a :func:`analysis.display.data_table`; other pages stay script-free."""
+    if _DATA_TABLE not in page or _CSP_START not in page:
+        return page
+    script = table_script()
+    page = page.replace(_CSP_START, f"{_CSP_START} script-src {script_hash(script)};", 1)
+    head, tag, tail = page.rpartition("</body>")
+    if not tag:
+        return page + f"<script>{script}</script>"
+    return f"{head}<script>{script}</script>\n{tag}{tail}"
+
+
+_TAKEAWAY = re.compile(r'<p class="sr-takeaway">(.*?)</p>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _html_text(markup: str) -> str:
+    return " ".join(html.unescape(_TAG.sub("", markup)).split())
+
+
+def _chart_alt_texts(outputs: list) -> None:
+    """Give each chart the alt text of its takeaway: the first takeaway block after the
+    chart, before the next chart or heading. An alt the notebook set
+    (:func:`analysis.plots.show_figure` ``alt=``) is kept; a chart without a takeaway
+    keeps the generic label the template writes."""
+    pending: list = []
+    for output in outputs:
+        data = output.get("data") or {}
+        markup = data.get("text/html")
+        if "image/png" in data:
+            meta = output.setdefault("metadata", {})
+            shape = meta.get("image/png") if isinstance(meta.get("image/png"), dict) else {}
+            if not (shape.get("alt") or meta.get("alt")):
+                pending.append(output)
+        elif isinstance(markup, str):
+            found = _TAKEAWAY.search(markup)
+            if found and pending:
+                for chart in pending:
+                    chart["metadata"]["alt"] = _html_text(found[1])
+                pending = []
+            elif 'class="sr-h"' in markup:
+                pending = []
+
+
 def without_notebook_styles(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` whose HTML outputs are the blocks as the report shows them: the
     notebook-only wrapper and styles of :class:`analysis.display.Block` removed (the page
-    has those rules once, in its head)."""
+    has those rules once, in its head), and charts with their takeaway as alt text."""
     nb = copy.deepcopy(nb)
+    outputs = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data") or {}
+            if isinstance(data.get("text/html"), list):
+                data["text/html"] = "".join(data["text/html"])
             if isinstance(data.get("text/html"), str):
                 data["text/html"] = strip_notebook_style(data["text/html"])
-            elif isinstance(data.get("text/html"), list):
-                data["text/html"] = strip_notebook_style("".join(data["text/html"]))
+            outputs.append(output)
+    _chart_alt_texts(outputs)
     return nb
 
 
@@ -146,7 +216,8 @@ def render_html(notebook: Path | nbformat.NotebookNode, target: Path, resources:
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, str | Path) else notebook
     nb = without_notebook_styles(nb)
     body, _ = _exporter().from_notebook_node(nb, resources={"segreport": resources})
-    write_atomic(target, _add_toc(body, resources["labels"]["contents"]))
+    page = _add_toc(body, resources["labels"]["contents"])
+    write_atomic(target, with_table_script(page))
     return target
 
 

@@ -1126,35 +1126,53 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
     export["value_at_risk"] = export["value_at_risk"].round(2)
     ctx.export(export, "churn_risk.csv")
     rows = int(result.options["list_rows"])
+    # every customer at or above the risk cut, sortable and paged (display.data_table caps
+    # the page at DATA_TABLE_MAX_ROWS; the export has everyone)
+    listed = frame[frame["churn_probability"] >= result.high_risk]
     ctx.text(
-        f"{P}.list.intro_{result.value_source}",
+        f"{P}.list.listed" if len(listed) else f"{P}.list.listed_none",
         n=ctx.number(len(frame)),
+        listed=ctx.number(len(listed)),
         rows=rows,
+        cut=ui.fmt_pct(result.high_risk, decimals=0),
+        value=_t(ctx, f"list.value_{result.value_source}"),
         snapshot=_date(ctx, result.snapshots.score - pd.Timedelta(days=1)),
         days=result.window.days,
     )
     top = frame.head(rows)
+    if len(listed) == 0:
+        listed = top
+    c = {k: _t(ctx, f"col.{k}") for k in ("probability", "value", "value_at_risk")}
     shown = pd.DataFrame(
         {
             _t(ctx, "col.customer"): ctx.pseudonymise(
-                top["customer_id"].astype("string")
+                listed["customer_id"].astype("string")
             ).to_numpy(),
             _t(ctx, "col.stage"): [
-                _stage_label(ctx.language, s) if isinstance(s, str) else "–" for s in top["stage"]
+                _stage_label(ctx.language, s) if isinstance(s, str) else "–"
+                for s in listed["stage"]
             ],
-            _t(ctx, "col.probability"): [
-                ui.fmt_pct(p, decimals=0) for p in top["churn_probability"]
-            ],
-            _t(ctx, "col.value"): [ctx.money(v) for v in top["value"]],
-            _t(ctx, "col.value_at_risk"): [ctx.money(v) for v in top["value_at_risk"]],
+            c["probability"]: listed["churn_probability"].to_numpy(dtype=float),
+            c["value"]: listed["value"].to_numpy(dtype=float),
+            c["value_at_risk"]: listed["value_at_risk"].to_numpy(dtype=float),
             _t(ctx, "col.reasons"): [
                 _t(ctx, "separator_list").join(r for r in reasons if r) or "–"
-                for reasons in top[["reason_1", "reason_2", "reason_3"]].itertuples(index=False)
+                for reasons in listed[["reason_1", "reason_2", "reason_3"]].itertuples(index=False)
             ],
-            _t(ctx, "col.action"): top["action"].to_numpy(),
+            _t(ctx, "col.action"): listed["action"].to_numpy(),
         }
     )
-    ctx.show(ui.table(shown, max_rows=rows))
+    money = {c["value"]: ctx.money, c["value_at_risk"]: ctx.money}
+    ctx.show(
+        ui.data_table(
+            shown,
+            id="churn-warning-list",
+            page_size=rows,
+            formats={c["probability"]: lambda p: ui.fmt_pct(p, decimals=0), **money},
+            export="exports/churn_risk.csv",
+            language=ctx.language,
+        )
+    )
     high = result.high_risk_customers
     for item in result.shared_reasons:
         ctx.text(
