@@ -4,6 +4,7 @@ page), names escaped, the latest row marked, and leftovers of interrupted runs i
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -216,3 +217,56 @@ def test_a_unit_that_is_the_whole_company_is_shown_once(tmp_path):
     _reports_status(tmp_path, "mobile", "mobile", ok, covers_all=False)
     page = _parse(render_portal(tmp_path, "en"))
     assert set(page.rows) == {"p-2025-Q4-u-telecom", "p-2025-Q4-u-mobile", "p-2025-Q4-u-all"}
+
+
+def _figures(output: Path, period: str, folder: str, figures: dict) -> None:
+    (output / period / folder / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
+
+
+def _entry(value, previous, kind, label, text):
+    # the fields of analysis.figures.UnitFigures.to_json the portal reads
+    return {
+        "value": value,
+        "previous": previous,
+        "year_ago": None,
+        "kind": kind,
+        "label_en": label,
+        "label_zh": f"{label}（中）",
+        "text_en": text,
+        "text_zh": f"{text}（中）",
+    }
+
+
+def test_each_unit_shows_its_key_figures_with_their_change(tmp_path):
+    for unit in ("north", "south", "east"):
+        _status(tmp_path, "2025-Q4", unit, unit, "2026-01-02T06:00:00")
+    _figures(
+        tmp_path,
+        "2025-Q4",
+        "north",
+        {
+            "net_revenue": _entry(110_000.0, 100_000.0, "money", "Net revenue", "$110,000"),
+            "active_customers": _entry(450, 500, "count", "Active customers", "450"),
+            "churn_rate": _entry(0.12, 0.10, "rate", "Churn rate", "12.0%"),
+            "value_at_risk": _entry(5_000.0, None, "money", "Value at risk", "$5,000"),
+            "nps": _entry(None, 20, "points", "NPS", "–"),
+            "_meta": {"period": "2025-Q4", "unit": "north"},
+        },
+    )
+    _figures(tmp_path, "2025-Q4", "south", {"net_revenue": _entry(1, 1, "money", INJECTION, "1")})
+    (tmp_path / "2025-Q4" / "east" / "figures.json").write_text("{not json", encoding="utf-8")
+
+    html = render_portal(tmp_path, "en")
+    cards = re.findall(r'<div class="pt-card">(.*?)</dl></div>', html, re.S)
+    assert len(cards) == 2  # east's file is unreadable: no card, no error
+    north = next(c for c in cards if "#p-2025-Q4-u-north" in c)
+    assert "$110,000" in north and 'sr-good">▲ +10%' in north  # more revenue: good
+    assert 'sr-bad">▼ -10%' in north  # fewer active customers: bad
+    assert 'sr-bad">▲ +2.0 pts' in north  # churn up 2 points: bad
+    assert "$5,000" in north and "Value at risk" in north  # no previous: no change shown
+    assert "NPS" not in north  # no value this period
+    south = next(c for c in cards if "#p-2025-Q4-u-south" in c)
+    assert "<img" not in south and "&lt;img src=x" in south and "■ +0%" in south
+    zh = render_portal(tmp_path, "zh")
+    assert "关键指标" in zh and "Net revenue（中）" in zh and "$110,000（中）" in zh
+    assert "+2.0 个百分点" in zh

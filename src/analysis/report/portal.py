@@ -136,6 +136,70 @@ def _unit_index(period: str, links: list[tuple[str, str]], language: str) -> str
     )
 
 
+#: The figures a unit's card shows, in order (from ``figures.json``, see
+#: :meth:`analysis.figures.UnitFigures.to_json`), and whether a rise is good news.
+CARD_FIGURES = {
+    "net_revenue": True,
+    "active_customers": True,
+    "churn_rate": False,
+    "value_at_risk": False,
+    "nps": True,
+    "csat": True,
+}
+
+
+def read_figures(output: Path, folder: str) -> dict:
+    """A unit's ``figures.json`` (beside its exports), or ``{}`` when missing or unreadable."""
+    try:
+        data = json.loads(Path(output, folder, "figures.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _change(entry: dict, good_if_up: bool, language: str) -> str:
+    """The change against the previous period: relative for counts and money, in points
+    for rates and NPS; coloured by whether it is good news."""
+    value, previous = entry.get("value"), entry.get("previous")
+    if not isinstance(value, int | float) or not isinstance(previous, int | float):
+        return ""
+    kind = entry.get("kind")
+    if kind in ("rate", "points"):
+        diff = (value - previous) * (100 if kind == "rate" else 1)
+        text = t("portal.pts", language, value=f"{diff:+.1f}")
+    elif previous > 0:
+        diff = value / previous - 1
+        text = f"{diff * 100:+.0f}%"
+    else:
+        return ""
+    if round(diff, 3) == 0:
+        return f'<span class="pt-kf-d sr-neutral">■ {escape(text)}</span>'
+    css = "sr-good" if (diff > 0) == good_if_up else "sr-bad"
+    arrow = "▲" if diff > 0 else "▼"
+    return f'<span class="pt-kf-d {css}">{arrow} {escape(text)}</span>'
+
+
+def _figure_card(figures: dict, unit_label: str, anchor: str, language: str) -> str:
+    """One unit's card: up to four key figures with their change."""
+    lines = []
+    for figure, good_if_up in CARD_FIGURES.items():
+        entry = figures.get(figure)
+        if not isinstance(entry, dict) or entry.get("value") is None or len(lines) == 4:
+            continue
+        label = entry.get(f"label_{language}") or entry.get("label_en") or figure
+        text = entry.get(f"text_{language}") or entry.get("text_en") or ""
+        lines.append(
+            f"<div><dt>{escape(str(label))}</dt><dd>{escape(str(text))} "
+            f"{_change(entry, good_if_up, language)}</dd></div>"
+        )
+    if not lines:
+        return ""
+    return (
+        f'<div class="pt-card"><a class="pt-card-unit" href="#{escape(anchor)}">'
+        f"{escape(unit_label)}</a><dl>{''.join(lines)}</dl></div>"
+    )
+
+
 def render_portal(output: Path, language: str = "en") -> str:
     statuses = collect_statuses(output)
     periods = sorted({s["period"] for s in statuses}, reverse=True)
@@ -145,7 +209,7 @@ def render_portal(output: Path, language: str = "en") -> str:
     sections = []
     taken = {f"p-{p}" for p in periods}
     for period in periods:
-        rows, unit_links = [], []
+        rows, unit_links, cards = [], [], []
         in_period = sorted(
             (s for s in statuses if s["period"] == period),
             key=lambda s: (s["unit"] == "all", s["unit"]),
@@ -158,6 +222,9 @@ def render_portal(output: Path, language: str = "en") -> str:
             unit_label = t("common.all_units", language) if unit == "all" else unit
             anchor = _unit_anchor(period, unit, taken)
             unit_links.append((anchor, unit_label))
+            cards.append(
+                _figure_card(read_figures(output, status["_dir"]), unit_label, anchor, language)
+            )
             exports = Path(output, status["_dir"], "exports")
             export_links = (
                 " ".join(
@@ -175,9 +242,16 @@ def render_portal(output: Path, language: str = "en") -> str:
                 f'<div class="pt-x">{export_links}</div></th>{cells}</tr>'
             )
         head = "".join(f"<th>{escape(t(f'report.{r.name}.title', language))}</th>" for r in reports)
+        card_block = ""
+        if any(cards):
+            card_block = (
+                f'<h3 class="sr-h">{escape(t("portal.key_figures", language))}</h3>'
+                f'<p class="sr-small">{escape(t("portal.key_figures_hint", language))}</p>'
+                f'<div class="pt-cards">{"".join(cards)}</div>'
+            )
         sections.append(
             f'<section id="p-{escape(period)}"><h2 class="sr-h">{escape(t("portal.period", language))} '
-            f"{escape(period)}</h2>{_unit_index(period, unit_links, language)}"
+            f"{escape(period)}</h2>{card_block}{_unit_index(period, unit_links, language)}"
             f'<div class="sr-table-wrap"><table class="sr-table pt-grid"><thead><tr>'
             f"<th>{escape(t('report.label.unit', language))}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div></section>"
@@ -193,7 +267,15 @@ def render_portal(output: Path, language: str = "en") -> str:
 .pt-not_applicable { background:#e8eef8; color:#1f4e79; border:1px dashed #8aa4c8; }
 .pt-err, .pt-when, .pt-q, .pt-reason { font-size:11.5px; color:#5b6775; margin-top:3px; } .pt-err { color:#b3261e; }
 .pt-x a { font-size:11.5px; margin-right:6px; }
-.sr-main { max-width:1500px; } .pt-grid td, .pt-grid th { min-width:112px; } .pt-grid a { margin-right:6px; }
+.sr-main { max-width:1500px; } .pt-grid td, .pt-grid th { min-width:96px; } .pt-grid a { margin-right:6px; }
+.pt-grid { width:100%; } .pt-grid th, .pt-grid td { padding:5px 7px; } .pt-grid thead th { white-space:normal; }
+.pt-x a { display:inline-block; overflow-wrap:anywhere; }
+.pt-cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(230px, 1fr)); gap:10px; margin:6px 0 16px; }
+.pt-card { border:1px solid #e3e8ee; border-radius:8px; padding:10px 12px; font-size:13px; }
+.pt-card-unit { font-weight:600; color:#1f4e79; text-decoration:none; }
+.pt-card dl { margin:6px 0 0; } .pt-card dl div { display:flex; justify-content:space-between; gap:8px; }
+.pt-card dt { color:#5b6775; } .pt-card dd { margin:0; font-weight:600; text-align:right; white-space:nowrap; }
+.pt-kf-d { font-weight:400; font-size:11.5px; }
 tr.pt-latest th:first-child { border-left:4px solid #f18f01; }
 .pt-units { display:flex; flex-wrap:wrap; gap:4px 12px; align-items:baseline; margin:0 0 10px; font-size:13px; }
 .pt-units a { color:#1f4e79; text-decoration:none; white-space:nowrap; }
