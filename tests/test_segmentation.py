@@ -389,6 +389,31 @@ def test_distinguishing_features_finds_planted_feature(rng):
     assert top.loc[2, "feature"] == "c" and top.loc[2, "direction"] == "lower"
 
 
+def test_distinguishing_features_equal_the_per_segment_pandas_computation(rng):
+    """The one-pass moments give the numbers of pandas' mean() and var() per segment and
+    rest (missing values left out, a one-customer segment's variance taken as 0)."""
+    n = 3000
+    labels = pd.Series(rng.choice([0, 1, 2], size=n, p=[0.5, 0.3, 0.2]))
+    labels.iloc[7] = 3  # a segment of one customer
+    features = pd.DataFrame(
+        {"a": rng.normal(1000, 300, n), "b": rng.exponential(size=n), "c": rng.normal(size=n)}
+    )
+    features.loc[rng.random(n) < 0.2, "b"] = np.nan
+    features["c"] += 2.0 * (labels == 2)
+    table = distinguishing_features(features, labels, top=3).set_index(["segment", "feature"])
+    for segment in range(4):
+        inside = (labels == segment).to_numpy()
+        a, b = features[inside], features[~inside]
+        pooled = np.sqrt((a.var().fillna(0) + b.var().fillna(0)) / 2.0)
+        smd = ((a.mean() - b.mean()) / pooled.replace(0.0, np.nan)).fillna(0.0)
+        for column in features.columns:
+            row = table.loc[(segment, column)]
+            assert row["smd"] == pytest.approx(smd[column], rel=1e-9, abs=1e-12)
+            assert row["segment_mean"] == pytest.approx(a[column].mean(), rel=1e-12)
+            assert row["rest_mean"] == pytest.approx(b[column].mean(), rel=1e-12)
+    assert table.loc[(2, "c"), "direction"] == "higher"
+
+
 def test_composition():
     customers = pd.DataFrame(
         {

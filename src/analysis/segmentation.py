@@ -1530,27 +1530,56 @@ def distinguishing_features(
     """
     features, labels = _aligned(features, labels)
     cols = _numeric_columns(features, columns)
-    data = features[cols].astype("float64")
+    values = features[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+    segments, codes = np.unique(labels.to_numpy(), return_inverse=True)
+    # Counts, sums and sums of squares per segment and column in one pass (matrix products
+    # with the segment indicator), the rest of the customers as total minus segment; the
+    # values are centred on the column means first so the variances lose no precision.
+    # Missing values are left out of each column, as pandas' mean() and var() do.
+    valid = np.isfinite(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+        centre = np.nan_to_num(np.nanmean(np.where(valid, values, np.nan), axis=0))
+    centred = np.where(valid, values - centre, 0.0)
+    indicator = np.zeros((len(codes), len(segments)))
+    indicator[np.arange(len(codes)), codes] = 1.0
+    n_in = indicator.T @ valid
+    sum_in = indicator.T @ centred
+    sq_in = indicator.T @ (centred * centred)
+    n_out, sum_out, sq_out = (
+        total.sum(axis=0) - part
+        for total, part in ((valid, n_in), (centred, sum_in), (centred * centred, sq_in))
+    )
+
+    def moments(n: np.ndarray, total: np.ndarray, squares: np.ndarray):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = total / n
+            var = (squares - total * mean) / (n - 1)  # sample variance (ddof 1)
+        var = np.where(n > 1, np.maximum(var, 0.0), 0.0)  # undefined: 0, like fillna(0)
+        return mean + centre, var
+
+    mean_in, var_in = moments(n_in, sum_in, sq_in)
+    mean_out, var_out = moments(n_out, sum_out, sq_out)
+    pooled = np.sqrt((var_in + var_out) / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smd_all = np.where(pooled > 0, (mean_in - mean_out) / pooled, np.nan)
+    smd_all = np.nan_to_num(smd_all, nan=0.0)
     rows = []
-    seg_values = labels.to_numpy()
-    for segment in sorted(pd.unique(seg_values)):
-        inside = seg_values == segment
-        if inside.all():
+    for i, segment in enumerate(segments):
+        if (codes == i).all():
             continue
-        a, b = data[inside], data[~inside]
-        pooled = np.sqrt((a.var().fillna(0) + b.var().fillna(0)) / 2.0)
-        diff = a.mean() - b.mean()
-        smd = (diff / pooled.replace(0.0, np.nan)).fillna(0.0)
+        smd = dict(zip(cols, smd_all[i], strict=True))
         ranked = sorted(cols, key=lambda c: (-abs(smd[c]), c))[:top]
         for rank, column in enumerate(ranked, start=1):
+            j = cols.index(column)
             rows.append(
                 (
                     int(segment),
                     rank,
                     column,
                     float(smd[column]),
-                    float(a[column].mean()),
-                    float(b[column].mean()),
+                    float(mean_in[i, j]),
+                    float(mean_out[i, j]),
                     "higher" if smd[column] >= 0 else "lower",
                 )
             )
