@@ -221,6 +221,15 @@ def main() -> None:
                     f"(load {result['load_average_after'][0]:.1f})",
                     flush=True,
                 )
+                # written after every run, so a long run that is stopped keeps what it measured
+                results = write_results(args, sizes, versions, runs)
+    print(json.dumps({k: v for k, v in results.items() if k != "versions"}, indent=1))
+    for label in results["versions"]:
+        print(label, json.dumps(results["versions"][label]["ratios"]))
+
+
+def write_results(args, sizes, versions, runs) -> dict:
+    """Summarise the runs so far and write them to ``args.out``."""
     results: dict = {
         "machine": {
             "python": platform.python_version(),
@@ -242,7 +251,7 @@ def main() -> None:
             "by_size": {str(size): value for size, value in by_size.items()},
             "ratios": ratios(by_size),
         }
-    if args.baseline is not None:
+    if args.baseline is not None and all(runs[label] for label, _ in versions):
         current, base = (results["versions"][label] for label, _ in versions)
         results["current_vs_baseline"] = {
             size: {
@@ -252,12 +261,11 @@ def main() -> None:
                 for measure in ("wall_s", "cpu_total_s", "peak_rss_total_mib")
             }
             for size in current["by_size"]
+            if size in base["by_size"]
         }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(json.dumps({k: v for k, v in results.items() if k != "versions"}, indent=1))
-    for label in results["versions"]:
-        print(label, json.dumps(results["versions"][label]["ratios"]))
+    return results
 
 
 def _commit(folder: Path) -> str | None:
