@@ -444,6 +444,7 @@ def data_table(
     max_rows: int = DATA_TABLE_MAX_ROWS,
     export: str | None = None,
     language: str = "en",
+    total: int | None = None,
 ) -> Block:
     """A long list the reader can sort, filter and page in the browser.
 
@@ -472,6 +473,10 @@ def data_table(
         The export holding every row (``"churn_risk.csv"``), named in the notes.
     language : str
         Report language of the controls.
+    total : int, optional
+        Rows of the whole list when ``frame`` is already cut to its first rows (so a
+        caller with a million rows formats only what the page shows); default
+        ``len(frame)``.
 
     Returns
     -------
@@ -502,11 +507,13 @@ def data_table(
         rest = ' class="sr-dt-rest"' if i >= page_size else ""
         rows.append(f"<tr{rest}>{''.join(cells)}</tr>")
     notes = []
-    if len(frame) > max_rows:
+    total = max(len(frame), total or 0)
+    if total > len(shown):
+        values = {"shown": f"{len(shown):,}", "n": f"{total:,}"}
         notes.append(
-            t("table.capped", language, shown=f"{max_rows:,}", n=f"{len(frame):,}", export=export)
+            t("table.capped", language, **values, export=export)
             if export
-            else t("table.capped_no_export", language, shown=f"{max_rows:,}", n=f"{len(frame):,}")
+            else t("table.capped_no_export", language, **values)
         )
     print_note = t(
         "table.print" if export else "table.print_no_export",

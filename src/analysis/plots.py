@@ -19,6 +19,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import offset_copy
 
 PALETTE = [
     "#1f4e79",
@@ -100,12 +101,71 @@ def show_figure(fig: plt.Figure, alt: str | None = None) -> None:
     from IPython.display import Image, display  # noqa: PLC0415
 
     fit_titles(fig)
+    bars_from_zero(fig)
+    legends_outside(fig)
     fig.tight_layout()
     fig.set_layout_engine(None)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt} if alt else None))
+
+
+def bars_from_zero(fig: plt.Figure) -> None:
+    """Start every bar chart's value axis at zero: a bar's length is its value, so an axis
+    cut at $1.5M makes a 5% difference look like a doubling."""
+    for ax in fig.axes:
+        for container in ax.containers:
+            if not isinstance(container, mpl.container.BarContainer) or not len(container):
+                continue
+            horizontal = getattr(container, "orientation", "vertical") == "horizontal"
+            low, high = ax.get_xlim() if horizontal else ax.get_ylim()
+            if low > high:  # an inverted axis
+                continue
+            low, high = min(low, 0.0), max(high, 0.0)
+            (ax.set_xlim if horizontal else ax.set_ylim)(low, high)
+
+
+def legends_outside(fig: plt.Figure) -> None:
+    """Move legends placed inside their axes to the right of the plot area, where they
+    cannot cover data or tick labels. A legend anchored elsewhere on purpose (its own
+    ``bbox_to_anchor``) and figure legends stay where they are."""
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        anchor = legend.get_bbox_to_anchor()
+        if anchor is not ax.bbox and anchor.bounds != ax.bbox.bounds:
+            _clear_of_tick_labels(ax, legend)
+            continue
+        handles = list(legend.legend_handles)
+        labels = [text.get_text() for text in legend.get_texts()]
+        title = legend.get_title().get_text() or None
+        ax.legend(
+            handles,
+            labels,
+            title=title,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0.0,
+            frameon=False,
+            fontsize=legend.get_texts()[0].get_fontsize() if labels else None,
+        )
+
+
+def _clear_of_tick_labels(ax: Axes, legend) -> None:
+    """Move a legend placed under its axes (``bbox_to_anchor`` below the plot) further down
+    when it would cover the x tick labels or axis label: measured with the figure's
+    renderer (text extents only, no painting)."""
+    renderer = ax.figure.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    axis = ax.xaxis.get_tightbbox(renderer)
+    if axis is None or box.y1 <= axis.y0 or box.y0 >= axis.y1 or box.y1 > ax.bbox.y0 + 1:
+        return  # clear of the labels, or not under the axes
+    gap = (box.y1 - axis.y0) * 72 / ax.figure.dpi + 3  # points: labels keep their size
+    (x0, y0), (x1, y1) = ax.transAxes.inverted().transform(legend.get_bbox_to_anchor().get_points())
+    moved = offset_copy(ax.transAxes, fig=ax.figure, y=-gap, units="points")
+    legend.set_bbox_to_anchor((x0, y0, x1 - x0, y1 - y0), transform=moved)
 
 
 def fit_titles(fig: plt.Figure) -> None:

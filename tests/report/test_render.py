@@ -129,6 +129,10 @@ def test_a_long_list_is_capped_with_a_note(tmp_path):
     block = ui.data_table(frame, id="t", page_size=5, max_rows=12, export="exports/x.csv")
     assert block.data.count("<tr") == 13  # header + 12 rows
     assert "the first 12 of 30 rows; exports/x.csv has every row" in block.data
+    # a caller that cut its rows already says how many the list has
+    cut = ui.data_table(frame.head(12), id="t", export="exports/x.csv", total=30).data
+    assert cut.count("<tr") == 13 and "the first 12 of 30 rows" in cut
+    assert "has every row" not in ui.data_table(frame, id="t", export="x.csv").data
     zh = ui.data_table(frame, id="t", max_rows=12, export="x.csv", language="zh").data
     assert "30 行中的前 12 行" in zh and "筛选" in zh
 

@@ -1140,8 +1140,8 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
         days=result.window.days,
     )
     top = frame.head(rows)
-    if len(listed) == 0:
-        listed = top
+    total = len(listed) or len(top)
+    listed = listed.head(ui.DATA_TABLE_MAX_ROWS) if len(listed) else top
     c = {k: _t(ctx, f"col.{k}") for k in ("probability", "value", "value_at_risk")}
     shown = pd.DataFrame(
         {
@@ -1171,6 +1171,7 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
             formats={c["probability"]: lambda p: ui.fmt_pct(p, decimals=0), **money},
             export="exports/churn_risk.csv",
             language=ctx.language,
+            total=total,
         )
     )
     high = result.high_risk_customers
