@@ -485,7 +485,12 @@ def data_table(
     formats = formats or {}
     page_size = max(1, int(page_size))
     shown = frame.head(max_rows)
-    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in shown.columns)
+    numeric = {c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c].dtype)}
+    head = "".join(
+        ('<th scope="col" class="sr-num">' if c in numeric else '<th scope="col">')
+        + f"{esc(c)}</th>"
+        for c in shown.columns
+    )
     rows = []
     for i, row in enumerate(shown.itertuples(index=False, name=None)):
         cells = []
