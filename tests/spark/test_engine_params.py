@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.config import load_params
-from analysis.engine import DuckDBEngine, open_engine
+from analysis.engine import DuckDBEngine, engine_for, open_engine
 from analysis.errors import DataError, ParamsError
 from analysis.features import customer_features
 
@@ -17,6 +17,7 @@ def test_the_default_engine_is_duckdb():
     params = load_params()
     assert params["engine"] == "duckdb"
     assert isinstance(open_engine(params), DuckDBEngine)
+    assert engine_for(params) is None and engine_for(None) is None  # the embedded default
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from ..errors import DataError, ParamsError
 __all__ = [
     "ENGINES",
     "DuckDBEngine",
+    "engine_for",
     "Engine",
     "TableSource",
     "open_engine",
@@ -127,6 +128,13 @@ def plain_index(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.index.name is not None and frame.index.name not in frame.columns:
         return frame.reset_index()
     return frame
+
+
+def engine_for(params: Mapping[str, Any] | None) -> Engine | None:
+    """:func:`open_engine` for ``engine: spark``; None (the embedded default, one DuckDB
+    connection per call) for ``engine: duckdb``."""
+    name = str((params or {}).get("engine") or "duckdb")
+    return None if name == "duckdb" else open_engine(params)
 
 
 def open_engine(params: Mapping[str, Any] | None = None) -> Engine:

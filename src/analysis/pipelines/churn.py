@@ -231,9 +231,12 @@ def _customer_features(params: Mapping[str, Any]):
     """The feature builder with the unit's ``features:`` options (``satisfaction_col``)."""
     from functools import partial  # noqa: PLC0415
 
+    from ..engine import engine_for  # noqa: PLC0415
     from ..features import customer_features  # noqa: PLC0415  (DuckDB only when needed)
 
-    return partial(customer_features, satisfaction_col=satisfaction_column(params))
+    return partial(
+        customer_features, satisfaction_col=satisfaction_column(params), engine=engine_for(params)
+    )
 
 
 def period_tables(data: Dataset, period: Period) -> dict[str, pd.DataFrame | None]:

@@ -31,6 +31,7 @@ import pandas as pd
 
 from .. import segment_report as sr
 from ..data.load import Dataset
+from ..engine import engine_for
 from ..features import customer_features
 from ..i18n import t
 from ..period import Period
@@ -432,6 +433,7 @@ def _previous_features(
         categories=current.attrs.get("categories"),
         channels=current.attrs.get("channels"),
         satisfaction_col=options.get("satisfaction_col", "csat"),
+        engine=engine_for(params),
     )
 
 

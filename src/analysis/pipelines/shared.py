@@ -60,7 +60,7 @@ class SharedWork:
         self, data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]
     ) -> pd.DataFrame:
         """:func:`analysis.features.customer_features` of the unit as of ``as_of``."""
-        from ..engine import open_engine  # noqa: PLC0415
+        from ..engine import engine_for  # noqa: PLC0415
         from ..features import customer_features  # noqa: PLC0415
 
         as_of = pd.Timestamp(as_of)
@@ -84,7 +84,7 @@ class SharedWork:
             top_categories=options.get("top_categories", 5),
             top_channels=options.get("top_channels", 4),
             satisfaction_col=options.get("satisfaction_col", "csat"),
-            engine=None if engine == "duckdb" else open_engine(params),
+            engine=engine_for(params),
         )
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
