@@ -198,3 +198,12 @@ def shown(monkeypatch) -> list[str]:
     monkeypatch.setattr(context_module, "display", collect)
     monkeypatch.setattr(plots, "show_figure", figure)
     return out
+
+
+def unguarded(source: str) -> str:
+    """A report notebook's cell without its ``if applies:`` guard (every cell after the setup
+    does nothing when the report does not apply), so tests can read the call it makes."""
+    import textwrap
+
+    head = "if applies:\n"
+    return textwrap.dedent(source[len(head) :]).strip() if source.startswith(head) else source

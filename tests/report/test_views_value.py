@@ -65,15 +65,20 @@ def _notebook_cells() -> list[str]:
     return code[1:]
 
 
-def _run(ctx, monkeypatch) -> dict:
+def _run(ctx, monkeypatch, *, applies: bool | None = None) -> dict:
     """Run the value notebook's own cells in-process on ``ctx`` (what papermill runs, without
     a kernel): the pipeline, every section and every chart cell. Returns the notebook's
-    namespace (``result``, ``rfm_csv``)."""
+    namespace (``result``, ``rfm_csv``). ``applies`` overrides what the setup cell decided,
+    as an analyst running the cells anyway would."""
     from analysis.report import context as context_module
 
     monkeypatch.setattr(context_module, "open_report", lambda namespace: ctx)
     namespace: dict = {}
-    for source in _notebook_cells():
+    setup, *cells = _notebook_cells()
+    exec(compile(setup, str(NOTEBOOK), "exec"), namespace)  # noqa: S102
+    if applies is not None:
+        namespace["applies"] = applies
+    for source in cells:
         exec(compile(source, str(NOTEBOOK), "exec"), namespace)  # noqa: S102
     return namespace
 
@@ -311,7 +316,14 @@ def test_period_before_any_order_and_chinese(tmp_path, shown, monkeypatch):
     set_theme("zh")  # as open_report does: a CJK font for the chart labels
     orders = _btyd_orders(10)
     customers = _customers(sorted(orders["customer_id"].unique()), signup="2023-01-01")
+    # the period ends before the first order: the notebook says the report does not apply
     out = _run(_context(tmp_path, customers, orders, period="2023-Q4", language="zh"), monkeypatch)
+    assert out["applies"] is False and "result" not in out
+    assert "该业务单元在报告期结束（2023-12-31）之前没有任何购买" in "\n".join(shown)
+    # run anyway, the pipeline and views say nobody bought, in Chinese
+    shown.clear()
+    ctx = _context(tmp_path, customers, orders, period="2023-Q4", language="zh")
+    out = _run(ctx, monkeypatch, applies=True)
     result = out["result"]
     html = "\n".join(shown)
     assert "价值概览" in html and "生命周期阶段" in html and "CRM 客户名单" in html
