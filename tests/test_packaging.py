@@ -177,8 +177,13 @@ def test_docstrings_cite_only_files_and_names_that_exist():
                     break
                 except ImportError:
                     continue
-            for attr in rest if obj is not None else []:
-                obj = getattr(obj, attr, None)
-            if obj is None:
+            missing = object()  # a dataclass field defaulting to None exists all the same
+            found = obj is not None
+            for attr in rest if found else []:
+                obj = getattr(obj, attr, missing)
+                if obj is missing:
+                    found = False
+                    break
+            if not found:
                 dead.append(f"{module.name}: {ref}")
     assert not dead, dead
