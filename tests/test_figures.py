@@ -164,6 +164,25 @@ def test_auto_is_contractual_for_bills_and_noncontractual_for_a_purchase_log(rng
     assert forced.churn_definition == "contractual"
 
 
+def test_a_billed_unit_reads_its_definitions_in_bills():
+    """Contractual churn chosen by auto means regular bills: the figures' definitions say
+    bills; a purchase log (or contractual churn the user forced) keeps orders."""
+    ids = [f"c{i}" for i in range(40)]
+    months = pd.date_range("2024-01-05", "2025-12-05", freq="MS") + pd.Timedelta(days=4)
+    bills = _orders([(c, d.date().isoformat(), 30.0) for c in ids for d in months])
+    data = Dataset(customers=_customers_with_churn(ids), orders=bills)
+    billed = unit_figures(data, Q4, _params(definition="auto"))
+    assert billed.scheme == "subscription"
+    forced = unit_figures(data, Q4, _params(definition="contractual"))
+    assert forced.scheme == "transactional"
+    for figure in ("active_customers", "new_customers", "reactivated_customers", "net_revenue"):
+        for language, word in (("en", "bill"), ("zh", "账单")):
+            assert word in billed.definition(figure, language), (figure, language)
+            assert word not in forced.definition(figure, language), (figure, language)
+        assert "order" not in billed.definition(figure, "en")
+    assert billed.to_json()["net_revenue"]["definition_en"] == billed.definition("net_revenue")
+
+
 def test_survey_only_data_has_no_order_figures_and_still_compares_nps():
     surveys = pd.DataFrame(
         {

@@ -137,9 +137,8 @@ def test_counts_agree_with_their_nouns(shape_pages):
 
 @slow
 def test_subscription_units_speak_of_bills(shape_pages):
-    """A billed unit's segments, value and summary speak of bills and subscribers (the
-    figure definitions, the churn model's terms and the overview's order count are not
-    this part's)."""
+    """A billed unit's segments, value, summary, churn model terms and overview counts
+    speak of bills and subscribers (the figure definitions: tests/test_figures.py)."""
     shape, _, pages = shape_pages
     if shape != "subscription":
         pytest.skip("only a billed unit")
@@ -149,6 +148,10 @@ def test_subscription_units_speak_of_bills(shape_pages):
     assert _hits(pages, shop_words, {"segmentation", "value", "summary"}) == {}
     assert _hits(pages, r"\borders\b|\ban order\b|order value", {"segmentation", "value"}) == {}
     assert _hits(pages, r"consecutive purchases|repeat purchases", {"churn"}) == {}
+    # the churn model's features and reasons, and the overview's counts, in bills
+    in_orders = r"order value|purchase days|since last purchase|\bper order\b|\bbought\b"
+    assert _hits(pages, in_orders, {"churn"}) == {}
+    assert _hits(pages, r"\borders?\b", {"overview"}) == {}
     names = "|".join(t(f"segmentation.name.trait.{k}", "en") for k in ("big_ticket", "frequent"))
     assert _hits(pages, names) == {}
 

@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import display as ui
 from .data.load import Dataset
-from .i18n import t
+from .i18n import catalog, t
 from .period import Period
 
 __all__ = [
@@ -130,6 +130,15 @@ def churn_rule(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) ->
     if requested == "auto" and definition == "contractual" and not _bills(orders, end, params):
         definition = "noncontractual"
     return ChurnRule(definition, window)
+
+
+def wording_scheme(definition: str, requested: object = "auto") -> str:
+    """How the unit's reports speak of its purchases: ``subscription`` (bills, renewals)
+    when churn is ``contractual`` by the ``requested`` ``churn.definition: auto``, which
+    :func:`churn_rule` chooses only for regular bills (or a unit without orders); else
+    ``transactional``."""
+    auto = str(requested) == "auto"
+    return "subscription" if definition == "contractual" and auto else "transactional"
 
 
 def _bills(orders: pd.DataFrame, end: pd.Timestamp, params: Mapping[str, Any]) -> bool:
@@ -241,6 +250,7 @@ class UnitFigures:
     previous: Mapping[str, float]
     year_ago: Mapping[str, float]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    scheme: str = "transactional"  # wording_scheme: "subscription" reads in bills
 
     def value(self, figure: str) -> float:
         return float(self.current[figure])
@@ -249,8 +259,11 @@ class UnitFigures:
         return t(f"figures.{figure}.label", language)
 
     def definition(self, figure: str, language: str = "en") -> str:
+        key = f"figures.{figure}.definition_{self._variant(figure)}"
+        if self.scheme == "subscription" and f"{key}_subscription" in catalog(language):
+            key = f"{key}_subscription"
         return t(
-            f"figures.{figure}.definition_{self._variant(figure)}",
+            key,
             language,
             days=self.churn_window_days,
             high_risk=ui.fmt_pct(self.high_risk, decimals=0),
@@ -382,4 +395,7 @@ def unit_figures(
         current=values["current"],
         previous=values["previous"],
         year_ago=values["year_ago"],
+        scheme=wording_scheme(
+            rule.definition, (params.get("churn") or {}).get("definition", "auto")
+        ),
     )

@@ -320,13 +320,21 @@ class ChurnDrivers:
         return set(self.summary.loc[ok, "source"].astype(str))
 
     # ---- words -----------------------------------------------------------------------
-    def sentences(self, language: str = "en", *, top: int = 3, alpha: float = 0.05) -> list[str]:
+    def sentences(
+        self,
+        language: str = "en",
+        *,
+        top: int = 3,
+        alpha: float = 0.05,
+        scheme: str | None = None,
+    ) -> list[str]:
         """Plain-language sentences for the strongest significant drivers (associations,
-        not causes), plus the caveats in ``notes_`` that change how to read them."""
+        not causes), plus the caveats in ``notes_`` that change how to read them; ``scheme``
+        ``"subscription"`` names the features in bills."""
         table = self.summary.loc[self.summary["p_value"] < alpha].copy()
         table["strength"] = np.abs(np.log(table["odds_ratio"]))
         table = table.sort_values("strength", ascending=False, kind="mergesort").head(top)
-        out = [driver_sentence(row, language) for _, row in table.iterrows()]
+        out = [driver_sentence(row, language, scheme=scheme) for _, row in table.iterrows()]
         if not out:
             out.append(t("churn.sentence.none", language, alpha=alpha))
         if "separation" in self.notes_:
@@ -334,7 +342,9 @@ class ChurnDrivers:
                 t(
                     "churn.sentence.separation",
                     language,
-                    features=", ".join(feature_label(f, language) for f in self.separation_),
+                    features=", ".join(
+                        feature_label(f, language, scheme=scheme) for f in self.separation_
+                    ),
                 )
             )
         elif "penalised" in self.notes_:
@@ -345,10 +355,10 @@ class ChurnDrivers:
                     t(
                         "churn.sentence.aliased",
                         language,
-                        dropped=term_label(self.summary, alias.dropped, language)
+                        dropped=term_label(self.summary, alias.dropped, language, scheme=scheme)
                         if alias.dropped in set(self.summary["feature"])
-                        else feature_label(alias.dropped, language),
-                        kept=term_label(self.summary, alias.kept, language),
+                        else feature_label(alias.dropped, language, scheme=scheme),
+                        kept=term_label(self.summary, alias.kept, language, scheme=scheme),
                         r=f"{alias.correlation:.2f}",
                     )
                 )
@@ -357,7 +367,7 @@ class ChurnDrivers:
                     t(
                         "churn.sentence.combination",
                         language,
-                        dropped=feature_label(alias.dropped, language),
+                        dropped=feature_label(alias.dropped, language, scheme=scheme),
                         vif=f"{alias.vif:,.0f}",
                     )
                 )
@@ -367,7 +377,9 @@ class ChurnDrivers:
                 t(
                     "churn.sentence.not_identified",
                     language,
-                    features=", ".join(term_label(self.summary, f, language) for f in unknown),
+                    features=", ".join(
+                        term_label(self.summary, f, language, scheme=scheme) for f in unknown
+                    ),
                 )
             )
         high = self.vif_.loc[self.vif_["vif"] > 10, "feature"].tolist()
@@ -376,7 +388,9 @@ class ChurnDrivers:
                 t(
                     "churn.sentence.high_vif",
                     language,
-                    features=", ".join(term_label(self.summary, f, language) for f in high),
+                    features=", ".join(
+                        term_label(self.summary, f, language, scheme=scheme) for f in high
+                    ),
                 )
             )
         return out

@@ -129,6 +129,7 @@ def reason_text(
     *,
     typical: object = None,
     scale_max: float = 5,
+    scheme: str | None = None,
 ) -> list[str]:
     """Words for one reason on many customers: ``"3 complaint(s)"``, ``"shorter
     relationship (120 days)"``. ``direction`` is ``high``, ``low``, ``missing`` or ``level``;
@@ -136,11 +137,12 @@ def reason_text(
     the satisfaction scale). With ``typical`` (the retained customers' median, for
     ``high`` / ``low``) the words add it: ``"shorter relationship (120 days) vs 900 for
     customers who stay"``. Each distinct shown value is formatted once (a million
-    customers share few distinct texts)."""
+    customers share few distinct texts). ``scheme="subscription"`` reads in bills (a
+    ``<key>_subscription`` template or feature name where the catalog has one)."""
     names = catalog(language)
     values = np.asarray(values)
     if direction == "level":
-        label = feature_label(feature, language)
+        label = feature_label(feature, language, scheme=scheme)
         levels, inverse = np.unique(values.astype(str), return_inverse=True)
         texts = [
             t(
@@ -153,10 +155,12 @@ def reason_text(
         ]
         return [texts[i] for i in inverse.ravel()]
     key = f"churn.reason.{feature}.{direction}"
+    if scheme == "subscription" and f"{key}_subscription" in names:
+        key = f"{key}_subscription"
     label = ""
     if key not in names:
         key = f"churn.reason.generic.{direction}"
-        label = feature_label(feature, language)
+        label = feature_label(feature, language, scheme=scheme)
     template = names[key]
     scale = _number(scale_max)
     if direction == "missing":
@@ -264,8 +268,10 @@ def early_warning_list(
     unusual_level_share: float = REASON_UNUSUAL_LEVEL_SHARE,
     max_shared: float = REASON_MAX_SHARED,
     satisfaction_scale: tuple[float, float] = (1, 5),
+    scheme: str | None = None,
 ) -> pd.DataFrame:
-    """Current customers ranked by value at risk, with reasons and an action.
+    """Current customers ranked by value at risk, with reasons and an action (the
+    reasons read in bills when ``scheme`` is ``"subscription"``).
 
     ``value_at_risk = churn_probability * value`` (value: :func:`customer_value`, 0 when
     unknown).
@@ -354,6 +360,7 @@ def early_warning_list(
                         currency,
                         typical=profile.typical.get(feature) if d in ("high", "low") else None,
                         scale_max=satisfaction_scale[1],
+                        scheme=scheme,
                     )
                     for r, text in zip(sub, texts, strict=True):
                         reasons[rank][r] = text
@@ -373,6 +380,7 @@ def early_warning_list(
                 language,
                 currency,
                 scale_max=satisfaction_scale[1],
+                scheme=scheme,
             )[0]
     for rank in range(top_reasons):
         out[f"reason_{rank + 1}"] = reasons[rank]

@@ -1,5 +1,9 @@
 """Words for the churn models: feature, level and term names, "per SD" units and one
 sentence per driver, in the report language (``churn.*`` message keys).
+
+A unit billed regularly (``scheme="subscription"``) reads its features in bills: a
+``churn.feature.<name>_subscription`` message ("Average bill") replaces the general one
+("Average order value") where the catalog has it.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from ..i18n import catalog, t
 
 
 # --------------------------------------------------------------------------- wording
-def feature_label(feature: str, language: str = "en") -> str:
-    """Display name of a feature (``churn.feature.<name>``), else the column name in
-    words: ``internet_service`` and ``InternetService`` read "Internet service"."""
+def feature_label(feature: str, language: str = "en", *, scheme: str | None = None) -> str:
+    """Display name of a feature (``churn.feature.<name>``, or its ``_subscription``
+    variant for a billed unit), else the column name in words: ``internet_service`` and
+    ``InternetService`` read "Internet service"."""
     key = f"churn.feature.{feature}"
     names = catalog(language)
+    if scheme == "subscription" and f"{key}_subscription" in names:
+        return names[f"{key}_subscription"]
     return names[key] if key in names else column_words(str(feature))
 
 
@@ -48,13 +55,15 @@ def level_label(feature: str, level: object, language: str = "en") -> str:
     return str(level)
 
 
-def term_label(summary: pd.DataFrame, term: str, language: str = "en") -> str:
+def term_label(
+    summary: pd.DataFrame, term: str, language: str = "en", *, scheme: str | None = None
+) -> str:
     """Display name of a model term: ``Customer type: Enterprise (vs Individual)``."""
     row = summary.loc[summary["feature"] == term]
     if row.empty:
         return str(term)
     row = row.iloc[0]
-    name = feature_label(row["source"], language)
+    name = feature_label(row["source"], language, scheme=scheme)
     if row["kind"] == "level":
         return t(
             "churn.term.level",
@@ -78,14 +87,14 @@ def sd_text(source: str, sd: float, language: str) -> str:
     return f"{sd:,.2g}" if abs(sd) < 1 else f"{sd:,.1f}"
 
 
-def driver_sentence(row: pd.Series, language: str = "en") -> str:
+def driver_sentence(row: pd.Series, language: str = "en", *, scheme: str | None = None) -> str:
     """One sentence for one row of :attr:`ChurnDrivers.summary`."""
     ratio = row["odds_ratio"]
     values = dict(
         ratio=f"{ratio:.2f}",
         low=f"{row['ci_low']:.2f}",
         high=f"{row['ci_high']:.2f}",
-        feature=feature_label(row["source"], language),
+        feature=feature_label(row["source"], language, scheme=scheme),
     )
     direction = "up" if ratio > 1 else "down"
     if row["kind"] == "level":

@@ -28,7 +28,7 @@ from .. import churn, lifecycle
 from ..churn.design import AttributeChoice, choose_attributes, leaking_attributes
 from ..data.load import Dataset
 from ..errors import AnalysisError, ModelError
-from ..figures import churn_rule, known_customers, risk_figures
+from ..figures import churn_rule, known_customers, risk_figures, wording_scheme
 from ..i18n import t
 from ..period import Period
 from ..playbook import data_available
@@ -193,6 +193,13 @@ class ChurnResult:
     satisfaction_column: str = "csat"
     playbook_used: bool = False
     final_model: churn.ChurnRiskModel | None = field(default=None, repr=False)
+
+    @property
+    def scheme(self) -> str:
+        """``subscription`` when churn is contractual by ``churn.definition: auto``, which
+        :func:`analysis.figures.churn_rule` chooses only for regular bills: the report then
+        names its features in bills ("Average bill"); else ``transactional``."""
+        return wording_scheme(self.definition, self.options.get("definition", "auto"))
 
     @property
     def modelled(self) -> bool:
@@ -518,6 +525,7 @@ def _score_customers(
         action_separator=t("report_churn.separator_actions", language),
         high_risk=float(opts["high_risk"]),
         satisfaction_scale=satisfaction_scale(params),
+        scheme=wording_scheme(parts["definition"], opts.get("definition", "auto")),
     )
     return {
         "warning_list": warning_list,

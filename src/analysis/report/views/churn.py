@@ -95,12 +95,12 @@ def _reason_label(language: str, reason: str) -> str:
     return names[key] if key in names else str(reason)
 
 
-def _importance_label(language: str, feature: str) -> str:
+def _importance_label(language: str, feature: str, scheme: str | None = None) -> str:
     if feature.startswith("share_cat_"):
         return _m(language, "feature.share_cat", name=feature.removeprefix("share_cat_"))
     if feature.startswith("share_ch_"):
         return _m(language, "feature.share_ch", name=feature.removeprefix("share_ch_"))
-    return churn.feature_label(feature, language)
+    return churn.feature_label(feature, language, scheme=scheme)
 
 
 def _plain(text: object) -> str:
@@ -255,9 +255,7 @@ def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame 
         ctx.text(f"{P}.definition.contractual", days=w.days)
     else:
         ctx.text(f"{P}.definition.noncontractual", days=w.days)
-    # contractual churn chosen by `auto` means regular bills (analysis.figures.churn_rule)
-    auto = str(result.options.get("definition", "auto")) == "auto"
-    scheme = "subscription" if result.definition == "contractual" and auto else None
+    scheme = result.scheme  # analysis.figures.wording_scheme
     if w.source == "gaps":
         ctx.text(
             billed(ctx.language, f"{P}.definition.window_gaps", scheme),
@@ -365,7 +363,7 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         snapshot=_date(ctx, result.fit_snapshot),
         days=result.window.days,
     )
-    summary = forest_table(d.summary, ctx.language)
+    summary = forest_table(d.summary, ctx.language, scheme=result.scheme)
     identified = summary["identified"].to_numpy(dtype=bool)
     readings = [
         _t(ctx, "drivers.not_identified")
@@ -399,7 +397,7 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
     ctx.text(
         f"{P}.drivers.legend" if "complaints" in result.features else f"{P}.drivers.legend_plain"
     )
-    for sentence in d.sentences(ctx.language):
+    for sentence in d.sentences(ctx.language, scheme=result.scheme):
         ctx.show(ui.paragraph(sentence))
     largest = float(d.vif_["vif"].max()) if not d.vif_.empty else 1.0
     if largest <= 10:
@@ -420,7 +418,8 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
                     ctx,
                     "drivers.dropped",
                     items=_t(ctx, "separator_list").join(
-                        f"{churn.feature_label(k, ctx.language)} ({_t(ctx, f'dropped.{v}')})"
+                        f"{churn.feature_label(k, ctx.language, scheme=result.scheme)} "
+                        f"({_t(ctx, f'dropped.{v}')})"
                         for k, v in dropped.items()
                     ),
                 ),
@@ -450,10 +449,13 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
     return summary if summary["identified"].any() else None
 
 
-def forest_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+def forest_table(
+    summary: pd.DataFrame, language: str = "en", *, scheme: str | None = None
+) -> pd.DataFrame:
     """:attr:`ChurnDrivers.summary` in reading order for the table and :func:`plot_forest`:
-    significant terms first, strongest first, with ``label`` (the term in words),
-    ``significant`` (p < 0.05) and ``strength`` (|log odds ratio|)."""
+    significant terms first, strongest first, with ``label`` (the term in words, in bills
+    for ``scheme="subscription"``), ``significant`` (p < 0.05) and ``strength``
+    (|log odds ratio|)."""
     out = summary.copy()
     if "identified" not in out:
         out["identified"] = np.isfinite(out["odds_ratio"].to_numpy(dtype=float))
@@ -462,7 +464,7 @@ def forest_table(summary: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     out = out.sort_values(
         ["significant", "strength"], ascending=[False, False], kind="mergesort"
     ).reset_index(drop=True)
-    out["label"] = [churn.term_label(summary, f, language) for f in out["feature"]]
+    out["label"] = [churn.term_label(summary, f, language, scheme=scheme) for f in out["feature"]]
     return out
 
 
@@ -702,7 +704,7 @@ def dependence_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.
     items = list(risk.partial_dependence.items())
     fig, axes = plt.subplots(1, len(items), figsize=(11, 3.2), squeeze=False, sharey=True)
     for ax, (feature, curve) in zip(axes[0], items, strict=True):
-        plot_dependence(curve, feature=feature, language=ctx.language, ax=ax)
+        plot_dependence(curve, feature=feature, language=ctx.language, scheme=result.scheme, ax=ax)
     fig.suptitle(_t(ctx, "model.pd_chart"), fontsize=12, fontweight="bold")
     plots.show_figure(fig)
     ctx.text(f"{P}.model.pd_legend")
@@ -784,7 +786,12 @@ def plot_calibration(
 
 
 def plot_importance(
-    importance: pd.DataFrame, *, language: str = "en", ax: Axes | None = None, **kwargs: Any
+    importance: pd.DataFrame,
+    *,
+    language: str = "en",
+    scheme: str | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Permutation importance (AUC lost when a column is shuffled), most important on top;
     an empty table leaves the Axes blank.
@@ -795,6 +802,8 @@ def plot_importance(
         ``RiskEvaluation.importance`` (``feature``, ``importance``), e.g. its ``head(8)``.
     language
         Language of the feature names.
+    scheme
+        ``"subscription"`` names the features in bills (``ChurnResult.scheme``).
     ax
         Axes to draw on (default: the current Axes).
     **kwargs
@@ -811,7 +820,7 @@ def plot_importance(
     y = np.arange(len(importance))[::-1]
     style = {"color": plots.PALETTE[1], "height": 0.6, **kwargs}
     ax.barh(y, importance["importance"].to_numpy(dtype=float), **style)
-    labels = [_plain(_importance_label(language, f)) for f in importance["feature"]]
+    labels = [_plain(_importance_label(language, f, scheme)) for f in importance["feature"]]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel(_m(language, "model.imp_x"))
     ax.set_title(_m(language, "model.imp_chart"))
@@ -824,6 +833,7 @@ def plot_dependence(
     *,
     feature: str,
     language: str = "en",
+    scheme: str | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -850,7 +860,7 @@ def plot_dependence(
     ax = _ax(ax)
     style = {"color": plots.PALETTE[0], "lw": 2, **kwargs}
     ax.plot(curve["value"], 100 * curve["churn_probability"], **style)
-    ax.set_xlabel(_plain(churn.feature_label(feature, language)))
+    ax.set_xlabel(_plain(churn.feature_label(feature, language, scheme=scheme)))
     ax.yaxis.set_major_formatter(_PCT)
     if _first_column(ax):
         ax.set_ylabel(_m(language, "model.pd_axis"))
@@ -1005,7 +1015,9 @@ def hazards_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         ["significant", "strength"], ascending=[False, False], kind="mergesort"
     )
     labels = [
-        churn.term_label(hz.rename(columns={"hazard_ratio": "odds_ratio"}), f, ctx.language)
+        churn.term_label(
+            hz.rename(columns={"hazard_ratio": "odds_ratio"}), f, ctx.language, scheme=result.scheme
+        )
         for f in hz["feature"]
     ]
     shown = pd.DataFrame(

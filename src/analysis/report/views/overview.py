@@ -22,6 +22,7 @@ from ...i18n import Translator, catalog
 from ...period import Period
 from ...pipelines.overview import FIGURE_OF_KPI, MONEY_KPIS
 from ..context import ReportContext
+from ..wording import billed
 
 if TYPE_CHECKING:  # the result type, for annotations only
     from ...pipelines.overview import OverviewResult
@@ -54,10 +55,13 @@ def _type_label(language: str, key: object) -> str:
 # --------------------------------------------------------------------------- KPIs
 
 
-def _kpi_label(ctx: ReportContext, kpi: str) -> str:
-    """A KPI's name: the unit figure's name where the KPI is a business figure."""
+def _kpi_label(ctx: ReportContext, kpi: str, scheme: str | None = None) -> str:
+    """A KPI's name: the unit figure's name where the KPI is a business figure; a billed
+    unit's ``_subscription`` name ("Bills") where the catalog has one."""
     figure = FIGURE_OF_KPI.get(kpi)
-    return ctx._(f"figures.{figure}.label") if figure else ctx._(f"overview.kpi.{kpi}")
+    if figure:
+        return ctx._(f"figures.{figure}.label")
+    return ctx._(billed(ctx.language, f"overview.kpi.{kpi}", scheme))
 
 
 def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
@@ -81,7 +85,7 @@ def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
     vs = tr("common.vs_previous", period=str(result.previous))
     cards = [
         ui.KPI(
-            _kpi_label(ctx, k),
+            _kpi_label(ctx, k, result.figures.scheme),
             fmt[k](table.loc[k, "current"]),
             _finite(table.loc[k, "change"]),
             vs,
@@ -92,7 +96,7 @@ def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
     ctx.show(ui.kpi_cards(cards))
     shown = pd.DataFrame(
         {
-            tr("overview.table.kpi"): [_kpi_label(ctx, k) for k in names],
+            tr("overview.table.kpi"): [_kpi_label(ctx, k, result.figures.scheme) for k in names],
             tr("overview.table.current"): [fmt[k](table.loc[k, "current"]) for k in names],
             tr("overview.table.previous"): [fmt[k](table.loc[k, "previous"]) for k in names],
             tr("overview.table.change"): [
