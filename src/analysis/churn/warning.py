@@ -222,9 +222,11 @@ def _playbook_actions(
     language: str,
     separator: str,
     available: Sequence[str] | None = None,
+    scheme: str | None = None,
 ) -> dict[str, str]:
-    """Stage -> the playbook's action line (``lifecycle_stage`` vocabulary), for the stages
-    the playbook has an entry for."""
+    """Stage -> the playbook's action line (``lifecycle_stage`` vocabulary; a billed unit's
+    ``for_subscriptions`` entry where there is one), for the stages the playbook has an
+    entry for."""
     if not playbook:
         return {}
     from ..playbook import action_for  # noqa: PLC0415
@@ -233,7 +235,14 @@ def _playbook_actions(
     entries = playbook.get("lifecycle_stage") or {}
     for stage in stages:
         if stage in entries:
-            entry = action_for(playbook, "lifecycle_stage", stage, language, available=available)
+            entry = action_for(
+                playbook,
+                "lifecycle_stage",
+                stage,
+                language,
+                scheme=scheme or "transactional",
+                available=available,
+            )
             out[stage] = entry.action_text(separator)
     return out
 
@@ -395,7 +404,7 @@ def early_warning_list(
     # ``available`` (analysis.playbook.data_available): no "resolve open complaints"
     # where no complaint is logged
     stage_actions = _playbook_actions(
-        playbook, playbook_stages, language, action_separator, available
+        playbook, playbook_stages, language, action_separator, available, scheme
     )
     for stage, text in stage_actions.items():
         actions[stage_values == stage] = text
