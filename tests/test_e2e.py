@@ -185,7 +185,8 @@ def test_a_mix_of_shapes_per_unit(tmp_path):
 
     assert shown("retail", "not_applicable") == {"satisfaction"}
     assert shown("b2b", "not_applicable") == {"value", "segmentation", "churn", "overview"}
-    assert shown("b2b", "ok") == {"satisfaction", "summary"}
+    # a survey-only unit: its survey answers name customers, so needs applies too
+    assert shown("b2b", "ok") == {"satisfaction", "needs", "summary"}
     assert shown("all", "ok") == set(statuses["all"])
     reason = statuses["b2b"]["value"]["reason"]
     assert "no orders" in reason and reason in (out / "2025-Q4" / "b2b" / "value.html").read_text()

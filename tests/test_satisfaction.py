@@ -638,7 +638,9 @@ def test_survey_without_nps_question(rng):
 
 
 def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The fields a message fills in; an English plural choice ``{n|one|other}`` reads the
+    count ``n`` (analysis.i18n.plural_forms)."""
+    return {name.split("|")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_catalogs_have_the_same_keys_and_placeholders():
