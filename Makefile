@@ -63,7 +63,7 @@ $(SPARK_STAMP): pyproject.toml | $(STAMP)
 
 test-spark: setup $(SPARK_STAMP) ## Run the Spark lane (engine: spark against DuckDB; installs pyspark, Java)
 	@SEGREPORT_SPARK=1 bash scripts/install-system-deps.sh
-	$(BIN)/python -m pytest -m spark tests/spark $(ARGS)
+	SEGREPORT_SPARK_REQUIRED=1 $(BIN)/python -m pytest -m spark tests/spark $(ARGS)
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check src tests benchmarks scripts jupyter

@@ -2,13 +2,16 @@
 
 Not a ``conftest.py``: a second one would shadow ``tests/conftest.py`` for the suite's
 ``from conftest import ...``. The session follows the issue: ``local[1]``, one shuffle
-partition, UI off, UTC. Without pyspark or Java the tests asking for it skip.
+partition, UI off, UTC. Without pyspark or Java the tests asking for it skip, except in
+the lane itself (``make test-spark`` sets ``SEGREPORT_SPARK_REQUIRED=1``), where they fail:
+a lane whose session cannot start must not pass by skipping everything.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import shutil
 
 import pytest
@@ -37,11 +40,18 @@ def _session():
     return session
 
 
+def unavailable(reason: str) -> None:
+    """Skip the test without Spark, or fail it in the Spark lane."""
+    if os.environ.get("SEGREPORT_SPARK_REQUIRED") == "1":
+        pytest.fail(f"the Spark lane cannot run: {reason}")
+    pytest.skip(reason)
+
+
 def session():
     """The shared session (started on first use); skips the test without Spark."""
     reason = spark_missing()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
     return _session()
 
 

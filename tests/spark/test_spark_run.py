@@ -56,7 +56,7 @@ def runs(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]
     """Both runs, once for the module (a failed run is reported by each test)."""
     reason = spark_fixtures.spark_missing()
     if reason:
-        pytest.skip(reason)
+        spark_fixtures.unavailable(reason)
     root = tmp_path_factory.mktemp("engines")
     data = root / "data"
     subprocess.run(
