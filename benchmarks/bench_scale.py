@@ -177,7 +177,10 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def ratios(by_size: dict[int, dict]) -> dict:
-    """Each size against the smallest: wall, CPU and peak memory."""
+    """Each size against the smallest: wall, CPU and peak memory (none before a version
+    has its first run: results are written after every run)."""
+    if not by_size:
+        return {}
     base = min(by_size)
     out = {}
     for size in sorted(by_size):
