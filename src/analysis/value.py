@@ -59,6 +59,7 @@ __all__ = [
     "rfm_segments",
     "rfm_summary",
     "rfm_summary_sql",
+    "check_rfm_options",
     "segment_label",
     "subscription_scores",
     "top_share",
@@ -219,6 +220,18 @@ def duckdb_source(source: OrdersSource, columns: Sequence[str], table: str = "or
 # --------------------------------------------------------------------------------------
 
 
+def check_rfm_options(time_unit: str, nonpositive_periods: str, amount_col: str | None) -> None:
+    """Refuse options :func:`rfm_summary` (on any engine) cannot honour (ParamsError)."""
+    if time_unit not in _UNIT_DAYS:
+        raise ParamsError(f"time_unit must be one of 'D', 'W', 'M', got {time_unit!r}")
+    if nonpositive_periods not in ("keep", "drop"):
+        raise ParamsError(
+            f"nonpositive_periods must be 'keep' or 'drop', got {nonpositive_periods!r}"
+        )
+    if nonpositive_periods == "drop" and amount_col is None:
+        raise ParamsError("nonpositive_periods='drop' needs an amount column")
+
+
 def rfm_summary(
     orders: OrdersSource,
     observation_end: object,
@@ -294,14 +307,7 @@ def rfm_summary(
     a                  1.0     10.0  30.0            20.0
     b                  0.0      0.0  26.0             0.0
     """
-    if time_unit not in _UNIT_DAYS:
-        raise ParamsError(f"time_unit must be one of 'D', 'W', 'M', got {time_unit!r}")
-    if nonpositive_periods not in ("keep", "drop"):
-        raise ParamsError(
-            f"nonpositive_periods must be 'keep' or 'drop', got {nonpositive_periods!r}"
-        )
-    if nonpositive_periods == "drop" and amount_col is None:
-        raise ParamsError("nonpositive_periods='drop' needs an amount column")
+    check_rfm_options(time_unit, nonpositive_periods, amount_col)
     end = as_day(observation_end, "observation_end")
     columns = [customer_id_col, date_col] + ([amount_col] if amount_col else [])
     with duckdb_source(orders, columns) as (con, src):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import value
 from ..coerce import as_day
-from ..errors import DataError, ParamsError
+from ..errors import DataError
 from . import Engine, TableSource
 
 __all__ = ["rfm_summary"]
@@ -52,14 +52,7 @@ def rfm_summary(
             time_unit=time_unit,
             nonpositive_periods=nonpositive_periods,
         )
-    if time_unit not in ("D", "W", "M"):
-        raise ParamsError(f"time_unit must be one of 'D', 'W', 'M', got {time_unit!r}")
-    if nonpositive_periods not in ("keep", "drop"):
-        raise ParamsError(
-            f"nonpositive_periods must be 'keep' or 'drop', got {nonpositive_periods!r}"
-        )
-    if nonpositive_periods == "drop" and amount_col is None:
-        raise ParamsError("nonpositive_periods='drop' needs an amount column")
+    value.check_rfm_options(time_unit, nonpositive_periods, amount_col)
     end = as_day(observation_end, "observation_end")
     view, types = engine.register("orders", orders)
     try:
