@@ -291,10 +291,70 @@ def wrap_label(text: str, width: int, language: str) -> str:
 
 
 # ---- blocks ---------------------------------------------------------------------------
-def heading(text: str, level: int = 2) -> Block:
-    """A section heading; level-2 headings make the report's table of contents."""
-    anchor = "s-" + "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
+def section_anchor(key: str) -> str:
+    """The id of the section a message key heads, the same in every language:
+    ``report_churn.drivers.title`` -> ``sec-drivers``. Another report links to it with
+    :func:`report_link`."""
+    parts = key.split(".")
+    if parts and parts[0].startswith("report_"):
+        parts = parts[1:]
+    if parts and parts[-1] == "title":
+        parts = parts[:-1]
+    slug = "-".join(parts) or "top"
+    return "sec-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in slug.lower())
+
+
+def heading(text: str, level: int = 2, *, anchor: str | None = None) -> Block:
+    """A section heading; level-2 headings make the report's table of contents.
+
+    ``anchor`` is the heading's id (:func:`section_anchor` of its message key, so links
+    from other reports find it in either language); without one, the id is built from the
+    text."""
+    if anchor is None:
+        anchor = "s-" + "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:60]
     return Block(f'<h{level} id="{esc_attr(anchor)}" class="sr-h">{esc(text)}</h{level}>')
+
+
+def report_href(report: str, section: str | None = None) -> str:
+    """Where another report of the same unit and period is, relative to a report page:
+    ``churn.html`` or ``churn.html#sec-drivers`` (``section`` is a message key, as given to
+    :func:`section_anchor`, or an anchor)."""
+    href = f"{report}.html"
+    if section:
+        href += "#" + (section if section.startswith("sec-") else section_anchor(section))
+    return href
+
+
+def export_href(name: str) -> str:
+    """Where an export of the unit is, relative to a report page (``exports/<name>``)."""
+    return f"exports/{name}"
+
+
+def link(label: str, href: str) -> str:
+    """``label`` as escaped HTML linking to ``href`` (a relative link the helpers above
+    built, never data)."""
+    return f'<a class="sr-link" href="{esc_attr(href)}">{esc(label)}</a>'
+
+
+def links(label: str, items: Sequence[tuple[str, str]]) -> Block:
+    """A line of links: ``label: first · second``, each ``(text, href)``."""
+    shown = " · ".join(link(text, href) for text, href in items)
+    return Block(f'<p class="sr-links">{esc(label)} {shown}</p>')
+
+
+#: The class of the heading that opens a report's appendix; the renderer turns it and what
+#: follows it (up to the figure definitions) into a closed ``<details>``.
+APPENDIX_CLASS = "sr-appendix-start"
+
+
+def appendix_heading(text: str, intro: str = "") -> Block:
+    """The heading of a report's appendix (model fit, parameters, diagnostics).
+
+    In JupyterLab it is a plain heading; the rendered HTML folds it and everything up to
+    the figure definitions into a closed ``<details>`` (no script needed), and the PDF
+    prints it open at the end."""
+    body = f'<p class="sr-small">{esc(intro)}</p>' if intro else ""
+    return Block(f'<h2 id="sec-appendix" class="sr-h {APPENDIX_CLASS}">{esc(text)}</h2>{body}')
 
 
 def paragraph(text: str, css: str = "sr-p") -> Block:

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,9 @@ class Browser:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def print_pdf(self, html: Path, pdf: Path) -> None:
+    def print_pdf(
+        self, html: Path, pdf: Path, *, transform: Callable[[str], str] | None = None
+    ) -> None:
         """Load ``html`` (a local, self-contained file) and write it as PDF to ``pdf``.
 
         The page's text is put into the open tab (``Page.setDocumentContent``) rather than
@@ -167,6 +170,8 @@ class Browser:
         """
         self._events.clear()
         content = Path(html).read_text(encoding="utf-8")
+        if transform is not None:  # e.g. the appendix printed open
+            content = transform(content)
         self.send(
             "Page.setDocumentContent",
             {"frameId": self._frame, "html": content},

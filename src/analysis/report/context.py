@@ -141,7 +141,27 @@ class ReportContext:
                 display(block)
 
     def heading(self, key: str, **values: object) -> None:
-        display(ui.heading(self._(key, **values)))
+        """A section heading from a message key; its id (:func:`analysis.display.section_anchor`)
+        comes from the key, so :meth:`link` finds it from any report, in any language."""
+        display(ui.heading(self._(key, **values), anchor=ui.section_anchor(key)))
+
+    def link(self, report: str, section: str | None = None, label: str | None = None) -> str:
+        """HTML linking to another report of this unit and period (at the section a heading
+        key names, e.g. ``"report_churn.drivers.title"``), labelled with the report's title
+        unless ``label`` is given."""
+        text = label if label is not None else self._(f"report.{report}.title")
+        return ui.link(text, ui.report_href(report, section))
+
+    def export_link(self, name: str, label: str | None = None) -> str:
+        """HTML linking to one of this unit's exports (``exports/<name>``)."""
+        return ui.link(label if label is not None else name, ui.export_href(name))
+
+    def appendix(self, intro_key: str | None = None) -> None:
+        """Start the report's appendix: diagnostics an analyst checks and a manager skips
+        (model fit, parameters, indices). Everything shown after it, up to the figure
+        definitions of :meth:`finish`, is folded into a closed ``<details>`` in the HTML."""
+        intro = self._(intro_key) if intro_key else self._("common.appendix.intro")
+        display(ui.appendix_heading(self._("common.appendix.title"), intro))
 
     def text(self, key: str, **values: object) -> None:
         display(ui.paragraph(self._(key, **values)))
@@ -271,7 +291,12 @@ class ReportContext:
         from ..figures import FIGURE_IDS  # noqa: PLC0415
 
         figures = self.figures()
-        display(ui.heading(self._("figures.title", unit=self.unit_label, period=str(self.period))))
+        display(
+            ui.heading(
+                self._("figures.title", unit=self.unit_label, period=str(self.period)),
+                anchor="sec-definitions",
+            )
+        )
         rows = [
             (
                 figure,

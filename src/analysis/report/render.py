@@ -24,7 +24,7 @@ from typing import Any
 import nbformat
 
 from .. import __version__
-from ..display import block_css, strip_notebook_style
+from ..display import APPENDIX_CLASS, block_css, strip_notebook_style
 from ..i18n import t
 from ..period import Period
 
@@ -211,12 +211,46 @@ def _add_toc(page: str, label: str) -> str:
     return page.replace("<!--SR-TOC-->", toc, 1)
 
 
+# (the exporter may reorder a tag's attributes: match each one on its own)
+_APPENDIX = re.compile(
+    r'<div class="sr-out"><h2 [^>]*\b'
+    + re.escape(APPENDIX_CLASS)
+    + r"\b[^>]*>(.*?)</h2>(.*?)</div>",
+    re.S,
+)
+_DEFINITIONS = re.compile(r'<div class="sr-out"><h2 [^>]*\bid="sec-definitions"')
+
+
+def fold_appendix(page: str) -> str:
+    """The report's appendix (:func:`analysis.display.appendix_heading` and every output
+    after it, up to the figure definitions) as a closed ``<details>``: one click opens it,
+    with no script."""
+    found = _APPENDIX.search(page)
+    if found is None:
+        return page
+    definitions = _DEFINITIONS.search(page, found.end())
+    end = definitions.start() if definitions else page.find("</main>", found.end())
+    if end < 0:
+        end = len(page)
+    opening = (
+        '<details class="sr-appendix" id="sec-appendix"><summary>'
+        f'<h2 class="sr-h">{found[1]}</h2></summary>'
+        + (f'<div class="sr-out">{found[2]}</div>' if found[2] else "")
+    )
+    return page[: found.start()] + opening + page[found.end() : end] + "</details>\n" + page[end:]
+
+
+def printable(page: str) -> str:
+    """A rendered report as printed: the appendix open (a PDF cannot open it)."""
+    return page.replace('<details class="sr-appendix"', '<details open class="sr-appendix"')
+
+
 def render_html(notebook: Path | nbformat.NotebookNode, target: Path, resources: dict) -> Path:
     """Render an executed notebook to ``target`` with the segreport template."""
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, str | Path) else notebook
     nb = without_notebook_styles(nb)
     body, _ = _exporter().from_notebook_node(nb, resources={"segreport": resources})
-    page = _add_toc(body, resources["labels"]["contents"])
+    page = fold_appendix(_add_toc(body, resources["labels"]["contents"]))
     write_atomic(target, with_table_script(page))
     return target
 
@@ -298,17 +332,18 @@ def print_pdf(html_path: Path, pdf_path: Path) -> str:
             from .browser import BrowserError, close_shared_browser, shared_browser  # noqa: PLC0415
 
             try:
-                shared_browser().print_pdf(html_path, tmp)
+                shared_browser().print_pdf(html_path, tmp, transform=printable)
             except BrowserError:
                 close_shared_browser()
                 try:
-                    shared_browser().print_pdf(html_path, tmp)
+                    shared_browser().print_pdf(html_path, tmp, transform=printable)
                 except BrowserError as exc:
                     raise RuntimeError(f"chromium could not print {html_path.name}: {exc}") from exc
         elif engine == "weasyprint":
             import weasyprint  # noqa: PLC0415
 
-            weasyprint.HTML(filename=str(html_path)).write_pdf(str(tmp))
+            text = printable(html_path.read_text(encoding="utf-8"))
+            weasyprint.HTML(string=text, base_url=str(html_path.parent)).write_pdf(str(tmp))
         else:
             raise RuntimeError("no PDF engine: install the Debian package chromium (or weasyprint)")
         if not tmp.is_file() or tmp.stat().st_size == 0:
