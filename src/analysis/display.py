@@ -342,6 +342,14 @@ def links(label: str, items: Sequence[tuple[str, str]]) -> Block:
     return Block(f'<p class="sr-links">{esc(label)} {shown}</p>')
 
 
+def points(items: Sequence[str], *, markup: bool = False) -> Block:
+    """A short list of findings (the overview at the top of a report): each item escaped
+    text, or, with ``markup=True``, HTML the caller built from escaped pieces and
+    :func:`link`."""
+    shown = "".join(f"<li>{item if markup else esc(item)}</li>" for item in items)
+    return Block(f'<ul class="sr-points">{shown}</ul>')
+
+
 #: The class of the heading that opens a report's appendix; the renderer turns it and what
 #: follows it (up to the figure definitions) into a closed ``<details>``.
 APPENDIX_CLASS = "sr-appendix-start"
