@@ -78,3 +78,44 @@ def test_plot_functions_draw_on_the_current_axes_by_default(tmp_path):
     ax = plt.gca()
     assert views.plot_type_mix(result.mix) is ax
     assert len(ax.patches) == len(result.mix)
+
+
+def test_the_overview_comes_first_and_the_comparison_table_goes_to_the_appendix(
+    tmp_path, shown, monkeypatch
+):
+    ctx = report_context(tmp_path, _tiny())
+    result = _run(ctx, monkeypatch)["result"]
+    html = "\n".join(shown)
+    en = catalog("en")
+    glance = html.index(en["overview.glance.title"])
+    assert glance < html.index(en["overview.trend.title"]) < html.index(en["overview.mix.title"])
+    appendix = html.index('id="sec-appendix"')
+    assert html.index(en["overview.mix.title"]) < appendix < html.index(en["overview.kpis.title"])
+    top = html[glance : html.index(en["overview.trend.title"])]
+    # four cards, the unit figures among them linked to their definitions
+    assert top.count('class="sr-kpi"') == 4
+    assert 'href="#figure-net_revenue"' in top and 'href="#figure-active_customers"' in top
+    assert top.count("<li>") >= 2 and ctx.number(result.kpis.loc["revenue", "current"]) in top
+    # where to act: the other reports, at their sections
+    assert 'href="churn.html#sec-list"' in top and 'href="value.html#sec-segments"' in top
+    assert 'href="summary.html"' in top
+
+
+def test_the_best_month_is_one_of_the_period(tmp_path):
+    ctx = report_context(tmp_path, _tiny())
+    result = pipeline.build(ctx.data, ctx.period, ctx.params)
+    best = views._best_month_in_period(result)
+    inside = result.trend.loc[result.period.contains(result.trend["month"])]
+    assert best is not None and result.period.contains(pd.Series([best[0]])).all()
+    assert best[1] == inside["revenue"].max()
+
+
+def test_trend_charts_start_at_zero(tmp_path):
+    import matplotlib.pyplot as plt
+
+    ctx = report_context(tmp_path, _tiny())
+    result = pipeline.build(ctx.data, ctx.period, ctx.params)
+    plt.figure()
+    assert views.plot_revenue_trend(result.trend, period=result.period).get_ylim()[0] == 0
+    plt.figure()
+    assert views.plot_active_trend(result.trend).get_ylim()[0] == 0

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the result type, for annotations only
     from ...pipelines.overview import OverviewResult
 
 __all__ = [
+    "glance_section",
     "kpi_section",
     "mix_section",
     "mix_table_section",
@@ -64,12 +65,36 @@ def _kpi_label(ctx: ReportContext, kpi: str, scheme: str | None = None) -> str:
     return ctx._(billed(ctx.language, f"overview.kpi.{kpi}", scheme))
 
 
-def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
-    """KPI cards and the comparison table (this period, previous, a year earlier) of
-    ``result.kpis``."""
+#: The KPIs of the cards at the top (the others are in the appendix's table).
+GLANCE_KPIS = ("revenue", "active", "new", "revenue_per_active")
+
+
+def _best_month_in_period(result: OverviewResult) -> tuple[pd.Timestamp, float] | None:
+    """The month of the report period with the most revenue (None without revenue)."""
+    trend = result.trend
+    if trend.empty:
+        return None
+    inside = trend.loc[result.period.contains(trend["month"])]
+    if inside.empty or inside["revenue"].abs().sum() == 0:
+        return None
+    row = inside.loc[inside["revenue"].idxmax()]
+    return pd.Timestamp(row["month"]), float(row["revenue"])
+
+
+def _month_text(ctx: ReportContext, month: pd.Timestamp) -> str:
+    if ctx.language == "zh":
+        return f"{month.year}年{month.month}月"
+    return ui.fmt_date(month, ctx.language)[-8:]
+
+
+def glance_section(ctx: ReportContext, result: OverviewResult) -> list[str]:
+    """The one-screen overview at the top: four key figures as cards (each linked to its
+    definition where it is a unit figure), the findings in plain words, and where to read
+    on. Returns the findings shown."""
     tr = ctx._
-    ctx.heading("overview.kpis.title")
+    table = result.kpis
     period = result.period
+    ctx.heading("overview.glance.title")
     ctx.text(
         "overview.kpis.intro",
         period=str(period),
@@ -79,21 +104,100 @@ def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
     )
     if result.status == "no_orders_in_period":
         ctx.note("overview.no_orders_in_period", "warning", period=str(period))
-    table = result.kpis
-    names = list(table.index)
-    fmt = {k: (ctx.money if k in MONEY_KPIS else ctx.number) for k in names}
     vs = tr("common.vs_previous", period=str(result.previous))
     cards = [
         ui.KPI(
             _kpi_label(ctx, k, result.figures.scheme),
-            fmt[k](table.loc[k, "current"]),
+            (ctx.money if k in MONEY_KPIS else ctx.number)(table.loc[k, "current"]),
             _finite(table.loc[k, "change"]),
             vs,
             figure=FIGURE_OF_KPI.get(k),
         )
-        for k in names
+        for k in GLANCE_KPIS
+        if k in table.index
     ]
     ctx.show(ui.kpi_cards(cards))
+    found = _findings(ctx, result)
+    ctx.show(ui.points(found))
+    ctx.show(_read_more(ctx))
+    return found
+
+
+def _findings(ctx: ReportContext, result: OverviewResult) -> list[str]:
+    tr = ctx._
+    table = result.kpis
+    revenue = ctx.money(table.loc["revenue", "current"])
+    change, yoy = (
+        _finite(table.loc["revenue", "change"]),
+        _finite(table.loc["revenue", "change_yoy"]),
+    )
+    found = []
+    if change is None:
+        found.append(tr("overview.glance.revenue_flat", revenue=revenue))
+    else:
+        found.append(
+            tr(
+                "overview.glance.revenue_up" if change >= 0 else "overview.glance.revenue_down",
+                revenue=revenue,
+                change=ui.fmt_pct(abs(change)),
+                previous=str(result.previous),
+            )
+        )
+    if yoy is not None:
+        found.append(
+            tr(
+                "overview.glance.yoy_up" if yoy >= 0 else "overview.glance.yoy_down",
+                change=ui.fmt_pct(abs(yoy)),
+                year_ago=str(result.year_ago),
+            )
+        )
+    best = _best_month_in_period(result)
+    if best is not None:
+        found.append(
+            tr(
+                "overview.glance.best_month",
+                month=_month_text(ctx, best[0]),
+                revenue=ctx.money(best[1]),
+                period=str(result.period),
+            )
+        )
+    if not result.mix.empty:
+        top = result.mix.iloc[0]
+        found.append(
+            tr(
+                "overview.glance.top_type",
+                type=_type_label(ctx.language, top["customer_type"]),
+                share=ui.fmt_pct(top["revenue_share"]),
+                customers=ui.fmt_pct(top["customer_share"]),
+            )
+        )
+    return found
+
+
+def _read_more(ctx: ReportContext) -> ui.Block:
+    """Where to act and read on: the reports that say who to contact, and their lists."""
+    tr = ctx._
+    items = [
+        ctx.link("summary", None, tr("overview.glance.link_summary")),
+        ctx.link("value", "report_value.segments.title", tr("overview.glance.link_value")),
+        ctx.link("churn", "report_churn.list.title", tr("overview.glance.link_churn")),
+        ctx.link("segmentation", None, tr("overview.glance.link_segmentation")),
+        ui.link(tr("overview.glance.link_figures"), "#sec-definitions"),
+    ]
+    return ui.block(
+        f'<p class="sr-links">{ui.esc(tr("overview.glance.read_more"))} {" · ".join(items)}</p>'
+    )
+
+
+def kpi_section(ctx: ReportContext, result: OverviewResult) -> None:
+    """The comparison table of every KPI (this period, previous, a year earlier) of
+    ``result.kpis`` and its takeaway; the cards are in :func:`glance_section`. The report
+    shows it in the appendix."""
+    tr = ctx._
+    ctx.heading("overview.kpis.title")
+    table = result.kpis
+    names = list(table.index)
+    fmt = {k: (ctx.money if k in MONEY_KPIS else ctx.number) for k in names}
     shown = pd.DataFrame(
         {
             tr("overview.table.kpi"): [_kpi_label(ctx, k, result.figures.scheme) for k in names],
@@ -140,6 +244,8 @@ def _plot_monthly(
     ax = ax if ax is not None else plt.gca()
     highlight = (period.start, period.end) if period is not None else None
     plots.plot_trend(trend, x="month", y=column, highlight=highlight, ax=ax, **kwargs)
+    if trend[column].min() >= 0:  # amounts and counts read from zero, not from the lowest month
+        ax.set_ylim(bottom=0)
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=30)
     return ax
@@ -202,18 +308,29 @@ def plot_active_trend(
 
 
 def trend_takeaway_section(ctx: ReportContext, result: OverviewResult) -> None:
-    """After the trend charts: the best month."""
+    """After the trend charts: the best month of the report period, and of the months
+    shown when that is another one."""
     if result.trend_status != "ok":
         return
     month = result.best_month
-    ctx.takeaway(
-        "overview.trend.takeaway",
+    inside = _best_month_in_period(result)
+    values = dict(
         months=result.trend_months,
-        best_month=ui.fmt_date(month, ctx.language)[-8:]
-        if ctx.language == "en"
-        else f"{month.year}年{month.month}月",
+        best_month=_month_text(ctx, month),
         best=ctx.money(result.best_month_revenue),
     )
+    if inside is None:
+        ctx.takeaway("overview.trend.takeaway", **values)
+    elif inside[0] == month:
+        ctx.takeaway("overview.trend.takeaway_in_period", period=str(result.period), **values)
+    else:
+        ctx.takeaway(
+            "overview.trend.takeaway_period",
+            period=str(result.period),
+            period_month=_month_text(ctx, inside[0]),
+            period_best=ctx.money(inside[1]),
+            **values,
+        )
 
 
 # --------------------------------------------------------------------------- mix
