@@ -689,7 +689,8 @@ def test_every_message_key_exists_in_both_languages():
 def test_segments_with_the_same_traits_are_told_apart_by_what_differs():
     """Three planted segments share value level and their two top traits (low value,
     occasional, new); they differ in channel (app / store) and in discounts. Their names
-    say so instead of numbering them; segments with nothing apart are numbered."""
+    say what sets each apart, not the trait they share, instead of numbering them;
+    segments with nothing apart get their next trait, then the id."""
     z = pd.DataFrame(
         {
             "log_monetary": [1.5, -1.0, -1.0, -1.0],
@@ -703,12 +704,89 @@ def test_segments_with_the_same_traits_are_told_apart_by_what_differs():
     )
     labels = {"share_ch_app": "App", "share_ch_store": "Store"}
     names = segment_names(z, "en", zscores=z, share_labels=labels)
-    assert names[1] == "Low-value occasional buyers, new, mostly App"
-    assert names[2] == "Low-value occasional buyers, new, mostly Store"
-    assert names[3] == "Low-value occasional buyers, new, discount-driven"
+    assert names[1] == "Low-value occasional buyers, mostly App"
+    assert names[2] == "Low-value occasional buyers, mostly Store"
+    assert names[3] == "Low-value occasional buyers, discount-driven"
     zh = segment_names(z, "zh", zscores=z, share_labels={"share_ch_app": "应用"})
     assert "以应用为主" in zh[1] and zh.is_unique
     # without the channel labels, 1 and 2 differ in nothing that can be named: numbered
     plain = segment_names(z, "en", zscores=z)
     assert plain[1].endswith("(1)") and plain[2].endswith("(2)")
-    assert plain[3] == "Low-value occasional buyers, new, discount-driven"
+    assert plain[3] == "Low-value occasional buyers, discount-driven"
+
+
+def _planted_profiles() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six planted segments (z-scores and raw mean recency in days), shaped like the
+    company-wide sample: a recent VIP group, a complaint-prone group whose customers last
+    bought 309 days ago on average, a below-average but old recency, and three low-value
+    occasional newcomers that differ only in their main category."""
+    z = pd.DataFrame(
+        {
+            "log_monetary": [1.5, 0.0, 0.1, -1.0, -1.0, -1.0],
+            "log_frequency": [1.5, -0.2, 0.1, -1.0, -1.0, -1.0],
+            "log_recency": [-1.2, 0.6, -0.4, 0.5, 0.5, 0.5],
+            "tenure_days": [1.0, 0.0, 0.2, -0.8, -0.8, -0.8],
+            "complaints": [0.0, 1.4, 0.0, 0.0, 0.0, 0.0],
+            "discount_share": [0.0, 0.0, 0.6, 0.0, 0.0, 0.0],
+            "share_cat_beauty": [0.0, 0.0, 0.0, 1.2, -0.4, -0.4],
+            "share_cat_sports": [0.0, 0.0, 0.0, -0.4, 1.2, -0.4],
+            "share_cat_fashion": [0.0, 0.0, 0.0, -0.4, -0.4, 1.2],
+        },
+        index=pd.Index(range(6), name="segment"),
+    )
+    profile = z.copy()
+    profile["recency_days"] = [23.0, 309.0, 140.0, 233.0, 203.0, 246.0]
+    return profile, z
+
+
+SHARES = {
+    "share_cat_beauty": "beauty",
+    "share_cat_sports": "sports",
+    "share_cat_fashion": "fashion",
+}
+
+
+def test_names_are_distinct_and_say_what_sets_alike_segments_apart():
+    profile, z = _planted_profiles()
+    names = segment_names(profile, "en", zscores=z, share_labels=SHARES)
+    assert names.is_unique
+    alike = [names[3], names[4], names[5]]
+    for name, category in zip(alike, ("beauty", "sports", "fashion"), strict=True):
+        assert name.startswith("Low-value occasional buyers") and f"mostly {category}" in name
+        assert "new" not in name  # the trait all three share does not tell them apart
+        assert not name.endswith(")")  # told apart in words, not by their id
+    zh = segment_names(profile, "zh", zscores=z, share_labels={"share_cat_beauty": "美妆"})
+    assert zh.is_unique and "以美妆为主" in zh[3]
+
+
+def test_recency_words_fit_the_days_since_the_last_purchase():
+    profile, z = _planted_profiles()
+    names = segment_names(profile, "en", zscores=z, share_labels=SHARES)
+    # 309 days on average: complaint-prone, and lapsed, not merely "mid-value"
+    assert names[1] == "Mid-value complaint-prone customers, lapsed"
+    assert names[0] == "High-value frequent buyers"  # 23 days: nothing to add
+    # 140 days is below the average here, yet no "recently active" for it
+    assert "recent" not in names[2] and "lapsed" not in names[2]
+    for segment in (3, 4, 5):  # 203-246 days
+        assert names[segment].endswith(", lapsed")
+    days = profile["recency_days"]
+    for segment, name in names.items():
+        assert ("lapsed" in name) == (days[segment] >= 180), name
+        assert "recently active" not in name or days[segment] <= 90, name
+    zh = segment_names(profile, "zh", zscores=z)
+    assert "长期未购" in zh[1] and "长期未购" not in zh[0]
+    billed = segment_names(profile, "en", zscores=z, scheme="subscription")
+    assert billed[1].endswith("no bill for months")
+
+
+def test_a_lapsing_segment_is_named_lapsed_only_when_its_days_say_so():
+    profile, z = _planted_profiles()
+    z.loc[1, "complaints"] = 0.0  # recency is now the segment's main trait
+    names = segment_names(profile, "en", zscores=z)
+    assert names[1] == "Mid-value lapsed customers"
+    profile.loc[1, "recency_days"] = 120.0
+    assert segment_names(profile, "en", zscores=z)[1] == "Mid-value lapsing customers"
+    z.loc[2, "discount_share"] = 0.0  # recency is segment 2's main trait too
+    assert segment_names(profile, "en", zscores=z)[2] == "Mid-value customers"  # 140 days
+    recent = profile.assign(recency_days=[23.0, 120.0, 60.0, 233.0, 203.0, 246.0])
+    assert segment_names(recent, "en", zscores=z)[2] == "Mid-value recently active customers"

@@ -1737,6 +1737,13 @@ _TRAITS: tuple[tuple[str, tuple[str, ...], int], ...] = (
 _TRAIT_MIN_Z = 0.3
 _VALUE_Z = 0.5
 _VALUE_COLUMNS = ("log_monetary", "monetary")
+#: Average days since the last purchase from which a segment's name says it is lapsed,
+#: whatever else sets it apart: half a year without a purchase is what a manager calls
+#: lapsed, also where most customers buy rarely (so the population mean is high too).
+LAPSED_DAYS = 180
+#: Average days since the last purchase up to which a segment may be called recently
+#: active (below the population mean is not enough when everybody's last purchase is old).
+RECENT_DAYS = 90
 
 
 def segment_names(
@@ -1757,10 +1764,15 @@ def segment_names(
     The main trait is the behaviour with the largest z-score in
     its direction (frequent/occasional, lapsing/recent, new/long-standing,
     big-ticket/small-basket, discount-driven, returns, complaints, (dis)satisfied), if at
-    least 0.3; otherwise "customers". Names that would repeat get their next trait
-    appended; if they still repeat, what sets each apart from the others of that name (the
-    trait or category/channel share, ``share_labels``, most above their mean, by at least
-    0.3 standard deviations: "..., mostly app"); failing that, the segment id.
+    least 0.3; otherwise "customers". The name fits the segment's recency in days
+    (``recency_days`` of the profile, when it has it): a segment whose customers bought on
+    average :data:`LAPSED_DAYS` or more days ago is called lapsed ("Mid-value
+    complaint-prone customers, lapsed"), and only one within :data:`RECENT_DAYS` days is
+    called recently active. Names that would repeat get what sets each apart from the
+    others of that name (the trait or category/channel share, ``share_labels``, most above
+    their mean, by at least 0.3 standard deviations: "Low-value occasional buyers, mostly
+    app"), rather than a trait they share; failing that, their next trait; failing that,
+    the segment id.
 
     Parameters
     ----------
@@ -1836,31 +1848,44 @@ def _generate_names(
         return t(f"segmentation.name.{kind}{billed}.{trait}", language)
 
     value_col = next((c for c in _VALUE_COLUMNS if c in zscores.columns), None)
+    days = profile["recency_days"] if "recency_days" in profile.columns else None
     ranked: dict = {}
+    lapsed: dict = {}
     for seg in segments:
         vz = float(zscores.loc[seg, value_col]) if value_col and seg in zscores.index else 0.0
         level = "high" if vz >= _VALUE_Z else "low" if vz <= -_VALUE_Z else "mid"
+        recency = float(days[seg]) if days is not None and seg in days.index else math.nan
+        lapsed[seg] = bool(recency >= LAPSED_DAYS)
         traits = []
         for trait, cols, sign in _TRAITS:
             col = next((c for c in cols if c in zscores.columns), None)
             if col is None or seg not in zscores.index:
                 continue
+            if trait == "recent" and recency > RECENT_DAYS:
+                continue  # below average, but not recent: no "recently active" name
             score = sign * float(zscores.loc[seg, col])
             if score >= _TRAIT_MIN_Z:
-                traits.append((score, trait))
+                traits.append((score, "lapsed" if trait == "lapsing" and lapsed[seg] else trait))
         traits.sort(key=lambda x: -x[0])  # stable: ties keep the _TRAITS order
         ranked[seg] = (level, [tr for _, tr in traits])
+
+    def said(seg) -> set[str]:
+        """The traits the base name says: the main one and the recency."""
+        traits = ranked[seg][1]
+        return {*traits[:1], *(["lapsed"] if lapsed[seg] else [])}
 
     def apart(seg, group: list) -> str | None:
         """What sets ``seg`` apart from the other segments it would share a name with: the
         trait (not already named) or category/channel share most above their mean."""
         others = [g for g in group if g != seg]
-        named = set(ranked[seg][1][:2])
+        named = {"lapsing" if tr == "lapsed" else tr for tr in said(seg)}
         named_columns = {cols for trait, cols, _ in _TRAITS if trait in named}
         best, phrase = _TRAIT_MIN_Z, None
         for trait, cols, sign in _TRAITS:
             col = next((c for c in cols if c in zscores.columns), None)
             if col is None or cols in named_columns:
+                continue
+            if trait == "recent" and not (days is None or float(days[seg]) <= RECENT_DAYS):
                 continue
             gap = sign * float(zscores.loc[seg, col] - zscores.loc[others, col].mean())
             if gap > best:
@@ -1875,19 +1900,25 @@ def _generate_names(
     extras: dict = {}
 
     def name(seg, depth: int) -> str:
-        if depth >= 2:
-            text = name(seg, 1)
-            if depth == 2 and extras.get(seg):
-                return t("segmentation.name.extended", language, name=text, extra=extras[seg])
-            return t("segmentation.name.numbered", language, name=text, id=seg)
+        """Depth 0: value level, main trait and recency; 1: plus what sets the segment
+        apart from the others of its name (else its second trait); 2: plus the second
+        trait; 3: plus the id."""
         level, traits = ranked[seg]
         value = t(f"segmentation.name.value.{level}", language)
-        main = word("trait", traits[0] if traits else "typical")
-        if depth == 0 or len(traits) < 2:
-            text = t("segmentation.name.pattern", language, value=value, trait=main)
-        else:
-            second = word("adj", traits[1])
-            text = t("segmentation.name.pattern2", language, value=value, trait=main, trait2=second)
+        main = traits[0] if traits else "typical"
+        text = t("segmentation.name.pattern", language, value=value, trait=word("trait", main))
+        second = next((tr for tr in traits[1:] if tr not in said(seg)), None)
+        added = []
+        if depth >= 1 and extras.get(seg):
+            added.append(extras[seg])
+        if second is not None and (depth >= 2 or (depth == 1 and not extras.get(seg))):
+            added.append(word("adj", second))
+        if lapsed[seg] and main != "lapsed":
+            added.append(word("adj", "lapsed"))
+        for extra in added:
+            text = t("segmentation.name.extended", language, name=text, extra=extra)
+        if depth >= 3:
+            text = t("segmentation.name.numbered", language, name=text, id=seg)
         return text
 
     depth = dict.fromkeys(segments, 0)
@@ -1901,10 +1932,10 @@ def _generate_names(
             return names
         for group in clashes:
             for s in group:
-                depth[s] += 1
-                if depth[s] == 2:
+                if depth[s] == 0:
                     extras[s] = apart(s, group)
-    return {s: t("segmentation.name.numbered", language, name=name(s, 1), id=s) for s in segments}
+                depth[s] += 1
+    return {s: name(s, 3) for s in segments}
 
 
 # =========================================================================== migration
