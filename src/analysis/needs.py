@@ -8,10 +8,18 @@ The rule is a transparent scorecard, not a fitted black box:
    :data:`PRIOR_YEARS` pseudo-years), so one order or one complaint does not decide.
 2. Every signal is standardised over the customers (z-score); a signal whose data is missing
    or constant is left out.
-3. A need's score is the weighted mean of its signals' z-scores (weights in :data:`SIGNALS`).
-4. The primary need is the need with the highest score; the **confidence** is its softmax
-   probability ``exp(s_k / TAU) / sum_j exp(s_j / TAU)`` over the scored needs; the
-   **evidence** is the signal that contributed most to the winning score.
+3. A need's score is the weighted sum of its signals' z-scores (weights in :data:`SIGNALS`),
+   standardised over the customers: how much the need stands out in this customer against
+   the others. Each score carries its uncertainty (the posterior spread left by the
+   shrinkage: a customer with one order has a wide one).
+4. From the scores and their spreads, :func:`need_probabilities` gives the probability that
+   each need is the customer's strongest (independent normal posteriors, Gauss-Hermite
+   quadrature). The **primary need** is the need whose probability is largest against its
+   share of the whole base (``P_k / mean(P_k)``: the decision that maximises the expected
+   balanced accuracy, so a need that is harder to measure is not drowned out by the others);
+   the **confidence** is the probability of the chosen need (calibrated: on the sample,
+   customers with confidence 0.8 are right about 80% of the time); the **evidence** is the
+   signal that contributed most to the chosen need's score.
 
 Survey answers link to a customer through ``customer_id``. A rating column maps to a need by
 its name (:data:`RATING_KEYWORDS`). Its *importance* is its correlation with the overall
@@ -31,16 +39,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 __all__ = [
     "DIGITAL_KEYWORDS",
     "NEEDS",
     "RATING_KEYWORDS",
     "SIGNALS",
-    "TAU",
     "Signal",
     "balanced_accuracy",
     "classify_needs",
+    "need_probabilities",
     "need_scores",
     "need_signals",
     "premium_categories",
@@ -48,17 +57,12 @@ __all__ = [
 ]
 
 NEEDS = ("price", "quality", "service", "convenience")
-#: Softmax temperature of the confidence (score units are z-scores).
-TAU = 0.5
+#: Quadrature nodes of :func:`need_probabilities` (probabilities within about 5e-4).
+QUADRATURE_NODES = 40
 #: Fewest repeat observations (sum of n - 1 over customers) to estimate the noise of a
 #: signal from the data; with fewer, :data:`FALLBACK_NOISE_SHARE` of its variance is noise.
 MIN_REPEAT_DOF = 10
 FALLBACK_NOISE_SHARE = 0.5
-#: Mean shrinkage factor (share of a customer's signal variance that is not noise) above
-#: which a customer's need score counts as well measured; the spread of the need scores
-#: among at least MIN_WELL_MEASURED such customers sets each need's scale.
-WELL_MEASURED = 0.75
-MIN_WELL_MEASURED = 20
 #: Channel names (lower case, substring match) that count as convenient ordering.
 DIGITAL_KEYWORDS = (
     "web",
@@ -311,7 +315,11 @@ def _order_signals(
         group = sales["product_category"].astype("string").fillna("_none")
     else:
         group = pd.Series("_all", index=sales.index)
-    index = np.log(sales["amount"] / sales["amount"].groupby(group).transform("median"))
+    # the price level before any discount: a net amount would count the discount twice
+    gross = sales["amount"].astype(float)
+    if "discount" in sales.columns:
+        gross = gross + sales["discount"].fillna(0.0).clip(lower=0.0)
+    index = np.log(gross / gross.groupby(group).transform("median"))
     if index.std() > 0:
         add("price_tier", index)
     if "channel" in sales.columns and sales["channel"].notna().any():
@@ -396,14 +404,16 @@ def need_scores(signals: NeedSignals) -> tuple[pd.DataFrame, pd.DataFrame]:
     -------
     (DataFrame, DataFrame)
         The z-scores of the signals used (same index as ``signals.values``) and the need
-        scores (columns :data:`NEEDS`: the weighted sum of the need's signals over the
-        spread of the weighted latent traits, so each score is on the scale of one
-        standardised trait; NaN for a need without any signal in the data).
+        scores (columns :data:`NEEDS`: the weighted sum of the need's signals, standardised
+        over the customers; NaN for a need without any signal in the data).
+        ``scores.attrs["spread"]`` holds the posterior standard deviation of each score
+        (same shape, on the same scale) for :func:`need_probabilities`.
     """
     table = signals.values
     kinds = {s.name: s.kind for s in SIGNALS}
     z = pd.DataFrame(index=table.index)
-    reliability = pd.DataFrame(index=table.index)
+    # posterior variance of each standardised signal: 1 - B (all prior when missing)
+    unknown = pd.DataFrame(index=table.index)
     for column in table.columns:
         x = table[column].astype(float)
         v = signals.variances[column].astype(float).reindex(x.index)
@@ -421,22 +431,57 @@ def need_scores(signals: NeedSignals) -> tuple[pd.DataFrame, pd.DataFrame]:
             z[column] = (shrunk - shrunk.mean()) / sd if sd > 0 else shrunk * 0.0
         else:
             z[column] = (shrink * (x - mu) / math.sqrt(tau2)).fillna(0.0)
-        reliability[column] = shrink.where(present, 0.0)
+        unknown[column] = (1.0 - shrink).where(present, 1.0)
     scores = pd.DataFrame(index=table.index, columns=list(NEEDS), dtype=float)
+    spread = pd.DataFrame(index=table.index, columns=list(NEEDS), dtype=float)
     for need in NEEDS:
         used = [s for s in SIGNALS if s.need == need and s.name in z.columns]
         if not used:
             continue
         score = sum(s.weight * s.sign * z[s.name] for s in used)
-        # how well the customer's own signals of the need are measured (missing ones aside)
-        present = sum(s.weight * table[s.name].notna() for s in used)
-        measured = sum(s.weight * reliability[s.name] for s in used) / present.where(present > 0)
-        # unit spread among the well-measured customers: every need's score is on the
-        # scale of its trait, whichever signals measure it and however precisely
-        well = measured >= WELL_MEASURED
-        sd = float(score[well].std() if well.sum() >= MIN_WELL_MEASURED else score.std())
+        variance = sum(s.weight**2 * unknown[s.name] for s in used)
+        # standardised over the customers: how much the need stands out in a customer
+        # against the others, whichever signals measure it and however precisely
+        sd = float(score.std()) if len(score) > 1 else 0.0
         scores[need] = score / sd if sd > 0 else score * 0.0
+        spread[need] = np.sqrt(variance) / sd if sd > 0 else np.sqrt(variance)
+    scores.attrs["spread"] = spread
     return z, scores
+
+
+def need_probabilities(
+    scores: pd.DataFrame, spread: pd.DataFrame, *, nodes: int = QUADRATURE_NODES
+) -> pd.DataFrame:
+    """Probability that each need is the customer's strongest.
+
+    Each need's true score is taken as normal around its estimate (``scores``) with the
+    posterior standard deviation ``spread``, independently across needs, so
+    ``P(k) = E[prod_{j != k} Phi((T_k - m_j) / s_j)]`` with ``T_k ~ N(m_k, s_k^2)``,
+    integrated by Gauss-Hermite quadrature. Needs without a score (NaN) get 0.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"price": [0.0, 2.0], "quality": [0.0, 0.0]})
+    >>> spread = pd.DataFrame({"price": [1.0, 0.1], "quality": [1.0, 0.1]})
+    >>> need_probabilities(scores, spread).round(3)["price"].tolist()
+    [0.5, 1.0]
+    """
+    columns = [c for c in scores.columns if scores[c].notna().any()]
+    mean = scores[columns].to_numpy(dtype=float)
+    sd = np.maximum(spread[columns].to_numpy(dtype=float), 1e-6)
+    points, weights = np.polynomial.hermite_e.hermegauss(nodes)
+    weights = weights / weights.sum()
+    out = np.zeros_like(mean)
+    for k in range(mean.shape[1]):
+        draw = mean[:, k : k + 1] + sd[:, k : k + 1] * points[None, :]
+        inside = np.ones_like(draw)
+        for j in range(mean.shape[1]):
+            if j != k:
+                inside *= ndtr((draw - mean[:, j : j + 1]) / sd[:, j : j + 1])
+        out[:, k] = inside @ weights
+    probabilities = pd.DataFrame(0.0, index=scores.index, columns=scores.columns)
+    probabilities[columns] = out / out.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 def classify_needs(
@@ -459,10 +504,12 @@ def classify_needs(
     -------
     DataFrame
         Index ``customer_id``; columns ``need_type`` (one of :data:`NEEDS`), ``confidence``
-        (softmax probability of the winning need, 0..1), ``evidence_signal`` (the signal
-        that contributed most), ``evidence_value`` (its raw value), ``evidence_median`` (its
-        median over the customers), ``score_<need>`` for every need, and ``signals`` (how
-        many signals the customer had). Customers without any signal are left out.
+        (the probability, 0..1, that the chosen need is the customer's strongest, from
+        :func:`need_probabilities`), ``evidence_signal`` (the signal that contributed most),
+        ``evidence_value`` (its raw value), ``evidence_median`` (its median over the
+        customers), ``score_<need>`` and ``p_<need>`` (the probability) for every need, and
+        ``signals`` (how many signals the customer had). Customers without any signal are
+        left out (they have no evidence: nothing is guessed for them).
         ``attrs["importances"]`` holds the survey importances, ``attrs["premium"]`` the
         premium categories used.
 
@@ -470,7 +517,7 @@ def classify_needs(
     --------
     >>> orders = pd.DataFrame({
     ...     "customer_id": ["a", "a", "b", "b"], "order_date": pd.to_datetime(["2025-01-01"] * 4),
-    ...     "amount": [10.0, 10.0, 10.0, 10.0], "discount": [5.0, 5.0, 0.0, 0.0]})
+    ...     "amount": [10.0, 10.0, 15.0, 15.0], "discount": [5.0, 5.0, 0.0, 0.0]})
     >>> classify_needs(orders, "2025-02-01")["need_type"].tolist()
     ['price', 'price']
     """
@@ -483,20 +530,29 @@ def classify_needs(
         digital_channels=digital_channels,
     )
     z, scores = need_scores(measured)
+    spread = scores.attrs["spread"]
     signals, importances = measured.values, dict(measured.importances)
     scored = scores.notna().any(axis=1) & signals.notna().any(axis=1)
     z, scores, signals = z.loc[scored], scores.loc[scored], signals.loc[scored]
+    spread = spread.loc[scored]
     columns = ["need_type", "confidence", "evidence_signal", "evidence_value", "evidence_median"]
     if scores.empty:
-        out = pd.DataFrame(columns=[*columns, *(f"score_{k}" for k in NEEDS), "signals"])
+        out = pd.DataFrame(
+            columns=[
+                *columns,
+                *(f"score_{k}" for k in NEEDS),
+                *(f"p_{k}" for k in NEEDS),
+                "signals",
+            ]
+        )
         out.index.name = "customer_id"
         out.attrs.update(importances=importances, premium=())
         return out
-    values = scores.to_numpy(dtype=float)
-    filled = np.where(np.isnan(values), -np.inf, values)
-    best = filled.argmax(axis=1)
-    shifted = np.exp((filled - filled.max(axis=1, keepdims=True)) / TAU)
-    confidence = shifted.max(axis=1) / shifted.sum(axis=1)
+    probabilities = need_probabilities(scores, spread)
+    # the balanced decision: each need's probability against its share of the whole base
+    base = probabilities.mean().where(lambda p: p > 0)
+    best = (probabilities / base).fillna(-1.0).to_numpy().argmax(axis=1)
+    confidence = probabilities.to_numpy()[np.arange(len(best)), best]
     need = np.array(NEEDS)[best]
     # evidence: the signal of the winning need with the largest weighted contribution
     evidence = pd.Series(pd.NA, index=scores.index, dtype="object")
@@ -523,6 +579,7 @@ def classify_needs(
                 float(medians[e]) if isinstance(e, str) else math.nan for e in evidence
             ],
             **{f"score_{k}": scores[k].to_numpy() for k in NEEDS},
+            **{f"p_{k}": probabilities[k].to_numpy() for k in NEEDS},
             "signals": signals.notna().sum(axis=1).to_numpy(),
         },
         index=scores.index,
