@@ -298,3 +298,30 @@ def test_subscription_variants_replace_purchase_wording(shipped):
     # a key without a variant keeps its general entry
     tier = action_for(shipped, "value_tier", "high", "en", scheme="subscription")
     assert tier == action_for(shipped, "value_tier", "high", "en")
+
+
+def test_every_need_type_has_an_entry_in_both_languages(shipped):
+    from analysis.needs import NEEDS
+
+    assert DEFAULT_REQUIRED["need_type"] == NEEDS
+    assert set(shipped["need_type"]) == set(NEEDS)
+    for need in NEEDS:
+        en = action_for(shipped, "need_type", need, "en")
+        zh = action_for(shipped, "need_type", need, "zh")
+        assert len(en.actions) == len(zh.actions) == 3, need
+        assert _has_han(zh.objective) and not _has_han(en.objective)
+    # the service approach answers complaints only where the unit has them
+    service = action_for(shipped, "need_type", "service", "en", available=())
+    assert not any("complaint" in a.lower() for a in service.actions)
+    assert any(
+        "complaint" in a.lower() for a in action_for(shipped, "need_type", "service").actions
+    )
+    for lang in LANGUAGES:
+        assert catalog(lang)["playbook.vocabulary.need_type"]
+
+
+def test_missing_need_type_entry_is_named(shipped):
+    broken = copy.deepcopy(shipped)
+    del broken["need_type"]["convenience"]
+    with pytest.raises(ParamsError, match="need_type 'convenience'"):
+        validate_playbook(broken)

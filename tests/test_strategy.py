@@ -111,12 +111,138 @@ def test_segment_overview_and_shift_alerts():
     assert table.at["y", "revenue_share"] == pytest.approx(240 / 300)
     assert table.at["x", "share_change"] == pytest.approx(0.3)  # 60% - 30%
     assert table.at["y", "change"] == -3
-    alerts = strategy.segment_shift_alerts(table, {"x": False, "y": True})
+    # ten customers: 30 points is within the interval, sqrt(.6*.4/10 + .3*.7/10) = 0.212,
+    # times 1.96 = 0.416, so nothing is raised
+    assert strategy.segment_shift_alerts(table, {"x": False, "y": True}) == []
+    # the same shares over 1,000 customers: interval 0.0416, the shift is real
+    big = strategy.segment_overview(
+        now.loc[now.index.repeat(100)], before.loc[before.index.repeat(100)], segments=["x", "y"]
+    )
+    alerts = strategy.segment_shift_alerts(big, {"x": False, "y": True})
     kinds = {a.kind: a for a in alerts}
     assert kinds["segment_grew"].values["segment"] == "x" and kinds["segment_grew"].tone == "bad"
     assert kinds["segment_shrank"].values["segment"] == "y"
     assert kinds["segment_grew"].score == pytest.approx(0.3 / 0.05)
+    se = math.sqrt(0.6 * 0.4 / 1000 + 0.3 * 0.7 / 1000)
+    assert kinds["segment_grew"].values["interval"] == pytest.approx(strategy.Z_95 * se)
     assert strategy.segment_overview(now)["previous_customers"].isna().all()
+
+
+def _shares(counts: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"segment": [k for k, n in counts.items() for _ in range(n)], "revenue": 1.0}
+    )
+
+
+def test_share_shift_interval_by_hand():
+    # x: 300 of 1,000 before, 330 of 1,000 now: se = sqrt(.33*.67/1000 + .3*.7/1000)
+    table = strategy.segment_overview(
+        _shares({"x": 330, "y": 670}), _shares({"x": 300, "y": 700}), segments=["x", "y"]
+    )
+    found = strategy.share_shift_intervals(table)
+    se = math.sqrt(0.33 * 0.67 / 1000 + 0.3 * 0.7 / 1000)
+    assert found.at["x", "interval"] == pytest.approx(1.959963984540054 * se)
+    assert found.at["x", "interval"] == pytest.approx(0.0407, abs=1e-4)
+    assert not found.at["x", "significant"]  # 3 points inside +-4.07
+
+
+def test_a_within_noise_shift_is_not_raised_and_a_real_one_is():
+    before = {"a": 400, "b": 300, "c": 200, "d": 100}
+    # planted: a moves 1 point of 1,000 buyers (interval about 4.3 points): noise
+    noise = strategy.segment_overview(
+        _shares({"a": 410, "b": 290, "c": 200, "d": 100}), _shares(before), segments=list(before)
+    )
+    assert strategy.segment_shift_alerts(noise, {}) == []
+    # planted: a moves 6 points of 10,000 buyers (interval about 1.4 points): real
+    ten = {k: 10 * n for k, n in before.items()}
+    real = strategy.segment_overview(
+        _shares({"a": 4600, "b": 2400, "c": 2000, "d": 1000}), _shares(ten), segments=list(ten)
+    )
+    alerts = {a.kind: a for a in strategy.segment_shift_alerts(real, {"a": True, "b": True})}
+    assert alerts["segment_grew"].values["segment"] == "a"
+    assert alerts["segment_grew"].tone == "good"
+    assert alerts["segment_shrank"].values["segment"] == "b"
+    assert alerts["segment_shrank"].values["share_change"] == pytest.approx(-0.06)
+
+
+def test_a_shift_of_zero_customers_is_never_raised():
+    # x keeps its 5,000 customers while y doubles: x's share falls 17 points, far outside
+    # the interval, but "-0 customers" is not a finding; y's growth is
+    table = strategy.segment_overview(
+        _shares({"x": 5000, "y": 10000}), _shares({"x": 5000, "y": 5000}), segments=["x", "y"]
+    )
+    found = strategy.share_shift_intervals(table)
+    assert abs(found.at["x", "share_change"]) > 10 * found.at["x", "interval"]
+    assert not found.at["x", "significant"] and found.at["y", "significant"]
+    alerts = strategy.segment_shift_alerts(table, {})
+    assert [a.values["segment"] for a in alerts] == ["y"]
+    assert all(a.values["change"] != 0 for a in alerts)
+
+
+def test_value_priority_keeps_high_for_the_few_that_hold_the_value():
+    # the retail sample's RFM net revenue shares (2025-Q4), in percent: before, the
+    # playbook made four of them High (and the company-wide report nine of ten)
+    shares = {
+        "champions": 40.1,
+        "loyal": 27.4,
+        "hibernating": 10.5,
+        "at_risk": 7.1,
+        "potential_loyalists": 5.8,
+        "about_to_sleep": 3.1,
+        "need_attention": 2.7,
+        "promising": 1.6,
+        "cant_lose_them": 1.5,
+        "new": 0.2,
+    }
+    found = strategy.value_priority(pd.Series(shares))
+    assert found[found == "high"].index.tolist() == ["champions", "loyal"]  # 67.5% of value
+    assert found[found == "medium"].index.tolist() == ["hibernating", "at_risk"]  # to 85.1%
+    assert (found == "low").sum() == 6
+    # a flat spread: the first half takes at most two groups, then three medium at most
+    flat = strategy.value_priority(pd.Series(10.0, index=list("abcdefghij")))
+    assert flat.tolist() == ["high", "high", "medium", "medium", "medium"] + ["low"] * 5
+    # one dominant group is the only high one; nothing positive: all low
+    assert strategy.value_priority(pd.Series({"a": 90.0, "b": 6.0, "c": 4.0})).tolist() == [
+        "high",
+        "low",
+        "low",
+    ]
+    assert set(strategy.value_priority(pd.Series({"a": 0.0, "b": -5.0}))) == {"low"}
+    # a negative group (refunds) never counts, and does not change the others' shares
+    assert strategy.value_priority(pd.Series({"a": 60.0, "b": 40.0, "c": -50.0})).tolist() == [
+        "high",
+        "medium",
+        "low",
+    ]
+
+
+def test_value_priority_at_most_max_high_for_any_planted_spread(rng):
+    for _ in range(50):
+        values = pd.Series(rng.pareto(1.5, size=int(rng.integers(2, 15))) * 1000)
+        found = strategy.value_priority(values)
+        high = found == "high"
+        assert high.sum() <= strategy.MAX_HIGH and (found == "medium").sum() <= strategy.MAX_MEDIUM
+        # the high groups are the largest ones
+        assert values[high].min() >= values[~high].max()
+
+
+def test_actions_rank_by_money_at_stake():
+    actions = strategy.rank_actions(
+        [
+            strategy.Action("segment", "loyal", 100, 5_000.0),
+            None,
+            strategy.Action("retain", "", 40, 8_000.0),
+            strategy.Action("segment", "champions", 50, 12_000.0),
+            strategy.Action("segment", "at_risk", 0, 9_000.0),  # nobody: left out
+            strategy.Action("segment", "new", 10, 0.0),  # nothing at stake: left out
+            strategy.Action("segment", "hibernating", 300, 1_000.0),
+        ]
+    )
+    assert [(a.kind, a.key) for a in actions] == [
+        ("segment", "champions"),
+        ("retain", ""),
+        ("segment", "loyal"),
+    ]
 
 
 def test_value_at_risk_nps_and_ranking():
@@ -201,9 +327,76 @@ def test_fix_first_alert(rng):
     frame["nps"] = pd.qcut(score, 11, labels=False, duplicates="drop").astype(int)
     drivers = satisfaction.key_drivers(frame, "nps", ["rating_a", "rating_b", "rating_c"], n_boot=0)
     ipa = satisfaction.importance_performance(frame, ["rating_a", "rating_b", "rating_c"], drivers)
-    alert = strategy.fix_first_alert(ipa)
+    alert = strategy.fix_first_alert(ipa, frame, (1, 5))
     assert alert.values["attribute"] == "rating_a"
     assert alert.values["performance"] < alert.values["mean_performance"]
+    # complete answers: the paired gap is exactly the attribute's mean minus the split
+    gap = alert.values["performance"] - alert.values["mean_performance"]
+    assert alert.values["gap"] == pytest.approx(gap)
+    assert alert.values["gap"] + alert.values["interval"] < 0 and alert.values["n"] == n
+
+
+def _ratings(rng, n: int, shift: float) -> pd.DataFrame:
+    """Answers 1..5 where rating_a is the most important and ``shift`` lower on average."""
+    mood = rng.normal(0, 0.8, n)  # each respondent's general mood moves all ratings
+
+    def item(offset: float) -> np.ndarray:
+        return np.clip(np.rint(4.0 + offset + mood + rng.normal(0, 0.7, n)), 1, 5)
+
+    frame = pd.DataFrame(
+        {"rating_a": item(-shift), "rating_b": item(0.05), "rating_c": item(-0.05)}
+    )
+    score = 3 * frame["rating_a"] + 0.5 * frame["rating_b"] + rng.normal(0, 1, n)
+    frame["nps"] = pd.qcut(score.rank(method="first"), 11, labels=False).astype(int)
+    return frame
+
+
+def test_fix_first_within_its_interval_is_not_raised(rng):
+    # planted: the important attribute is rated as the others (the services case: 4.05
+    # against 4.06); it lands in the fix-first quadrant by a hair
+    ratings = ["rating_a", "rating_b", "rating_c"]
+    for _ in range(20):
+        frame = _ratings(rng, 300, shift=0.0)
+        drivers = satisfaction.key_drivers(frame, "nps", ratings, n_boot=0)
+        ipa = satisfaction.importance_performance(frame, ratings, drivers)
+        if ipa.fix_first_list == ["rating_a"]:
+            break
+    assert ipa.fix_first_list == ["rating_a"]
+    row = ipa.table.loc["rating_a"]
+    assert abs(row["performance"] - ipa.performance_split) < 0.1
+    assert strategy.fix_first_alert(ipa, frame, (1, 5)) is None
+    # planted: a real gap of 0.4 on the same number of answers is raised
+    frame = _ratings(rng, 300, shift=0.4)
+    drivers = satisfaction.key_drivers(frame, "nps", ratings, n_boot=0)
+    ipa = satisfaction.importance_performance(frame, ratings, drivers)
+    alert = strategy.fix_first_alert(ipa, frame, (1, 5))
+    assert alert is not None and alert.values["attribute"] == "rating_a"
+    assert alert.values["gap"] == pytest.approx(-0.4 * 2 / 3, abs=0.1)  # vs the mean of three
+
+
+def test_attribute_gap_by_hand():
+    # every response rates a two points below b: d = a - (a + b) / 2 = -1, no spread
+    frame = pd.DataFrame({"a": [1, 2, 3] * 4, "b": [3, 4, 5] * 4, "c": [None] * 12})
+    gap = strategy.attribute_gap(frame, "a", ["a", "b", "c"], (1, 5))
+    assert gap == {"gap": -1.0, "interval": 0.0, "n": 12}
+    # an answer outside the scale is left out, as in the importance-performance means
+    frame.loc[0, "a"] = 9
+    assert strategy.attribute_gap(frame, "a", ["a", "b"], (1, 5))["n"] == 11
+
+
+def test_nps_change_within_noise_is_not_raised_and_a_real_one_is(rng):
+    def answers(promoters: float, detractors: float, n: int) -> pd.Series:
+        k = rng.choice([10, 8, 0], size=n, p=[promoters, 1 - promoters - detractors, detractors])
+        return pd.Series(k)
+
+    # planted: NPS 30 vs 27 on 200 answers each (SE about 6.5 points each): noise
+    noise = strategy.nps_change(answers(0.45, 0.15, 200), answers(0.44, 0.17, 200))
+    assert noise["p_value"] > 0.05
+    assert strategy.nps_change_alert(noise) is None
+    # planted: NPS 50 vs 20 on 400 answers each: real
+    real = strategy.nps_change(answers(0.6, 0.1, 400), answers(0.4, 0.2, 400))
+    alert = strategy.nps_change_alert(real)
+    assert alert is not None and alert.tone == "good" and real["change"] > 15
 
 
 def test_referrals_by_hand():

@@ -17,8 +17,10 @@ the eight RFM classes of ``value.segment_scheme: rfm8`` sit in their own section
 low), ``customer_type`` (only the types that need their own handling, by default
 government and institution), ``clustering_segment`` (the profile rules of the
 clustering segments, :data:`CLUSTERING_RULES`, which
-:func:`analysis.segment_report.segment_rules` assigns) and ``subscription`` (what only
-subscription businesses need: ``renewal``, ``plan_change``, ``payment_method``).
+:func:`analysis.segment_report.segment_rules` assigns), ``subscription`` (what only
+subscription businesses need: ``renewal``, ``plan_change``, ``payment_method``) and
+``need_type`` (the primary need of the needs report, :data:`NEED_TYPES`: ``price``,
+``quality``, ``service``, ``convenience``; the strategy summary shows one action per need).
 
 **Subscriptions.** A business that bills regularly (``value.billing``) needs other words
 than a shop: no "second-purchase incentive" for a new subscriber, but onboarding to the
@@ -48,6 +50,7 @@ import pandas as pd
 from .config import project_root, read_yaml
 from .errors import ParamsError
 from .i18n import LANGUAGES
+from .needs import NEEDS as NEED_TYPES  # keys of the need_type vocabulary
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -55,6 +58,7 @@ __all__ = [
     "DEFAULT_REQUIRED",
     "FIELDS",
     "NEEDS",
+    "NEED_TYPES",
     "PRIORITIES",
     "RFM8_SECTION",
     "SUBSCRIPTION_ENTRIES",
@@ -76,6 +80,7 @@ VOCABULARIES = (
     "customer_type",
     "clustering_segment",
     "subscription",
+    "need_type",
 )
 #: The section of entries that replace the general ones for subscription businesses.
 SUBSCRIPTION_SECTION = "for_subscriptions"
@@ -146,6 +151,7 @@ DEFAULT_REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "customer_type": ("government", "institution"),
         "clustering_segment": tuple(CLUSTERING_RULES),
         "subscription": SUBSCRIPTION_ENTRIES,
+        "need_type": NEED_TYPES,
     }
 )
 

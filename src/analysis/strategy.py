@@ -31,27 +31,38 @@ from . import satisfaction
 from .figures import risk_figures
 from .lookup import isin
 from .period import Period
+from .satisfaction._common import clean_scores, scale_for
 
 __all__ = [
     "HIGHER_IS_BETTER",
+    "HIGH_SHARE",
     "KPI_KIND",
     "KPI_ORDER",
+    "MAX_HIGH",
+    "MAX_MEDIUM",
+    "MEDIUM_SHARE",
     "UNIT_KPIS",
+    "Z_95",
+    "Action",
     "Alert",
+    "attribute_gap",
     "fix_first_alert",
     "kpi_scorecard",
     "lifecycle_outflow_alert",
     "nps_change",
     "nps_change_alert",
     "period_values",
+    "rank_actions",
     "rank_alerts",
     "referral_comparison",
     "referral_rate",
     "segment_overview",
     "segment_shift_alerts",
+    "share_shift_intervals",
     "top_referrers",
     "unit_comparison",
     "value_at_risk_alert",
+    "value_priority",
 ]
 
 #: The scorecard's KPIs, in display order.
@@ -446,18 +457,76 @@ def _tone_weight(tone: str) -> float:
     return 0.5 if tone == "good" else 1.0
 
 
+#: The two-sided 95% normal quantile (scipy.stats.norm.ppf(0.975)): the half-width of a
+#: 95% interval in standard errors, used by every "within its interval" check below.
+Z_95 = 1.959963984540054
+
+
+def share_shift_intervals(overview: pd.DataFrame, *, z: float = Z_95) -> pd.DataFrame:
+    """Each segment's share change with its interval (two-proportion normal approximation).
+
+    The share now is ``p1 = c1 / N1`` and before ``p0 = c0 / N0``; the change's standard
+    error is ``sqrt(p1 (1 - p1) / N1 + p0 (1 - p0) / N0)`` (the Wald interval of a
+    difference of two binomial proportions). The two assignments share many customers,
+    which makes the true variance of the change smaller, so the interval is conservative:
+    a change it calls real is real.
+
+    Parameters
+    ----------
+    overview
+        :func:`segment_overview` with a previous assignment.
+    z
+        Half-width of the interval in standard errors (:data:`Z_95`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``segment``; ``share_change``, ``interval`` (the half-width, in share units),
+        ``change`` (customers) and ``significant``: the change is outside its interval and
+        the customer count moved (a "+0 customers" shift is never significant).
+
+    Examples
+    --------
+    >>> table = segment_overview(
+    ...     pd.DataFrame({"segment": ["x"] * 600 + ["y"] * 400, "revenue": 1.0}),
+    ...     pd.DataFrame({"segment": ["x"] * 500 + ["y"] * 500, "revenue": 1.0}))
+    >>> share_shift_intervals(table)["significant"].tolist()
+    [True, True]
+    """
+    n1 = float(overview["customers"].sum())
+    n0 = float(overview["previous_customers"].sum())
+    p1 = overview["customer_share"].astype(float)
+    p0 = overview["previous_share"].astype(float)
+    if n1 > 0 and n0 > 0:
+        se = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    else:
+        se = pd.Series(np.nan, index=overview.index)
+    change = overview["share_change"].astype(float)
+    counts = overview["change"].astype(float)
+    frame = pd.DataFrame(
+        {"share_change": change, "interval": z * se, "change": counts}, index=overview.index
+    )
+    frame["significant"] = (change.abs() > frame["interval"]) & counts.fillna(0).ne(0)
+    return frame
+
+
 def segment_shift_alerts(
     overview: pd.DataFrame,
     direction: Mapping[str, bool | None],
     *,
     large_shift: float = 0.05,
     min_shift: float = 0.005,
+    z: float = Z_95,
 ) -> list[Alert]:
-    """The segment whose share grew most and the one that shrank most.
+    """The segment whose share grew most and the one that shrank most, among the shifts
+    outside their interval.
 
-    A shift is scored ``|share change| / large_shift`` (5 points = 1.0); growth of a
-    segment where growth is bad (``direction`` False) or shrinkage where it is good is
-    ``bad``. Shifts below ``min_shift`` are not alerts.
+    A shift is raised only when it is outside its interval
+    (:func:`share_shift_intervals`, 95% by default), the segment's customer count moved,
+    and it is at least ``min_shift``; so a within-noise shift or a "+0 customers" shift is
+    never an alert. It is scored ``|share change| / large_shift`` (5 points = 1.0); growth
+    of a segment where growth is bad (``direction`` False) or shrinkage where it is good is
+    ``bad``.
 
     Parameters
     ----------
@@ -465,8 +534,12 @@ def segment_shift_alerts(
         :func:`segment_overview` with a previous assignment.
     direction
         Segment -> True (growth is good), False (growth is bad) or None (neutral).
+    z
+        Half-width of the interval in standard errors.
     """
-    moved = overview["share_change"].dropna()
+    intervals = share_shift_intervals(overview, z=z)
+    kept = intervals.loc[intervals["significant"] & intervals["share_change"].notna()]
+    moved = kept["share_change"]
     moved = moved.loc[moved.abs() >= min_shift]
     alerts = []
     for kind, key in (
@@ -488,6 +561,7 @@ def segment_shift_alerts(
                 {
                     "segment": key,
                     "share_change": change,
+                    "interval": float(intervals.at[key, "interval"]),
                     "change": float(overview.at[key, "change"]),
                     "customers": float(overview.at[key, "customers"]),
                 },
@@ -594,24 +668,105 @@ def nps_change_alert(
     )
 
 
-def fix_first_alert(ipa: satisfaction.IPAResult, *, score: float = 0.8) -> Alert | None:
-    """The most important attribute in the importance-performance "fix first" quadrant
-    (high importance, low performance); a fixed ``score`` as it has no natural size."""
-    if not ipa.fix_first_list:
-        return None
-    name = ipa.fix_first_list[0]
-    row = ipa.table.loc[name]
-    return Alert(
-        "fix_first",
-        "bad",
-        score,
-        {
-            "attribute": name,
-            "importance": float(row["importance"]),
-            "performance": float(row["performance"]),
-            "mean_performance": ipa.performance_split,
-        },
+def attribute_gap(
+    responses: pd.DataFrame,
+    attribute: str,
+    attributes: list[str],
+    scale: tuple[int, int] | Mapping[str, tuple[int, int]] | None = None,
+    *,
+    z: float = Z_95,
+) -> dict[str, float]:
+    """How far one attribute's rating lies below the mean over the attributes, with its
+    interval.
+
+    Paired per response: ``d_i = x_ai - mean_j x_ji`` (the response's rating of the
+    attribute minus its mean rating over the attributes it answered, at least two). The
+    gap is the mean of ``d`` (with complete answers exactly the attribute's mean rating
+    minus the mean of the attributes' means, the importance-performance split) and its
+    interval ``z * sd(d) / sqrt(n)``. Pairing removes the respondent's general mood from
+    the comparison, so a real gap is found with fewer answers than by comparing two means.
+
+    Parameters
+    ----------
+    responses
+        Survey responses with the rating columns (raw answers; invalid ones are left out
+        as :func:`analysis.satisfaction.importance_performance` does).
+    attribute, attributes
+        The attribute compared and the attributes of the importance-performance analysis.
+    scale
+        Declared scale (one pair or per column).
+
+    Returns
+    -------
+    dict
+        ``gap`` (negative: below the mean), ``interval`` (half-width), ``n`` (responses).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": [1, 2, 1, 2] * 10, "b": [4, 5, 4, 5] * 10})
+    >>> round(attribute_gap(frame, "a", ["a", "b"], (1, 5))["gap"], 2)
+    -1.5
+    """
+    valid = pd.DataFrame(
+        {c: clean_scores(responses[c], scale_for(c, scale))[0] for c in attributes},
+        index=responses.index,
     )
+    answered = valid[attribute].notna() & (valid.notna().sum(axis=1) >= 2)
+    d = (valid[attribute] - valid.mean(axis=1)).loc[answered]
+    n = int(len(d))
+    if n < 2:
+        return {"gap": np.nan, "interval": np.nan, "n": n}
+    return {
+        "gap": float(d.mean()),
+        "interval": float(z * d.std(ddof=1) / math.sqrt(n)),
+        "n": n,
+    }
+
+
+def fix_first_alert(
+    ipa: satisfaction.IPAResult,
+    responses: pd.DataFrame,
+    scale: tuple[int, int] | Mapping[str, tuple[int, int]] | None = None,
+    *,
+    score: float = 0.8,
+    z: float = Z_95,
+) -> Alert | None:
+    """The most important attribute of the importance-performance "fix first" quadrant
+    (high importance, low performance) whose rating is below the mean over the attributes
+    by more than its interval (:func:`attribute_gap`); a fixed ``score`` as it has no
+    natural size.
+
+    An attribute rated 4.05 against a mean of 4.06 sits in the quadrant by a hair; it is
+    not raised, and neither is any other whose gap is within its interval (None then).
+
+    Parameters
+    ----------
+    ipa
+        :func:`analysis.satisfaction.importance_performance`.
+    responses, scale
+        The answers the analysis used for performance and their declared scales.
+    """
+    attributes = list(ipa.table.index)
+    for name in ipa.fix_first_list:
+        gap = attribute_gap(responses, name, attributes, scale, z=z)
+        if not (math.isfinite(gap["gap"]) and gap["gap"] + gap["interval"] < 0):
+            continue
+        row = ipa.table.loc[name]
+        return Alert(
+            "fix_first",
+            "bad",
+            score,
+            {
+                "attribute": name,
+                "importance": float(row["importance"]),
+                "performance": float(row["performance"]),
+                "mean_performance": ipa.performance_split,
+                "gap": gap["gap"],
+                "interval": gap["interval"],
+                "n": gap["n"],
+            },
+        )
+    return None
 
 
 def lifecycle_outflow_alert(
@@ -635,6 +790,110 @@ def rank_alerts(alerts: list[Alert | None]) -> list[Alert]:
     """Drop the empty ones and sort: things to act on first, then by score."""
     found = [a for a in alerts if a is not None]
     return sorted(found, key=lambda a: (a.tone == "good", -a.score))
+
+
+# --------------------------------------------------------------------------- priority
+
+#: Value-at-stake priority (:func:`value_priority`): the groups that together make up the
+#: first half of the value at stake are "high" (at most :data:`MAX_HIGH` of them), the
+#: next ones up to 80% "medium" (at most :data:`MAX_MEDIUM`), the rest "low".
+HIGH_SHARE = 0.5
+MEDIUM_SHARE = 0.8
+MAX_HIGH = 2
+MAX_MEDIUM = 3
+
+
+def value_priority(
+    value_at_stake: pd.Series,
+    *,
+    high_share: float = HIGH_SHARE,
+    medium_share: float = MEDIUM_SHARE,
+    max_high: int = MAX_HIGH,
+    max_medium: int = MAX_MEDIUM,
+) -> pd.Series:
+    """Priority of each group from its value at stake, so that only a few are "high".
+
+    The groups are sorted by value at stake (largest first, ties by key). A group is
+    ``high`` when the groups before it hold less than ``high_share`` of the total (so the
+    smallest set of groups that reaches it), at most ``max_high`` groups; then ``medium``
+    while the groups before it hold less than ``medium_share``, at most ``max_medium``;
+    every other group, and every group with no positive value, is ``low``. The total is
+    the sum of the positive values.
+
+    Parameters
+    ----------
+    value_at_stake
+        Group key -> money at stake (e.g. the segment's net revenue of the RFM window).
+
+    Returns
+    -------
+    pandas.Series
+        Same index: ``high``, ``medium`` or ``low``.
+
+    Examples
+    --------
+    >>> value_priority(pd.Series({"a": 50.0, "b": 30.0, "c": 15.0, "d": 5.0})).tolist()
+    ['high', 'medium', 'low', 'low']
+    >>> value_priority(pd.Series({"a": 40.0, "b": 30.0, "c": 20.0, "d": 10.0})).tolist()
+    ['high', 'high', 'medium', 'low']
+    """
+    values = pd.to_numeric(value_at_stake, errors="coerce").astype(float).fillna(0.0)
+    out = pd.Series("low", index=values.index, dtype="object")
+    total = float(values.clip(lower=0).sum())
+    if total <= 0:
+        return out
+    order = sorted(values.index, key=lambda k: (-values[k], str(k)))
+    before, high, medium = 0.0, 0, 0
+    for key in order:
+        if values[key] <= 0:
+            break
+        if before / total < high_share and high < max_high:
+            out[key], high = "high", high + 1
+        elif before / total < medium_share and medium < max_medium:
+            out[key], medium = "medium", medium + 1
+        before += float(values[key])
+    return out
+
+
+# --------------------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do now: who, how much money is at stake, and why.
+
+    Attributes
+    ----------
+    kind
+        ``retain`` (the churn report's high-risk customers) or ``segment`` (an RFM
+        segment, its playbook entry).
+    key
+        The segment key (``""`` for ``retain``).
+    customers
+        How many customers the action reaches.
+    value
+        Money at stake: the value at risk of the high-risk customers, or the segment's
+        net revenue of the RFM window.
+    values
+        The figures the sentence quotes (raw numbers and keys; wording is the caller's).
+    """
+
+    kind: str
+    key: str
+    customers: int
+    value: float
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def rank_actions(actions: list[Action | None], n: int = 3) -> list[Action]:
+    """The ``n`` actions with the most money at stake (ties by kind and key); actions
+    that reach nobody or put no money at stake are left out."""
+    found = [
+        a
+        for a in actions
+        if a is not None and a.customers > 0 and math.isfinite(a.value) and a.value > 0
+    ]
+    return sorted(found, key=lambda a: (-a.value, a.kind, a.key))[:n]
 
 
 # --------------------------------------------------------------------------- referral
