@@ -23,17 +23,20 @@ from analysis.pipelines import churn as pipeline
 from analysis.report.views import churn as views
 
 NOTEBOOK = ROOT / "notebooks" / "churn.ipynb"
+#: The sections in the notebook's order: the manager's, then the appendix's.
 SECTIONS = (
     "kpi_section",
-    "definition_section",
+    "early_warning_section",
     "drivers_section",
+    "reasons_section",
+    "survival_section",
+    "definition_section",
+    "caveats_section",
+    "drivers_detail_section",
     "model_section",
     "dependence_section",
-    "survival_section",
     "hazards_section",
-    "reasons_section",
-    "early_warning_section",
-    "caveats_section",
+    "snapshots_section",
 )
 
 
@@ -329,10 +332,16 @@ def test_a_term_the_data_cannot_pin_down_shows_no_interval(tmp_path, shown, rng)
     summary.loc[0, "identified"] = False
     result.drivers.summary = summary  # as a fit with a standard error of 36 gives it
     forest = views.drivers_section(ctx, result)
+    views.drivers_detail_section(ctx, result)
     html = "".join(shown)
     assert "not identified" in html and "cannot be estimated" in html
     assert "nan" not in html.lower().replace("nanoseconds", "")
     fig, ax = plt.subplots()
     views.plot_forest(forest, ax=ax)
-    assert len(ax.get_yticklabels()) == int(summary["identified"].sum())
+    # the manager's chart: the identified terms clearly associated with churn, or every
+    # identified term when none is (then all grey); never the one without an estimate
+    clear = summary["identified"] & (summary["p_value"] < 0.05)
+    expected = int(clear.sum()) or int(summary["identified"].sum())
+    assert len(ax.get_yticklabels()) == expected == len(forest)
+    assert forest["identified"].all() and (forest["significant"].all() or not clear.any())
     plt.close(fig)

@@ -28,6 +28,14 @@ from analysis.report.views import satisfaction as view
 NOTEBOOK = ROOT / "notebooks" / "satisfaction.ipynb"
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(1)> parcel late"
 PII_EMAIL = "zelda.quixote@pii.example"
+#: The appendix's sections, in the notebook's order.
+APPENDIX = (
+    "method_section",
+    "trend_detail",
+    "groups_detail",
+    "attributes_detail",
+    "drivers_detail",
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -108,6 +116,10 @@ def _run_sections(ctx):
         plots.show_figure(fig)
     view.churn_findings(ctx, result)
     exports = view.export_section(ctx, result)
+    if result.status == "ok":  # the appendix of a report with responses
+        ctx.appendix()
+        for detail in APPENDIX:
+            getattr(view, detail)(ctx, result)
     return result, exports
 
 
@@ -236,9 +248,16 @@ def test_segment_hook_adds_nps_by_segment(tmp_path, shown, monkeypatch):
     result = _build(ctx)
     view.links_section(ctx, result)
     assert set(result.links.segments["group"]) == {"Champions", "<b>At risk</b>"}
+    small = int(result.links.segments["small_base"].sum())
+    manager = "".join(shown)
+    assert "NPS by customer segment" in manager
+    if small:  # segments too small to compare are left to the appendix, and counted
+        assert f"{small} group" in manager and "the appendix lists every group" in manager
+    shown.clear()
+    view.groups_detail(ctx, result)
     html = "".join(shown)
     assert "NPS by customer segment" in html and "&lt;b&gt;At risk&lt;/b&gt;" in html
-    assert "<b>At risk" not in html
+    assert "<b>At risk" not in manager + html
 
 
 # --------------------------------------------------------------------------- notebook

@@ -33,6 +33,8 @@ from ..context import ReportContext
 from ..wording import billed, describes_absent_data
 
 P = "report_churn"
+#: The early-warning list for the CRM (real customer ids), written by the list section.
+EXPORT = "churn_risk.csv"
 _RED, _GREEN, _GREY = "#c73e1d", "#3b8b5a", "#9aa5b1"
 #: Candidate tick sets of the odds-ratio axis, densest first; :class:`RatioLocator` takes
 #: the densest whose labels do not touch at the drawn width.
@@ -112,6 +114,12 @@ def _ax(ax: Axes | None) -> Axes:
     return ax if ax is not None else plt.gca()
 
 
+def _subheading(ctx: ReportContext, key: str) -> None:
+    """A heading inside the appendix: level 3, so the contents list only the appendix, with
+    the anchor of its message key (links to it still find it)."""
+    ctx.show(ui.heading(ctx._(key), level=3, anchor=ui.section_anchor(key)))
+
+
 def _statement(ctx: ReportContext, result: ChurnResult) -> bool:
     """Say why there is no model (once, in the first model section); True when shown."""
     if result.status == "ok":
@@ -137,10 +145,11 @@ def _statement(ctx: ReportContext, result: ChurnResult) -> bool:
 def kpi_section(
     ctx: ReportContext, result: ChurnResult, figures: UnitFigures | None = None
 ) -> dict[str, float] | None:
-    """KPI cards: churn rate (vs previous period), churned customers, revenue lost,
-    value at risk and customers at high risk. The churn figures are the unit's figures
-    (``figures``, by default :meth:`ReportContext.figures`): the same values, names and
-    formats as in every other report."""
+    """The overview that opens the report, on one screen: the unit's four churn figures
+    as cards (churned this period, churn rate, high-risk customers, value at risk; the
+    same values, names and formats as in every other report, from ``figures``, by
+    default :meth:`ReportContext.figures`), up to four findings in plain words and where
+    to act (the early-warning list, its export, the value and satisfaction reports)."""
     ctx.heading(f"{P}.kpis.title")
     if result.status == "no_orders":
         ctx.note(f"{P}.status.no_orders", "warning", unit=ctx.unit_label, period=str(ctx.period))
@@ -148,12 +157,6 @@ def kpi_section(
     figures = figures if figures is not None else ctx.figures()
     language = ctx.language
     cur, prev = result.current, result.previous
-    ctx.text(
-        f"{P}.kpis.intro_{result.definition}",
-        period=str(ctx.period),
-        days=result.window.days,
-        previous=str(ctx.previous),
-    )
     vs = ctx._("common.vs_previous", period=str(ctx.previous))
     comparable = prev is not None and prev.base > 0 and cur.base > 0
     rate_change = cur.rate - prev.rate if comparable else None
@@ -163,15 +166,6 @@ def kpi_section(
 
     cards = [
         ui.KPI(
-            figures.label("churn_rate", language),
-            figures.text("churn_rate", language),
-            rate_change,
-            vs if comparable else ctx._("common.no_comparison"),
-            higher_is_better=False,
-            change_text=_pts(ctx, rate_change) if rate_change is not None else None,
-            figure="churn_rate",
-        ),
-        ui.KPI(
             figures.label("churned_customers", language),
             figures.text("churned_customers", language),
             relative(cur.churned, prev.churned if prev else 0),
@@ -180,11 +174,13 @@ def kpi_section(
             figure="churned_customers",
         ),
         ui.KPI(
-            _t(ctx, "kpi.revenue_lost"),
-            ctx.money(cur.revenue_lost),
-            relative(cur.revenue_lost, prev.revenue_lost if prev else 0),
-            vs,
+            figures.label("churn_rate", language),
+            figures.text("churn_rate", language),
+            rate_change,
+            vs if comparable else ctx._("common.no_comparison"),
             higher_is_better=False,
+            change_text=_pts(ctx, rate_change) if rate_change is not None else None,
+            figure="churn_rate",
         ),
     ]
     at_risk = None
@@ -192,50 +188,35 @@ def kpi_section(
         at_risk = figures.value("value_at_risk")
         cards.append(
             ui.KPI(
-                figures.label("value_at_risk", language),
-                figures.text("value_at_risk", language),
-                figure="value_at_risk",
-            )
-        )
-        cards.append(
-            ui.KPI(
                 figures.label("high_risk_customers", language),
                 figures.text("high_risk_customers", language),
                 figure="high_risk_customers",
             )
         )
-    ctx.show(ui.kpi_cards(cards))
-    if cur.base == 0:
-        ctx.takeaway(f"{P}.kpis.takeaway_no_base", period=str(ctx.period))
-    else:
-        if rate_change is None:
-            change = _t(ctx, "kpis.change_none", previous=str(ctx.previous))
-        else:
-            direction = "up" if rate_change > 0 else ("down" if rate_change < 0 else "flat")
-            change = _t(
-                ctx,
-                f"kpis.change_{direction}",
-                size=_t(ctx, "unit.pct_points", value=abs(100 * rate_change)),
-                previous=str(ctx.previous),
+        cards.append(
+            ui.KPI(
+                figures.label("value_at_risk", language),
+                figures.text("value_at_risk", language),
+                figure="value_at_risk",
             )
-        ctx.takeaway(
-            f"{P}.kpis.takeaway",
-            period=str(ctx.period),
-            rate=figures.text("churn_rate", language),
-            churned=figures.text("churned_customers", language),
-            base=ctx.number(cur.base),
-            change=change,
-            lost=ctx.money(cur.revenue_lost),
         )
+    ctx.show(ui.kpi_cards(cards))
+    findings = [_rate_finding(ctx, result, figures, rate_change, relative)]
     if at_risk is not None:
-        ctx.takeaway(
-            f"{P}.kpis.takeaway_risk",
-            value=figures.text("value_at_risk", language),
-            n=ctx.number(len(result.warning_list)),
-            high=figures.text("high_risk_customers", language),
-            threshold=ui.fmt_pct(result.high_risk, decimals=0),
-            basis=_t(ctx, f"kpi.value_basis_{result.value_source}"),
+        findings.append(
+            _t(
+                ctx,
+                "kpis.takeaway_risk",
+                value=figures.text("value_at_risk", language),
+                n=ctx.number(len(result.warning_list)),
+                high=figures.text("high_risk_customers", language),
+                threshold=ui.fmt_pct(result.high_risk, decimals=0),
+                basis=_t(ctx, f"kpi.value_basis_{result.value_source}"),
+            )
         )
+    findings += [f for f in (_drivers_finding(ctx, result), _reasons_finding(ctx, result)) if f]
+    ctx.show(ui.points(findings[:4]))
+    ctx.show(ui.links(_t(ctx, "overview.act"), _where_to_act(ctx, result)))
     return {
         "rate": cur.rate,
         "previous_rate": prev.rate if prev else float("nan"),
@@ -245,12 +226,112 @@ def kpi_section(
     }
 
 
-def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
-    """How churn is defined: the window (and where it came from) and the snapshots."""
+def _rate_finding(
+    ctx: ReportContext,
+    result: ChurnResult,
+    figures: UnitFigures,
+    rate_change: float | None,
+    relative: Any,
+) -> str:
+    """The period's churn in one sentence: rate, count, change and the revenue they took."""
+    cur, prev = result.current, result.previous
+    if cur.base == 0:
+        return _t(ctx, "kpis.takeaway_no_base", period=str(ctx.period))
+    if rate_change is None:
+        change = _t(ctx, "kpis.change_none", previous=str(ctx.previous))
+    else:
+        direction = "up" if rate_change > 0 else ("down" if rate_change < 0 else "flat")
+        change = _t(
+            ctx,
+            f"kpis.change_{direction}",
+            size=_t(ctx, "unit.pct_points", value=abs(100 * rate_change)),
+            previous=str(ctx.previous),
+        )
+    lost_change = relative(cur.revenue_lost, prev.revenue_lost if prev else 0)
+    return _t(
+        ctx,
+        "kpis.takeaway" if lost_change is None else "kpis.takeaway_lost_change",
+        period=str(ctx.period),
+        rate=figures.text("churn_rate", ctx.language),
+        churned=figures.text("churned_customers", ctx.language),
+        base=ctx.number(cur.base),
+        change=change,
+        lost=ctx.money(cur.revenue_lost),
+        lost_change=ui.fmt_pct(lost_change, signed=True) if lost_change is not None else "",
+        previous=str(ctx.previous),
+    )
+
+
+def _drivers_finding(ctx: ReportContext, result: ChurnResult) -> str | None:
+    """The two attributes most clearly associated with churn, in plain words."""
+    if result.status != "ok" or result.drivers is None:
+        return None
+    forest = forest_table(result.drivers.summary, ctx.language, scheme=result.scheme)
+    top = forest.loc[forest["significant"] & forest["identified"]].head(2)
+    if top.empty:
+        return _t(ctx, "overview.drivers_none")
+    items = _t(ctx, "separator_list").join(
+        _t(
+            ctx,
+            "overview.driver_more" if r > 1 else "overview.driver_less",
+            label=label,
+            ratio=fmt_ratio(r),
+        )
+        for label, r in zip(top["label"], top["odds_ratio"], strict=True)
+    )
+    return _t(ctx, "overview.drivers", items=items, term=ctx._("common.term.odds_ratio"))
+
+
+def _reasons_finding(ctx: ReportContext, result: ChurnResult) -> str | None:
+    """The most common stated reason for leaving, when churners state them."""
+    reasons = result.reasons
+    if reasons is None or reasons.empty:
+        return None
+    return _t(
+        ctx,
+        "overview.reason",
+        top=_reason_label(ctx.language, reasons["reason"].iloc[0]),
+        share=ui.fmt_pct(float(reasons["share"].iloc[0]), decimals=0),
+    )
+
+
+def _where_to_act(ctx: ReportContext, result: ChurnResult) -> list[tuple[str, str]]:
+    """Links from the overview: this report's list and its export, the playbook of the
+    value report and (with a survey) what drives satisfaction."""
+    items = []
+    if result.warning_list is not None:
+        items.append((_t(ctx, "overview.act_list"), "#" + ui.section_anchor(f"{P}.list.title")))
+    items.append((_t(ctx, "overview.act_export", name=EXPORT), ui.export_href(EXPORT)))
+    items.append(
+        (
+            _t(ctx, "overview.act_value", report=ctx._("report.value.title")),
+            ui.report_href("value", "report_value.playbook.title"),
+        )
+    )
+    if ctx.data.survey_responses is not None and len(ctx.data.survey_responses):
+        items.append(
+            (
+                _t(ctx, "overview.act_satisfaction", report=ctx._("report.satisfaction.title")),
+                ui.report_href("satisfaction", "report_satisfaction.drivers.title"),
+            )
+        )
+    return items
+
+
+def definition_section(ctx: ReportContext, result: ChurnResult) -> None:
+    """How churn is defined: the window (and where it came from), the churn rate of the
+    cards, and how the models were checked (the snapshots are in the appendix:
+    :func:`snapshots_section`)."""
     ctx.heading(f"{P}.definition.title")
     if result.status == "no_orders":
-        return None
+        return
     w = result.window
+    ctx.text(
+        f"{P}.kpis.intro_{result.definition}",
+        period=str(ctx.period),
+        days=w.days,
+        previous=str(ctx.previous),
+    )
     if result.definition == "contractual":
         ctx.text(f"{P}.definition.contractual", days=w.days)
     else:
@@ -277,9 +358,17 @@ def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame 
         ctx.note(key, "info", days=w.days, n=ctx.number(w.n_gaps))
     else:
         ctx.text(f"{P}.definition.window_param", days=w.days)
+    _validation_statement(ctx, result)
+
+
+def snapshots_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
+    """Appendix: the snapshots the models were trained, tested and scored on, and why no
+    attribute sees the future."""
     snaps = result.snapshots
-    if snaps is None:
+    if result.status == "no_orders" or snaps is None:
         return None
+    _subheading(ctx, f"{P}.snapshots.title")
+    w = result.window
     rows = []
     for role, ts, frame in (
         ("train", snaps.train, result.train),
@@ -313,7 +402,6 @@ def definition_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame 
         f"{P}.definition.no_leakage_{result.definition}",
         lookback=int(result.options["lookback_days"]),
     )
-    _validation_statement(ctx, result)
     return table
 
 
@@ -342,13 +430,16 @@ def _validation_statement(ctx: ReportContext, result: ChurnResult) -> None:
 
 
 def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
-    """The cause model: odds-ratio table, sentences, caveats.
+    """What goes with churn, for a manager: the strongest associations in sentences, how
+    to read them and which attributes were tested; the full table of the cause model is
+    in the appendix (:func:`drivers_detail_section`).
 
     Returns
     -------
     DataFrame or None
-        The terms to draw with :func:`plot_forest` (strongest significant first, with
-        ``label`` and ``significant``), or None without a model.
+        The terms to draw with :func:`plot_forest`: those clearly associated with churn
+        (p < 0.05, strongest first; every identified term when none is), with ``label``
+        and ``significant``; None without a model.
     """
     ctx.heading(f"{P}.drivers.title")
     if result.status == "no_orders":
@@ -362,7 +453,70 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         churned=ctx.number(d.n_churned_),
         snapshot=_date(ctx, result.fit_snapshot),
         days=result.window.days,
+        term=ctx._("common.term.odds_ratio"),
     )
+    summary = forest_table(d.summary, ctx.language, scheme=result.scheme)
+    readings, fit_notes = _driver_sentences(ctx, result)
+    for sentence in readings:
+        ctx.show(ui.paragraph(sentence))
+    # the legend's example names complaints only when the model has them
+    ctx.show(
+        ui.paragraph(
+            _t(
+                ctx,
+                "drivers.legend" if "complaints" in result.features else "drivers.legend_plain",
+            ),
+            "sr-small",
+        )
+    )
+    for sentence in result.attributes.sentences(ctx.language):  # churn.attributes: auto
+        ctx.show(ui.paragraph(sentence, "sr-small"))
+    if "no_satisfaction_column" in result.notes:
+        ctx.show(
+            ui.paragraph(
+                _t(ctx, "drivers.no_satisfaction_column", column=result.satisfaction_column),
+                "sr-small",
+            )
+        )
+    top = summary.loc[summary["significant"]].head(2)
+    if top.empty:
+        ctx.takeaway(f"{P}.drivers.takeaway_none")
+    else:
+        ctx.takeaway(
+            f"{P}.drivers.takeaway",
+            drivers=_t(ctx, "separator_list").join(
+                f"{label} ({r:.2f})"
+                for label, r in zip(top["label"], top["odds_ratio"], strict=True)
+            ),
+            term=ctx._("common.term.odds_ratio"),
+        )
+    drawn = summary.loc[summary["identified"].to_numpy(dtype=bool)]
+    if drawn.empty:
+        return None
+    clear = drawn.loc[drawn["significant"].to_numpy(dtype=bool)]
+    return clear if not clear.empty else drawn
+
+
+def _driver_sentences(ctx: ReportContext, result: ChurnResult) -> tuple[list[str], list[str]]:
+    """:meth:`ChurnDrivers.sentences` split into what a manager reads (the strongest
+    associations and the caveats that change their reading) and the notes on the fit
+    itself (a penalised fit, strongly overlapping inputs) for the appendix."""
+    d = result.drivers
+    sentences = d.sentences(ctx.language, scheme=result.scheme)
+    fit = {t("churn.sentence.penalised", ctx.language)}
+    if (d.vif_["vif"] > 10).any() and sentences:  # the high-VIF note comes last
+        fit.add(sentences[-1])
+    return [s for s in sentences if s not in fit], [s for s in sentences if s in fit]
+
+
+def drivers_detail_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
+    """Appendix: every term of the cause model (logistic regression) with its odds ratio,
+    interval and p-value, the collinearity check, the notes on the fit and the columns
+    left out. Returns the table as shown, or None without a model."""
+    if result.status != "ok" or result.drivers is None:
+        return None
+    d = result.drivers
+    _subheading(ctx, f"{P}.drivers_detail.title")
     summary = forest_table(d.summary, ctx.language, scheme=result.scheme)
     identified = summary["identified"].to_numpy(dtype=bool)
     readings = [
@@ -392,18 +546,16 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
             _t(ctx, "col.reading"): readings,
         }
     )
-    ctx.show(ui.table(shown, muted_rows=~summary["significant"].to_numpy()))
-    # the legend's example names complaints only when the model has them
-    ctx.text(
-        f"{P}.drivers.legend" if "complaints" in result.features else f"{P}.drivers.legend_plain"
-    )
-    for sentence in d.sentences(ctx.language, scheme=result.scheme):
-        ctx.show(ui.paragraph(sentence))
+    ctx.text(f"{P}.drivers_detail.intro", n=ctx.number(d.n_))
+    ctx.show(ui.table(shown, muted_rows=~summary["significant"].to_numpy(), max_rows=200))
+    _, fit_notes = _driver_sentences(ctx, result)
+    for sentence in fit_notes:
+        ctx.show(ui.paragraph(sentence, "sr-small"))
     largest = float(d.vif_["vif"].max()) if not d.vif_.empty else 1.0
     if largest <= 10:
         key = "drivers.vif_ok" if largest < 5 else "drivers.vif_moderate"
         ctx.show(ui.paragraph(_t(ctx, key, largest=f"{largest:.1f}"), "sr-small"))
-    # near-aliases are explained by the model's sentences above; the rest are listed here
+    # near-aliases are explained by the model's sentences; the rest are listed here
     # a measure of data the unit lacks (a return rate without returns) is not news
     available = data_available(ctx.data.orders, ctx.data.interactions, ctx.data.customers)
     dropped = {
@@ -426,27 +578,7 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
                 "sr-small",
             )
         )
-    for sentence in result.attributes.sentences(ctx.language):  # churn.attributes: auto
-        ctx.show(ui.paragraph(sentence, "sr-small"))
-    if "no_satisfaction_column" in result.notes:
-        ctx.show(
-            ui.paragraph(
-                _t(ctx, "drivers.no_satisfaction_column", column=result.satisfaction_column),
-                "sr-small",
-            )
-        )
-    top = summary.loc[summary["significant"]].head(2)
-    if top.empty:
-        ctx.takeaway(f"{P}.drivers.takeaway_none")
-    else:
-        ctx.takeaway(
-            f"{P}.drivers.takeaway",
-            drivers=_t(ctx, "separator_list").join(
-                f"{label} ({r:.2f})"
-                for label, r in zip(top["label"], top["odds_ratio"], strict=True)
-            ),
-        )
-    return summary if summary["identified"].any() else None
+    return shown
 
 
 def forest_table(
@@ -611,8 +743,9 @@ def forest_height(forest: pd.DataFrame) -> float:
 
 
 def model_section(ctx: ReportContext, result: ChurnResult) -> churn.RiskEvaluation | None:
-    """Model quality: held-out AUCs (random CV beside them) and the takeaways of the risk
-    model's gains and calibration.
+    """Appendix: model quality, the held-out AUCs (random CV beside them) and the risk
+    model's calibration (what the ranking is worth is said with the list:
+    :func:`early_warning_section`).
 
     Returns
     -------
@@ -620,7 +753,7 @@ def model_section(ctx: ReportContext, result: ChurnResult) -> churn.RiskEvaluati
         The risk model's evaluation to draw (:func:`plot_gains`, :func:`plot_calibration`,
         :func:`plot_importance`), or None when it cannot be measured.
     """
-    ctx.heading(f"{P}.model.title")
+    _subheading(ctx, f"{P}.model.title")
     if result.status != "ok" or result.drivers is None:
         if result.status not in ("no_orders",):
             ctx.note(f"{P}.model.none", "info")
@@ -671,9 +804,35 @@ def model_section(ctx: ReportContext, result: ChurnResult) -> churn.RiskEvaluati
     )
     if single:
         ctx.note(f"{P}.model.single_class_test", "warning", test=_date(ctx, snaps.test))
-    risk = result.risk
-    if risk is None or single:
+    risk = _measured_risk(result)
+    if risk is None:
         return None
+    cal = risk.calibration
+    if not cal.empty:
+        gap = float(np.mean(np.abs(cal["predicted"] - cal["observed"])))
+        key = "calibration" if gap <= 0.03 else "calibration_off"
+        ctx.takeaway(f"{P}.model.{key}", gap=_t(ctx, "unit.pct_points", value=100 * gap))
+    return risk
+
+
+def _measured_risk(result: ChurnResult) -> churn.RiskEvaluation | None:
+    """The risk model's evaluation when it could be measured (a test snapshot with
+    churners and stayers), else None."""
+    risk = result.risk
+    single = "single_class_test" in result.notes or (
+        risk is not None and "single_class_test" in risk.notes_
+    )
+    if result.status != "ok" or result.drivers is None or risk is None or single:
+        return None
+    return risk
+
+
+def _ranking_takeaway(ctx: ReportContext, result: ChurnResult) -> None:
+    """What contacting the list in its order is worth: the riskiest tenth's churn rate
+    against the average and the share of churners the top of the list reaches."""
+    risk = _measured_risk(result)
+    if risk is None:
+        return
     g = risk.gains
     ctx.takeaway(
         f"{P}.model.takeaway",
@@ -682,13 +841,8 @@ def model_section(ctx: ReportContext, result: ChurnResult) -> churn.RiskEvaluati
         capture=ui.fmt_pct(float(g.loc[0, "cumulative_capture"]), decimals=0),
         capture3=ui.fmt_pct(float(g.loc[min(2, len(g) - 1), "cumulative_capture"]), decimals=0),
         base=ui.fmt_pct(risk.base_rate_),
+        term=ctx._("common.term.auc"),
     )
-    cal = risk.calibration
-    if not cal.empty:
-        gap = float(np.mean(np.abs(cal["predicted"] - cal["observed"])))
-        key = "calibration" if gap <= 0.03 else "calibration_off"
-        ctx.takeaway(f"{P}.model.{key}", gap=_t(ctx, "unit.pct_points", value=100 * gap))
-    return risk
 
 
 def dependence_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.DataFrame]:
@@ -700,7 +854,7 @@ def dependence_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.
     )
     if not result.modelled or risk is None or single or not risk.partial_dependence:
         return {}
-    ctx.show(ui.heading(_t(ctx, "model.pd_title"), level=3))
+    _subheading(ctx, f"{P}.model.pd_title")
     items = list(risk.partial_dependence.items())
     fig, axes = plt.subplots(1, len(items), figsize=(11, 3.2), squeeze=False, sharey=True)
     for ax, (feature, curve) in zip(axes[0], items, strict=True):
@@ -897,6 +1051,7 @@ def survival_section(ctx: ReportContext, result: ChurnResult) -> dict[str, pd.Da
         events=ctx.number(int(table["event"].sum())),
         days=surv.horizon_days,
         window=result.window.days,
+        term=ctx._("common.term.kaplan_meier"),
     )
     panels = {
         kind: curves
@@ -989,10 +1144,12 @@ def plot_survival(
 
 
 def hazards_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
-    """The Cox hazard ratios of the cause-model attributes, or why there are none."""
+    """Appendix: the Cox hazard ratios of the cause-model attributes, or why there are
+    none."""
     surv = result.survival
     if result.status != "ok" or surv is None or surv.overall is None:
         return None
+    _subheading(ctx, f"{P}.survival.hazard_title")
     hazards = surv.hazards
     if hazards is None or hazards.empty:
         reason = surv.hazards_reason or "no_feature"
@@ -1009,7 +1166,6 @@ def hazards_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
             error=surv.hazards_error or "–",
         )
         return None
-    ctx.show(ui.heading(_t(ctx, "survival.hazard_title"), level=3))
     hz = hazards.assign(strength=np.abs(np.log(hazards["hazard_ratio"])))
     hz = hz.assign(significant=hz["p_value"] < 0.05).sort_values(
         ["significant", "strength"], ascending=[False, False], kind="mergesort"
@@ -1123,24 +1279,50 @@ def plot_reasons(
 
 
 def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | None:
-    """Top of the early-warning list (pseudonymised ids), actions summary, and the export
-    ``churn_risk.csv`` (real ids, sorted by value at risk)."""
+    """Who to contact: the recommended actions with their customers and value at risk,
+    every customer above the risk cut as a sortable list (pseudonymised ids), what the
+    ranking is worth, and the export ``churn_risk.csv`` (real ids, sorted by value at
+    risk)."""
     ctx.heading(f"{P}.list.title")
     frame = result.warning_list
     if frame is None:
         export = pd.DataFrame(columns=churn.EXPORT_COLUMNS)
-        ctx.export(export, "churn_risk.csv")
+        ctx.export(export, EXPORT)
         if result.status != "no_orders":
             ctx.note(f"{P}.list.none", "info")
         return export
     export = frame[churn.EXPORT_COLUMNS].copy()
     export["churn_probability"] = export["churn_probability"].round(4)
     export["value_at_risk"] = export["value_at_risk"].round(2)
-    ctx.export(export, "churn_risk.csv")
+    ctx.export(export, EXPORT)
     rows = int(result.options["list_rows"])
+    summary = (
+        frame.groupby("action", sort=False)
+        .agg(customers=("customer_id", "size"), value_at_risk=("value_at_risk", "sum"))
+        .sort_values("value_at_risk", ascending=False)
+    )
+    ctx.show(ui.heading(_t(ctx, "list.actions_title"), level=3))
+    ctx.show(
+        ui.table(
+            pd.DataFrame(
+                {
+                    _t(ctx, "col.action"): summary.index,
+                    _t(ctx, "col.customers"): [ctx.number(v) for v in summary["customers"]],
+                    _t(ctx, "col.value_at_risk"): [ctx.money(v) for v in summary["value_at_risk"]],
+                }
+            )
+        )
+    )
+    ctx.show(
+        ui.paragraph(
+            _t(ctx, "list.actions_legend" + ("" if result.playbook_used else "_no_playbook")),
+            "sr-small",
+        )
+    )
     # every customer at or above the risk cut, sortable and paged (display.data_table caps
     # the page at DATA_TABLE_MAX_ROWS; the export has everyone)
     listed = frame[frame["churn_probability"] >= result.high_risk]
+    ctx.show(ui.heading(_t(ctx, "list.customers_title"), level=3))
     ctx.text(
         f"{P}.list.listed" if len(listed) else f"{P}.list.listed_none",
         n=ctx.number(len(frame)),
@@ -1181,7 +1363,7 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
             id="churn-warning-list",
             page_size=rows,
             formats={c["probability"]: lambda p: ui.fmt_pct(p, decimals=0), **money},
-            export="exports/churn_risk.csv",
+            export=ui.export_href(EXPORT),
             language=ctx.language,
             total=total,
         )
@@ -1204,25 +1386,9 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
         share=ui.fmt_pct(top_share, decimals=0),
         decile_share=ui.fmt_pct(decile_share, decimals=0),
     )
-    summary = (
-        frame.groupby("action", sort=False)
-        .agg(customers=("customer_id", "size"), value_at_risk=("value_at_risk", "sum"))
-        .sort_values("value_at_risk", ascending=False)
-    )
-    ctx.show(ui.heading(_t(ctx, "list.actions_title"), level=3))
-    ctx.show(
-        ui.table(
-            pd.DataFrame(
-                {
-                    _t(ctx, "col.action"): summary.index,
-                    _t(ctx, "col.customers"): [ctx.number(v) for v in summary["customers"]],
-                    _t(ctx, "col.value_at_risk"): [ctx.money(v) for v in summary["value_at_risk"]],
-                }
-            )
-        )
-    )
-    ctx.text(f"{P}.list.actions_legend" + ("" if result.playbook_used else "_no_playbook"))
-    ctx.text(f"{P}.list.export", n=ctx.number(len(export)))
+    _ranking_takeaway(ctx, result)
+    text = _t(ctx, "list.export", n=ctx.number(len(export)))
+    ctx.show(ui.block(f'<p class="sr-p">{ui.esc(text)} {ctx.export_link(EXPORT)}</p>'))
     return export
 
 

@@ -46,6 +46,9 @@ from ..context import ReportContext
 from ..wording import MIN_SHARE_BASE
 
 P = "report_satisfaction"
+#: The exports for the CRM (real customer ids), written by :func:`export_section`.
+DETRACTORS = "detractors.csv"
+GROUPS = "satisfaction_groups.csv"
 _FREQ_KINDS = ("quarter", "month", "year")
 #: Colours of the response categories.
 COLOURS = {
@@ -68,6 +71,12 @@ MIN_BASE = MIN_SHARE_BASE
 
 def _t(ctx: ReportContext, key: str, **values: object) -> str:
     return ctx._(f"{P}.{key}", **values)
+
+
+def _subheading(ctx: ReportContext, key: str, **values: object) -> None:
+    """A heading inside the appendix: level 3, so the contents list only the appendix, with
+    the anchor of its message key."""
+    ctx.show(ui.heading(ctx._(key, **values), level=3, anchor=ui.section_anchor(key)))
 
 
 def _interval(low: float, high: float, metric: str) -> str:
@@ -547,26 +556,17 @@ def plot_churn_by_category(
 
 
 def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
-    """KPI cards: NPS, CSAT and responses with change vs the previous period."""
+    """The overview that opens the report, on one screen: NPS, CSAT and responses as cards
+    (with their change vs the previous period and whether it is significant) and what to
+    fix first when the driver weights allow it, up to four findings in plain words and
+    where to act (the follow-up exports, the improvement list, the churn report's list).
+    How the scores are computed is in the appendix (:func:`method_section`)."""
     ctx.heading(f"{P}.kpis.title")
     survey = result.survey
     if result.status != "ok":
         key = "no_file" if result.status == "no_survey_file" else "no_responses"
         ctx.note(f"{P}.empty.{key}", "warning", unit=ctx.unit_label, period=str(ctx.period))
         return
-    definitions = []
-    if survey.has_nps:
-        definitions.append(_t(ctx, "kpis.nps_definition"))
-    if survey.overall is not None:
-        definitions.append(_csat_definition(ctx, survey))
-    ctx.text(
-        f"{P}.kpis.intro",
-        period=str(ctx.period),
-        start=ctx.period.start,
-        end=ctx.period.end,
-        previous=str(ctx.previous),
-        definitions="".join(definitions),
-    )
     if not survey.has_nps:
         ctx.note("satisfaction.note.no_nps")
     if survey.current.empty:
@@ -606,14 +606,123 @@ def kpi_section(ctx: ReportContext, result: SatisfactionResult) -> None:
                 figure=metric if quoted else None,
             )
         )
+    fix_first = _fix_first(result)
+    if fix_first:
+        cards.append(
+            ui.KPI(
+                _t(ctx, "kpi.fix_first"),
+                _t(ctx, "separator_list").join(attribute_name(a, ctx.language) for a in fix_first),
+            )
+        )
     ctx.show(ui.kpi_cards(cards))
     if survey.outcome is None:
-        ctx.takeaway(f"{P}.kpis.no_scores", n=ctx.number(len(survey.current)))
+        findings = [_t(ctx, "kpis.no_scores", n=ctx.number(len(survey.current)))]
     else:
-        ctx.takeaway(f"{P}.kpis.takeaway", parts=_kpi_sentence(ctx, table))
+        findings = [_t(ctx, "kpis.finding", part=part) for part in _kpi_parts(ctx, table)]
+    findings += [
+        f for f in (_drivers_finding(ctx, result), _churn_finding(ctx, result)) if f is not None
+    ]
+    ctx.show(ui.points(findings[:4]))
+    ctx.show(ui.links(_t(ctx, "overview.act"), _where_to_act(ctx, result)))
 
 
-def _kpi_sentence(ctx: ReportContext, table: pd.DataFrame) -> str:
+def _fix_first(result: SatisfactionResult) -> list[str]:
+    """The fix-first attributes when the driver weights can single them out (not rough)."""
+    part = result.drivers
+    if "drivers" not in result.charts or part.drivers.attrs.get("rough"):
+        return []
+    return list(part.ipa.fix_first_list)
+
+
+def _drivers_finding(ctx: ReportContext, result: SatisfactionResult) -> str | None:
+    """What satisfaction depends on most, and what to fix first (or why not)."""
+    if "drivers" not in result.charts:
+        return None
+    part = result.drivers
+    top = part.drivers.head(2)
+    names = _t(ctx, "separator_list").join(attribute_name(a, ctx.language) for a in top.index)
+    fix_first = part.ipa.fix_first_list
+    if fix_first and part.drivers.attrs.get("rough"):
+        key = "overview.drivers_rough"
+    elif fix_first:
+        key = "overview.drivers_fix"
+    else:
+        key = "overview.drivers_keep"
+    return _t(
+        ctx,
+        key,
+        top=names,
+        items=_t(ctx, "separator_list").join(attribute_name(a, ctx.language) for a in fix_first),
+    )
+
+
+def _churn_finding(ctx: ReportContext, result: SatisfactionResult) -> str | None:
+    """Whether unhappy respondents stopped buying more often than happy ones."""
+    if "churn" not in result.charts:
+        return None
+    churn = result.links.churn
+    summary = churn.summary
+    worst, best = summary.attrs["worst"], summary.attrs["best"]
+    if not (worst and best):
+        return None
+    p = summary.attrs["p_value"]
+    key = "overview.churn_sig" if p < 0.05 else "overview.churn_not_sig"
+    return _t(
+        ctx,
+        _churn_key(key, churn.definition),
+        worst=category_label(worst, ctx.language, prose=True),
+        best=category_label(best, ctx.language, prose=True),
+        worst_rate=summary.loc[worst, "rate"],
+        best_rate=summary.loc[best, "rate"],
+        days=churn.days,
+    )
+
+
+def _where_to_act(ctx: ReportContext, result: SatisfactionResult) -> list[tuple[str, str]]:
+    """Links from the overview: the follow-up lists and their exports, the improvement list
+    and the churn report's early-warning list."""
+    items = []
+    if not result.detractors.empty:
+        items.append(
+            (_t(ctx, "overview.act_follow_up"), "#" + ui.section_anchor(f"{P}.exports.title"))
+        )
+    items.append((_t(ctx, "overview.act_export", name=DETRACTORS), ui.export_href(DETRACTORS)))
+    if _fix_first(result) and not result.drivers.plan.empty:
+        items.append(
+            (_t(ctx, "overview.act_improve"), "#" + ui.section_anchor(f"{P}.drivers.title"))
+        )
+    if result.links is not None and result.links.has_orders:
+        items.append(
+            (
+                _t(ctx, "overview.act_churn", report=ctx._("report.churn.title")),
+                ui.report_href("churn", "report_churn.list.title"),
+            )
+        )
+    return items
+
+
+def method_section(ctx: ReportContext, result: SatisfactionResult) -> None:
+    """Appendix: how NPS and CSAT are computed and when a change is called significant."""
+    if result.status != "ok":
+        return
+    survey = result.survey
+    _subheading(ctx, f"{P}.method.title")
+    definitions = []
+    if survey.has_nps:
+        definitions.append(_t(ctx, "kpis.nps_definition"))
+    if survey.overall is not None:
+        definitions.append(_csat_definition(ctx, survey))
+    ctx.text(
+        f"{P}.kpis.intro",
+        period=str(ctx.period),
+        start=ctx.period.start,
+        end=ctx.period.end,
+        previous=str(ctx.previous),
+        definitions="".join(definitions),
+    )
+
+
+def _kpi_parts(ctx: ReportContext, table: pd.DataFrame) -> list[str]:
     parts = []
     for metric in ("nps", "csat"):
         if metric not in table.index:
@@ -642,7 +751,7 @@ def _kpi_sentence(ctx: ReportContext, table: pd.DataFrame) -> str:
                 change=change,
             )
         )
-    return _t(ctx, "separator").join(parts)
+    return parts
 
 
 # --------------------------------------------------------------------------- trend
@@ -661,8 +770,8 @@ def trend_section(ctx: ReportContext, result: SatisfactionResult) -> None:
 
 
 def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
-    """After the trend chart: its legend, the table per period, the takeaway, why the KPI
-    cards may disagree, and the changes per unit (company-wide report)."""
+    """After the trend chart: its legend, the takeaway and the changes per unit
+    (company-wide report); the table per period is in the appendix (:func:`trend_detail`)."""
     if "trend" not in result.charts:
         return
     trend = result.trend
@@ -670,12 +779,23 @@ def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
     if any(str(ctx.period) in table.index for table in trend.shown.values()):
         legend = join_sentences([legend, _t(ctx, "trend.legend_period")], ctx.language)
     ctx.show(ui.paragraph(legend, "sr-small"))
-    ctx.show(ui.table(_trend_display(ctx, result, trend.shown, trend.changes)))
     word = _period_word(ctx)
     ctx.takeaway(
         f"{P}.trend.takeaway",
         text=_change_sentence(ctx, result, trend.changes, trend.count, word),
     )
+    if trend.unit_changes is not None:
+        _unit_changes(ctx, result, trend.unit_changes)
+
+
+def trend_detail(ctx: ReportContext, result: SatisfactionResult) -> None:
+    """Appendix: the trend per period (answers, each score with its interval and change)
+    and why the cards and the chart may call the same change differently."""
+    if "trend" not in result.charts:
+        return
+    trend = result.trend
+    _subheading(ctx, f"{P}.trend_detail.title", per=_period_word(ctx))
+    ctx.show(ui.table(_trend_display(ctx, result, trend.shown, trend.changes)))
     for note in trend.kpi_notes:
         ctx.show(
             ui.paragraph(
@@ -692,8 +812,6 @@ def trend_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
                 "sr-small",
             )
         )
-    if trend.unit_changes is not None:
-        _unit_changes(ctx, result, trend.unit_changes)
 
 
 def _trend_display(
@@ -792,10 +910,17 @@ def groups_section(ctx: ReportContext, result: SatisfactionResult) -> None:
     _show_groups(ctx, result.groups, result)
 
 
-def _show_groups(ctx: ReportContext, table: pd.DataFrame, result: SatisfactionResult) -> None:
-    """The group table (small bases greyed, never ranked), its legend and takeaway."""
+def _show_groups(
+    ctx: ReportContext, table: pd.DataFrame, result: SatisfactionResult, *, detail: bool = False
+) -> None:
+    """The group table (small bases greyed, never ranked) with its legend; the manager's
+    version (the score, the gap to the rest and the verdict) ends in the takeaway, the
+    appendix's (``detail``) adds each interval, adjusted p-value and rank."""
     survey = result.survey
     metric = "nps" if survey.has_nps else "csat"
+    full = table
+    if not detail:  # the groups too small to compare are listed in the appendix only
+        table = table.loc[~table["small_base"].to_numpy(dtype=bool)]
     lo, hi = ("nps_ci_low", "nps_ci_high") if metric == "nps" else ("csat_ci_low", "csat_ci_high")
     value = "nps" if metric == "nps" else "csat_top_box"
     diff = "nps_diff_vs_rest" if metric == "nps" else "csat_diff_vs_rest"
@@ -809,53 +934,74 @@ def _show_groups(ctx: ReportContext, table: pd.DataFrame, result: SatisfactionRe
             return _t(ctx, "groups.not_significant")
         return _t(ctx, "groups.above" if row[diff] > 0 else "groups.below")
 
-    shown = pd.DataFrame(
-        {
-            _t(ctx, "col.dimension"): [_t(ctx, f"dimension.{d}") for d in table["dimension"]],
-            _t(ctx, "col.group"): [
-                _value_label(ctx, d, g)
-                for d, g in zip(table["dimension"], table["group"], strict=True)
-            ],
-            _t(ctx, "col.n"): table["n"].astype(int),
-            _name(ctx, result, metric): [
-                _shown_score(v, n, metric) for v, n in zip(table[value], table["n"], strict=True)
-            ],
-            _t(ctx, "col.interval"): [
-                _interval(a, b, metric) if _enough(n) else "–"
-                for a, b, n in zip(table[lo], table[hi], table["n"], strict=True)
-            ],
-            _t(ctx, "col.diff"): [
-                "–" if s or not math.isfinite(d) else _fmt_points(ctx, d, metric)
-                for d, s in zip(table[diff], table["small_base"], strict=True)
-            ],
-            _t(ctx, "col.p_adjusted"): [_fmt_p(p) for p in table[p_adj]],
-            _t(ctx, "col.result"): [verdict(r) for _, r in table.iterrows()],
-            _t(ctx, "col.rank"): ["–" if pd.isna(r) else str(int(r)) for r in table["rank"]],
-        }
-    )
+    columns = {
+        _t(ctx, "col.dimension"): [_t(ctx, f"dimension.{d}") for d in table["dimension"]],
+        _t(ctx, "col.group"): [
+            _value_label(ctx, d, g) for d, g in zip(table["dimension"], table["group"], strict=True)
+        ],
+        _t(ctx, "col.n"): table["n"].astype(int),
+        _name(ctx, result, metric): [
+            _shown_score(v, n, metric) for v, n in zip(table[value], table["n"], strict=True)
+        ],
+    }
+    if detail:
+        columns[_t(ctx, "col.interval")] = [
+            _interval(a, b, metric) if _enough(n) else "–"
+            for a, b, n in zip(table[lo], table[hi], table["n"], strict=True)
+        ]
+    columns[_t(ctx, "col.diff")] = [
+        "–" if s or not math.isfinite(d) else _fmt_points(ctx, d, metric)
+        for d, s in zip(table[diff], table["small_base"], strict=True)
+    ]
+    if detail:
+        columns[_t(ctx, "col.p_adjusted")] = [_fmt_p(p) for p in table[p_adj]]
+    columns[_t(ctx, "col.result")] = [verdict(r) for _, r in table.iterrows()]
+    if detail:
+        columns[_t(ctx, "col.rank")] = ["–" if pd.isna(r) else str(int(r)) for r in table["rank"]]
+    shown = pd.DataFrame(columns)
     if metric == "nps" and survey.overall:
         shown[_name(ctx, result, "csat")] = [
             _shown_score(v, n, "csat")
             for v, n in zip(table["csat_top_box"], table["n"], strict=True)
         ]
-    ctx.show(ui.table(shown, muted_rows=table["small_base"].tolist(), max_rows=200))
     name = _name(ctx, result, metric)
-    ctx.show(
-        ui.paragraph(
-            join_sentences(
-                [
-                    _t(ctx, "groups.legend", min_base=result.min_base, metric=name),
-                    _t(ctx, "groups.legend_tiny", n=MIN_BASE),
-                ],
-                ctx.language,
-            ),
-            "sr-small",
-        )
-    )
+    if detail:
+        ctx.show(ui.table(shown, muted_rows=table["small_base"].tolist(), max_rows=200))
+        legend = [
+            _t(ctx, "groups.legend", min_base=result.min_base, metric=name),
+            _t(ctx, "groups.legend_tiny", n=MIN_BASE),
+        ]
+        ctx.show(ui.paragraph(join_sentences(legend, ctx.language), "sr-small"))
+        return
+    if not table.empty:
+        ctx.show(ui.table(shown, max_rows=200))
+    small = len(full) - len(table)
+    legend = [_t(ctx, "groups.legend_plain", metric=name)]
+    if small:
+        legend.append(_t(ctx, "groups.legend_small", n=small, min_base=result.min_base))
+    ctx.show(ui.paragraph(join_sentences(legend, ctx.language), "sr-small"))
     ctx.takeaway(
         f"{P}.groups.takeaway",
-        text=_groups_sentence(ctx, table, name, metric, value, diff, sig, result.min_base),
+        text=_groups_sentence(ctx, full, name, metric, value, diff, sig, result.min_base),
     )
+
+
+def groups_detail(ctx: ReportContext, result: SatisfactionResult) -> None:
+    """Appendix: the group tables (customer groups, and segments when there are any) with
+    each interval, adjusted p-value and rank."""
+    if result.status != "ok":
+        return
+    segments = result.links.segments if result.links is not None else None
+    has_segments = segments is not None and not segments.empty and result.links.has_orders
+    if result.groups is None and not has_segments:
+        return
+    _subheading(ctx, f"{P}.groups_detail.title")
+    if result.groups is not None:
+        _show_groups(ctx, result.groups, result, detail=True)
+    if has_segments:
+        metric = "nps" if result.survey.has_nps else "csat"
+        ctx.show(ui.paragraph(_t(ctx, "links.segments", metric=_name(ctx, result, metric)), "sr-p"))
+        _show_groups(ctx, segments, result, detail=True)
 
 
 def _groups_sentence(
@@ -904,7 +1050,8 @@ def attributes_section(ctx: ReportContext, result: SatisfactionResult) -> None:
 
 
 def attributes_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
-    """After the ratings chart: lowest and highest rated attribute, Cronbach's alpha."""
+    """After the ratings chart: the lowest and the highest rated attribute (whether the
+    ratings form a reliable scale is in the appendix: :func:`attributes_detail`)."""
     part = result.attributes
     if result.status != "ok" or part is None:
         return
@@ -918,6 +1065,16 @@ def attributes_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
         best_mean=dist.loc[best, "mean"],
         best_high=dist.loc[best, "top2"],
     )
+
+
+def attributes_detail(ctx: ReportContext, result: SatisfactionResult) -> None:
+    """Appendix: whether the attribute ratings form a reliable scale (Cronbach's alpha)."""
+    part = result.attributes
+    if result.status != "ok" or part is None:
+        return
+    if not part.reliability_failed and part.reliability is None:
+        return
+    _subheading(ctx, f"{P}.attributes_detail.title")
     if part.reliability_failed:
         ctx.note(f"{P}.attributes.alpha_failed", "info")
     elif part.reliability is not None:
@@ -933,8 +1090,9 @@ def attributes_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
 
 
 def drivers_section(ctx: ReportContext, result: SatisfactionResult) -> None:
-    """Heading and method of the key drivers (the chart follows: :func:`plot_drivers`
-    and :func:`plot_ipa`), or why there are none."""
+    """Heading and a plain reading of the key drivers (the chart follows:
+    :func:`plot_drivers` and :func:`plot_ipa`), or why there are none; the model behind
+    them is in the appendix (:func:`drivers_detail`)."""
     if result.status != "ok":
         return
     ctx.heading(f"{P}.drivers.title")
@@ -949,6 +1107,36 @@ def drivers_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         return
     attrs = part.drivers.attrs
     ctx.text(
+        f"{P}.drivers.intro_plain",
+        outcome=outcome_label(part.outcome, part.scale, ctx.language),
+        n=ctx.number(attrs["n"]),
+        term=ctx._("common.term.importance"),
+    )
+    if attrs["rough"]:  # how far to trust the weights is the manager's business too
+        ctx.show(
+            ui.paragraph(
+                _t(
+                    ctx,
+                    "drivers.rough",
+                    n=ctx.number(attrs["n"]),
+                    p=attrs["n_drivers"],
+                    per=attrs["answers_per_driver"],
+                    r2_adjusted=attrs["r2_adjusted"],
+                ),
+                "sr-small",
+            )
+        )
+
+
+def drivers_detail(ctx: ReportContext, result: SatisfactionResult) -> None:
+    """Appendix: the key-driver model (relative weights, the sample, R²) and what it left
+    out."""
+    part = result.drivers
+    if result.status != "ok" or part is None or part.status != "ok":
+        return
+    _subheading(ctx, f"{P}.drivers_detail.title")
+    attrs = part.drivers.attrs
+    ctx.text(
         f"{P}.drivers.intro",
         outcome=outcome_label(part.outcome, part.scale, ctx.language),
         start=part.start.date(),
@@ -958,6 +1146,8 @@ def drivers_section(ctx: ReportContext, result: SatisfactionResult) -> None:
     )
     for note in _driver_notes(ctx, attrs):
         ctx.show(ui.paragraph(note, "sr-small"))
+    if part.performance_window:
+        ctx.show(ui.paragraph(_t(ctx, "drivers.performance_window"), "sr-small"))
 
 
 def _driver_notes(ctx: ReportContext, attrs: dict) -> list[str]:
@@ -984,17 +1174,6 @@ def _driver_notes(ctx: ReportContext, attrs: dict) -> list[str]:
             for col, why in attrs["dropped_drivers"].items()
         ]
         notes.append(_t(ctx, "drivers.dropped_drivers", items=_t(ctx, "separator").join(items)))
-    if attrs["rough"]:
-        notes.append(
-            _t(
-                ctx,
-                "drivers.rough",
-                n=ctx.number(attrs["n"]),
-                p=attrs["n_drivers"],
-                per=attrs["answers_per_driver"],
-                r2_adjusted=attrs["r2_adjusted"],
-            )
-        )
     if attrs["interval_note"] == "too_few_resamples":
         notes.append(
             _t(
@@ -1022,8 +1201,6 @@ def drivers_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
             for a, s in top["share"].items()
         ),
     )
-    if part.performance_window:
-        ctx.show(ui.paragraph(_t(ctx, "drivers.performance_window"), "sr-small"))
     fix_first = part.ipa.fix_first_list
     if fix_first and part.drivers.attrs.get("rough"):
         # weights from too few answers cannot single out what to fix (the summary agrees)
@@ -1169,7 +1346,8 @@ def links_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         last=churn.last.date(),
         data_end=churn.data_end.date(),
     )
-    ctx.show(ui.paragraph(_window_text(ctx, churn.window), "sr-small"))
+    link = ctx.link("churn", "report_churn.definition.title", _t(ctx, "links.churn_definition"))
+    ctx.show(ui.block(f'<p class="sr-small">{ui.esc(_window_text(ctx, churn.window))} {link}</p>'))
 
 
 def _window_text(ctx: ReportContext, window: ChurnWindow) -> str:
@@ -1200,6 +1378,21 @@ def churn_findings(ctx: ReportContext, result: SatisfactionResult) -> None:
         days=churn.days,
         p=_fmt_p(p, relation=True),
     )
+    ctx.show(
+        ui.links(
+            ctx._("common.see_also"),
+            [
+                (
+                    _t(ctx, "links.churn_list", report=ctx._("report.churn.title")),
+                    ui.report_href("churn", "report_churn.list.title"),
+                ),
+                (
+                    _t(ctx, "links.churn_drivers", report=ctx._("report.churn.title")),
+                    ui.report_href("churn", "report_churn.drivers.title"),
+                ),
+            ],
+        )
+    )
 
 
 # --------------------------------------------------------------------------- exports
@@ -1210,8 +1403,8 @@ def export_section(ctx: ReportContext, result: SatisfactionResult) -> dict[str, 
     what they hold; the page shows counts per action, never ids next to comments."""
     detractors = result.detractors
     paths = {
-        "groups": ctx.export(result.groups_export, "satisfaction_groups.csv"),
-        "detractors": ctx.export(detractors, "detractors.csv"),
+        "groups": ctx.export(result.groups_export, GROUPS),
+        "detractors": ctx.export(detractors, DETRACTORS),
     }
     if result.status != "ok":
         return paths
@@ -1222,6 +1415,12 @@ def export_section(ctx: ReportContext, result: SatisfactionResult) -> dict[str, 
         groups=ctx.number(len(result.groups_export)),
         detractors=ctx.number(len(detractors)),
         period=str(ctx.period),
+    )
+    ctx.show(
+        ui.links(
+            _t(ctx, "exports.files"),
+            [(name, ui.export_href(name)) for name in (DETRACTORS, GROUPS)],
+        )
     )
     if not survey.has_nps and survey.overall:
         low, high = survey.overall_scale
