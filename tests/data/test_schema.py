@@ -78,3 +78,68 @@ def test_clean_ids_and_dates():
         "2025-01-31"
     )
     assert pd.isna(dates.iloc[3])
+
+
+# ---- birth_date (optional PII): read and checked like the other dates ---------------------
+TODAY = "2026-01-15"
+
+
+def test_birth_dates_are_read_and_blanks_are_fine():
+    found = schema.check_birth_dates(
+        pd.Series(["1980-02-29", "", "NULL", None, "1907-01-16"], dtype="string"),
+        file="customers.csv",
+        today=TODAY,
+    )
+    assert found.iloc[0] == pd.Timestamp("1980-02-29")
+    assert found.iloc[1:4].isna().all()
+    assert found.iloc[4] == pd.Timestamp("1907-01-16")  # 119 years old: plausible
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("not a date", "birth dates that cannot be read as dates: 1"),
+        ("2026-03-01", "lie in the future (after 2026-01-15)"),
+        ("1900-01-01", "are more than 120 years ago"),
+    ],
+)
+def test_bad_birth_dates_name_file_column_problem_and_line_but_not_the_value(value, problem):
+    values = pd.Series(["1980-05-01", value, "1990-07-12"], dtype="string")
+    with pytest.raises(DataError) as info:
+        schema.check_birth_dates(values, file="customers.csv", today=TODAY)
+    message = str(info.value)
+    assert "'customers.csv'" in message and "'birth_date'" in message and problem in message
+    assert "data lines 3" in message  # the second data row, after the header
+    assert value not in message and "1980-05-01" not in message  # personal data
+
+
+def test_ambiguous_birth_dates_are_refused_without_showing_them():
+    values = pd.Series(["01/02/1980", "03/04/1975"], dtype="string")
+    with pytest.raises(DataError) as info:
+        schema.check_birth_dates(values, file="customers.csv", today=TODAY)
+    message = str(info.value)
+    assert "'birth_date'" in message and "dayfirst" in message
+    assert "01/02/1980" not in message
+    with_order = schema.check_birth_dates(values, file="c.csv", today=TODAY, dayfirst=True)
+    assert with_order.tolist() == [pd.Timestamp("1980-02-01"), pd.Timestamp("1975-04-03")]
+
+
+def test_the_contract_checks_birth_dates_on_load(tmp_path):
+    """Loading a customers file with a future birth date fails with the file and column
+    named; the clean sample (birth dates drawn consistent with the age) loads."""
+    from analysis.config import load_params
+    from analysis.data.load import load_dataset
+    from analysis.data.sample import write_sample
+
+    folder = write_sample(tmp_path / "data", n_customers=200, seed=3)
+    params = load_params(overrides={"data_dir": str(folder), "quality": {"today": TODAY}})
+    assert load_dataset(params).customers["birth_date"].notna().any()
+    frame = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
+    row = int((frame["birth_date"] != "").to_numpy().argmax())
+    frame.loc[row, "birth_date"] = "2099-01-01"
+    frame.to_csv(folder / "customers.csv", index=False)
+    with pytest.raises(DataError) as info:
+        load_dataset(params)
+    message = str(info.value)
+    assert "customers.csv" in message and "'birth_date'" in message and "future" in message
+    assert f"data lines {row + 2}" in message and "2099" not in message

@@ -613,12 +613,90 @@ def schemas() -> dict:
     }
 
 
+#: Oldest plausible age in years: a birth date further back is a placeholder (1900-01-01),
+#: not a customer's birthday (the same bound as the ``age`` column).
+MAX_AGE_YEARS = 120
+
+
+def check_birth_dates(
+    values: pd.Series,
+    *,
+    file: str,
+    today: pd.Timestamp | str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.Series:
+    """Read and check the optional ``birth_date`` column of the customers (PII).
+
+    A birth date must be a readable date, not after ``today`` and at most
+    :data:`MAX_AGE_YEARS` years before it. Empty cells and null tokens are fine (the column
+    is optional). The error never shows a birth date, only how many break the rule and
+    the first lines (data rows counted from 2, after the header).
+
+    Parameters
+    ----------
+    values
+        The ``birth_date`` column as read (text, or dates from Parquet).
+    file
+        The customers file, for the message.
+    today
+        The reference day (default: today, UTC).
+    date_format, dayfirst
+        As for the other dates (:func:`parse_dates`).
+
+    Returns
+    -------
+    Series
+        The birth dates as dates (NaT where empty).
+
+    Raises
+    ------
+    DataError
+        Some birth dates cannot be read, lie in the future or are implausibly old; or
+        day-first and month-first cannot be told apart.
+
+    Examples
+    --------
+    >>> check_birth_dates(pd.Series(["1980-02-29", None]), file="c.csv", today="2026-01-01").tolist()
+    [Timestamp('1980-02-29 00:00:00'), NaT]
+    """
+    raw = values if pd.api.types.is_datetime64_any_dtype(values) else null_tokens(values)
+    try:
+        parsed = parse_dates(raw, date_format=date_format, dayfirst=dayfirst).values
+    except DataError as exc:  # its examples would be birth dates: say it without them
+        raise DataError(
+            exc.problem.replace("the dates", "the birth dates"), file=file, column="birth_date"
+        ) from None
+    day = pd.Timestamp(today) if today is not None else pd.Timestamp.now("UTC")
+    day = day.tz_localize(None).normalize() if day.tzinfo else day.normalize()
+    oldest = day - pd.DateOffset(years=MAX_AGE_YEARS)
+    problems = (
+        (parsed.isna() & raw.notna(), "cannot be read as dates"),
+        (parsed > day, f"lie in the future (after {day.date()})"),
+        (parsed < oldest, f"are more than {MAX_AGE_YEARS} years ago (placeholders?)"),
+    )
+    for bad, what in problems:
+        if bad.any():
+            where = bad.index[bad.to_numpy()][:5]  # the loader keeps the file's row numbers
+            lines = [str(int(i) + 2) if isinstance(i, (int, np.integer)) else str(i) for i in where]
+            raise DataError(
+                f"birth dates that {what}: {int(bad.sum())}, e.g. on data lines {', '.join(lines)} "
+                "(values not shown: birth dates are personal data). Correct or empty those "
+                "cells; the column is optional.",
+                file=file,
+                column="birth_date",
+            )
+    return parsed
+
+
 def validate_contract(frame: pd.DataFrame, table: str, file: str) -> pd.DataFrame:
     """Check a cleaned table against its pandera schema; a failure is a :class:`DataError`
     naming the file, the column and example rows (it means a repair rule is missing)."""
     _pandera()
     from pandera.errors import SchemaErrors  # noqa: PLC0415
 
+    if table == "customers" and "birth_date" in frame.columns:
+        check_birth_dates(frame["birth_date"], file=file)
     try:
         return schemas()[table].validate(frame, lazy=True)
     except SchemaErrors as exc:
