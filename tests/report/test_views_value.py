@@ -258,7 +258,7 @@ def test_model_that_does_not_converge(tmp_path, shown, monkeypatch):
     html = "\n".join(shown)
     fit = result.current.clv
     assert fit.reason == "no_fit" and fit.model == "bg" and fit.n_repeat >= 20
-    assert "Predictive CLV is not shown: the BG/NBD model could not be fitted" in html
+    assert "Predictive CLV is not shown: the model Purchase forecast (BG/NBD) could not" in html
     assert "Shown instead: the historical value" in html
     assert result.clv.parameters is None and result.clv.status != "ok"
     assert pd.read_csv(out["rfm_csv"])["p_alive"].isna().all()

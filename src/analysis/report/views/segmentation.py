@@ -203,6 +203,11 @@ def _format_feature(ctx: ReportContext, column: str, value) -> str:
     return ctx.number(value, 2)
 
 
+def _with_link(text: str, link: str, css: str = "sr-p") -> ui.Block:
+    """A paragraph of escaped ``text`` followed by a link (HTML from :func:`ui.link`)."""
+    return ui.block(f'<p class="{css}">{ui.esc(text)} {link}</p>')
+
+
 def _colour(segment: int) -> str:
     return plots.PALETTE[int(segment) % len(plots.PALETTE)]
 
@@ -252,8 +257,10 @@ def _aspect_text(ctx: ReportContext, keys: Sequence[str], scheme: str | None = N
 
 
 def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame | None:
-    """KPI cards: segments, stability, customers segmented, the largest and the most
-    valuable segment with their change vs the previous period end.
+    """The one-screen overview at the top: the key figures as cards (segments, customers
+    segmented, the most valuable segment's share of revenue with its change vs the
+    previous period end, the customers to act on first), the findings in plain words and
+    where to act (this report's actions and export, the other reports).
 
     Returns
     -------
@@ -289,40 +296,24 @@ def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame 
     else:
         low, high = (int(v) for v in model.k_range)
         how = _t(ctx, "kpi.k_auto", low=low, high=high)
-    stab = model.stability_
-    if model.k_ == 1:
-        verdict, stab_note = "–", _t(ctx, "kpi.stability_one")
-    elif stab is None:
-        verdict = _t(ctx, "kpi.stability_none")
-        stab_note = _t(ctx, "kpi.stability_not_checked")
-    else:
-        verdict = ctx._(f"segmentation.stability.{stab.verdict}")
-        stab_note = _t(ctx, "kpi.ari", ari=stab.mean_ari)
+    n_prev = len(result.previous_labels) if result.previous_labels is not None else 0
     cards = [
         ui.KPI(_t(ctx, "kpi.segments"), ctx.number(result.k), None, "", None, how),
-        ui.KPI(_t(ctx, "kpi.stability"), verdict, None, "", None, stab_note),
-    ]
-    n_prev = len(result.previous_labels) if result.previous_labels is not None else 0
-    cards.append(
         ui.KPI(
             _t(ctx, "kpi.customers"),
             ctx.number(n),
             (n - n_prev) / n_prev if n_prev else None,
             vs if n_prev else none,
-        )
-    )
-    largest = int(table["customers"].idxmax())
+        ),
+    ]
     top = 0  # ids are ordered by value: 0 is the most valuable segment
-    pairs = (
-        ("kpi.largest", largest, "share", "previous_share"),
-        ("kpi.top_revenue", top, "period_share", "previous_period_share"),
-    )
-    for key, segment, column, previous in pairs if result.k > 1 else ():
-        now, before = _finite(table.loc[segment, column]), _finite(table.loc[segment, previous])
+    if result.k > 1:
+        now = _finite(table.loc[top, "period_share"])
+        before = _finite(table.loc[top, "previous_period_share"])
         change = now - before if now is not None and before is not None else None
         cards.append(
             ui.KPI(
-                _t(ctx, key, name=_seg(result, segment), period=result.period),
+                _t(ctx, "kpi.top_revenue", name=_seg(result, top), period=result.period),
                 _pct(now),
                 change,
                 vs if change is not None else none,
@@ -330,12 +321,38 @@ def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame 
                 change_text=_pts(ctx, change) if change is not None else None,
             )
         )
+    focus = result.focus
+    if focus is not None:
+        cards.append(
+            ui.KPI(
+                _t(ctx, "kpi.act_first"),
+                ctx.number(focus["n_customers"]),
+                None,
+                "",
+                None,
+                _t(ctx, "kpi.act_first_share", share=_pct(focus["customer_share"])),
+            )
+        )
     ctx.show(ui.kpi_cards(cards))
     if result.k == 1:
         ctx.note(f"{P}.note.no_meaningful_one", "warning", n=ctx.number(n))
+        ctx.show(_act_links(ctx))
         return table
     if not result.meaningful:
-        ctx.note(f"{P}.note.no_meaningful", "warning")
+        text = _t(ctx, "note.no_meaningful")
+        link = ui.link(_t(ctx, "link.stability"), "#sec-stability")
+        ctx.show(ui.block(f'<div class="sr-note sr-warning">{ui.esc(text)} {link}</div>'))
+    ctx.show(ui.points(_findings(ctx, result)))
+    ctx.show(_act_links(ctx))
+    return table
+
+
+def _findings(ctx: ReportContext, result: SegmentationResult) -> list[str]:
+    """The overview's findings in plain words: value, where to act first, the biggest
+    movement and whether the segments hold."""
+    table = result.kpis
+    top = 0
+    largest = int(table["customers"].idxmax())
     values = dict(
         k=result.k,
         top=_seg(result, top),
@@ -345,11 +362,56 @@ def kpi_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFrame 
         largest=_seg(result, largest),
         largest_share=_pct(table.loc[largest, "share"]),
     )
-    if _finite(table.loc[top, "period_share"]) is None:
-        ctx.takeaway(f"{P}.kpis.takeaway_no_revenue", **values)
-    else:
-        ctx.takeaway(f"{P}.kpis.takeaway", **values)
-    return table
+    found = [
+        _t(ctx, "kpis.takeaway_no_revenue", **values)
+        if _finite(table.loc[top, "period_share"]) is None
+        else _t(ctx, "kpis.takeaway", **values)
+    ]
+    focus = result.focus
+    if focus is not None:
+        found.append(
+            _t(
+                ctx,
+                "glance.focus",
+                first=_t(ctx, "list_separator").join(_seg(result, s) for s in focus["first"]),
+                n=ctx.number(focus["n_customers"]),
+                share=_pct(focus["customer_share"]),
+                revenue=_pct(focus["revenue_share"]),
+                period=result.period,
+            )
+        )
+    migration = result.transitions
+    if migration is not None and migration.biggest is not None:
+        move = migration.biggest
+        found.append(
+            _t(
+                ctx,
+                "glance.moved",
+                count=ctx.number(move["count"]),
+                source=_seg(result, move["source"]),
+                target=_seg(result, move["target"]),
+                previous=result.previous_period,
+                stayed=_pct(migration.flows["stayed_share"]),
+            )
+        )
+    stab = result.model.stability_
+    if stab is not None:
+        key = "glance.stable" if stab.stable else "glance.unstable"
+        found.append(_t(ctx, key, term=ctx._("common.term.ari"), ari=stab.mean_ari))
+    return found
+
+
+def _act_links(ctx: ReportContext) -> ui.Block:
+    """Where to act and read on: this report's actions and customer list, and the reports
+    with the other views of the same customers."""
+    items = [
+        ui.link(_t(ctx, "link.strategy"), "#sec-strategy"),
+        ctx.export_link("segments.csv", _t(ctx, "link.export")),
+        ctx.link("value", "report_value.segments.title", _t(ctx, "link.value")),
+        ctx.link("churn", "report_churn.list.title", _t(ctx, "link.churn")),
+        ctx.link("summary", None, _t(ctx, "link.summary")),
+    ]
+    return ui.block(f'<p class="sr-links">{ui.esc(_t(ctx, "link.act"))} {" · ".join(items)}</p>')
 
 
 # --------------------------------------------------------------------------- features
@@ -806,7 +868,7 @@ def means_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataFram
         {_t(ctx, "col.feature"): [_feature_label(ctx, result, c) for c in columns]}
     )
     for s in result.segments:
-        table[_t(ctx, "segment_col", id=s)] = [
+        table[_seg_label(ctx, result, s)] = [
             _format_feature(ctx, c, means.loc[c, s]) for c in columns
         ]
     table[_t(ctx, "col.all")] = [_format_feature(ctx, c, means.loc[c, "all"]) for c in columns]
@@ -1011,13 +1073,14 @@ def composition_layout(
     ncols = 2 if len(shares) > 1 else 1
     nrows = math.ceil(len(shares) / ncols)
     k = len(next(iter(shares.values()))) - 1 if shares else 0
-    panel_h = 1.3 + 0.3 * (k + 1)
+    panel_h = 1.7 + 0.42 * (k + 1)  # rows named (two lines at most) and the legend below
     return nrows, ncols, (11, panel_h * nrows + 0.2)
 
 
 def plot_composition(
     shares: Mapping[str, pd.DataFrame],
     *,
+    names: Mapping | pd.Series | None = None,
     language: str = "en",
     axes: Sequence[Axes] | np.ndarray | None = None,
     missing_color: str = "#d5dde5",
@@ -1030,6 +1093,9 @@ def plot_composition(
     shares
         Attribute -> shares (rows: segments, then ``"all"``; columns: values in display
         order), i.e. ``result.composition_shares``.
+    names
+        Segment id -> name (``result.names``): rows are labelled ``id · name``; default
+        the ids.
     language
         Language of titles, labels and values.
     axes
@@ -1048,7 +1114,10 @@ def plot_composition(
     axes = np.asarray(axes).ravel()
     for ax, (attribute, frame) in zip(axes, shares.items(), strict=False):
         segments = [s for s in frame.index if s != "all"]
-        rows = [_tl(language, "segment_short", id=s) for s in segments]
+        rows = [
+            ui.wrap_label(segment_label(s, _name(names, s), language), 28, language)
+            for s in segments
+        ]
         rows.append(_tl(language, "col.all"))
         colours = [
             missing_color if value == "(missing)" else plots.PALETTE[i % len(plots.PALETTE)]
@@ -1081,7 +1150,7 @@ def plot_composition(
             frameon=False,
             ncol=min(4, len(frame.columns)),
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.06),
+            bbox_to_anchor=(0.5, -0.16),  # below the percent ticks, not over them
             handlelength=1,
             columnspacing=0.8,
         )
@@ -1478,7 +1547,8 @@ def strategy_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
         )
     ctx.show(ui.table(pd.DataFrame(rows)))
     if result.k == 1:
-        ctx.show(ui.paragraph(_t(ctx, "strategy.one"), "sr-small"))
+        link = ctx.link("value", "report_value.rfm.title", _t(ctx, "link.value_rfm"))
+        ctx.show(_with_link(_t(ctx, "strategy.one"), link, "sr-small"))
     focus = result.focus
     if focus is not None:
         ctx.takeaway(
@@ -1500,9 +1570,10 @@ def strategy_section(ctx: ReportContext, result: SegmentationResult) -> pd.DataF
     if accounts:  # only where the unit has such customers
         which = accounts[0] if len(accounts) == 1 else "both"
         note = _t(ctx, "strategy.note_accounts", accounts=_t(ctx, f"strategy.accounts.{which}"))
+        link = ctx.link("value", "report_value.playbook.title", _t(ctx, "link.value_playbook"))
+        ctx.show(_with_link(note, link, "sr-small"))
     else:
-        note = _t(ctx, "strategy.note")
-    ctx.show(ui.paragraph(note, "sr-small"))
+        ctx.show(ui.paragraph(_t(ctx, "strategy.note"), "sr-small"))
     return result.strategy
 
 
@@ -1518,7 +1589,8 @@ def export_section(ctx: ReportContext, result: SegmentationResult) -> Path:
     if frame.empty:
         ctx.note(f"{P}.export.empty", "info")
         return path
-    ctx.text(f"{P}.export.intro", n=ctx.number(len(frame)), end=_date(ctx.language, result.as_of))
+    intro = _t(ctx, "export.intro", n=ctx.number(len(frame)), end=_date(ctx.language, result.as_of))
+    ctx.show(_with_link(intro, ctx.export_link("segments.csv", "exports/segments.csv")))
     columns = _t(ctx, "list_separator").join(str(c) for c in frame.columns)
     ctx.show(ui.paragraph(_t(ctx, "export.columns", columns=columns), "sr-small"))
     counts = result.kpis["customers"].reindex(result.segments, fill_value=0)  # one row each

@@ -50,6 +50,7 @@ __all__ = [
     "SEGMENT_COLOURS",
     "SEGMENT_DIRECTION",
     "clv_details_section",
+    "clv_model_section",
     "clv_section",
     "customer_type_section",
     "customer_type_table_section",
@@ -57,6 +58,7 @@ __all__ = [
     "kpi_section",
     "lifecycle_section",
     "lifecycle_takeaway_section",
+    "lifecycle_thresholds_section",
     "pareto_section",
     "playbook_section",
     "plot_alive",
@@ -70,6 +72,7 @@ __all__ = [
     "plot_segment_map",
     "rfm_section",
     "scheme_note",
+    "segment_cards_section",
     "segment_colour",
     "segments_section",
     "short_money",
@@ -180,9 +183,11 @@ def segment_colour(key: str, order: int) -> str:
 
 
 def kpi_section(ctx: ReportContext, result: ValueResult) -> None:
-    """KPI cards: top-20% revenue share, buyers and revenue, then every RFM segment's count
-    and share, each with its change vs the previous period end (``result.kpis`` and
-    ``result.segment_changes``)."""
+    """The one-screen overview at the top: the key figures as cards (top-20% revenue
+    share, buyers, revenue, predicted CLV, each with its change vs the previous period
+    end: ``result.kpis``), the findings in plain words (with the value at risk of the
+    unit's figures, linked to its definition) and where to act (the playbook, the export,
+    the other reports). The segment cards follow in :func:`segment_cards_section`."""
     ctx.heading(f"{P}.kpis.title")
     cur, prev = result.current, result.previous_snapshot
     lookback = result.lookback_days
@@ -246,7 +251,127 @@ def kpi_section(ctx: ReportContext, result: ValueResult) -> None:
     ctx.show(ui.kpi_cards(cards))
 
     if result.buyers == 0:
+        ctx.show(_act_links(ctx))
         return
+    ctx.show(ui.points(_findings(ctx, result), markup=True))
+    ctx.show(_act_links(ctx))
+
+
+def _segments_takeaway(ctx: ReportContext, result: ValueResult) -> str:
+    """The largest segment, the biggest moves since the previous period end and the
+    revenue share of the top buyers, in one sentence."""
+    table, kpis = result.segment_changes, result.kpis
+    largest = result.rfm.largest_segment
+    values = dict(
+        largest=_segment(ctx.language, largest),
+        share=_pct(table.loc[largest, "customer_share"]),
+        fraction=ui.fmt_pct(result.top_share_fraction, decimals=0),
+        top=_pct(kpis.loc["top_share", "current"]),
+    )
+    moved = table["share_change"].dropna()
+    if result.has_previous and len(moved) and moved.abs().max() > 0:
+        up, down = moved.idxmax(), moved.idxmin()
+        return _t(
+            ctx,
+            "kpis.takeaway",
+            grew=_segment(ctx.language, up),
+            grew_by=_pts(ctx, moved[up]),
+            shrank=_segment(ctx.language, down),
+            shrank_by=_pts(ctx, moved[down]),
+            previous=str(result.previous),
+            **values,
+        )
+    key = "kpis.takeaway_unchanged" if result.has_previous else "kpis.takeaway_no_previous"
+    return _t(ctx, key, previous=str(result.previous), **values)
+
+
+def _findings(ctx: ReportContext, result: ValueResult) -> list[str]:
+    """The overview's findings (escaped HTML, some with a link): segments, predicted
+    value, the biggest move to a worse stage, who to act on and the value at risk."""
+    esc = ui.esc
+    found = [esc(_segments_takeaway(ctx, result))]
+    clv = result.clv
+    if clv.status == "ok" and clv.top_segment is not None:
+        found.append(
+            esc(
+                _t(
+                    ctx,
+                    "clv.takeaway",
+                    total=ctx.money(clv.total),
+                    months=clv.fit.horizon_months,
+                    top=_segment(ctx.language, clv.top_segment),
+                    top_share=_pct(clv.top_segment_share),
+                    best=_segment(ctx.language, clv.best_segment),
+                    best_value=ctx.money(clv.best_segment_value),
+                )
+            )
+        )
+    outflow = result.lifecycle.outflow if result.lifecycle.status == "ok" else None
+    if outflow is not None:
+        found.append(
+            esc(
+                ctx._(
+                    _one(ctx, f"{P}.lifecycle.takeaway", outflow["count"]),
+                    count=ctx.number(outflow["count"]),
+                    share=_pct(outflow["share"]),
+                    source=_stage(ctx.language, outflow["from_stage"]),
+                    target=_stage(ctx.language, outflow["to_stage"]),
+                    previous=str(result.previous),
+                )
+            )
+        )
+    part = result.playbook_tables
+    if part.high_priority:
+        text = _t(
+            ctx,
+            "playbook.takeaway",
+            n=ctx.number(part.high_priority_customers),
+            share=_pct(part.high_priority_customers / result.buyers),
+            segments=_t(ctx, "list_separator").join(
+                _segment(ctx.language, k) for k in part.high_priority
+            ),
+        )
+        found.append(f"{esc(text)} {ui.link(_t(ctx, 'glance.to_playbook'), '#sec-playbook')}")
+    figures = ctx.figures()
+    at_risk = _finite(figures.current.get("value_at_risk"))
+    if at_risk is not None and at_risk > 0:
+        text = _t(
+            ctx,
+            "glance.value_at_risk",
+            value=figures.text("value_at_risk", ctx.language),
+            n=figures.text("high_risk_customers", ctx.language),
+        )
+        found.append(
+            f"{esc(text)} "
+            f"{ui.figure_link(_t(ctx, 'glance.definition'), 'value_at_risk')} · "
+            f"{ctx.link('churn', 'report_churn.list.title', _t(ctx, 'glance.to_churn'))}"
+        )
+    return found
+
+
+def _act_links(ctx: ReportContext) -> ui.Block:
+    """Where to act and read on: the actions and customer list of this report, and the
+    reports with the other views of the same customers."""
+    items = [
+        ui.link(_t(ctx, "link.playbook"), "#sec-playbook"),
+        ctx.export_link("rfm.csv", _t(ctx, "link.export")),
+        ctx.link("churn", "report_churn.list.title", _t(ctx, "link.churn")),
+        ctx.link(
+            "segmentation", "report_segmentation.strategy.title", _t(ctx, "link.segmentation")
+        ),
+        ctx.link("summary", None, _t(ctx, "link.summary")),
+    ]
+    return ui.block(f'<p class="sr-links">{ui.esc(_t(ctx, "link.act"))} {" · ".join(items)}</p>')
+
+
+def segment_cards_section(ctx: ReportContext, result: ValueResult) -> None:
+    """Every RFM segment's count and share as a card, with its change vs the previous
+    period end (``result.segment_changes``; nothing without buyers)."""
+    if result.buyers == 0:
+        return
+    vs = ctx._("common.vs_previous", period=str(result.previous))
+    none = ctx._("common.no_comparison")
+    has_prev = result.has_previous
     table = result.segment_changes
     ctx.show(ui.heading(_t(ctx, "kpis.segments"), level=3))
     cards = []
@@ -272,28 +397,6 @@ def kpi_section(ctx: ReportContext, result: ValueResult) -> None:
             )
         )
     ctx.show(ui.kpi_cards(cards))
-    largest = result.rfm.largest_segment
-    values = dict(
-        largest=_segment(ctx.language, largest),
-        share=_pct(table.loc[largest, "customer_share"]),
-        fraction=ui.fmt_pct(fraction, decimals=0),
-        top=_pct(kpis.loc["top_share", "current"]),
-    )
-    moved = table["share_change"].dropna()
-    if has_prev and len(moved) and moved.abs().max() > 0:
-        up, down = moved.idxmax(), moved.idxmin()
-        ctx.takeaway(
-            f"{P}.kpis.takeaway",
-            grew=_segment(ctx.language, up),
-            grew_by=_pts(ctx, moved[up]),
-            shrank=_segment(ctx.language, down),
-            shrank_by=_pts(ctx, moved[down]),
-            previous=str(result.previous),
-            **values,
-        )
-    else:
-        key = "kpis.takeaway_unchanged" if has_prev else "kpis.takeaway_no_previous"
-        ctx.takeaway(f"{P}.{key}", previous=str(result.previous), **values)
 
 
 # --------------------------------------------------------------------------- RFM
@@ -335,7 +438,11 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
         revenue=_pct(rfm.best_revenue_share),
     )
 
-    ctx.show(ui.heading(_t(ctx, "segments.title"), level=3))
+    ctx.show(
+        ui.heading(
+            _t(ctx, "segments.title"), level=3, anchor=ui.section_anchor(f"{P}.segments.title")
+        )
+    )
     seg = rfm.summary
     col = {
         k: _t(ctx, f"col.{k}")
@@ -869,7 +976,8 @@ def plot_alive(part: ClvPart, *, language: str = "en", ax: Axes | None = None) -
 
 
 def clv_details_section(ctx: ReportContext, result: ValueResult) -> None:
-    """After the CLV chart: what it leaves out, the takeaway, and the fitted parameters."""
+    """After the CLV chart: what it leaves out and the takeaway (the fitted parameters are
+    in the appendix: :func:`clv_model_section`)."""
     part = result.clv
     if part.by_segment is not None:
         note = _t(ctx, "clv.box_note")
@@ -896,10 +1004,18 @@ def clv_details_section(ctx: ReportContext, result: ValueResult) -> None:
             best=_segment(ctx.language, part.best_segment),
             best_value=ctx.money(part.best_segment_value),
         )
+
+
+def clv_model_section(ctx: ReportContext, result: ValueResult) -> None:
+    """The fitted BG/NBD and Gamma-Gamma parameters with their intervals and the fit
+    (for the appendix; nothing without a fit)."""
+    part = result.clv
+    if part.status != "ok":
+        return
+    fit = part.fit
+    ctx.show(ui.heading(_t(ctx, "clv.params_title"), level=3))
     if part.gg_correlation is not None:
         ctx.note("value.msg.gg_correlation", "info", corr=f"{part.gg_correlation:.2f}")
-
-    ctx.show(ui.heading(_t(ctx, "clv.params_title"), level=3))
     params = part.parameters
     unit = _t(ctx, f"clv.time_unit.{fit.time_unit}")
     c = {k: _t(ctx, f"col.{k}") for k in ("model", "parameter", "estimate", "interval")}
@@ -966,8 +1082,6 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
             high=billing.high,
             **values,
         )
-        cycle = _t(ctx, "lifecycle.how.cycle")
-        how = dict.fromkeys(("at_risk_days", "lapsed_days", "new_days", "loyal_min_repeat"), cycle)
     else:
         key = (
             "value.msg.thresholds_learnt"
@@ -975,45 +1089,6 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
             else "value.msg.thresholds_fallback"
         )
         ctx.text(key, **values)
-        fallback = _t(ctx, "lifecycle.how.fallback")
-        learnt = th.source == "gaps"
-        how = {
-            "at_risk_days": _t(
-                ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.at_risk_quantile, decimals=0)
-            )
-            if learnt
-            else fallback,
-            "lapsed_days": _t(
-                ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.lapsed_quantile, decimals=0)
-            )
-            if learnt
-            else fallback,
-            "new_days": _t(ctx, "lifecycle.how.new"),
-            "loyal_min_repeat": _t(ctx, "lifecycle.how.param"),
-        }
-    for name in th.overridden:
-        how[name] = _t(ctx, "lifecycle.how.param")
-    c = {k: _t(ctx, f"col.{k}") for k in ("threshold", "value", "how")}
-    ctx.show(
-        ui.table(
-            pd.DataFrame(
-                {
-                    c["threshold"]: [_t(ctx, f"lifecycle.threshold.{k}") for k in how],
-                    c["value"]: [
-                        _t(ctx, "lifecycle.days", n=th.at_risk_days),
-                        _t(ctx, "lifecycle.days", n=th.lapsed_days),
-                        _t(ctx, "lifecycle.days", n=th.new_days),
-                        ctx._(
-                            billed(ctx.language, f"{P}.lifecycle.repeats", result.scheme),
-                            n=th.loyal_min_repeat,
-                            days=th.lookback_days,
-                        ),
-                    ],
-                    c["how"]: list(how.values()),
-                }
-            )
-        )
-    )
 
     stages = part.stages.drop(index=list(part.empty))
     c = {
@@ -1055,6 +1130,57 @@ def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
         f"{P}.lifecycle.transitions_intro",
         previous_end=ui.fmt_date(part.previous_as_of, ctx.language),
         end=ui.fmt_date(part.as_of, ctx.language),
+    )
+
+
+def lifecycle_thresholds_section(ctx: ReportContext, result: ValueResult) -> None:
+    """How each lifecycle threshold was set (learnt from the gaps between purchases, from
+    the billing cycle, or from the parameters), for the appendix."""
+    part = result.lifecycle
+    th = part.thresholds
+    ctx.show(ui.heading(_t(ctx, "lifecycle.thresholds_title"), level=3))
+    if th.source == "cycle" and th.billing is not None:
+        cycle = _t(ctx, "lifecycle.how.cycle")
+        how = dict.fromkeys(("at_risk_days", "lapsed_days", "new_days", "loyal_min_repeat"), cycle)
+    else:
+        fallback = _t(ctx, "lifecycle.how.fallback")
+        learnt = th.source == "gaps"
+        how = {
+            "at_risk_days": _t(
+                ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.at_risk_quantile, decimals=0)
+            )
+            if learnt
+            else fallback,
+            "lapsed_days": _t(
+                ctx, "lifecycle.how.learnt", q=ui.fmt_pct(part.lapsed_quantile, decimals=0)
+            )
+            if learnt
+            else fallback,
+            "new_days": _t(ctx, "lifecycle.how.new"),
+            "loyal_min_repeat": _t(ctx, "lifecycle.how.param"),
+        }
+    for name in th.overridden:
+        how[name] = _t(ctx, "lifecycle.how.param")
+    c = {k: _t(ctx, f"col.{k}") for k in ("threshold", "value", "how")}
+    ctx.show(
+        ui.table(
+            pd.DataFrame(
+                {
+                    c["threshold"]: [_t(ctx, f"lifecycle.threshold.{k}") for k in how],
+                    c["value"]: [
+                        _t(ctx, "lifecycle.days", n=th.at_risk_days),
+                        _t(ctx, "lifecycle.days", n=th.lapsed_days),
+                        _t(ctx, "lifecycle.days", n=th.new_days),
+                        ctx._(
+                            billed(ctx.language, f"{P}.lifecycle.repeats", result.scheme),
+                            n=th.loyal_min_repeat,
+                            days=th.lookback_days,
+                        ),
+                    ],
+                    c["how"]: list(how.values()),
+                }
+            )
+        )
     )
 
 
@@ -1338,12 +1464,15 @@ def export_section(ctx: ReportContext, result: ValueResult) -> Path:
     path = ctx.export(frame, "rfm.csv")
     ctx.heading(f"{P}.export.title")
     sub = "_subscription" if result.scheme == "subscription" else ""
-    ctx.text(
-        f"{P}.export.intro{sub}",
+    intro = _t(
+        ctx,
+        f"export.intro{sub}",
         n=ctx.number(len(frame)),
         end=ui.fmt_date(result.current.as_of, ctx.language),
         lookback=result.lookback_days,
     )
+    link = ctx.export_link("rfm.csv", "exports/rfm.csv")
+    ctx.show(ui.block(f'<p class="sr-p">{ui.esc(intro)} {link}</p>'))
     ctx.show(ui.paragraph(_t(ctx, "export.columns"), "sr-small"))
     if frame.empty:
         ctx.note(f"{P}.export.empty", "info")
