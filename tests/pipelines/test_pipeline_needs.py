@@ -190,3 +190,76 @@ def test_moments_of_the_next_period(params):
     assert list(part.export.columns) == ["customer_id", "moment", "date", "years", "value_tier"]
     assert set(part.export.loc[part.export["moment"] == "anniversary", "years"]) == {2}
     assert part.export["value_tier"].notna().all()
+
+
+def test_need_summary_counts_and_values_each_need(params):
+    """The public summary for other reports: per need the customers and their net revenue
+    in the RFM window (every order of the fixture falls in the 365 days before the end)."""
+    data = _data()
+    result = pipeline.build(data, PERIOD, params)
+    summary = result.need_summary
+    assert tuple(summary.columns) == pipeline.NEED_SUMMARY_COLUMNS
+    assert summary["need_type"].tolist() == ["price", "quality", "service", "convenience"]
+    rows = summary.set_index("need_type")
+    assert rows["customers"].to_dict() == {
+        "price": 30,
+        "quality": 30,
+        "service": 0,
+        "convenience": 0,
+    }
+    spent = data.orders.groupby("customer_id")["amount"].sum()
+    bargain = spent.index.str[1:].astype(int) % 2 == 0
+    assert rows.at["price", "value"] == pytest.approx(spent[bargain].sum())
+    assert rows.at["quality", "value"] == pytest.approx(spent[~bargain].sum())
+    assert rows.at["service", "value"] == 0.0 and np.isnan(rows.at["service", "mean_confidence"])
+    assert rows["value_share"].sum() == pytest.approx(1.0)
+    from analysis.i18n import t
+
+    assert "price offers" in t(rows.at["price", "action_key"], "en")
+    assert t(rows.at["quality", "offer_key"], "zh")
+
+
+def test_top_cross_sell_per_segment(params):
+    """Half the customers also buy a gift card with every basics order: within each
+    segment the top pair is basics -> gift (or back), and the next-best category is named."""
+    data = _data()
+    orders = data.orders
+    extra = orders.loc[orders["product_category"] == "basics"].assign(
+        product_category="gift", amount=5.0, discount=0.0
+    )
+    extra["order_id"] = [f"G{i:05d}" for i in range(len(extra))]
+    more = Dataset(customers=data.customers, orders=pd.concat([orders, extra], ignore_index=True))
+    result = pipeline.build(more, PERIOD, params)
+    top = result.top_cross_sell
+    assert tuple(top.columns) == pipeline.TOP_CROSS_SELL_COLUMNS
+    assert len(top) >= 1 and top["customers"].ge(pipeline.MIN_GROUP).all()
+    paired = top.dropna(subset=["lift"])
+    assert len(paired) >= 1
+    for row in paired.itertuples():
+        # half of the segment buys basics and always a gift too: support 1/2,
+        # confidence 1, lift 1 / (1/2) = 2
+        assert {row.antecedent, row.consequent} == {"basics", "gift"}
+        assert (row.support, row.confidence, row.lift) == pytest.approx((0.5, 1.0, 2.0))
+    segments = result.needs.customers["rfm_segment"].astype(str)
+    assert top["customers"].sum() <= len(segments)
+    assert top["next_best_category"].isin(["basics", "gift", "luxury"]).all()
+    # without categories: an empty table with the documented columns
+    plain = pipeline.build(_data(categories=False), PERIOD, params).top_cross_sell
+    assert plain.empty and tuple(plain.columns) == pipeline.TOP_CROSS_SELL_COLUMNS
+
+
+def test_coverage_counts_customers_without_evidence(params):
+    data = _data()
+    idle = pd.DataFrame(
+        {
+            "customer_id": pd.array(["Z1", "Z2"], dtype="string"),
+            "business_unit": "north",
+            "customer_type": "individual",
+            "signup_date": pd.Timestamp("2025-12-01"),
+        }
+    )
+    customers = pd.concat([data.customers, idle], ignore_index=True)
+    part = pipeline.build(Dataset(customers=customers, orders=data.orders), PERIOD, params).needs
+    assert part.known_customers == 62 and len(part.customers) == 60
+    assert part.coverage == pytest.approx(60 / 62)
+    assert "Z1" not in set(part.export["customer_id"])  # no evidence: no guess

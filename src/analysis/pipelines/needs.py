@@ -16,6 +16,10 @@ returns a frozen :class:`NeedsResult`:
 
 Nothing here displays or writes a file; the view (:mod:`analysis.report.views.needs`)
 shows parts of the result. Every part carries a ``status`` saying when it does not apply.
+
+Two small public tables are meant for other reports (the summary and the playbook read
+them, never the parts): :attr:`NeedsResult.need_summary` (customers, value and the action
+of each need) and :attr:`NeedsResult.top_cross_sell` (the cross-sell of each RFM segment).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from .shared import SharedWork
 
 __all__ = [
     "MIN_GROUP",
+    "NEED_SUMMARY_COLUMNS",
+    "TOP_CROSS_SELL_COLUMNS",
     "CohortsPart",
     "MomentsPart",
     "NeedsPart",
@@ -52,6 +58,29 @@ __all__ = [
 
 #: Fewest customers of a group whose need shares a takeaway quotes.
 MIN_GROUP = 20
+#: Columns of :attr:`NeedsResult.need_summary`.
+NEED_SUMMARY_COLUMNS = (
+    "need_type",
+    "customers",
+    "share",
+    "mean_confidence",
+    "value",
+    "value_share",
+    "action_key",
+    "offer_key",
+)
+#: Columns of :attr:`NeedsResult.top_cross_sell`.
+TOP_CROSS_SELL_COLUMNS = (
+    "segment",
+    "customers",
+    "antecedent",
+    "consequent",
+    "support",
+    "confidence",
+    "lift",
+    "next_best_category",
+    "next_best_customers",
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,12 @@ class NeedsPart:
     export
         Rows of ``needs.csv``: ``customer_id``, ``need_type``, ``confidence``,
         ``evidence`` (in the report language).
+    known_customers
+        Customers of the unit (the customers table, else everyone in the orders and
+        surveys): the base of ``coverage``.
+    coverage
+        Share of the known customers that have evidence (a purchase or a linked survey
+        answer up to the period end) and so a need; the others are not guessed.
     """
 
     status: str
@@ -101,6 +136,8 @@ class NeedsPart:
     source: str
     export: pd.DataFrame
     leading_segments: Mapping[str, tuple[str, float]]
+    known_customers: int = 0
+    coverage: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -200,7 +237,27 @@ class MomentsPart:
 
 @dataclass(frozen=True)
 class NeedsResult:
-    """Everything the "Needs and preferences" report shows."""
+    """Everything the "Needs and preferences" report shows.
+
+    Attributes
+    ----------
+    need_summary
+        One row per need of :data:`analysis.needs.NEEDS` (all four, in that order; empty
+        when no customer has evidence), for the summary and the playbook:
+        ``need_type``; ``customers`` (with this primary need); ``share`` (of the classified
+        customers); ``mean_confidence`` (NaN without customers); ``value`` (their net
+        revenue in the value report's RFM window, the basis of its value tiers; 0 without
+        purchases); ``value_share`` (of the classified customers' value; NaN when that is
+        0); ``action_key`` and ``offer_key`` (message keys of the need's action and offer
+        in ``report_needs.yaml``, so every report quotes the same words).
+    top_cross_sell
+        One row per RFM segment of at least :data:`MIN_GROUP` customers with purchases
+        (empty when preferences do not apply): ``segment`` (RFM segment key); ``customers``
+        (in the segment); ``antecedent``, ``consequent``, ``support``, ``confidence``,
+        ``lift`` (the segment's pair with the highest lift at the minimum support; NaN /
+        None when no pair reaches it); ``next_best_category`` (the most common next-best
+        category of its customers) and ``next_best_customers`` (how many have it).
+    """
 
     period: Period
     as_of: pd.Timestamp
@@ -209,6 +266,8 @@ class NeedsResult:
     preferences: PreferencesPart
     cohorts: CohortsPart
     moments: MomentsPart
+    need_summary: pd.DataFrame
+    top_cross_sell: pd.DataFrame
 
 
 def need_mix(customers: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -315,6 +374,7 @@ def _needs_part(
             empty,
             {},
         )
+    known = _known_customers(data)
     by_segment = need_mix(customers, "rfm_segment") if "rfm_segment" in customers else None
     by_type = need_mix(customers, "customer_type") if "customer_type" in customers else None
     by_unit = None
@@ -344,7 +404,20 @@ def _needs_part(
         source,
         export,
         _leading(by_segment),
+        known,
+        len(customers) / known if known else math.nan,
     )
+
+
+def _known_customers(data: Dataset) -> int:
+    if data.customers is not None and len(data.customers):
+        return int(data.customers["customer_id"].nunique())
+    ids = [
+        frame["customer_id"].dropna().astype(str)
+        for frame in (data.orders, data.survey_responses)
+        if frame is not None and "customer_id" in frame.columns
+    ]
+    return int(pd.concat(ids).nunique()) if ids else 0
 
 
 def _leading(mix: pd.DataFrame | None) -> dict[str, tuple[str, float]]:
@@ -564,6 +637,76 @@ def _moments_part(data: Dataset, period: Period, tiers: pd.Series | None) -> Mom
     )
 
 
+def _need_summary(part: NeedsPart, value: pd.Series | None) -> pd.DataFrame:
+    """:attr:`NeedsResult.need_summary` from the needs part and each customer's value."""
+    if part.status != "ok":
+        return pd.DataFrame(columns=list(NEED_SUMMARY_COLUMNS))
+    customers = part.customers
+    worth = (
+        value.reindex(customers.index).fillna(0.0).astype(float)
+        if value is not None
+        else pd.Series(0.0, index=customers.index)
+    )
+    total = float(worth.sum())
+    rows = []
+    for need in needs_model.NEEDS:
+        members = customers["need_type"] == need
+        rows.append(
+            {
+                "need_type": need,
+                "customers": int(members.sum()),
+                "share": float(members.mean()) if len(members) else math.nan,
+                "mean_confidence": (
+                    float(customers.loc[members, "confidence"].mean())
+                    if members.any()
+                    else math.nan
+                ),
+                "value": float(worth[members].sum()),
+                "value_share": float(worth[members].sum()) / total if total > 0 else math.nan,
+                "action_key": f"report_needs.actions.{need}",
+                "offer_key": f"report_needs.actions.offer.{need}",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(NEED_SUMMARY_COLUMNS))
+
+
+def _top_cross_sell(part: PreferencesPart, segments: pd.Series | None) -> pd.DataFrame:
+    """:attr:`NeedsResult.top_cross_sell`: each segment's top pair and next-best category."""
+    if part.status != "ok" or segments is None or part.export.empty:
+        return pd.DataFrame(columns=list(TOP_CROSS_SELL_COLUMNS))
+    next_best = part.export.set_index("customer_id")["next_best_category"]
+    known = segments.reindex(next_best.index).dropna().astype(str)
+    pairs = part.segment_pairs.set_index("segment") if len(part.segment_pairs) else None
+    rows = []
+    for segment, members in known.groupby(known).groups.items():
+        if len(members) < MIN_GROUP:
+            continue
+        counts = next_best.loc[members].value_counts()
+        row = {
+            "segment": segment,
+            "customers": len(members),
+            "antecedent": None,
+            "consequent": None,
+            "support": math.nan,
+            "confidence": math.nan,
+            "lift": math.nan,
+            "next_best_category": str(counts.index[0]),
+            "next_best_customers": int(counts.iloc[0]),
+        }
+        if pairs is not None and segment in pairs.index:
+            pair = pairs.loc[segment]
+            row.update(
+                antecedent=str(pair["antecedent"]),
+                consequent=str(pair["consequent"]),
+                support=float(pair["support"]),
+                confidence=float(pair["confidence"]),
+                lift=float(pair["lift"]),
+            )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(TOP_CROSS_SELL_COLUMNS))
+    return frame.sort_values("customers", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def build(
     data: Dataset,
     period: Period,
@@ -598,7 +741,7 @@ def build(
     """
     shared = shared if shared is not None else SharedWork(str(params.get("unit", "all")))
     as_of = pd.Timestamp(period.end_exclusive)
-    segments = tiers = None
+    segments = tiers = value = None
     orders = data.orders
     if orders is not None and len(orders) and (pd.to_datetime(orders["order_date"]) < as_of).any():
         snapshot = shared.value_snapshot(data, period.end, params, predict_clv=False)
@@ -607,14 +750,19 @@ def build(
         segments.index = segments.index.astype(str)
         tiers = table.loc[table["scored"].astype(bool), "value_tier"].astype("object")
         tiers.index = tiers.index.astype(str)
+        value = table["monetary"].astype(float)
+        value.index = value.index.astype(str)
     needs_part = _needs_part(data, as_of, params, segments)
     need_of = needs_part.customers["need_type"] if needs_part.status == "ok" else None
+    preferences = _preferences_part(data, period, params, segments, need_of)
     return NeedsResult(
         period=period,
         as_of=as_of,
         language=str(params.get("language", "en")),
         needs=needs_part,
-        preferences=_preferences_part(data, period, params, segments, need_of),
+        preferences=preferences,
         cohorts=_cohorts_part(data, period, params),
         moments=_moments_part(data, period, tiers),
+        need_summary=_need_summary(needs_part, value),
+        top_cross_sell=_top_cross_sell(preferences, segments),
     )
