@@ -872,3 +872,56 @@ def test_intro_names_only_the_behaviour_the_data_has(tmp_path, shown):
         "channels",
         "discounts",
     ]
+
+
+def test_the_overview_comes_first_and_the_diagnostics_go_to_the_appendix(tmp_path, shown):
+    orders, customers, surveys, interactions, _ = _planted()
+    ctx = _context(tmp_path, orders, customers, surveys, interactions)
+    result = _run(ctx)
+    view = result["view"]
+    html = "\n".join(shown)
+
+    def at(key: str) -> int:
+        return html.index(f">{EN[f'report_segmentation.{key}']}</h2>")
+
+    top = html[at("kpis.title") : at("profiles.title")]
+    assert 3 <= top.count('class="sr-kpi"') <= 4 and top.count("<li>") >= 3
+    assert 'href="exports/segments.csv"' in top and 'href="#sec-strategy"' in top
+    assert 'href="value.html#sec-segments"' in top and 'href="churn.html#sec-list"' in top
+    assert view.names[0] in top  # the most valuable segment, by name
+    # manager sections, then the appendix with the diagnostics
+    appendix = html.index('id="sec-appendix"')
+    for key in ("profiles.title", "composition.title", "migration.title", "strategy.title"):
+        assert at(key) < appendix, key
+    assert at("export.title") < appendix
+    for key in ("features.title", "k.title", "stability.title", "projection.title"):
+        assert appendix < at(key), key
+    assert appendix < html.index(EN["report_segmentation.profiles.means_title"])
+    # plain names with the term in brackets; no "Segment 0" labels, names everywhere
+    assert "stability (ARI)" in top and "adjusted Rand index (ARI)" in html
+    assert "separation (silhouette)" in html.lower()
+    assert not re.search(r"Segment \d", html)
+    assert html.count("<figure>") == 6
+
+
+def test_the_composition_chart_names_its_segments(tmp_path):
+    import matplotlib.pyplot as plt
+
+    orders, customers, surveys, interactions, _ = _planted(n_per=20)
+    result = _build(_context(tmp_path, orders, customers, surveys, interactions))
+    shares = result.composition_shares
+    nrows, ncols, size = views.composition_layout(shares)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
+    views.plot_composition(shares, names=result.names, axes=axes)
+    labels = [t.get_text().replace("\n", " ") for t in axes.ravel()[0].get_yticklabels()]
+    for segment in result.segments:
+        assert any(label.startswith(f"{segment} · ") for label in labels), labels
+        name = views.segment_label(segment, result.names[segment]).split(" · ", 1)[1]
+        assert any(name in label for label in labels), (name, labels)
+    # the legend sits below the percent ticks, not over them
+    fig.canvas.draw()
+    ax = axes.ravel()[0]
+    legend = ax.get_legend().get_window_extent()
+    ticks = max(t.get_window_extent().y0 for t in ax.get_xticklabels() if t.get_text())
+    assert legend.y1 <= ticks + 1
+    plt.close(fig)

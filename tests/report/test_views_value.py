@@ -583,3 +583,42 @@ def test_report_on_a_purchase_log_says_it_scored_purchases(tmp_path, shown, monk
     assert "Scored as purchases" in html
     assert "government and institution" not in html  # no customer types in the data
     assert "Contract ended" not in html  # an empty stage is not listed
+
+
+def test_the_overview_comes_first_and_the_model_details_go_to_the_appendix(
+    tmp_path, shown, monkeypatch
+):
+    orders = _btyd_orders(60)
+    customers = _customers([f"C{i:03d}" for i in range(60)])
+    out = _run(_context(tmp_path, customers, orders), monkeypatch)
+    result = out["result"]
+    html = "\n".join(shown)
+    en = catalog("en")
+    glance = html.index(f">{en['report_value.kpis.title']}</h2>")
+    rfm = html.index(f">{en['report_value.rfm.title']}</h2>")
+    top = html[glance:rfm]
+    # the key figures as four cards, the findings and where to act, before any detail
+    assert top.count('class="sr-kpi"') == 4
+    assert top.count("<li>") >= 3 and en["report_value.kpis.segments"] not in top
+    assert 'href="exports/rfm.csv"' in top and 'href="#sec-playbook"' in top
+    assert 'href="churn.html#sec-list"' in top and 'href="summary.html"' in top
+    assert 'href="segmentation.html#sec-strategy"' in top
+    high = result.playbook_tables.high_priority_customers
+    assert f"{high} buyers" in top or not result.playbook_tables.high_priority
+    # the sections another report links to are there
+    assert 'id="sec-playbook"' in html and 'id="sec-segments"' in html
+    # the fitted parameters and the thresholds table follow the appendix heading, after
+    # everything a manager reads
+    appendix = html.index('id="sec-appendix"')
+    assert html.index(f">{en['report_value.export.title']}</h2>") < appendix
+    assert appendix < html.index(en["report_value.clv.params_title"])
+    assert appendix < html.index(en["report_value.lifecycle.thresholds_title"])
+    # plain names, the term in brackets
+    assert "purchase forecast model (BG/NBD" in html and "chance still active (P(alive))" in html
+    # the same numbers as before: the CLV total of the card is the result's
+    assert ctx_money(out, result.clv.total) in top
+
+
+def ctx_money(out, value) -> str:
+    """A money amount as the page shows it (the dollar sign is set apart in HTML)."""
+    return out["ctx"].money(value).replace("$", "<span>$</span>")
