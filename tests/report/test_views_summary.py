@@ -45,13 +45,18 @@ def _context(tmp_path: Path, data: Dataset, unit="north", period="2025-Q4", lang
 
 
 def _run(ctx) -> dict:
+    """The sections in the notebook's order: actions first, the KPI table in the appendix."""
     result = summary.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
-    out = {"result": result, "kpis": views.kpi_section(ctx, result)}
+    out = {"result": result, "actions": views.actions_section(ctx, result)}
     out["alerts"] = views.alerts_section(ctx, result)
+    out["needs"] = views.needs_section(ctx, result)
+    out["kpis"] = views.kpi_section(ctx, result)
     out["segments"] = views.segments_section(ctx, result)
     out["referral"] = views.referral_section(ctx, result)
     out["units"] = views.units_section(ctx, result)
     out["sources"] = views.sources_section(ctx, result)
+    ctx.appendix()
+    out["kpi_table"] = views.kpi_table_section(ctx, result)
     ctx.finish()
     return out
 
@@ -60,8 +65,13 @@ def test_sections_on_tiny_data(tmp_path, shown):
     result = _run(_context(tmp_path, _tiny()))
     html = "\n".join(shown)
     en = catalog("en")
-    for key in ("kpis.title", "alerts.title", "segments.title", "referral.title"):
+    for key in ("actions.title", "kpis.title", "alerts.title", "segments.title", "referral.title"):
         assert en[f"report_summary.{key}"] in html
+    # actions come first, the KPI table (with its definitions) after the appendix heading
+    assert html.index(en["report_summary.actions.title"]) < html.index(
+        en["report_summary.alerts.title"]
+    )
+    assert html.index('id="sec-appendix"') < html.index(en["report_summary.kpis.table_title"])
     assert result["sources"] == {"figures": "figures.json"}
     assert result["units"] is None and en["report_summary.units.title"] not in html
     # every KPI the data gives a value for: vs previous and vs a year ago; the others
@@ -181,3 +191,103 @@ def test_notebook_runs_without_the_other_reports(tmp_path):
     for key in ("kpis.title", "alerts.title", "segments.title", "referral.title", "units.title"):
         assert f">{en[f'report_summary.{key}']}</h2>" in html
     assert "technical warning" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_actions_say_who_why_and_the_export_with_the_pipelines_figures(tmp_path, shown, language):
+    # the tiny data's churn probabilities sit near 5.6%: a low cut gives high-risk customers
+    ctx = _context(tmp_path, _tiny(), language=language)
+    ctx.params["churn"]["high_risk"] = 0.05
+    out = _run(ctx)
+    result, actions = out["result"], out["actions"]
+    html = "\n".join(shown)
+    names = catalog(language)
+    assert 1 <= len(actions) <= 3
+    assert [a.value for a in actions] == sorted((a.value for a in actions), reverse=True)
+    # the first section shown is the actions block
+    assert shown[0].startswith('<h2 id="sec-actions"')
+    assert f">{names['report_summary.actions.title']}</h2>" in shown[0]
+    assert html.count('class="sr-note sr-warning sr-action"') == len(actions)
+    overview = result.rfm_overview
+    for action in actions:
+        if action.kind == "retain":  # the unit's figures, as the churn report prints them
+            assert action.value == result.figures.value("value_at_risk")
+            assert action.customers == result.figures.value("high_risk_customers")
+            assert 'href="churn.html#sec-list"' in html
+            assert 'href="exports/churn_risk.csv"' in html
+        else:  # the segment's row of the segments table
+            assert action.value == overview.at[action.key, "revenue"]
+            assert action.customers == overview.at[action.key, "customers"]
+            assert result.rfm_priority[action.key] in ("high", "medium")
+            assert 'href="value.html#sec-rfm"' in html and 'href="exports/rfm.csv"' in html
+        assert ctx.money(action.value) in re.sub(r"</?span\b[^>]*>", "", html)
+    # priority follows value at stake: at most two High segments, the largest ones
+    high = result.rfm_priority[result.rfm_priority == "high"].index
+    assert 1 <= len(high) <= strategy.MAX_HIGH
+    assert overview.loc[high, "revenue"].min() >= overview.drop(high)["revenue"].max()
+
+
+@pytest.fixture(scope="module")
+def small_sample(tmp_path_factory):
+    """The retail unit of a 1,500-customer sample (categories, discounts, channels and
+    service contacts: what the needs classification reads), with its parameters."""
+    from analysis.data.load import load_dataset
+    from analysis.data.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("sample")
+    write_sample(folder, n_customers=1500, seed=3)
+    params = load_params(overrides={"data_dir": str(folder), "quality": {"today": "2026-06-30"}})
+    return load_dataset(params).for_unit("retail")
+
+
+def test_needs_section_shows_an_action_per_need_and_the_exports(tmp_path, shown, small_sample):
+    from analysis.needs import NEEDS
+    from analysis.pipelines import needs as needs_report
+    from analysis.playbook import action_for
+
+    ctx = _context(tmp_path, small_sample, unit="retail")
+    result = summary.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    mix = views.needs_section(ctx, result)
+    html = "\n".join(shown)
+    assert list(mix.index) == list(NEEDS)
+    # the same classification as the needs report
+    own = needs_report.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared).needs
+    expected = own.mix.set_index("need_type")["customers"].reindex(list(NEEDS), fill_value=0)
+    assert mix["customers"].tolist() == expected.astype(int).tolist()
+    assert mix["customers"].sum() == result.needs.classified == len(own.export)
+    # each need's value at stake is its customers' net revenue in the segments table
+    assert mix["value"].sum() == pytest.approx(result.rfm_overview["revenue"].sum())
+    assert (mix["priority"] == "high").sum() <= strategy.MAX_HIGH
+    for need in NEEDS:
+        entry = action_for(result.playbook, "need_type", need, "en", available=result.available)
+        assert entry.offer in html
+    assert 'href="exports/needs.csv"' in html and 'href="needs.html#sec-actions"' in html
+    assert (result.needs.recommended > 0) == ('href="exports/recommendations.csv"' in html)
+    # the cross-sell of each segment is the needs report's own
+    report = needs_report.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    pd.testing.assert_frame_equal(result.needs.cross_sell, report.top_cross_sell)
+    pairs = result.needs.cross_sell
+    assert len(pairs)
+    for _, row in pairs.iterrows():  # every segment's next-best category and its customers
+        label = needs_report.category_label(row["next_best_category"], "en")
+        assert f"{label} ({row['next_best_customers']:,})" in html
+    strong = pairs.loc[pairs["lift"].astype(float).fillna(0) >= views.MIN_LIFT]
+    for _, row in strong.iterrows():
+        assert f"{row['lift']:.2f}" in html
+    weak = pairs.loc[pairs["lift"].astype(float).fillna(0) < views.MIN_LIFT]
+    for _, row in weak.iterrows():
+        if pd.notna(row["lift"]):
+            assert f"<td>{row['lift']:.2f}</td>" not in html
+
+
+def test_needs_and_cross_sell_without_categories(tmp_path, shown, small_sample):
+    data = small_sample
+    orders = data.orders.assign(product_category="all")
+    ctx = _context(tmp_path, Dataset(customers=data.customers, orders=orders), unit="retail")
+    result = summary.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    assert result.needs.preferences_status == "no_categories"
+    assert result.needs.cross_sell.empty
+    views.needs_section(ctx, result)
+    html = "\n".join(shown)
+    assert catalog("en")["report_summary.needs.cross_sell_title"] not in html
+    assert "recommendations.csv" not in html

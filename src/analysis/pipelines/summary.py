@@ -1,5 +1,17 @@
-"""The strategy summary: scorecard, ranked alerts, segments with their playbook entries,
-referrals and (company-wide) the units side by side.
+"""The strategy summary: what to do now, ranked alerts, needs and cross-sell, scorecard,
+segments with their playbook entries, referrals and (company-wide) the units side by side.
+
+**What to do now** (:attr:`SummaryResult.actions`): at most three
+:class:`~analysis.strategy.Action` s ranked by the money at stake: the churn report's
+high-risk customers (their value at risk, the unit's figure) and the RFM segments of high
+or medium priority (their net revenue of the RFM window). **Priority follows value at
+stake** (:func:`analysis.strategy.value_priority`): the segments that together hold the
+first half of the segments' net revenue are high, at most two of them; up to 80% medium, at
+most three; the rest low. **An alert within its interval is not raised**: segment share
+shifts (two-proportion interval), the NPS change (its z test) and fix-first (the
+attribute's paired gap to the mean rating) are checked by their functions in
+:mod:`analysis.strategy`; what was checked and found within noise is in
+:attr:`SummaryResult.quiet`.
 
 Every figure the summary quotes comes from the unit's figures
 (:mod:`analysis.pipelines.figures`) and every segment from the pipelines that own it
@@ -14,20 +26,55 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import satisfaction, segment_report, strategy, valuation
 from ..data.load import Dataset
 from ..figures import UnitFigures
 from ..lifecycle import stage_transitions
+from ..needs import NEEDS
 from ..period import Period
 from ..playbook import data_available, load_playbook
 from .shared import SharedWork
 
-__all__ = ["MIN_BASE", "SummaryResult", "build"]
+__all__ = ["MIN_BASE", "NeedsSummary", "SummaryResult", "build"]
 
 #: Fewest answers per period for an NPS comparison or a rating mean.
 MIN_BASE = 30
+
+
+@dataclass(frozen=True)
+class NeedsSummary:
+    """What the summary shows of the needs report (:mod:`analysis.pipelines.needs`).
+
+    Attributes
+    ----------
+    status
+        The needs part's status (``ok`` or ``no_signals``: the frames are empty).
+    mix
+        Index ``need_type`` (:data:`analysis.needs.NEEDS` order): ``customers``, ``share``
+        (of the classified customers), ``value`` (their net revenue of the RFM window, as
+        in the segments table) and ``priority`` (:func:`analysis.strategy.value_priority`
+        of ``value``).
+    cross_sell
+        The needs report's top cross-sell per RFM segment
+        (:attr:`analysis.pipelines.needs.NeedsResult.top_cross_sell`: ``segment``,
+        ``customers``, the top pair's ``antecedent``, ``consequent``, ``support``,
+        ``confidence``, ``lift`` (NaN without a pair), ``next_best_category`` and
+        ``next_best_customers``), empty when preferences do not apply.
+    preferences_status
+        The preferences part's status (``ok``, ``no_categories``, ``no_purchases``).
+    classified, recommended
+        Rows of ``needs.csv`` and of ``recommendations.csv``.
+    """
+
+    status: str
+    mix: pd.DataFrame
+    cross_sell: pd.DataFrame
+    preferences_status: str
+    classified: int
+    recommended: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +108,19 @@ class SummaryResult:
         own figures; None otherwise.
     referral
         ``rate``, ``compare``, ``top`` (None without ``referred_by``).
+    alerts
+        :func:`analysis.strategy.rank_alerts`: only findings outside their interval.
+    actions
+        What to do now: :func:`analysis.strategy.rank_actions` (at most three).
+    rfm_priority, cluster_priority
+        Segment -> ``high`` / ``medium`` / ``low`` by value at stake
+        (:func:`analysis.strategy.value_priority` of the segment's net revenue).
+    needs
+        :class:`NeedsSummary` (None when the needs report has no signals to classify).
+    quiet
+        Alert kind -> how many candidate findings were within their interval and not
+        raised (``segment_shift``: segments whose share moved by 0.5 pt or more;
+        ``nps_change``; ``fix_first``).
     """
 
     figures: UnitFigures
@@ -80,6 +140,11 @@ class SummaryResult:
     units: pd.DataFrame | None
     referral: dict[str, Any] | None
     alerts: tuple[strategy.Alert, ...] = field(default=())
+    actions: tuple[strategy.Action, ...] = field(default=())
+    rfm_priority: pd.Series | None = None
+    cluster_priority: pd.Series | None = None
+    needs: NeedsSummary | None = None
+    quiet: dict[str, int] = field(default_factory=dict)
 
 
 def _value_tables(
@@ -109,9 +174,10 @@ def _nps(data: Dataset, period: Period) -> dict[str, float] | None:
 
 def _ipa(
     data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
-) -> satisfaction.IPAResult | None:
+) -> tuple[satisfaction.IPAResult, pd.DataFrame, dict[str, tuple[int, int]]] | None:
     """The satisfaction report's importance-performance result (its key drivers, declared
-    scales and driver window), so "fix first" names what that report names."""
+    scales and driver window), so "fix first" names what that report names; with the
+    answers its performance comes from and their scales, for the gap's interval."""
     from . import satisfaction as satisfaction_report  # noqa: PLC0415
 
     result = satisfaction_report.build(data, period, params, shared=shared)
@@ -120,7 +186,16 @@ def _ipa(
         return None
     if drivers.drivers.attrs.get("rough"):  # the satisfaction report names no fix-first then
         return None
-    return drivers.ipa
+    survey = result.survey
+    if drivers.performance_window:  # as the satisfaction report: the driver window's answers
+        responses = survey.responses
+        inside = (responses["response_date"] >= drivers.start) & (
+            responses["response_date"] < drivers.end
+        )
+        frame = responses.loc[inside]
+    else:
+        frame = survey.current
+    return drivers.ipa, frame, survey.scales
 
 
 def _clusters(
@@ -165,6 +240,94 @@ def _referral(data: Dataset, period: Period) -> dict[str, Any] | None:
     }
 
 
+def _needs(
+    data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
+) -> NeedsSummary | None:
+    """The needs report's need summary (customers and value per need) with a priority by
+    value at stake, and its top cross-sell per segment
+    (:attr:`analysis.pipelines.needs.NeedsResult.need_summary` and ``top_cross_sell``)."""
+    from . import needs as needs_report  # noqa: PLC0415
+
+    result = needs_report.build(data, period, params, shared=shared)
+    part, prefs = result.needs, result.preferences
+    if part.status != "ok" or result.need_summary.empty:
+        return None
+    table = result.need_summary.set_index("need_type").reindex(list(NEEDS))
+    mix = pd.DataFrame(
+        {
+            "customers": table["customers"].fillna(0).astype(int),
+            "share": table["share"].astype(float).fillna(0.0),
+            "value": table["value"].astype(float).fillna(0.0),
+        }
+    )
+    mix.index.name = "need_type"
+    mix["priority"] = strategy.value_priority(mix["value"])
+    return NeedsSummary(
+        status=part.status,
+        mix=mix,
+        cross_sell=result.top_cross_sell.reset_index(drop=True),
+        preferences_status=prefs.status,
+        classified=len(part.export),
+        recommended=len(prefs.export),
+    )
+
+
+def _actions(
+    rfm_overview: pd.DataFrame,
+    rfm_priority: pd.Series,
+    risk_alert: strategy.Alert | None,
+    figures: UnitFigures,
+) -> list[strategy.Action]:
+    """What to do now: the high-risk customers (their value at risk) and every RFM segment
+    of high or medium priority (its net revenue), the three with most money at stake."""
+    candidates: list[strategy.Action | None] = []
+    if risk_alert is not None:
+        v = risk_alert.values
+        candidates.append(
+            strategy.Action(
+                "retain",
+                "",
+                int(figures.value("high_risk_customers")),
+                figures.value("value_at_risk"),
+                {
+                    "share": v["share"],
+                    "high_risk": v["high_risk"],
+                    "reason": v["reason"],
+                    "reason_customers": v["reason_customers"],
+                },
+            )
+        )
+    has_previous = rfm_overview["previous_customers"].sum() > 0
+    for key, row in rfm_overview.iterrows():
+        if rfm_priority.get(key) not in ("high", "medium"):
+            continue
+        candidates.append(
+            strategy.Action(
+                "segment",
+                str(key),
+                int(row["customers"]),
+                float(row["revenue"]),
+                {
+                    "priority": rfm_priority[key],
+                    "revenue_share": float(row["revenue_share"]),
+                    "customer_share": float(row["customer_share"]),
+                    "change": float(row["change"]) if has_previous else np.nan,
+                },
+            )
+        )
+    return strategy.rank_actions(candidates)
+
+
+def _shift_quiet(overview: pd.DataFrame, min_shift: float = 0.005) -> int:
+    """Segments whose share moved by ``min_shift`` or more but within its interval (or with
+    the same number of customers): considered and not raised."""
+    if overview["previous_customers"].sum() <= 0:
+        return 0
+    found = strategy.share_shift_intervals(overview)
+    moved = found["share_change"].abs() >= min_shift
+    return int((moved & ~found["significant"]).sum())
+
+
 def build(
     data: Dataset,
     period: Period,
@@ -205,21 +368,39 @@ def build(
     recent = (orders["order_date"] >= end - pd.Timedelta(days=365)) & (orders["order_date"] < end)
     revenue_12m = float(orders.loc[recent, "amount"].sum())
     nps = _nps(data, period)
-    ipa = _ipa(data, period, params, shared)
+    found_ipa = _ipa(data, period, params, shared)
+    ipa = found_ipa[0] if found_ipa is not None else None
     high_risk = figures.high_risk
+    quiet: dict[str, int] = {}
     alerts: list[strategy.Alert | None] = []
     if rfm_overview["previous_customers"].sum() > 0:
         alerts += strategy.segment_shift_alerts(rfm_overview, valuation.SEGMENT_DIRECTION)
+        quiet["segment_shift"] = _shift_quiet(rfm_overview)
+    risk_alert = None
     if risk is not None and len(risk):
-        alerts.append(strategy.value_at_risk_alert(risk, revenue_12m, high_risk=high_risk))
+        risk_alert = strategy.value_at_risk_alert(risk, revenue_12m, high_risk=high_risk)
+        alerts.append(risk_alert)
     if nps is not None:
-        alerts.append(strategy.nps_change_alert(nps, min_base=MIN_BASE))
-    if ipa is not None:
-        alerts.append(strategy.fix_first_alert(ipa))
+        nps_alert = strategy.nps_change_alert(nps, min_base=MIN_BASE)
+        alerts.append(nps_alert)
+        quiet["nps_change"] = int(nps_alert is None)
+    if found_ipa is not None:
+        fix = strategy.fix_first_alert(*found_ipa)
+        alerts.append(fix)
+        quiet["fix_first"] = int(fix is None and bool(found_ipa[0].fix_first_list))
     transitions = stage_transitions(
         before["lifecycle_stage"].astype(str), now["lifecycle_stage"].astype(str)
     )
     alerts.append(strategy.lifecycle_outflow_alert(valuation.biggest_outflow(transitions.counts)))
+    shown = rfm_overview.loc[rfm_overview["customers"] > 0]
+    rfm_priority = strategy.value_priority(shown["revenue"]).reindex(
+        rfm_overview.index, fill_value="low"
+    )
+    cluster_priority = (
+        strategy.value_priority(cluster_overview["revenue"])
+        if cluster_overview is not None
+        else None
+    )
     return SummaryResult(
         figures=figures,
         scorecard=scorecard,
@@ -238,4 +419,9 @@ def build(
         units=_units(data, period, params, shared),
         referral=_referral(data, period),
         alerts=tuple(strategy.rank_alerts(alerts)),
+        actions=tuple(_actions(rfm_overview, rfm_priority, risk_alert, figures)),
+        rfm_priority=rfm_priority,
+        cluster_priority=cluster_priority,
+        needs=_needs(data, period, params, shared),
+        quiet=quiet,
     )

@@ -1,9 +1,12 @@
 """Sections of the "Strategy summary" report: the report a manager reads first.
 
-KPI scorecard (each KPI vs the previous period and the same period a year earlier, with a
-marker that knows whether up is good), top alerts ranked by size, the segment overview with
-the playbook entry of each RFM segment (and clustering segment), referral results and, in
-the "all" report, the comparison across business units. Everything shown is computed by
+What to do now (at most three actions ranked by the money at stake, each with who, why
+linked to its source section and the export to act on), top alerts (only findings outside
+their interval), needs and cross-sell, the KPI scorecard as cards (each KPI vs the previous
+period and the same period a year earlier, with a marker that knows whether up is good),
+the segment overview with the playbook entry of each RFM segment (and clustering segment),
+referral results and, in the "all" report, the comparison across business units; the KPI
+table with its definitions sits in the appendix. Everything shown is computed by
 :func:`analysis.pipelines.summary.build`; the figures are the unit's figures, so they read
 exactly as in the detail reports.
 """
@@ -21,6 +24,7 @@ from ...churn import feature_label
 from ...figures import format_figure
 from ...i18n import in_sentence
 from ...lifecycle import stage_label
+from ...pipelines.needs import category_label
 from ...pipelines.summary import SummaryResult
 from ...playbook import action_for
 from ...satisfaction import attribute_name
@@ -31,6 +35,9 @@ from ..wording import billed
 P = "report_summary"
 #: Alerts shown at most.
 MAX_ALERTS = 6
+#: Fewest times the usual rate (lift) for a segment's cross-sell pair to be recommended:
+#: a pair bought together only 2% more often than chance is no reason to cross-sell.
+MIN_LIFT = 1.1
 
 
 def _t(ctx: ReportContext, key: str, **values: object) -> str:
@@ -130,11 +137,126 @@ def scorecard_cards(ctx: ReportContext, card: pd.DataFrame, scheme: str | None =
     return ui.block(f'<div class="sr-kpis">{"".join(cards)}</div>')
 
 
+# --------------------------------------------------------------------------- actions
+
+
+def _html_line(ctx: ReportContext, label_key: str, text: str, *links: str) -> str:
+    """One line of an action: a bold label, escaped text and links (already HTML)."""
+    label = ui.esc(_t(ctx, label_key))
+    tail = "".join(f" {link}" for link in links)
+    return f'<div class="sr-action-line"><strong>{label}</strong> {ui.esc(text)}{tail}</div>'
+
+
+def _segment_link(ctx: ReportContext) -> str:
+    return ctx.link(
+        "value",
+        "report_value.rfm.title",
+        label=_t(ctx, "actions.source", report=ctx._("report.value.title"),
+                 section=ctx._("report_value.rfm.title")),
+    )  # fmt: skip
+
+
+def _priority_label(ctx: ReportContext, priority: str) -> str:
+    return ctx._(f"playbook.priority.{priority}")
+
+
+def action_html(
+    ctx: ReportContext, result: SummaryResult, rank: int, action: strategy.Action
+) -> str:
+    """One action as HTML: what to do, who (with the money at stake), why (with a link to
+    the figure's source section) and the export to act on; every text escaped."""
+    v = action.values
+    lookback = int(ctx.params["value"]["lookback_days"])
+    if action.kind == "retain":
+        entry = action_for(
+            result.playbook, "lifecycle_stage", "at_risk", ctx.language,
+            scheme=result.scheme, available=result.available,
+        )  # fmt: skip
+        what = _t(ctx, "actions.retain.what", objective=entry.objective, action=entry.actions[0])
+        who = _t(
+            ctx,
+            "actions.retain.who",
+            n=ctx.number(action.customers),
+            threshold=ui.fmt_pct(v["high_risk"], decimals=0),
+            value=ctx.money(action.value),
+        )
+        why_key = "actions.retain.why" if v.get("reason") else "actions.retain.why_no_reason"
+        why = _t(
+            ctx,
+            why_key,
+            share=_pct(v["share"]),
+            reason=feature_label(v["reason"], ctx.language) if v.get("reason") else "",
+            reason_customers=ctx.number(v.get("reason_customers", 0)),
+        )
+        source = ctx.link(
+            "churn",
+            "report_churn.list.title",
+            label=_t(ctx, "actions.source", report=ctx._("report.churn.title"),
+                     section=ctx._("report_churn.list.title")),
+        )  # fmt: skip
+        export = ctx.export_link("churn_risk.csv")
+        export_text = _t(ctx, "actions.retain.export")
+    else:
+        entry = action_for(
+            result.playbook, "rfm_segment", action.key, ctx.language,
+            scheme=result.scheme, available=result.available,
+        )  # fmt: skip
+        name = segment_label(action.key, ctx.language)
+        what = _t(
+            ctx, "actions.segment.what", segment=name, objective=entry.objective,
+            action=entry.actions[0],
+        )  # fmt: skip
+        who = _t(
+            ctx,
+            "actions.segment.who",
+            segment=name,
+            n=ctx.number(action.customers),
+            value=ctx.money(action.value),
+            lookback=lookback,
+            priority=_priority_label(ctx, v["priority"]),
+        )
+        change = _finite(v.get("change"))
+        why = _t(
+            ctx,
+            "actions.segment.why" if change is not None else "actions.segment.why_no_trend",
+            revenue=_pct(v["revenue_share"]),
+            share=_pct(v["customer_share"]),
+            change=f"{int(change):+,d}" if change is not None else "",
+            previous=str(ctx.previous),
+        )
+        source = _segment_link(ctx)
+        export = ctx.export_link("rfm.csv")
+        export_text = _t(ctx, "actions.segment.export", segment_key=action.key)
+    return (
+        f'<div class="sr-note sr-warning sr-action" id="action-{rank}">'
+        f'<div class="sr-action-what"><strong>{rank}. {ui.esc(what)}</strong></div>'
+        f"{_html_line(ctx, 'actions.label.who', who)}"
+        f"{_html_line(ctx, 'actions.label.why', why, source)}"
+        f'<div class="sr-action-line"><strong>{ui.esc(_t(ctx, "actions.label.export"))}'
+        f"</strong> {export} {ui.esc(export_text)}</div></div>"
+    )
+
+
+def actions_section(ctx: ReportContext, result: SummaryResult) -> list[strategy.Action]:
+    """What to do now: at most three actions, the most money at stake first (see
+    :func:`analysis.strategy.rank_actions`), each with who, why and the export."""
+    ctx.heading(f"{P}.actions.title")
+    actions = list(result.actions)
+    if not actions:
+        ctx.note(f"{P}.actions.none", "ok")
+        return actions
+    ctx.text(f"{P}.actions.intro", n=len(actions))
+    cards = "".join(action_html(ctx, result, i, a) for i, a in enumerate(actions, start=1))
+    ctx.show(ui.block(f'<div class="sr-actions">{cards}</div>'))
+    return actions
+
+
 # --------------------------------------------------------------------------- KPIs
 
 
 def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
-    """The scorecard: cards, the definitions table and the biggest good and bad change."""
+    """The scorecard as cards and the biggest good and bad change; the table with the
+    definitions is :func:`kpi_table_section`, in the appendix."""
     ctx.heading(f"{P}.kpis.title")
     ctx.text(
         f"{P}.kpis.intro",
@@ -145,22 +267,6 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     card = shown_kpis(result.scorecard)
     scheme = result.scheme
     ctx.show(scorecard_cards(ctx, card, scheme))
-    c = {
-        k: _t(ctx, f"col.{k}")
-        for k in ("kpi", "current", "previous", "change", "year_ago", "change_yoy", "definition")
-    }
-    shown = pd.DataFrame(
-        {
-            c["kpi"]: [kpi_label(ctx, k, scheme) for k in card.index],
-            c["current"]: [kpi_value(ctx, k, v) for k, v in card["current"].items()],
-            c["previous"]: [kpi_value(ctx, k, v) for k, v in card["previous"].items()],
-            c["change"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change"].items()],
-            c["year_ago"]: [kpi_value(ctx, k, v) for k, v in card["year_ago"].items()],
-            c["change_yoy"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change_yoy"].items()],
-            c["definition"]: [_definition(ctx, result, k) for k in card.index],
-        }
-    )
-    ctx.show(ui.table(shown))
     good, bad = _movers(card)
     if good is None and bad is None:
         ctx.takeaway(f"{P}.kpis.takeaway_none", previous=str(ctx.previous))
@@ -196,6 +302,31 @@ def kpi_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
                 active=kpi_value(ctx, "active", card.at["active", "current"]),
                 moves=moves,
             )
+    return card
+
+
+def kpi_table_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
+    """The scorecard as a table with each KPI's definition (for the appendix: the cards
+    above show the same values)."""
+    ctx.show(ui.heading(_t(ctx, "kpis.table_title"), level=3))
+    card = shown_kpis(result.scorecard)
+    scheme = result.scheme
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in ("kpi", "current", "previous", "change", "year_ago", "change_yoy", "definition")
+    }
+    shown = pd.DataFrame(
+        {
+            c["kpi"]: [kpi_label(ctx, k, scheme) for k in card.index],
+            c["current"]: [kpi_value(ctx, k, v) for k, v in card["current"].items()],
+            c["previous"]: [kpi_value(ctx, k, v) for k, v in card["previous"].items()],
+            c["change"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change"].items()],
+            c["year_ago"]: [kpi_value(ctx, k, v) for k, v in card["year_ago"].items()],
+            c["change_yoy"]: [kpi_change(ctx, k, v) or "–" for k, v in card["change_yoy"].items()],
+            c["definition"]: [_definition(ctx, result, k) for k in card.index],
+        }
+    )
+    ctx.show(ui.table(shown))
     return card
 
 
@@ -239,6 +370,7 @@ def alert_text(ctx: ReportContext, alert: strategy.Alert) -> str:
             change=f"{int(v['change']):+,d}",
             customers=ctx.number(v["customers"]),
             previous=str(ctx.previous),
+            interval=_t(ctx, "pts_plain", value=100 * v.get("interval", 0.0)),
         )
     if kind == "value_at_risk":
         key = "alert.value_at_risk" if v["reason"] else "alert.value_at_risk_no_reason"
@@ -272,6 +404,9 @@ def alert_text(ctx: ReportContext, alert: strategy.Alert) -> str:
             importance=f"{v['importance']:.0f}",
             performance=f"{v['performance']:.2f}",
             mean=f"{v['mean_performance']:.2f}",
+            gap=f"{-v['gap']:.2f}",
+            interval=f"{v['interval']:.2f}",
+            n=ctx.number(v["n"]),
         )
     return _t(
         ctx,
@@ -303,6 +438,20 @@ def alerts_section(ctx: ReportContext, result: SummaryResult) -> list[strategy.A
     elif ctx.unit == "all" and result.units is not None and len(result.units) > 1:
         # said once: the company's churn model is fitted on all units together
         ctx.show(ui.paragraph(_t(ctx, "all.own_basis"), "sr-small"))
+    quiet = [k for k in ("segment_shift", "nps_change", "fix_first") if result.quiet.get(k)]
+    if quiet:
+        ctx.show(
+            ui.paragraph(
+                _t(
+                    ctx,
+                    "alerts.quiet",
+                    items=_t(ctx, "list_separator").join(
+                        _t(ctx, f"alerts.quiet_{k}") for k in quiet
+                    ),
+                ),
+                "sr-small",
+            )
+        )
     if result.nps is not None and not any(a.kind == "nps_change" for a in shown):
         ctx.show(
             ui.paragraph(
@@ -370,13 +519,15 @@ def segments_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     }
     has_prev = table["previous_customers"].sum() > 0
     rank = {"high": 0, "medium": 1, "low": 2}
-    order = sorted(table.index, key=lambda k: (rank[entries[k].priority], -table.at[k, "revenue"]))
+    # priority follows value at stake (analysis.strategy.value_priority), not the entry's
+    priority = {k: str(result.rfm_priority.get(k, "low")) for k in table.index}
+    order = sorted(table.index, key=lambda k: (rank[priority[k]], -table.at[k, "revenue"]))
     t = table.loc[order]
     names = [segment_label(k, ctx.language) for k in order]
     shown = pd.DataFrame(
         {
             c["segment"]: names,
-            c["priority"]: [ctx._(f"playbook.priority.{entries[k].priority}") for k in order],
+            c["priority"]: [ctx._(f"playbook.priority.{priority[k]}") for k in order],
             c["customers"]: t["customers"].astype(int).to_numpy(),
             c["share"]: t["customer_share"].to_numpy(),
             c["trend"]: [
@@ -394,7 +545,7 @@ def segments_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame:
     )
     if t["customers"].sum() > 0 and t["revenue"].clip(lower=0).sum() > 0:
         top = t["revenue_share"].astype(float).idxmax()
-        high = [k for k in order if entries[k].priority == "high" and t.at[k, "customers"] > 0]
+        high = [k for k in order if priority[k] == "high" and t.at[k, "customers"] > 0]
         ctx.takeaway(
             f"{P}.segments.takeaway",
             top=segment_label(top, ctx.language),
@@ -443,8 +594,10 @@ def _clusters(ctx: ReportContext, result: SummaryResult) -> None:
         {
             c["segment"]: [field_of(k, "segment_name") for k in table.index],
             c["priority"]: [
-                ctx._(f"playbook.priority.{p}") if p in ("high", "medium", "low") else "–"
-                for p in (field_of(k, "priority") for k in table.index)
+                ctx._(f"playbook.priority.{result.cluster_priority.get(k, 'low')}")
+                if result.cluster_priority is not None
+                else "–"
+                for k in table.index
             ],
             c["customers"]: table["customers"].astype(int).to_numpy(),
             c["share"]: table["customer_share"].to_numpy(),
@@ -462,6 +615,151 @@ def _clusters(ctx: ReportContext, result: SummaryResult) -> None:
             share=_pct(table.at[top, "customer_share"]),
             k=len(table),
         )
+
+
+# --------------------------------------------------------------------------- needs
+
+
+def needs_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | None:
+    """An action per need type (the playbook's ``need_type`` entries) with the customers
+    and the value at stake of each need, the top cross-sell pair of each RFM segment and
+    where the needs report's exports are. Returns the need table (None without needs)."""
+    ctx.heading(f"{P}.needs.title")
+    found = result.needs
+    if found is None:
+        ctx.note(f"{P}.needs.none", "info")
+        return None
+    lookback = int(ctx.params["value"]["lookback_days"])
+    source = ctx.link(
+        "needs",
+        "report_needs.actions.title",
+        label=_t(ctx, "actions.source", report=ctx._("report.needs.title"),
+                 section=ctx._("report_needs.actions.title")),
+    )  # fmt: skip
+    intro = _t(ctx, "needs.intro", lookback=lookback)
+    ctx.show(ui.block(f'<p class="sr-p">{ui.esc(intro)} {source}</p>'))
+    mix = found.mix
+    entries = {
+        k: action_for(
+            result.playbook, "need_type", k, ctx.language,
+            scheme=result.scheme, available=result.available,
+        )
+        for k in mix.index
+    }  # fmt: skip
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in ("need", "customers", "share_classified", "value", "priority", "actions", "offer")
+    }
+    rank = {"high": 0, "medium": 1, "low": 2}
+    order = sorted(mix.index, key=lambda k: (rank[mix.at[k, "priority"]], -mix.at[k, "value"]))
+    shown = pd.DataFrame(
+        {
+            c["need"]: [ctx._(f"needs.need.{k}") for k in order],
+            c["customers"]: [int(mix.at[k, "customers"]) for k in order],
+            c["share_classified"]: [float(mix.at[k, "share"]) for k in order],
+            c["value"]: [ctx.money(mix.at[k, "value"]) for k in order],
+            c["priority"]: [_priority_label(ctx, mix.at[k, "priority"]) for k in order],
+            c["actions"]: [entries[k].action_text(_t(ctx, "separator")) for k in order],
+            c["offer"]: [entries[k].offer for k in order],
+        }
+    )
+    ctx.show(
+        ui.table(
+            shown,
+            formats={c["share_classified"]: "pct"},
+            muted_rows=[int(mix.at[k, "customers"]) == 0 for k in order],
+        )
+    )
+    top = order[0]
+    if mix.at[top, "value"] > 0:
+        ctx.takeaway(
+            f"{P}.needs.takeaway",
+            need=ctx._(f"needs.need.{top}"),
+            n=ctx.number(mix.at[top, "customers"]),
+            value=ctx.money(mix.at[top, "value"]),
+            action=entries[top].actions[0],
+        )
+    _cross_sell(ctx, result)
+    exports = [ctx.export_link("needs.csv")]
+    key = "needs.exports"
+    if found.recommended:
+        exports.append(ctx.export_link("recommendations.csv"))
+        key = "needs.exports_both"
+    text = _t(ctx, key, n=ctx.number(found.classified), m=ctx.number(found.recommended))
+    ctx.show(ui.block(f'<p class="sr-small">{ui.esc(text)} {" ".join(exports)}</p>'))
+    return mix
+
+
+def _cross_sell(ctx: ReportContext, result: SummaryResult) -> None:
+    """The top cross-sell of each RFM segment, the segments with most net revenue first:
+    the category most of its customers should be offered next (the needs report's
+    next-best category) and its top pair of categories when that pair is bought together
+    clearly more often than chance (lift at least :data:`MIN_LIFT`)."""
+    found = result.needs
+    if found is None or found.preferences_status != "ok" or found.cross_sell.empty:
+        return
+    pairs = found.cross_sell
+    revenue = result.rfm_overview["revenue"]
+    pairs = pairs.assign(_revenue=pairs["segment"].map(revenue).fillna(0.0))
+    pairs = pairs.sort_values(["_revenue", "segment"], ascending=[False, True])
+    strong = pairs["lift"].astype(float).fillna(0.0) >= MIN_LIFT
+    ctx.show(ui.heading(_t(ctx, "needs.cross_sell_title"), level=3))
+    language = ctx.language
+    c = {
+        k: _t(ctx, f"col.{k}")
+        for k in ("segment", "next_best", "buyers_of", "also_buy", "confidence", "lift")
+    }
+
+    def pair_cell(column: str, row: pd.Series, ok: bool) -> str:
+        return category_label(row[column], language) if ok else "–"
+
+    rows = list(pairs.iterrows())
+    ctx.show(
+        ui.table(
+            pd.DataFrame(
+                {
+                    c["segment"]: [segment_label(r["segment"], language) for _, r in rows],
+                    c["next_best"]: [
+                        _t(
+                            ctx,
+                            "needs.next_best_value",
+                            category=category_label(r["next_best_category"], language),
+                            n=ctx.number(r["next_best_customers"]),
+                        )
+                        for _, r in rows
+                    ],
+                    c["buyers_of"]: [
+                        pair_cell("antecedent", r, ok)
+                        for (_, r), ok in zip(rows, strong, strict=True)
+                    ],
+                    c["also_buy"]: [
+                        pair_cell("consequent", r, ok)
+                        for (_, r), ok in zip(rows, strong, strict=True)
+                    ],
+                    c["confidence"]: [
+                        _pct(r["confidence"], 0) if ok else "–"
+                        for (_, r), ok in zip(rows, strong, strict=True)
+                    ],
+                    c["lift"]: [
+                        f"{float(r['lift']):.2f}" if ok else "–"
+                        for (_, r), ok in zip(rows, strong, strict=True)
+                    ],
+                }
+            )
+        )
+    )
+    if strong.any():
+        first = pairs.loc[strong].iloc[0]
+        ctx.takeaway(
+            f"{P}.needs.cross_sell_takeaway",
+            segment=segment_label(first["segment"], language),
+            a=category_label(first["antecedent"], language),
+            b=category_label(first["consequent"], language),
+            confidence=_pct(first["confidence"], 0),
+            lift=f"{float(first['lift']):.2f}",
+        )
+    else:
+        ctx.show(ui.paragraph(_t(ctx, "needs.no_cross_sell"), "sr-small"))
 
 
 # --------------------------------------------------------------------------- referral
@@ -621,12 +919,16 @@ def sources_section(ctx: ReportContext, result: SummaryResult) -> dict[str, Any]
 
 
 __all__ = [
+    "action_html",
+    "actions_section",
     "alert_text",
     "alerts_section",
     "kpi_change",
     "kpi_label",
     "kpi_section",
+    "kpi_table_section",
     "kpi_value",
+    "needs_section",
     "referral_section",
     "scorecard_cards",
     "segments_section",
