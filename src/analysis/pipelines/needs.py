@@ -567,6 +567,7 @@ def _preferences_part(
             if len(members) < MIN_GROUP:
                 continue
             found = prefs.cross_sell_pairs(counts.loc[members], min_support=min_support)
+            found = found.loc[found["lift"] > 1.0] if len(found) else found  # else no cross-sell
             if len(found):
                 rows.append({"segment": segment, **found.iloc[0].to_dict()})
     segment_pairs = pd.DataFrame(rows)

@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # the result types, for annotations only
 
 __all__ = [
     "NEED_COLOURS",
+    "CLEAR_NEED",
     "export_section",
-    "kpi_section",
+    "overview_section",
+    "read_from",
     "actions_section",
     "mix_charts",
     "mix_section",
@@ -51,6 +53,10 @@ __all__ = [
 ]
 
 P = "report_needs"
+#: Certainty (chance that the chosen need is right) from which a need counts as clear.
+CLEAR_NEED = 0.5
+#: Coverage from which the overview does not show a coverage card (everyone is classified).
+FULL_COVERAGE = 0.995
 NEED_COLOURS = {
     "price": "#e0a458",
     "quality": "#1f4e79",
@@ -87,36 +93,169 @@ def _group_label(by: str, key: object, language: str) -> str:
 # --------------------------------------------------------------------------- needs
 
 
-def kpi_section(ctx: ReportContext, result: NeedsResult) -> None:
-    """The headline: customers classified and the share of each need."""
+#: What each signal is called in the overview's "read from" list (report_needs.read.*).
+_READ_FROM = {
+    "discount_share": "discounts",
+    "promotion_response": "discounts",
+    "price_tier": "prices",
+    "premium_share": "categories",
+    "complaint_rate": "complaints",
+    "contact_rate": "contacts",
+    "digital_share": "channels",
+    "off_hours_share": "timing",
+}
+
+
+def read_from(ctx: ReportContext, result: NeedsResult) -> str:
+    """The behaviour the needs were read from, in words, naming only signals the unit's
+    data has (``discounts, prices and complaints``)."""
+    used = list(
+        dict.fromkeys(_READ_FROM[s] for s in result.needs.signals["signal"] if s in _READ_FROM)
+    )
+    words = [_t(ctx, f"read.{k}") for k in used]
+    if len(words) <= 1:
+        return words[0] if words else ""
+    return _t(ctx, "read.join", first=_t(ctx, "list_separator").join(words[:-1]), last=words[-1])
+
+
+def _in_sentence(ctx: ReportContext, label: str) -> str:
+    """A row label inside an English sentence starts in lower case."""
+    return label[:1].lower() + label[1:] if ctx.language == "en" else label
+
+
+def _needs_in_data(result: NeedsResult) -> list[str]:
+    """The needs some signal of the unit's data points to (the others are never chosen)."""
+    found = set(result.needs.signals["need"])
+    return [k for k in NEEDS if k in found]
+
+
+def overview_section(ctx: ReportContext, result: NeedsResult) -> None:
+    """The one-screen overview that opens the report: the key figures as cards, up to four
+    findings in plain words, and where to act (the exports and the other reports)."""
     part = result.needs
     ctx.heading(f"{P}.kpis.title")
     if part.status != "ok":
         ctx.note(f"{P}.needs.none", "info", end=ui.fmt_date(result.period.end, ctx.language))
         return
-    ctx.text(
-        f"{P}.kpis.intro_{part.source}",
-        n=ctx.number(len(part.customers)),
-        end=ui.fmt_date(result.period.end, ctx.language),
-    )
-    cards = [ui.KPI(_t(ctx, "kpi.classified"), ctx.number(len(part.customers)), None)]
-    for row in part.mix.itertuples():
+    end = ui.fmt_date(result.period.end, ctx.language)
+    n = ctx.number(len(part.customers))
+    if part.source == "survey":
+        ctx.text(f"{P}.kpis.intro_survey", n=n, end=end)
+    else:
+        ctx.text(f"{P}.kpis.intro_{part.source}", n=n, end=end, signals=read_from(ctx, result))
+    summary = result.need_summary.set_index("need_type")
+    cards = [ui.KPI(_t(ctx, "kpi.classified"), n, None)]
+    if part.coverage < FULL_COVERAGE:  # some customers have no evidence (NaN: unknown)
+        cards.append(ui.KPI(_t(ctx, "kpi.coverage"), ui.fmt_pct(part.coverage), None))
+    for need in _needs_in_data(result):
         cards.append(
             ui.KPI(
-                need_label(row.need_type, ctx.language),
-                ui.fmt_pct(row.share),
+                _t(ctx, "kpi.need_share", need=need_label(need, ctx.language)),
+                ui.fmt_pct(summary.at[need, "share"]),
                 None,
                 higher_is_better=None,
             )
         )
     ctx.show(ui.kpi_cards(cards))
-    top = part.mix.sort_values("customers", ascending=False, kind="stable").iloc[0]
-    ctx.takeaway(
-        f"{P}.kpis.takeaway",
-        need=need_label(top["need_type"], ctx.language),
-        share=ui.fmt_pct(top["share"]),
-        confidence=ui.fmt_pct(top["mean_confidence"]),
+    ctx.show(ui.points(_findings(ctx, result), markup=True))
+    ctx.show(_where_to_act(ctx, result))
+
+
+def _findings(ctx: ReportContext, result: NeedsResult) -> list[str]:
+    """Up to four findings, escaped text with links to where to act."""
+    part, language = result.needs, ctx.language
+    summary = result.need_summary.set_index("need_type")
+    top = summary.sort_values("customers", ascending=False, kind="stable").iloc[0]
+    found = []
+    value_share = top["value_share"]
+    key = "glance.top_need_value" if value_share == value_share else "glance.top_need"
+    found.append(
+        ui.esc(
+            _t(
+                ctx,
+                key,
+                need=need_label(top.name, language),
+                n=ctx.number(int(top["customers"])),
+                share=ui.fmt_pct(top["share"]),
+                value_share=ui.fmt_pct(value_share) if value_share == value_share else "",
+            )
+        )
+        + " "
+        + ui.link(_t(ctx, "glance.see_actions"), "#" + ui.section_anchor(f"{P}.actions.title"))
     )
+    clear = int((part.customers["confidence"] >= CLEAR_NEED).sum())
+    found.append(
+        ui.esc(
+            _t(
+                ctx,
+                "glance.clear",
+                n=ctx.number(clear),
+                share=ui.fmt_pct(clear / max(len(part.customers), 1)),
+                cut=ui.fmt_pct(CLEAR_NEED, decimals=0),
+            )
+        )
+        + " "
+        + ctx.export_link("needs.csv")
+    )
+    prefs = result.preferences
+    if prefs.status == "ok" and len(prefs.pairs):
+        first = prefs.pairs.iloc[0]
+        found.append(
+            ui.esc(
+                _t(
+                    ctx,
+                    "glance.pair",
+                    a=category_label(first["antecedent"], language),
+                    b=category_label(first["consequent"], language),
+                    confidence=ui.fmt_pct(first["confidence"]),
+                    lift=f"{first['lift']:.1f}",
+                )
+            )
+            + " "
+            + ctx.export_link("recommendations.csv")
+        )
+    cohorts = result.cohorts
+    if cohorts.status == "ok" and cohorts.bridge is not None and len(cohorts.bridge):
+        bridge = cohorts.bridge
+        biggest = bridge.loc[bridge["value"].abs().idxmax()]
+        found.append(
+            ui.esc(
+                _t(
+                    ctx,
+                    "glance.bridge",
+                    change=ctx.money(bridge.attrs["change"]),
+                    previous=str(cohorts.previous),
+                    part=_in_sentence(ctx, _t(ctx, f"bridge.{biggest['part']}")),
+                    value=ctx.money(biggest["value"]),
+                )
+            )
+        )
+    elif result.moments.status == "ok" and len(result.moments.export):
+        found.append(
+            ui.esc(
+                _t(
+                    ctx,
+                    "glance.moments",
+                    n=ctx.number(len(result.moments.export)),
+                    period=str(result.moments.next_period),
+                )
+            )
+            + " "
+            + ctx.export_link("moments.csv")
+        )
+    return found[:4]
+
+
+def _where_to_act(ctx: ReportContext, result: NeedsResult) -> ui.Block:
+    items = [ctx.export_link("needs.csv")]
+    if result.preferences.status == "ok":
+        items.append(ctx.export_link("recommendations.csv"))
+    if result.moments.status == "ok":
+        items.append(ctx.export_link("moments.csv"))
+    if result.needs.by_segment is not None:
+        items.append(ctx.link("value", "report_value.segments.title", _t(ctx, "glance.link_value")))
+    items.append(ctx.link("summary", None, _t(ctx, "glance.link_summary")))
+    return ui.block(f'<p class="sr-links">{ui.esc(_t(ctx, "glance.act"))} {" · ".join(items)}</p>')
 
 
 def mix_section(ctx: ReportContext, result: NeedsResult) -> None:
@@ -236,32 +375,51 @@ def mix_tables_section(ctx: ReportContext, result: NeedsResult) -> None:
 
 
 def actions_section(ctx: ReportContext, result: NeedsResult) -> None:
-    """What to do for each need (the report's own playbook of needs), with its customers,
-    and the top cross-sell pair of each segment when there is one."""
+    """What to do for each need the unit's data can show, with its customers and their
+    value (``result.need_summary``, the same table the summary reads)."""
     part = result.needs
     if part.status != "ok":
         return
     ctx.heading(f"{P}.actions.title")
-    ctx.text(f"{P}.actions.intro")
-    language = ctx.language
-    mix = part.mix.set_index("need_type")
-    shown = pd.DataFrame(
-        {
-            _t(ctx, "col.need"): [need_label(k, language) for k in NEEDS],
-            _t(ctx, "col.customers"): [int(mix.at[k, "customers"]) for k in NEEDS],
-            _t(ctx, "col.action"): [_t(ctx, f"actions.{k}") for k in NEEDS],
-            _t(ctx, "col.offer"): [_t(ctx, f"actions.offer.{k}") for k in NEEDS],
-        }
+    ctx.show(
+        ui.block(
+            f'<p class="sr-p">{ui.esc(_t(ctx, "actions.intro"))} {ctx.export_link("needs.csv")}</p>'
+        )
     )
-    ctx.show(ui.table(shown, muted_rows=[int(mix.at[k, "customers"]) == 0 for k in NEEDS]))
+    language = ctx.language
+    summary = result.need_summary.set_index("need_type")
+    shown_needs = _needs_in_data(result)
+    has_value = bool(summary["value"].sum() > 0)
+    columns = {
+        _t(ctx, "col.need"): [need_label(k, language) for k in shown_needs],
+        _t(ctx, "col.customers"): [int(summary.at[k, "customers"]) for k in shown_needs],
+    }
+    if has_value:
+        columns[_t(ctx, "col.revenue")] = [ctx.money(summary.at[k, "value"]) for k in shown_needs]
+    columns[_t(ctx, "col.action")] = [ctx._(summary.at[k, "action_key"]) for k in shown_needs]
+    columns[_t(ctx, "col.offer")] = [ctx._(summary.at[k, "offer_key"]) for k in shown_needs]
+    ctx.show(
+        ui.table(
+            pd.DataFrame(columns),
+            muted_rows=[int(summary.at[k, "customers"]) == 0 for k in shown_needs],
+        )
+    )
+    if has_value:
+        ctx.show(ui.paragraph(_t(ctx, "actions.value_basis"), "sr-small"))
 
 
 def scorecard_section(ctx: ReportContext, result: NeedsResult) -> None:
-    """The signals the classification used, their weights and medians: the rule, open."""
+    """For the appendix: how a need is decided, the signals the classification used, their
+    weights and medians (the rule, open), the survey importances and how sure the
+    classification is per need."""
     part = result.needs
     if part.status != "ok":
         return
-    ctx.heading(f"{P}.scorecard.title")
+    _subheading(ctx, f"{P}.scorecard.title")
+    ctx.text(
+        f"{P}.scorecard.method",
+        z_score=ctx._("common.term.z_score"),
+    )
     ctx.text(f"{P}.scorecard.intro")
     language = ctx.language
     table = part.signals
@@ -290,6 +448,25 @@ def scorecard_section(ctx: ReportContext, result: NeedsResult) -> None:
             }
         )
         ctx.show(ui.table(imp))
+    summary = result.need_summary.set_index("need_type")
+    shown_needs = [k for k in _needs_in_data(result) if summary.at[k, "customers"] > 0]
+    ctx.show(ui.paragraph(_t(ctx, "scorecard.certainty"), "sr-small"))
+    sure = pd.DataFrame(
+        {
+            _t(ctx, "col.need"): [need_label(k, language) for k in shown_needs],
+            _t(ctx, "col.customers"): [int(summary.at[k, "customers"]) for k in shown_needs],
+            _t(ctx, "col.certainty"): [
+                ui.fmt_pct(summary.at[k, "mean_confidence"]) for k in shown_needs
+            ],
+        }
+    )
+    ctx.show(ui.table(sure))
+
+
+def _subheading(ctx: ReportContext, key: str, **values: object) -> None:
+    """A heading inside the appendix: level 3 (the contents list only the appendix), with
+    the anchor of its message key."""
+    ctx.show(ui.heading(ctx._(key, **values), level=3, anchor=ui.section_anchor(key)))
 
 
 # --------------------------------------------------------------------------- preferences
@@ -372,9 +549,9 @@ def pairs_section(ctx: ReportContext, result: NeedsResult) -> None:
 
 def _pair_formats(ctx: ReportContext) -> dict[str, str]:
     return {
-        _t(ctx, "col.support"): "pct",
-        _t(ctx, "col.confidence"): "pct",
-        _t(ctx, "col.lift"): "{:.2f}",
+        ctx._("common.term.support"): "pct",
+        ctx._("common.term.confidence"): "pct",
+        ctx._("common.term.lift"): "{:.2f}",
     }
 
 
@@ -384,19 +561,20 @@ def _pairs_table(ctx: ReportContext, pairs: pd.DataFrame, language: str) -> pd.D
             _t(ctx, "col.antecedent"): [category_label(a, language) for a in pairs["antecedent"]],
             _t(ctx, "col.consequent"): [category_label(b, language) for b in pairs["consequent"]],
             _t(ctx, "col.customers"): [int(n) for n in pairs["customers"]],
-            _t(ctx, "col.support"): pairs["support"].astype(float).tolist(),
-            _t(ctx, "col.confidence"): pairs["confidence"].astype(float).tolist(),
-            _t(ctx, "col.lift"): pairs["lift"].astype(float).tolist(),
+            ctx._("common.term.support"): pairs["support"].astype(float).tolist(),
+            ctx._("common.term.confidence"): pairs["confidence"].astype(float).tolist(),
+            ctx._("common.term.lift"): pairs["lift"].astype(float).tolist(),
         }
     )
 
 
 def evaluation_section(ctx: ReportContext, result: NeedsResult) -> None:
-    """The next-best category against the popularity baseline on the period's purchases."""
+    """For the appendix: the next-best category against the popularity baseline on the
+    period's hidden purchases."""
     part = result.preferences
     if part.status != "ok":
         return
-    ctx.show(ui.heading(_t(ctx, "prefs.eval_title"), level=3))
+    _subheading(ctx, f"{P}.prefs.eval_title")
     ev = part.evaluation
     if ev is None:
         ctx.note(f"{P}.prefs.no_eval", "info", period=str(result.period))
@@ -491,7 +669,7 @@ def bridge_section(ctx: ReportContext, result: NeedsResult) -> None:
     ctx.takeaway(
         f"{P}.bridge.takeaway",
         change=ctx.money(bridge.attrs["change"]),
-        part=_t(ctx, f"bridge.{biggest['part']}"),
+        part=_in_sentence(ctx, _t(ctx, f"bridge.{biggest['part']}")),
         value=ctx.money(biggest["value"]),
     )
 
@@ -575,7 +753,7 @@ def export_section(ctx: ReportContext, result: NeedsResult) -> list[Path]:
     if part.status == "ok":
         written.append(ctx.export(part.export, "needs.csv"))
         ctx.text(f"{P}.export.needs", n=ctx.number(len(part.export)))
-        confident = int((part.export["confidence"] >= 0.5).sum())
+        confident = int((part.customers["confidence"] >= CLEAR_NEED).sum())
         ctx.takeaway(
             f"{P}.export.needs_takeaway",
             n=ctx.number(confident),
