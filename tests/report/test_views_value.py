@@ -599,7 +599,7 @@ def test_the_overview_comes_first_and_the_model_details_go_to_the_appendix(
     top = html[glance:rfm]
     # the key figures as four cards, the findings and where to act, before any detail
     assert top.count('class="sr-kpi"') == 4
-    assert top.count("<li>") >= 3 and en["report_value.kpis.segments"] not in top
+    assert top.count("<li>") >= 3
     assert 'href="exports/rfm.csv"' in top and 'href="#sec-playbook"' in top
     assert 'href="churn.html#sec-list"' in top and 'href="summary.html"' in top
     assert 'href="segmentation.html#sec-strategy"' in top
@@ -615,8 +615,13 @@ def test_the_overview_comes_first_and_the_model_details_go_to_the_appendix(
     assert appendix < html.index(en["report_value.lifecycle.thresholds_title"])
     # plain names, the term in brackets
     assert "purchase forecast model (BG/NBD" in html and "chance still active (P(alive))" in html
-    # the same numbers as before: the CLV total of the card is the result's
+    # the same numbers as before: the CLV total of the card is the result's, and each
+    # segment's change (once cards) is a column of the named segment table
     assert ctx_money(out, result.clv.total) in top
+    assert ">Since 2025-Q3</th>" in html
+    changes = result.segment_changes.loc[result.segment_changes["customers"] > 0]
+    for change, share in zip(changes["change"], changes["share_change"], strict=True):
+        assert f">{int(change):+,d} ({100 * share:+.1f} pts)</td>" in html
 
 
 def ctx_money(out, value) -> str:

@@ -1073,7 +1073,7 @@ def composition_layout(
     ncols = 2 if len(shares) > 1 else 1
     nrows = math.ceil(len(shares) / ncols)
     k = len(next(iter(shares.values()))) - 1 if shares else 0
-    panel_h = 1.7 + 0.42 * (k + 1)  # rows named (two lines at most) and the legend below
+    panel_h = 1.6 + 0.36 * (k + 1)  # rows named (two lines at most) and the legend below
     return nrows, ncols, (11, panel_h * nrows + 0.2)
 
 
@@ -1115,7 +1115,7 @@ def plot_composition(
     for ax, (attribute, frame) in zip(axes, shares.items(), strict=False):
         segments = [s for s in frame.index if s != "all"]
         rows = [
-            ui.wrap_label(segment_label(s, _name(names, s), language), 28, language)
+            ui.wrap_label(segment_label(s, _name(names, s), language), 34, language)
             for s in segments
         ]
         rows.append(_tl(language, "col.all"))

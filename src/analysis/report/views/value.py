@@ -72,7 +72,6 @@ __all__ = [
     "plot_segment_map",
     "rfm_section",
     "scheme_note",
-    "segment_cards_section",
     "segment_colour",
     "segments_section",
     "short_money",
@@ -187,7 +186,8 @@ def kpi_section(ctx: ReportContext, result: ValueResult) -> None:
     share, buyers, revenue, predicted CLV, each with its change vs the previous period
     end: ``result.kpis``), the findings in plain words (with the value at risk of the
     unit's figures, linked to its definition) and where to act (the playbook, the export,
-    the other reports). The segment cards follow in :func:`segment_cards_section`."""
+    the other reports). Each segment's change since then is in the named segment table
+    (:func:`segments_section`)."""
     ctx.heading(f"{P}.kpis.title")
     cur, prev = result.current, result.previous_snapshot
     lookback = result.lookback_days
@@ -364,41 +364,6 @@ def _act_links(ctx: ReportContext) -> ui.Block:
     return ui.block(f'<p class="sr-links">{ui.esc(_t(ctx, "link.act"))} {" · ".join(items)}</p>')
 
 
-def segment_cards_section(ctx: ReportContext, result: ValueResult) -> None:
-    """Every RFM segment's count and share as a card, with its change vs the previous
-    period end (``result.segment_changes``; nothing without buyers)."""
-    if result.buyers == 0:
-        return
-    vs = ctx._("common.vs_previous", period=str(result.previous))
-    none = ctx._("common.no_comparison")
-    has_prev = result.has_previous
-    table = result.segment_changes
-    ctx.show(ui.heading(_t(ctx, "kpis.segments"), level=3))
-    cards = []
-    for key, row in table.iterrows():
-        change = int(row["change"]) if has_prev else None
-        share_change = _finite(row["share_change"]) if has_prev else None
-        text = None
-        if change is not None and share_change is not None:
-            text = _t(ctx, "kpi.segment_change", count=f"{change:+,d}", pts=_pts(ctx, share_change))
-        cards.append(
-            ui.KPI(
-                _segment(ctx.language, key),
-                _t(
-                    ctx,
-                    "kpi.segment_value",
-                    count=ctx.number(row["customers"]),
-                    share=_pct(row["customer_share"]),
-                ),
-                float(change) if change is not None else None,
-                vs if change is not None else none,
-                higher_is_better=SEGMENT_DIRECTION.get(str(key)),
-                change_text=text,
-            )
-        )
-    ctx.show(ui.kpi_cards(cards))
-
-
 # --------------------------------------------------------------------------- RFM
 
 
@@ -450,6 +415,7 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             "segment",
             "customers",
             "customer_share",
+            "change",
             "revenue_share",
             "avg_recency",
             "avg_frequency",
@@ -464,6 +430,7 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             col["segment"]: [_segment(language, k) for k in seg.index],
             col["customers"]: seg["customers"].astype(int).to_numpy(),
             col["customer_share"]: seg["customer_share"].to_numpy(),
+            col["change"]: _segment_changes(ctx, result, seg.index),
             col["revenue_share"]: seg["revenue_share"].to_numpy(),
             col["avg_recency"]: seg["avg_recency"].to_numpy(),
             col["avg_frequency"]: seg["avg_frequency"].to_numpy(),
@@ -471,6 +438,10 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             col["action"]: seg["action"].tolist(),
         }
     )
+    col["change"] = _t(ctx, "col.segment_change", previous=str(result.previous))
+    shown = shown.rename(columns={_t(ctx, "col.change"): col["change"]})
+    if not result.has_previous:
+        shown = shown.drop(columns=[col["change"]])
     ctx.show(
         ui.table(
             shown,
@@ -509,6 +480,20 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
         )
     else:
         ctx.takeaway(f"{P}.segments.takeaway_no_revenue", **values)
+
+
+def _segment_changes(ctx: ReportContext, result: ValueResult, keys) -> list[str]:
+    """Each segment's change in buyers and in share since the previous period end
+    (``result.segment_changes``): ``+120 (+0.5 pts)``."""
+    table = result.segment_changes
+    out = []
+    for key in keys:
+        change, share = table.loc[key, "change"], _finite(table.loc[key, "share_change"])
+        if not result.has_previous or share is None:
+            out.append("–")
+            continue
+        out.append(_t(ctx, "kpi.segment_change", count=f"{int(change):+,d}", pts=_pts(ctx, share)))
+    return out
 
 
 def _rfm_axes(ax: Axes, cells, language: str, scheme: str = "transactional") -> None:
