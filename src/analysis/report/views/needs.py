@@ -371,7 +371,7 @@ def mix_tables_section(ctx: ReportContext, result: NeedsResult) -> None:
             share=ui.fmt_pct(share),
         )
     elif part.by_segment is None:
-        ctx.note(f"{P}.mix.no_segments", "info")
+        ctx.note(f"{P}.mix.no_segments{'_survey' if part.source == 'survey' else ''}", "info")
 
 
 def actions_section(ctx: ReportContext, result: NeedsResult) -> None:
@@ -381,10 +381,9 @@ def actions_section(ctx: ReportContext, result: NeedsResult) -> None:
     if part.status != "ok":
         return
     ctx.heading(f"{P}.actions.title")
+    intro = "actions.intro" if part.by_segment is not None else "actions.intro_alone"
     ctx.show(
-        ui.block(
-            f'<p class="sr-p">{ui.esc(_t(ctx, "actions.intro"))} {ctx.export_link("needs.csv")}</p>'
-        )
+        ui.block(f'<p class="sr-p">{ui.esc(_t(ctx, intro))} {ctx.export_link("needs.csv")}</p>')
     )
     language = ctx.language
     summary = result.need_summary.set_index("need_type")
@@ -419,6 +418,7 @@ def scorecard_section(ctx: ReportContext, result: NeedsResult) -> None:
     ctx.text(
         f"{P}.scorecard.method",
         z_score=ctx._("common.term.z_score"),
+        few=_t(ctx, "scorecard.few_answers" if part.source == "survey" else "scorecard.few_orders"),
     )
     ctx.text(f"{P}.scorecard.intro")
     language = ctx.language
