@@ -466,3 +466,28 @@ def test_survey_only_data_says_links_do_not_apply(tmp_path, shown, rng):
     html = "".join(shown)
     assert "Not applicable to this data: it has no purchases" in html
     assert "What drives satisfaction" in html and "Traceback" not in html
+
+
+def test_company_report_links_each_unit_with_a_change_and_keeps_p_for_the_appendix(tmp_path, shown):
+    """The company-wide trend names the units whose score changed significantly and links
+    to each unit's report (beside this one); the adjusted p-values are in the appendix."""
+    import dataclasses
+
+    ctx = _context(tmp_path, {**tiny_tables(), "survey_responses": _tiny_surveys()})
+    result = _build(ctx)
+    assert "trend" in result.charts
+    change = sat.ScoreChange(
+        group="east coast", by="business_unit", period="2025-Q4", previous_period="2025-Q3",
+        metric="csat", score=0.6, previous_score=0.75, change=-0.15, direction="down",
+        se=0.05, z=-3.0, p_value=0.0027, p_adjusted=0.0123, n=200, previous_n=210,
+    )  # fmt: skip
+    trend = dataclasses.replace(result.trend, unit_changes=[("csat", change)])
+    result = dataclasses.replace(result, trend=trend)
+    view.trend_findings(ctx, result)
+    manager = "".join(shown)
+    assert "1 significant change(s) in individual business units" in manager
+    assert 'href="../east_coast/satisfaction.html#sec-trend"' in manager
+    assert "-15.0 pts" in manager and "0.012" not in manager
+    shown.clear()
+    view.trend_detail(ctx, result)
+    assert "0.012" in "".join(shown) and "Adjusted p-value" in "".join(shown)

@@ -30,6 +30,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ... import display as ui
 from ... import plots
+from ...config import unit_slug
 from ...figures import FIGURE_KIND, format_figure
 from ...i18n import catalog, join_sentences, t
 from ...pipelines.satisfaction import ChurnWindow, SatisfactionResult
@@ -796,6 +797,8 @@ def trend_detail(ctx: ReportContext, result: SatisfactionResult) -> None:
     trend = result.trend
     _subheading(ctx, f"{P}.trend_detail.title", per=_period_word(ctx))
     ctx.show(ui.table(_trend_display(ctx, result, trend.shown, trend.changes)))
+    if trend.unit_changes is not None:
+        _unit_changes(ctx, result, trend.unit_changes, detail=True)
     for note in trend.kpi_notes:
         ctx.show(
             ui.paragraph(
@@ -877,23 +880,43 @@ def _change_sentence(
 
 
 def _unit_changes(
-    ctx: ReportContext, result: SatisfactionResult, rows: list[tuple[str, ScoreChange]]
+    ctx: ReportContext,
+    result: SatisfactionResult,
+    rows: list[tuple[str, ScoreChange]],
+    *,
+    detail: bool = False,
 ) -> None:
-    ctx.show(ui.heading(_t(ctx, "trend.units_title"), level=3))
+    """The significant changes of the business units (company-wide report), linked to each
+    unit's report; the appendix's table (``detail``) adds the adjusted p-values."""
+    if detail:
+        if rows:
+            _subheading(ctx, f"{P}.trend.units_title")
+    else:
+        ctx.show(ui.heading(_t(ctx, "trend.units_title"), level=3))
     if not rows:
-        ctx.takeaway(f"{P}.trend.units_none")
+        if not detail:
+            ctx.takeaway(f"{P}.trend.units_none")
         return
-    shown = pd.DataFrame(
-        {
-            _t(ctx, "col.unit"): [c.group for _, c in rows],
-            _t(ctx, "col.metric"): [_name(ctx, result, m) for m, _ in rows],
-            _t(ctx, "col.period"): [f"{c.previous_period} → {c.period}" for _, c in rows],
-            _t(ctx, "col.change"): [_fmt_points(ctx, c.change, m) for m, c in rows],
-            _t(ctx, "col.p_adjusted"): [_fmt_p(c.p_adjusted) for _, c in rows],
-        }
-    )
-    ctx.show(ui.table(shown))
+    columns = {
+        _t(ctx, "col.unit"): [c.group for _, c in rows],
+        _t(ctx, "col.metric"): [_name(ctx, result, m) for m, _ in rows],
+        _t(ctx, "col.period"): [f"{c.previous_period} → {c.period}" for _, c in rows],
+        _t(ctx, "col.change"): [_fmt_points(ctx, c.change, m) for m, c in rows],
+    }
+    if detail:
+        columns[_t(ctx, "col.p_adjusted")] = [_fmt_p(c.p_adjusted) for _, c in rows]
+    ctx.show(ui.table(pd.DataFrame(columns)))
+    if detail:
+        return
     ctx.takeaway(f"{P}.trend.units_found", count=len(rows))
+    units = list(dict.fromkeys(str(c.group) for _, c in rows))
+    # each unit's report sits beside this one: <period>/<unit>/satisfaction.html
+    ctx.show(
+        ui.links(
+            ctx._("common.see_also"),
+            [(unit, f"../{unit_slug(unit)}/satisfaction.html#sec-trend") for unit in units],
+        )
+    )
 
 
 # --------------------------------------------------------------------------- groups
