@@ -32,7 +32,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +109,19 @@ def churn_rule(data: Dataset, as_of: pd.Timestamp, params: Mapping[str, Any]) ->
     ``noncontractual`` window even when its customers table records some churn dates, since
     its customers can also stop silently. An explicit ``contractual`` or ``noncontractual``
     is used as given. The churn report, the value snapshot, the satisfaction report's
-    churn-after-answer link and these figures all use this rule.
+    churn-after-answer link and these figures all use this rule. Within a run it is
+    worked out once per unit and date (:func:`analysis.pipelines.shared.remember`).
     """
+    from .pipelines.shared import remember  # noqa: PLC0415
+
+    end = pd.Timestamp(as_of)
+    return remember("churn_rule", data, params, (end,), lambda: _churn_rule(data, end, params))
+
+
+def _churn_rule(data: Dataset, end: pd.Timestamp, params: Mapping[str, Any]) -> ChurnRule:
     from . import churn  # noqa: PLC0415  (churn imports heavy model code)
 
     opts = params.get("churn") or {}
-    end = pd.Timestamp(as_of)
     orders = data.orders.loc[data.orders["order_date"] < end]
     window = churn.churn_window(
         orders,
@@ -364,8 +371,27 @@ def unit_figures(
     """The unit's figures of ``period``, the previous period and a year earlier.
 
     ``warning_list`` is the churn pipeline's scored list of the period end (value at risk
-    and high-risk customers come from it); without it those two are NaN.
+    and high-risk customers come from it); without it those two are NaN. The rest is
+    worked out once per unit and period within a run
+    (:func:`analysis.pipelines.shared.remember`).
     """
+    from .pipelines.shared import remember  # noqa: PLC0415
+
+    found = remember(
+        "unit_figures", data, params, (period,), lambda: _unit_figures(data, period, params)
+    )
+    high_risk = float((params.get("churn") or {}).get("high_risk", 0.5))
+    return replace(
+        found,
+        current={**found.current, **risk_figures(warning_list, high_risk)},
+        previous=dict(found.previous),
+        year_ago=dict(found.year_ago),
+        extra=dict(found.extra),
+    )
+
+
+def _unit_figures(data: Dataset, period: Period, params: Mapping[str, Any]) -> UnitFigures:
+    """:func:`unit_figures` without the risk figures (NaN)."""
     high_risk = float((params.get("churn") or {}).get("high_risk", 0.5))
     first = _first_day(data)
     # one churn rule for the three periods (the window learnt at this period's end), as the
@@ -381,7 +407,7 @@ def unit_figures(
             values[name] = dict.fromkeys(FIGURE_IDS, np.nan)
             continue
         values[name] = period_figures(data, p, params, rule)
-    values["current"].update(risk_figures(warning_list, high_risk))
+    values["current"].update(risk_figures(None, high_risk))
     for name in ("previous", "year_ago"):
         values[name].setdefault("value_at_risk", np.nan)
         values[name].setdefault("high_risk_customers", np.nan)

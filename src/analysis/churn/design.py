@@ -281,8 +281,15 @@ def numeric_column(values: pd.Series, kind: str) -> pd.Series:
 
 
 def category_values(values: pd.Series) -> pd.Series:
-    text = pd.Series(values).astype("string").str.strip()
-    return text.where(text.notna() & (text != ""), "(missing)").astype("object")
+    """Each value as stripped text (object dtype), ``"(missing)"`` for a missing or blank
+    one; index and name kept. The text is worked out once per distinct value (a model
+    reads its category columns many times over, and they have few levels)."""
+    values = pd.Series(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques).astype("string").str.strip()
+    labels = text.where(text.notna() & (text != ""), "(missing)").to_numpy(dtype=object)
+    labels = np.append(labels, "(missing)")  # code -1: a missing value
+    return pd.Series(labels[codes], index=values.index, name=values.name, dtype=object)
 
 
 @one_blas_thread

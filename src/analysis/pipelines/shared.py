@@ -29,6 +29,10 @@ _SNAPSHOTS: dict[tuple, Any] = {}
 #: Pipeline results kept in this process (see :meth:`SharedWork.once`).
 RESULTS_KEPT = 16
 _RESULTS: dict[tuple, Any] = {}
+#: Small derived results kept in this process (see :func:`remember`): the churn rule and
+#: the business figures of a unit at a few dates, for a few units.
+MEMO_KEPT = 128
+_MEMO: dict[tuple, Any] = {}
 
 
 def _key(params: Any) -> str:
@@ -162,6 +166,42 @@ class SharedWork:
             while len(_RESULTS) > RESULTS_KEPT:
                 _RESULTS.pop(next(iter(_RESULTS)))
         return _RESULTS[key]
+
+
+def remember(
+    name: str,
+    data: Dataset,
+    params: Mapping[str, Any],
+    parts: tuple,
+    compute: Callable[[], Any],
+) -> Any:
+    """``compute()`` once per (``name``, run cache folder, unit, ``parts``, parameters).
+
+    For small results that several reports of a unit derive from its data at the same
+    date (the churn rule, the business figures): each report reads the unit's cached
+    tables afresh, so the memo is keyed, as :meth:`SharedWork.once` is, by the run's
+    cache folder (``params["cache_dir"]``, itself keyed by the input files) and the unit,
+    plus the row count of every table of ``data`` (a slice of the unit's data never meets
+    the unit's entry). Without a cache folder nothing is memoised. The caller must not
+    change what it gets back.
+    """
+    cache = params.get("cache_dir")
+    if not cache:
+        return compute()
+    shape = tuple(None if frame is None else len(frame) for frame in data.tables().values())
+    key = (
+        name,
+        str(cache),
+        str(params.get("unit", "all")),
+        shape,
+        *(str(part) for part in parts),
+        _key(_result_params(params)),
+    )
+    if key not in _MEMO:
+        _MEMO[key] = compute()
+        while len(_MEMO) > MEMO_KEPT:
+            _MEMO.pop(next(iter(_MEMO)))
+    return _MEMO[key]
 
 
 def _result_params(params: Mapping[str, Any]) -> dict[str, Any]:
