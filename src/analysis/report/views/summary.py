@@ -206,9 +206,8 @@ def action_html(
             ctx, "actions.segment.what", segment=name, objective=entry.objective,
             action=entry.actions[0],
         )  # fmt: skip
-        who = _t(
-            ctx,
-            "actions.segment.who",
+        who = ctx._(
+            billed(ctx.language, f"{P}.actions.segment.who", result.scheme),
             segment=name,
             n=ctx.number(action.customers),
             value=ctx.money(action.value),
@@ -216,9 +215,9 @@ def action_html(
             priority=_priority_label(ctx, v["priority"]),
         )
         change = _finite(v.get("change"))
-        why = _t(
-            ctx,
-            "actions.segment.why" if change is not None else "actions.segment.why_no_trend",
+        why_key = "actions.segment.why" if change is not None else "actions.segment.why_no_trend"
+        why = ctx._(
+            billed(ctx.language, f"{P}.{why_key}", result.scheme),
             revenue=_pct(v["revenue_share"]),
             share=_pct(v["customer_share"]),
             change=f"{int(change):+,d}" if change is not None else "",
