@@ -387,8 +387,9 @@ def rfm_section(ctx: ReportContext, result: ValueResult) -> None:
 
 
 def segments_section(ctx: ReportContext, result: ValueResult) -> None:
-    """After the grid chart: its takeaway, then the named segment table with the playbook
-    action (nothing without buyers)."""
+    """After the grid chart: its takeaway, then the named segment table with each segment's
+    change since the previous period end (nothing without buyers). The playbook action of
+    each segment is in :func:`playbook_section`, with its objective, channel and offer."""
     rfm = result.rfm
     if rfm.status != "ok":
         return
@@ -420,7 +421,6 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             "avg_recency",
             "avg_frequency",
             "avg_monetary",
-            "action",
         )
     }
     empty = [k for k in seg.index if seg.loc[k, "customers"] == 0]
@@ -435,7 +435,6 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             col["avg_recency"]: seg["avg_recency"].to_numpy(),
             col["avg_frequency"]: seg["avg_frequency"].to_numpy(),
             col["avg_monetary"]: [ctx.money(_finite(v)) for v in seg["avg_monetary"]],
-            col["action"]: seg["action"].tolist(),
         }
     )
     col["change"] = _t(ctx, "col.segment_change", previous=str(result.previous))
@@ -453,6 +452,7 @@ def segments_section(ctx: ReportContext, result: ValueResult) -> None:
             },
         )
     )
+    ctx.show(ui.links(_t(ctx, "segments.actions"), [(_t(ctx, "link.playbook"), "#sec-playbook")]))
     if empty:
         ctx.show(
             ui.paragraph(
