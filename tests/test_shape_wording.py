@@ -23,7 +23,7 @@ from analysis.i18n import t
 SEGREPORT = [sys.executable, "-m", "analysis.cli"]
 SHAPES = ("subscription", "survey-only", "orders-only")
 #: The reports whose wording is checked here.
-REPORTS = {"overview", "value", "segmentation", "satisfaction", "churn", "summary"}
+REPORTS = {"overview", "value", "segmentation", "satisfaction", "churn", "summary", "needs"}
 #: Small units make counts of one and tiny survey bases likely.
 CUSTOMERS = 300
 slow = pytest.mark.slow
@@ -188,6 +188,63 @@ def test_no_sentence_about_data_the_unit_lacks(shape_pages):
     if orders is None:  # survey-only: no purchase behind any follow-up action
         said = r"\borders\b|\ban order\b|\bthe order\b|order value|purchase path|\breturns\b"
         assert _hits(pages, said, {"satisfaction"}) == {}
+
+
+@slow
+def test_needs_are_read_only_from_signals_the_data_has(shape_pages):
+    """The needs report names the behaviour it read each need from: only what the unit's
+    files hold (and all of it), and a survey-only unit's page never speaks of orders."""
+    shape, folder, pages = shape_pages
+    needs = {unit: text for (unit, report), text in pages.items() if report == "needs"}
+    assert needs, shape
+    orders = pd.read_csv(folder / "orders.csv", dtype=str) if _has(folder, "orders") else None
+    kinds: set[str] = set()
+    if _has(folder, "interactions"):
+        kinds = set(pd.read_csv(folder / "interactions.csv", dtype=str)["type"].str.lower())
+
+    def column(name: str) -> bool:
+        return orders is not None and name in orders.columns and orders[name].notna().any()
+
+    has = {
+        "discounts": column("discount"),
+        "prices within each category": orders is not None,
+        "premium categories": column("product_category"),
+        "complaints": "complaint" in kinds,
+        "service contacts": bool(kinds & {"inquiry", "call", "email"}),
+        "ordering channels": column("channel"),
+    }
+    for unit, text in needs.items():
+        intro = next(line for line in text.splitlines() if line.startswith("The primary need"))
+        if orders is None:
+            assert "from the survey answers alone" in intro, unit
+            assert _hits({(unit, "needs"): text}, r"\borders?\b|\ban order\b|order value") == {}
+            continue
+        said = intro.split("read from their", 1)[1]
+        for phrase, present in has.items():
+            # a unit may lack a signal the files have (no variation): never the reverse
+            assert present or phrase not in said, (unit, phrase)
+        if unit == "all":  # the whole company has every kind of data in the files
+            assert [p for p, present in has.items() if present and p not in said] == [], said
+
+
+@slow
+def test_needs_page_opens_with_its_overview_and_ends_with_the_appendix(shape_pages):
+    """#17 layout: the overview (cards, findings, where to act) first, then the detail,
+    then the diagnostics in the appendix (the scorecard and its weights)."""
+    _, _, pages = shape_pages
+    for (unit, report), text in pages.items():
+        if report != "needs":
+            continue
+        lines = text.splitlines()
+        glance = lines.index("Needs at a glance", lines.index("Needs at a glance") + 1)
+        actions = lines.index("What to do for each need", glance)
+        appendix = lines.index("Appendix: how the figures were computed", actions)
+        scorecard = lines.index("The scorecard", appendix)
+        assert glance < actions < appendix < scorecard, unit
+        overview = "\n".join(lines[glance:actions])
+        assert "Act on it: needs.csv" in overview, unit
+        assert "Weight" not in overview and "z-score" not in overview, unit
+        assert "z-score" in "\n".join(lines[appendix:]), unit
 
 
 @slow
