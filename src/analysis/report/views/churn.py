@@ -460,15 +460,11 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
     for sentence in readings:
         ctx.show(ui.paragraph(sentence))
     # the legend's example names complaints only when the model has them
-    ctx.show(
-        ui.paragraph(
-            _t(
-                ctx,
-                "drivers.legend" if "complaints" in result.features else "drivers.legend_plain",
-            ),
-            "sr-small",
-        )
+    legend = _t(
+        ctx, "drivers.legend" if "complaints" in result.features else "drivers.legend_plain"
     )
+    appendix = ui.link(ctx._("common.appendix.title"), "#sec-appendix")
+    ctx.show(ui.block(f'<p class="sr-small">{ui.esc(legend)} {appendix}</p>'))
     for sentence in result.attributes.sentences(ctx.language):  # churn.attributes: auto
         ctx.show(ui.paragraph(sentence, "sr-small"))
     if "no_satisfaction_column" in result.notes:
@@ -485,7 +481,7 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         ctx.takeaway(
             f"{P}.drivers.takeaway",
             drivers=_t(ctx, "separator_list").join(
-                f"{label} ({r:.2f})"
+                _t(ctx, "drivers.item", label=label, ratio=f"{r:.2f}")
                 for label, r in zip(top["label"], top["odds_ratio"], strict=True)
             ),
             term=ctx._("common.term.odds_ratio"),
