@@ -10,6 +10,15 @@ the part of the result its chart draws, or None when there is nothing to draw (t
 has said why). Whatever the data, the report renders: too few customers, too little
 history, no churners, only churners, a single class in the test snapshot and perfectly
 separating features each give a plain statement where a chart or model would have been.
+
+The report is written for a manager first (issue #17): :func:`kpi_section` is a one-screen
+overview (the unit's four churn figures, findings, where to act), then who to contact
+(:func:`early_warning_section`), what goes with churn, stated reasons, survival and the
+definition. The diagnostics follow ``ctx.appendix()``, folded in the HTML:
+:func:`drivers_detail_section` (every term of the cause model, collinearity, the fit),
+:func:`model_section`, :func:`dependence_section`, :func:`hazards_section` and
+:func:`snapshots_section`; their headings are level 3, so the contents stay short.
+Statistical terms on the manager's pages carry a plain name (``common.term.*``).
 """
 
 from __future__ import annotations

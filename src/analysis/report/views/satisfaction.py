@@ -13,6 +13,14 @@ current Axes), return it and never show or save, so the notebook draws them in i
 cells. A section whose chart sits in the middle is split in two: ``<part>_section``
 before the chart, ``<part>_findings`` after it. A unit without survey responses gets a
 short report: the first section says why and the others show nothing.
+
+The report is written for a manager first (issue #17): :func:`kpi_section` is a one-screen
+overview (NPS, CSAT, responses and what to fix first, findings, where to act); group
+tables show the groups large enough to compare. The diagnostics follow ``ctx.appendix()``,
+folded in the HTML: :func:`method_section` (how the scores are computed),
+:func:`trend_detail`, :func:`groups_detail` (intervals, adjusted p-values, ranks),
+:func:`attributes_detail` (Cronbach's alpha) and :func:`drivers_detail` (the key-driver
+model and its fit). Statistical terms on the manager's pages carry a plain name.
 """
 
 from __future__ import annotations
