@@ -173,3 +173,12 @@ def test_the_overview_fits_one_screen_at_1280_px(report, request, tmp_path):
         browser.close()
     assert len(tops) >= 2 and tops[1] <= SCREEN_PX, tops  # the next section starts on screen
     assert closed is False
+
+
+def test_a_link_after_a_chinese_sentence_follows_it_without_a_space(tmp_path, shown, rng):
+    orders, customers = _contractual(rng, churn_start="2025-08-01", churn_end="2025-12-20")
+    ctx = churn_context(tmp_path, orders, customers, {"definition": "contractual"}, language="zh")
+    run_churn(ctx)
+    html = "".join(shown)
+    assert '按风险价值排序：<a class="sr-link" href="exports/churn_risk.csv">' in html
+    assert '数字见：<a class="sr-link" href="#sec-appendix">' in html

@@ -123,6 +123,11 @@ def _ax(ax: Axes | None) -> Axes:
     return ax if ax is not None else plt.gca()
 
 
+def _gap(ctx: ReportContext) -> str:
+    """What separates a sentence from the link after it: a space, none in Chinese."""
+    return "" if ctx.language == "zh" else " "
+
+
 def _subheading(ctx: ReportContext, key: str) -> None:
     """A heading inside the appendix: level 3, so the contents list only the appendix, with
     the anchor of its message key (links to it still find it)."""
@@ -473,7 +478,7 @@ def drivers_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFrame | N
         ctx, "drivers.legend" if "complaints" in result.features else "drivers.legend_plain"
     )
     appendix = ui.link(ctx._("common.appendix.title"), "#sec-appendix")
-    ctx.show(ui.block(f'<p class="sr-small">{ui.esc(legend)} {appendix}</p>'))
+    ctx.show(ui.block(f'<p class="sr-small">{ui.esc(legend)}{_gap(ctx)}{appendix}</p>'))
     for sentence in result.attributes.sentences(ctx.language):  # churn.attributes: auto
         ctx.show(ui.paragraph(sentence, "sr-small"))
     if "no_satisfaction_column" in result.notes:
@@ -1393,7 +1398,7 @@ def early_warning_section(ctx: ReportContext, result: ChurnResult) -> pd.DataFra
     )
     _ranking_takeaway(ctx, result)
     text = _t(ctx, "list.export", n=ctx.number(len(export)))
-    ctx.show(ui.block(f'<p class="sr-p">{ui.esc(text)} {ctx.export_link(EXPORT)}</p>'))
+    ctx.show(ui.block(f'<p class="sr-p">{ui.esc(text)}{_gap(ctx)}{ctx.export_link(EXPORT)}</p>'))
     return export
 
 

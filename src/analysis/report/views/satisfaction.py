@@ -82,6 +82,11 @@ def _t(ctx: ReportContext, key: str, **values: object) -> str:
     return ctx._(f"{P}.{key}", **values)
 
 
+def _gap(ctx: ReportContext) -> str:
+    """What separates a sentence from the link after it: a space, none in Chinese."""
+    return "" if ctx.language == "zh" else " "
+
+
 def _subheading(ctx: ReportContext, key: str, **values: object) -> None:
     """A heading inside the appendix: level 3, so the contents list only the appendix, with
     the anchor of its message key."""
@@ -1378,7 +1383,11 @@ def links_section(ctx: ReportContext, result: SatisfactionResult) -> None:
         data_end=churn.data_end.date(),
     )
     link = ctx.link("churn", "report_churn.definition.title", _t(ctx, "links.churn_definition"))
-    ctx.show(ui.block(f'<p class="sr-small">{ui.esc(_window_text(ctx, churn.window))} {link}</p>'))
+    ctx.show(
+        ui.block(
+            f'<p class="sr-small">{ui.esc(_window_text(ctx, churn.window))}{_gap(ctx)}{link}</p>'
+        )
+    )
 
 
 def _window_text(ctx: ReportContext, window: ChurnWindow) -> str:
