@@ -617,7 +617,7 @@ def data_table(
 
 def quality_section(quality, language: str = "en") -> list[Block]:
     """The "Data quality" block every report ends with: every counted repair."""
-    blocks = [heading(t("quality.title", language))]
+    blocks = [heading(t("quality.title", language), anchor="sec-quality")]
     summary = quality.summary(language)
     if summary.empty:
         blocks.append(note(t("quality.none", language), "ok"))
