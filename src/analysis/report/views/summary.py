@@ -221,6 +221,7 @@ def action_html(
             revenue=_pct(v["revenue_share"]),
             share=_pct(v["customer_share"]),
             change=f"{int(change):+,d}" if change is not None else "",
+            moved=abs(int(change)) if change is not None else 0,  # "-1 customer"
             previous=str(ctx.previous),
         )
         source = _segment_link(ctx)
@@ -647,7 +648,15 @@ def needs_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | N
     }  # fmt: skip
     c = {
         k: _t(ctx, f"col.{k}")
-        for k in ("need", "customers", "share_classified", "value", "priority", "actions", "offer")
+        for k in (
+            "need",
+            "customers",
+            "share_classified",
+            "value",
+            "priority",
+            "first_step",
+            "offer",
+        )
     }
     rank = {"high": 0, "medium": 1, "low": 2}
     order = sorted(mix.index, key=lambda k: (rank[mix.at[k, "priority"]], -mix.at[k, "value"]))
@@ -658,7 +667,7 @@ def needs_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | N
             c["share_classified"]: [float(mix.at[k, "share"]) for k in order],
             c["value"]: [ctx.money(mix.at[k, "value"]) for k in order],
             c["priority"]: [_priority_label(ctx, mix.at[k, "priority"]) for k in order],
-            c["actions"]: [entries[k].action_text(_t(ctx, "separator")) for k in order],
+            c["first_step"]: [entries[k].actions[0] for k in order],
             c["offer"]: [entries[k].offer for k in order],
         }
     )
