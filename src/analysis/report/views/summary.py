@@ -220,8 +220,13 @@ def action_html(
             billed(ctx.language, f"{P}.{why_key}", result.scheme),
             revenue=_pct(v["revenue_share"]),
             share=_pct(v["customer_share"]),
-            change=f"{int(change):+,d}" if change is not None else "",
-            moved=abs(int(change)) if change is not None else 0,  # "-1 customer"
+            change=ctx._(
+                billed(ctx.language, f"{P}.actions.change_customers", result.scheme),
+                sign="-" if change < 0 else "+",
+                moved=ctx.number(abs(change)),  # "-1 customer", not "-1 customers"
+            )
+            if change is not None
+            else "",
             previous=str(ctx.previous),
         )
         source = _segment_link(ctx)
