@@ -339,7 +339,8 @@ def link(label: str, href: str) -> str:
 def links(label: str, items: Sequence[tuple[str, str]]) -> Block:
     """A line of links: ``label: first · second``, each ``(text, href)``."""
     shown = " · ".join(link(text, href) for text, href in items)
-    return Block(f'<p class="sr-links">{esc(label)} {shown}</p>')
+    gap = "" if label.endswith(("：", "，", "。", "；")) else " "  # Chinese punctuation is wide
+    return Block(f'<p class="sr-links">{esc(label)}{gap}{shown}</p>')
 
 
 def points(items: Sequence[str], *, markup: bool = False) -> Block:
