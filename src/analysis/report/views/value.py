@@ -848,7 +848,11 @@ def clv_section(ctx: ReportContext, result: ValueResult) -> None:
                 end=end,
             )
         else:
-            model = _t(ctx, f"clv.model.{fit.model if fit else 'bg'}")
+            model = ctx._(
+                billed(
+                    ctx.language, f"{P}.clv.model.{fit.model if fit else 'bg'}", result.rfm.scheme
+                )
+            )
             ctx.note(f"{P}.clv.no_fit", "warning", model=model)
         if result.buyers:
             ctx.text(f"{P}.clv.historical_intro", end=end)
@@ -1007,7 +1011,14 @@ def clv_model_section(ctx: ReportContext, result: ValueResult) -> None:
     shown = pd.DataFrame(
         {
             c["model"]: [
-                _t(ctx, f"clv.model.{'bg' if m == 'bg_nbd' else 'gg'}") for m in params["model"]
+                ctx._(
+                    billed(
+                        ctx.language,
+                        f"{P}.clv.model.{'bg' if m == 'bg_nbd' else 'gg'}",
+                        result.rfm.scheme,
+                    )
+                )
+                for m in params["model"]
             ],
             c["parameter"]: [ctx._(f"value.param.{p}") for p in params["parameter"]],
             c["estimate"]: [_num(v) for v in params["estimate"]],
