@@ -55,7 +55,11 @@ def main() -> None:
         overrides["period"] = args.period
     for item in args.set:
         key, _, value = item.partition("=")
-        overrides[key] = value
+        *parents, leaf = key.split(".")
+        node = overrides
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
     params = load_params(overrides=overrides)
     reports = args.reports.split(",") if args.reports else None
     plan = runner.plan_run(
