@@ -227,7 +227,9 @@ def test_chinese_revenue_axis_reads_wan_yuan():
     plot_revenue_trend(trend, language="zh", currency="¥", ax=ax)
     fig.canvas.draw()
     ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
-    assert ticks and all(re.fullmatch(r"[\d.,]+万元", t) for t in ticks), ticks
+    # the axis starts at zero (bars and totals from zero): that tick reads 0元, the rest 万元
+    assert ticks[0] == "0元", ticks
+    assert len(ticks) > 2 and all(re.fullmatch(r"[\d.,]+万元", t) for t in ticks[1:]), ticks
     fig, ax = plt.subplots()
     plot_revenue_trend(trend, language="en", currency="$", ax=ax)
     fig.canvas.draw()
