@@ -291,3 +291,29 @@ def test_needs_and_cross_sell_without_categories(tmp_path, shown, small_sample):
     html = "\n".join(shown)
     assert catalog("en")["report_summary.needs.cross_sell_title"] not in html
     assert "recommendations.csv" not in html
+
+
+def test_needs_report_and_summary_give_each_need_the_same_action(tmp_path, shown, small_sample):
+    """One wording per need: the needs report's actions table quotes the playbook entry the
+    summary quotes (first step and offer), never its own text."""
+    from analysis.needs import NEEDS
+    from analysis.pipelines import needs as needs_report
+    from analysis.report.views import needs as needs_views
+
+    ctx = _context(tmp_path, small_sample, unit="retail")
+    result = summary.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    views.needs_section(ctx, result)
+    summary_html = "\n".join(shown)
+    shown.clear()
+    report = needs_report.build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)
+    needs_views.actions_section(ctx, report)
+    needs_html = "\n".join(shown)
+    from analysis.playbook import action_for
+
+    for need in NEEDS:
+        if int(result.needs.mix.at[need, "customers"]) == 0:
+            continue
+        entry = action_for(result.playbook, "need_type", need, "en", available=result.available)
+        for words in (entry.actions[0], entry.offer):
+            escaped = words.replace("&", "&amp;")
+            assert escaped in summary_html and escaped in needs_html, (need, words)

@@ -66,8 +66,6 @@ NEED_SUMMARY_COLUMNS = (
     "mean_confidence",
     "value",
     "value_share",
-    "action_key",
-    "offer_key",
 )
 #: Columns of :attr:`NeedsResult.top_cross_sell`.
 TOP_CROSS_SELL_COLUMNS = (
@@ -248,8 +246,9 @@ class NeedsResult:
         customers); ``mean_confidence`` (NaN without customers); ``value`` (their net
         revenue in the value report's RFM window, the basis of its value tiers; 0 without
         purchases); ``value_share`` (of the classified customers' value; NaN when that is
-        0); ``action_key`` and ``offer_key`` (message keys of the need's action and offer
-        in ``report_needs.yaml``, so every report quotes the same words).
+        0). The action for each need is the playbook's ``need_type`` entry
+        (:func:`analysis.playbook.action_for`), which the needs report and the summary
+        both quote.
     top_cross_sell
         One row per RFM segment of at least :data:`MIN_GROUP` customers with purchases
         (empty when preferences do not apply): ``segment`` (RFM segment key); ``customers``
@@ -664,8 +663,6 @@ def _need_summary(part: NeedsPart, value: pd.Series | None) -> pd.DataFrame:
                 ),
                 "value": float(worth[members].sum()),
                 "value_share": float(worth[members].sum()) / total if total > 0 else math.nan,
-                "action_key": f"report_needs.actions.{need}",
-                "offer_key": f"report_needs.actions.offer.{need}",
             }
         )
     return pd.DataFrame(rows, columns=list(NEED_SUMMARY_COLUMNS))

@@ -22,6 +22,7 @@ from ... import plots
 from ...i18n import Translator, catalog
 from ...needs import NEEDS
 from ...pipelines.needs import category_label
+from ...playbook import action_for, data_available, load_playbook
 from ...value import segment_label
 from ..context import ReportContext
 
@@ -395,8 +396,16 @@ def actions_section(ctx: ReportContext, result: NeedsResult) -> None:
     }
     if has_value:
         columns[_t(ctx, "col.revenue")] = [ctx.money(summary.at[k, "value"]) for k in shown_needs]
-    columns[_t(ctx, "col.action")] = [ctx._(summary.at[k, "action_key"]) for k in shown_needs]
-    columns[_t(ctx, "col.offer")] = [ctx._(summary.at[k, "offer_key"]) for k in shown_needs]
+    # the playbook's need_type entries: the words the summary quotes for the same need
+    data = ctx.data
+    playbook = load_playbook(ctx.params.get("playbook"))
+    available = data_available(data.orders, data.interactions, data.customers)
+    entries = {
+        k: action_for(playbook, "need_type", k, language, available=available) for k in shown_needs
+    }
+    sep = ctx._("report_summary.separator")
+    columns[_t(ctx, "col.action")] = [entries[k].action_text(sep) for k in shown_needs]
+    columns[_t(ctx, "col.offer")] = [entries[k].offer for k in shown_needs]
     ctx.show(
         ui.table(
             pd.DataFrame(columns),
