@@ -277,7 +277,10 @@ def category_counts(
             "order": key.to_numpy(),
         }
     ).drop_duplicates()
-    counts = pd.crosstab(frame["customer_id"], frame["group"])
+    if frame.empty:
+        counts = pd.crosstab(frame["customer_id"], frame["group"])
+    else:  # the same table as a crosstab, many times faster
+        counts = frame.groupby(["customer_id", "group"]).size().unstack(fill_value=0)
     counts.index.name, counts.columns.name = "customer_id", None
     return counts.sort_index(axis=0).sort_index(axis=1)
 

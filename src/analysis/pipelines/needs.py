@@ -738,6 +738,13 @@ def build(
     >>> result = build(ctx.data, ctx.period, ctx.params, shared=ctx.shared)  # doctest: +SKIP
     """
     shared = shared if shared is not None else SharedWork(str(params.get("unit", "all")))
+    # once per run: the strategy summary quotes this result (need mix, cross-sell)
+    return shared.once("needs", period, params, lambda: _build(data, period, params, shared))
+
+
+def _build(
+    data: Dataset, period: Period, params: Mapping[str, Any], shared: SharedWork
+) -> NeedsResult:
     as_of = pd.Timestamp(period.end_exclusive)
     segments = tiers = value = None
     orders = data.orders
