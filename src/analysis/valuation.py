@@ -820,6 +820,36 @@ def biggest_outflow(counts: pd.DataFrame) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- actions
 
 
+def segment_priority(table: pd.DataFrame) -> pd.Series:
+    """Priority of each RFM segment from the value at stake: its customers' net revenue in
+    the RFM window (``monetary``), by :func:`analysis.strategy.value_priority` (the
+    segments that together hold the first half of it are ``high``, at most two). The
+    value report, ``rfm.csv`` and the summary all read this, so a segment has one
+    priority in every report; the playbook entry's own ``priority`` is not used for RFM
+    segments.
+
+    Parameters
+    ----------
+    table
+        A value snapshot's table (``rfm_segment``, ``monetary``).
+
+    Returns
+    -------
+    pandas.Series
+        Index: the segments that have customers; ``high``, ``medium`` or ``low``.
+    """
+    from .strategy import value_priority  # noqa: PLC0415  (strategy reads valuation's tables)
+
+    scored = table["rfm_segment"].notna()
+    revenue = (
+        pd.to_numeric(table.loc[scored, "monetary"], errors="coerce")
+        .fillna(0.0)
+        .groupby(table.loc[scored, "rfm_segment"].astype("object").to_numpy())
+        .sum()
+    )
+    return value_priority(revenue)
+
+
 def customer_actions(
     table: pd.DataFrame,
     playbook: Mapping[str, Any],
@@ -866,6 +896,7 @@ def customer_actions(
         entries[key] = action_for(
             playbook, vocabulary, name, language, scheme=scheme, available=available
         )
+    priority = segment_priority(table).to_dict()  # value at stake, not the entry's own
     types = playbook.get("customer_type") or {}
     account = {}
     for kind in table["customer_type"].dropna().unique():
@@ -876,7 +907,12 @@ def customer_actions(
         {
             "action_source": source,
             "action": [entries[s].action_text(separator) for s in source],
-            "priority": [entries[s].priority for s in source],
+            "priority": [
+                priority.get(s.split(":", 1)[1], "low")
+                if s.startswith("rfm_segment:")
+                else entries[s].priority
+                for s in source
+            ],
             "channel": [entries[s].channel for s in source],
             "offer": [entries[s].offer for s in source],
             "account_management": [account.get(k, "") for k in table["customer_type"]],

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -53,6 +53,7 @@ from ..segmentation import (
     segment_profiles,
     zscore_profile,
 )
+from ..strategy import value_priority
 from .shared import SharedWork
 
 __all__ = [
@@ -555,6 +556,10 @@ def _build(
         )
         for s, rule in rules["rule"].items()
     }  # fmt: skip
+    # priority follows the segment's value at stake, its net revenue of the period (the
+    # same rule as the RFM segments and the summary), not the rule's playbook entry
+    priority = value_priority(profile["period_revenue"].reindex(segments).fillna(0.0))
+    actions = {s: replace(a, priority=str(priority[s])) for s, a in actions.items()}
 
     previous_labels = previous_revenue = migration = None
     previous = _with_attributes(

@@ -392,15 +392,16 @@ def build(
         before["lifecycle_stage"].astype(str), now["lifecycle_stage"].astype(str)
     )
     alerts.append(strategy.lifecycle_outflow_alert(valuation.biggest_outflow(transitions.counts)))
-    shown = rfm_overview.loc[rfm_overview["customers"] > 0]
-    rfm_priority = strategy.value_priority(shown["revenue"]).reindex(
-        rfm_overview.index, fill_value="low"
-    )
-    cluster_priority = (
-        strategy.value_priority(cluster_overview["revenue"])
-        if cluster_overview is not None
-        else None
-    )
+    # the priorities the value and segmentation reports show (value at stake): one truth
+    rfm_priority = valuation.segment_priority(now).reindex(rfm_overview.index, fill_value="low")
+    cluster_priority = None
+    if cluster_overview is not None and clusters is not None:
+        first = clusters.drop_duplicates("segment_id")
+        cluster_priority = (
+            pd.Series(first["priority"].to_numpy(), index=first["segment_id"].astype(str))
+            .reindex(cluster_overview.index)
+            .fillna("low")
+        )
     return SummaryResult(
         figures=figures,
         scorecard=scorecard,

@@ -559,7 +559,9 @@ def build(
         playbook=playbook,
         actions=actions,
         export=valuation.export_frame(current.table, actions),
-        export_groups=_export_groups(actions, playbook, language, separator, scheme, available),
+        export_groups=_export_groups(
+            actions, playbook, language, separator, scheme, available, current.table
+        ),
         billing=current.billing,
         scheme=scheme,
         churn_definition=current.churn_definition,
@@ -721,6 +723,8 @@ def _playbook_tables(
         scheme=scheme,
         available=available,
     )
+    # a segment's priority follows its value at stake (one rule for every report)
+    segments["priority"] = valuation.segment_priority(table).reindex(keys, fill_value="low")
     stage_counts = table["lifecycle_stage"].astype(str).value_counts()
     stages = action_table(
         playbook,
@@ -769,12 +773,15 @@ def _export_groups(
     separator: str,
     scheme: str = "transactional",
     available: Sequence[str] | None = None,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    priority = valuation.segment_priority(table).to_dict() if table is not None else {}
     rows = []
     for key, n in actions["action_source"].value_counts().items():
         vocabulary, name = key.split(":", 1)
         entry = action_for(playbook, vocabulary, name, language, scheme=scheme, available=available)
-        rows.append((vocabulary, name, entry.priority, int(n), entry.action_text(separator)))
+        level = priority.get(name, "low") if vocabulary == "rfm_segment" else entry.priority
+        rows.append((vocabulary, name, level, int(n), entry.action_text(separator)))
     rows.sort(key=lambda r: (_PRIORITY_RANK[r[2]], -r[3]))
     columns = ["vocabulary", "key", "priority", "customers", "action"]
     return pd.DataFrame(rows, columns=columns).astype({"customers": "int64"})
