@@ -124,22 +124,43 @@ def test_ambiguous_birth_dates_are_refused_without_showing_them():
     assert with_order.tolist() == [pd.Timestamp("1980-02-01"), pd.Timestamp("1975-04-03")]
 
 
-def test_the_contract_checks_birth_dates_on_load(tmp_path):
-    """Loading a customers file with a future birth date fails with the file and column
-    named; the clean sample (birth dates drawn consistent with the age) loads."""
+def test_bad_birth_dates_are_a_counted_repair_on_load(tmp_path):
+    """On load, an unreadable, future or placeholder birth date (1900-01-01) is set missing
+    and counted per rule, the values never shown; the other customers keep theirs and the
+    contract check passes. Ambiguous day/month order is still refused."""
     from analysis.config import load_params
     from analysis.data.load import load_dataset
     from analysis.data.sample import write_sample
 
     folder = write_sample(tmp_path / "data", n_customers=200, seed=3)
     params = load_params(overrides={"data_dir": str(folder), "quality": {"today": TODAY}})
-    assert load_dataset(params).customers["birth_date"].notna().any()
+    clean = load_dataset(params).customers.set_index("customer_id")["birth_date"]
+    assert clean.notna().any()
     frame = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
-    row = int((frame["birth_date"] != "").to_numpy().argmax())
-    frame.loc[row, "birth_date"] = "2099-01-01"
+    rows = frame.index[frame["birth_date"] != ""][:4]
+    planted = {
+        "2099-01-01": "future_date",
+        "1900-01-01": "implausible_date",
+        "not known": "bad_date",
+    }
+    for row, value in zip(rows, planted, strict=False):
+        frame.loc[row, "birth_date"] = value
     frame.to_csv(folder / "customers.csv", index=False)
-    with pytest.raises(DataError) as info:
-        load_dataset(params)
-    message = str(info.value)
-    assert "customers.csv" in message and "'birth_date'" in message and "future" in message
-    assert f"data lines {row + 2}" in message and "2099" not in message
+    data = load_dataset(params)
+    got = data.customers.set_index("customer_id")["birth_date"]
+    hit = frame.loc[rows[:3], "customer_id"]
+    assert got[hit].isna().all()
+    kept = frame.loc[rows[3], "customer_id"]
+    assert got[kept] == clean[kept]  # untouched rows keep their birth date
+    assert got.notna().sum() == clean.notna().sum() - 3
+    repairs = data.quality.summary("en")
+    text = repairs.to_string()
+    for rule in planted.values():
+        found = [
+            r
+            for r in data.quality.repairs
+            if r.rule == rule and r.column == "birth_date" and r.table == "customers"
+        ]
+        assert sum(r.rows for r in found) == 1 and found[0].action == "set_missing", rule
+        assert all(not e.examples for e in found)  # never shown
+    assert "2099" not in text and "1900-01-01" not in text

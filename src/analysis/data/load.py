@@ -547,6 +547,45 @@ def _check_quantity_and_discount(frame, report):
             frame.loc[odd, column] = np.nan
 
 
+def _birth_dates(frame, file, report, params, today):
+    """The optional ``birth_date`` (PII): read with the file's date options; an unreadable
+    value, one after ``today`` or one more than :data:`schema.MAX_AGE_YEARS` years before
+    it (placeholders such as 1900-01-01) is set missing and counted, never shown: the
+    quality table names the rule and the count only. ``quality.earliest_date`` does not
+    apply (real births come before it)."""
+    raw = frame["birth_date"]
+    if not pd.api.types.is_datetime64_any_dtype(raw):
+        raw = schema.null_tokens(raw)
+    try:
+        read = schema.parse_dates(
+            raw,
+            date_format=params.get("date_format"),
+            dayfirst=params.get("dayfirst"),
+            timezone=params.get("timezone") or "UTC",
+            file=file,
+            column="birth_date",
+        )
+    except DataError as exc:  # its examples would be birth dates: say it without them
+        raise DataError(
+            exc.problem.replace("the dates", "the birth dates"), file=file, column="birth_date"
+        ) from None
+    parsed = read.values
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    day = pd.Timestamp(today).normalize()
+    rules = (
+        ("bad_date", parsed.isna() & raw.notna()),
+        ("future_date", parsed > day),
+        ("implausible_date", parsed < day - pd.DateOffset(years=schema.MAX_AGE_YEARS)),
+    )
+    frame["birth_date"] = parsed
+    for rule, bad in rules:
+        if bad.any():  # no example columns: birth dates are personal data
+            report.record("customers", rule, "set_missing", bad, frame, column="birth_date")
+            frame.loc[bad, "birth_date"] = pd.NaT
+    return frame
+
+
 def _clean_customers(raw, file, params, report, today):
     frame = _prepare(raw, "customers", file, params, report)
     if _without_ids(frame, "customers", "customer_id", report):
@@ -576,6 +615,8 @@ def _clean_customers(raw, file, params, report, today):
                     "customers", "future_date", "set_missing", future, frame, column=column
                 )
                 frame.loc[future, column] = pd.NaT
+    if "birth_date" in frame.columns:
+        frame = _birth_dates(frame, file, report, params, today)
     if "age" in frame.columns:
         _numbers(frame, "customers", file, "age", report)
         bad = (frame["age"] < 0) | (frame["age"] > 120)
