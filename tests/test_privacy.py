@@ -130,3 +130,36 @@ def test_scrub_dataset_masks_counts_and_drops_pii():
     assert list(clean.customers.columns) == ["customer_id"]
     assert data.quality.count("name_in_text") == 1
     assert surveys["comment"][0].startswith("Keller")  # the input is not changed
+
+
+def test_neutralise_formulas_equals_the_cell_by_cell_rule_on_random_frames():
+    """The vectorised pass changes exactly the cells neutralise_cell changes, counts them,
+    and leaves every other cell (numbers in text columns, missing values) as it was."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.privacy import neutralise_cell, neutralise_formulas
+
+    rng = np.random.default_rng(0)
+    pool = ["=1+1", "-12.5", "-x", "@a", "\tq", "ok", "", None, np.nan, 5, -3.2, "+1", "\r", "中文"]
+    for _ in range(200):
+        n = int(rng.integers(0, 25))
+        columns = {}
+        for name in ("a", "=b", "c"):
+            values = [pool[i] for i in rng.integers(0, len(pool), n)]
+            kind = int(rng.integers(0, 3))
+            if kind == 1:
+                values = [v if isinstance(v, str) else None for v in values]
+            columns[name] = pd.Series(values, dtype="string" if kind == 1 else object)
+        frame = pd.DataFrame(columns)
+        out, changed = neutralise_formulas(frame)
+        expected = 1  # the column name "=b"
+        for name, new_name in zip(frame.columns, out.columns, strict=True):
+            assert new_name == neutralise_cell(name)
+            for before, after in zip(frame[name], out[new_name], strict=True):
+                if isinstance(before, str):
+                    assert after == neutralise_cell(before)
+                    expected += after != before
+                else:
+                    assert after is before or (pd.isna(after) and pd.isna(before))
+        assert changed == expected

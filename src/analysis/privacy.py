@@ -98,10 +98,20 @@ def neutralise_formulas(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         values = out[column]
         if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
             continue
-        fixed = values.map(neutralise_cell, na_action="ignore")
-        # counted cell by cell: an elementwise == on missing text (pd.NA) cannot be a bool
-        changed += sum(isinstance(v, str) and neutralise_cell(v) != v for v in values)
-        out[column] = fixed
+        try:  # only the cells that start like a formula need a look (a vectorised test)
+            suspect = values.str.startswith(FORMULA_START, na=False).astype(bool)
+        except AttributeError:  # an object column without any text
+            continue
+        if not suspect.any():
+            continue
+        before = values[suspect]
+        fixed = before.map(neutralise_cell)
+        moved = (fixed != before).to_numpy(dtype=bool)
+        if moved.any():
+            changed += int(moved.sum())
+            values = values.copy()
+            values[suspect] = fixed
+            out[column] = values
     names = [neutralise_cell(str(c)) for c in out.columns]
     changed += sum(str(a) != str(b) for a, b in zip(names, out.columns, strict=True))
     out.columns = names
