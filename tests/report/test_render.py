@@ -151,6 +151,12 @@ def test_charts_take_their_takeaway_as_alt_text(tmp_path):
         new_output("display_data", data={"text/html": ui.takeaway("Not about that chart").data}),
         new_output("display_data", data=png, metadata={"image/png": {"alt": "Set by hand"}}),
         new_output("display_data", data={"text/html": ui.takeaway("Ignored").data}),
+        # a section that states its finding first, then shows it
+        new_output("display_data", data={"text/html": ui.heading("Finding first").data}),
+        new_output("display_data", data={"text/html": ui.takeaway("Churn fell by half").data}),
+        new_output("display_data", data=png),
+        new_output("display_data", data={"text/html": ui.heading("Last").data}),
+        new_output("display_data", data=png),  # no takeaway in its section: its heading
     ]
     res = header_resources(
         report="overview", unit="north", period="2025-Q3", data_end=None, language="en"
@@ -166,5 +172,7 @@ def test_charts_take_their_takeaway_as_alt_text(tmp_path):
         'Revenue <b>"up"</b> $5',
         "Chart",
         "Set by hand",
+        "Churn fell by half",
+        "Last",
     ]  # text, as the reader hears it
     assert "<b>" not in page.read_text()

@@ -76,6 +76,7 @@ def with_table_script(page: str) -> str:
 
 _TAKEAWAY = re.compile(r'<p class="sr-takeaway">(.*?)</p>', re.S)
 _TAG = re.compile(r"<[^>]+>")
+_HEADING = re.compile(r'<h[1-6][^>]*class="sr-h[^"]*"[^>]*>(.*?)</h[1-6]>', re.S)
 
 
 def _html_text(markup: str) -> str:
@@ -84,10 +85,20 @@ def _html_text(markup: str) -> str:
 
 def _chart_alt_texts(outputs: list) -> None:
     """Give each chart the alt text of its takeaway: the first takeaway block after the
-    chart, before the next chart or heading. An alt the notebook set
-    (:func:`analysis.plots.show_figure` ``alt=``) is kept; a chart without a takeaway
+    chart, before the next chart or heading; failing that, the takeaway just before it in
+    the same section (a section that states its finding first, then shows it). An alt the
+    notebook set (:func:`analysis.plots.show_figure` ``alt=``) is kept; a chart without a
+    takeaway in its section is named by the section's heading, and one before any heading
     keeps the generic label the template writes."""
-    pending: list = []
+    pending: list = []  # (chart, the section's takeaway before it)
+    before: str | None = None  # the latest takeaway of the current section
+    title: str | None = None  # the current section's heading
+
+    def settle() -> None:
+        for chart, earlier in pending:
+            if earlier is not None or title is not None:
+                chart["metadata"]["alt"] = earlier if earlier is not None else title
+
     for output in outputs:
         data = output.get("data") or {}
         markup = data.get("text/html")
@@ -95,15 +106,21 @@ def _chart_alt_texts(outputs: list) -> None:
             meta = output.setdefault("metadata", {})
             shape = meta.get("image/png") if isinstance(meta.get("image/png"), dict) else {}
             if not (shape.get("alt") or meta.get("alt")):
-                pending.append(output)
+                pending.append((output, before))
         elif isinstance(markup, str):
             found = _TAKEAWAY.search(markup)
-            if found and pending:
-                for chart in pending:
+            if found and pending:  # the charts' own takeaway: not one for a later chart
+                for chart, _ in pending:
                     chart["metadata"]["alt"] = _html_text(found[1])
-                pending = []
-            elif 'class="sr-h"' in markup:
-                pending = []
+                pending, before = [], None
+            elif found:
+                before = _html_text(found[1])
+            elif 'class="sr-h' in markup:
+                settle()
+                heading = _HEADING.search(markup)
+                pending, before = [], None
+                title = _html_text(heading[1]) if heading else None
+    settle()
 
 
 def without_notebook_styles(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
