@@ -59,7 +59,7 @@ class NeedsSummary:
         of ``value``).
     cross_sell
         The needs report's top cross-sell per RFM segment
-        (:attr:`analysis.pipelines.needs.NeedsResult.top_cross_sell`: ``segment``,
+        (``top_cross_sell`` of :class:`analysis.pipelines.needs.NeedsResult`: ``segment``,
         ``customers``, the top pair's ``antecedent``, ``consequent``, ``support``,
         ``confidence``, ``lift`` (NaN without a pair), ``next_best_category`` and
         ``next_best_customers``), empty when preferences do not apply.
@@ -245,7 +245,7 @@ def _needs(
 ) -> NeedsSummary | None:
     """The needs report's need summary (customers and value per need) with a priority by
     value at stake, and its top cross-sell per segment
-    (:attr:`analysis.pipelines.needs.NeedsResult.need_summary` and ``top_cross_sell``)."""
+    (``need_summary`` and ``top_cross_sell`` of :class:`analysis.pipelines.needs.NeedsResult`)."""
     from . import needs as needs_report  # noqa: PLC0415
 
     result = needs_report.build(data, period, params, shared=shared)
