@@ -1,5 +1,6 @@
 """End to end: sample -> segreport run -> reports and portal; failures stay isolated."""
 
+import html
 import json
 import re
 import shutil
@@ -189,7 +190,8 @@ def test_a_mix_of_shapes_per_unit(tmp_path):
     assert shown("b2b", "ok") == {"satisfaction", "needs", "summary"}
     assert shown("all", "ok") == set(statuses["all"])
     reason = statuses["b2b"]["value"]["reason"]
-    assert "no orders" in reason and reason in (out / "2025-Q4" / "b2b" / "value.html").read_text()
+    page = html.unescape((out / "2025-Q4" / "b2b" / "value.html").read_text())
+    assert "no orders" in reason and reason in page
 
 
 def test_the_runs_files_are_private(run_output):
