@@ -12,29 +12,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 WIDTH, SCREEN = 1280, 900
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def measure(folder: Path) -> dict[str, dict[str, int]]:
-    """``{"<unit>/<report>": {"height": px, "screens": n, "first_actions_px": px}}``."""
+    """``{"<unit>/<report>": {"height": px, "screens": n}}`` for every report page."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
+    from analysis.report.browser import FLAGS, chromium_path  # noqa: PLC0415
+
+    folder = folder.resolve()  # a file URI needs an absolute path
     pages = sorted(p for p in folder.glob("*/*/*.html") if not p.name.endswith(".error.html"))
     found: dict[str, dict[str, int]] = {}
     with sync_playwright() as play:
-        browser = play.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+        browser = play.chromium.launch(executable_path=chromium_path(), args=list(FLAGS))
         page = browser.new_page(viewport={"width": WIDTH, "height": SCREEN})
         for path in pages:
             page.goto(path.as_uri())
