@@ -89,6 +89,22 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """The Debian chromium through playwright, launched with the flags the reports' PDFs are
+    printed with (no download, nothing that phones home); the test skips without it."""
+    from analysis.report.browser import FLAGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("Debian chromium is not installed (make setup installs it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, args=list(FLAGS))
+        yield instance
+        instance.close()
+
+
 @pytest.fixture
 def tiny_dir(tmp_path: Path) -> Path:
     return write_tables(tmp_path / "data", tiny_tables())

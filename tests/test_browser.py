@@ -5,24 +5,8 @@ import re
 import pytest
 from conftest import ROOT, tiny_tables, write_tables
 
-from analysis.report.browser import FLAGS as PDF_FLAGS
-from analysis.report.browser import chromium_path
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = chromium_path()
-FLAGS = list(PDF_FLAGS)  # the flags the reports' PDFs are printed with
 INJECTED = "<img src=x onerror=window.__xss=2>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (make setup installs it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

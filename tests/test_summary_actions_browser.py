@@ -6,24 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.report.browser import FLAGS, chromium_path
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = chromium_path()
 #: The first screen of a laptop: 1280 px wide, about 900 px tall.
 SCREEN = {"width": 1280, "height": 900}
 UNIT = "retail"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (make setup installs it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=list(FLAGS))
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from test_views_satisfaction import _context as satisfaction_context
 from test_views_satisfaction import _run_sections as run_satisfaction
 from test_views_satisfaction import _tiny_surveys
 
-from analysis.report.browser import FLAGS, chromium_path
 from analysis.report.render import header_resources, render_html
 
 #: The screen a manager sees first at 1280 px, with a little slack for fonts.
@@ -154,23 +153,18 @@ def test_satisfaction_diagnostics_sit_in_the_appendix(satisfaction_page):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("report", ["churn", "satisfaction"])
-def test_the_overview_fits_one_screen_at_1280_px(report, request, tmp_path):
-    if chromium_path() is None:
-        pytest.skip("Debian chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_the_overview_fits_one_screen_at_1280_px(report, request, tmp_path, browser):
     page_html, _ = request.getfixturevalue(f"{report}_page")
     path = tmp_path / f"{report}-shown.html"
     path.write_text(page_html, encoding="utf-8")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=list(FLAGS))
-        page = browser.new_page(viewport={"width": 1280, "height": SCREEN_PX})
-        page.goto(path.as_uri())
-        tops = page.evaluate(
-            "[...document.querySelectorAll('main h2')].map(h => h.getBoundingClientRect().top"
-            " + window.scrollY)"
-        )
-        closed = page.evaluate("document.querySelector('details.sr-appendix').open")
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": SCREEN_PX})
+    page.goto(path.as_uri())
+    tops = page.evaluate(
+        "[...document.querySelectorAll('main h2')].map(h => h.getBoundingClientRect().top"
+        " + window.scrollY)"
+    )
+    closed = page.evaluate("document.querySelector('details.sr-appendix').open")
+    page.close()
     assert len(tops) >= 2 and tops[1] <= SCREEN_PX, tops  # the next section starts on screen
     assert closed is False
 
