@@ -272,9 +272,11 @@ def _typed(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_datetime64_any_dtype(kind)
 
 
-def _parse_dates(frame, table, file, column, report, params, *, required: bool):
+def _read_dates(frame, file, column, params):
+    """A date column as read (null tokens blank; typed dates from Parquet stay typed) and
+    :func:`schema.parse_dates` of it with the file's date options."""
     raw = frame[column]
-    if not pd.api.types.is_datetime64_any_dtype(raw):  # typed dates (Parquet) stay typed
+    if not pd.api.types.is_datetime64_any_dtype(raw):
         raw = schema.null_tokens(raw)
     read = schema.parse_dates(
         raw,
@@ -284,6 +286,11 @@ def _parse_dates(frame, table, file, column, report, params, *, required: bool):
         file=file,
         column=column,
     )
+    return raw, read
+
+
+def _parse_dates(frame, table, file, column, report, params, *, required: bool):
+    raw, read = _read_dates(frame, file, column, params)
     parsed = read.values
     if read.zoned.any():
         report.record(
@@ -553,18 +560,8 @@ def _birth_dates(frame, file, report, params, today):
     it (placeholders such as 1900-01-01) is set missing and counted, never shown: the
     quality table names the rule and the count only. ``quality.earliest_date`` does not
     apply (real births come before it)."""
-    raw = frame["birth_date"]
-    if not pd.api.types.is_datetime64_any_dtype(raw):
-        raw = schema.null_tokens(raw)
     try:
-        read = schema.parse_dates(
-            raw,
-            date_format=params.get("date_format"),
-            dayfirst=params.get("dayfirst"),
-            timezone=params.get("timezone") or "UTC",
-            file=file,
-            column="birth_date",
-        )
+        raw, read = _read_dates(frame, file, "birth_date", params)
     except DataError as exc:  # its examples would be birth dates: say it without them
         raise DataError(
             exc.problem.replace("the dates", "the birth dates"), file=file, column="birth_date"
