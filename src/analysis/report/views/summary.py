@@ -147,13 +147,17 @@ def _html_line(ctx: ReportContext, label_key: str, text: str, *links: str) -> st
     return f'<div class="sr-action-line"><strong>{label}</strong> {ui.esc(text)}{tail}</div>'
 
 
+def _source_link(ctx: ReportContext, report: str, section: str) -> str:
+    """A link to the section (a heading key) of another report, labelled "<report>:
+    <section>", where a figure the summary quotes comes from."""
+    label = _t(
+        ctx, "actions.source", report=ctx._(f"report.{report}.title"), section=ctx._(section)
+    )
+    return ctx.link(report, section, label=label)
+
+
 def _segment_link(ctx: ReportContext) -> str:
-    return ctx.link(
-        "value",
-        "report_value.rfm.title",
-        label=_t(ctx, "actions.source", report=ctx._("report.value.title"),
-                 section=ctx._("report_value.rfm.title")),
-    )  # fmt: skip
+    return _source_link(ctx, "value", "report_value.rfm.title")
 
 
 def _priority_label(ctx: ReportContext, priority: str) -> str:
@@ -188,12 +192,7 @@ def action_html(
             reason=feature_label(v["reason"], ctx.language) if v.get("reason") else "",
             reason_customers=ctx.number(v.get("reason_customers", 0)),
         )
-        source = ctx.link(
-            "churn",
-            "report_churn.list.title",
-            label=_t(ctx, "actions.source", report=ctx._("report.churn.title"),
-                     section=ctx._("report_churn.list.title")),
-        )  # fmt: skip
+        source = _source_link(ctx, "churn", "report_churn.list.title")
         export = ctx.export_link("churn_risk.csv")
         export_text = _t(ctx, "actions.retain.export")
     else:
@@ -635,12 +634,7 @@ def needs_section(ctx: ReportContext, result: SummaryResult) -> pd.DataFrame | N
         ctx.note(f"{P}.needs.none", "info")
         return None
     lookback = int(ctx.params["value"]["lookback_days"])
-    source = ctx.link(
-        "needs",
-        "report_needs.actions.title",
-        label=_t(ctx, "actions.source", report=ctx._("report.needs.title"),
-                 section=ctx._("report_needs.actions.title")),
-    )  # fmt: skip
+    source = _source_link(ctx, "needs", "report_needs.actions.title")
     intro = _t(ctx, "needs.intro", lookback=lookback)
     ctx.show(ui.block(f'<p class="sr-p">{ui.esc(intro)} {source}</p>'))
     mix = found.mix

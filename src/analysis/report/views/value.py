@@ -308,18 +308,7 @@ def _findings(ctx: ReportContext, result: ValueResult) -> list[str]:
         )
     outflow = result.lifecycle.outflow if result.lifecycle.status == "ok" else None
     if outflow is not None:
-        found.append(
-            esc(
-                ctx._(
-                    _one(ctx, f"{P}.lifecycle.takeaway", outflow["count"]),
-                    count=ctx.number(outflow["count"]),
-                    share=_pct(outflow["share"]),
-                    source=_stage(ctx.language, outflow["from_stage"]),
-                    target=_stage(ctx.language, outflow["to_stage"]),
-                    previous=str(result.previous),
-                )
-            )
-        )
+        found.append(esc(_outflow_text(ctx, result, outflow)))
     part = result.playbook_tables
     if part.high_priority:
         text = _t(
@@ -1053,6 +1042,19 @@ def _num(value: float) -> str:
 # --------------------------------------------------------------------------- lifecycle
 
 
+def _outflow_text(ctx: ReportContext, result: ValueResult, outflow: dict) -> str:
+    """The sentence on the period's biggest lifecycle outflow (the overview's finding and
+    the lifecycle section's takeaway)."""
+    return ctx._(
+        _one(ctx, f"{P}.lifecycle.takeaway", outflow["count"]),
+        count=ctx.number(outflow["count"]),
+        share=_pct(outflow["share"]),
+        source=_stage(ctx.language, outflow["from_stage"]),
+        target=_stage(ctx.language, outflow["to_stage"]),
+        previous=str(result.previous),
+    )
+
+
 def lifecycle_section(ctx: ReportContext, result: ValueResult) -> None:
     """Stages as of the period end with the thresholds used, stage counts vs the previous
     period end, and the transitions intro (before :func:`plot_lifecycle`, drawn when
@@ -1229,14 +1231,7 @@ def lifecycle_takeaway_section(ctx: ReportContext, result: ValueResult) -> None:
     if outflow is None:
         ctx.takeaway(f"{P}.lifecycle.takeaway_none", previous=str(result.previous))
     else:
-        ctx.takeaway(
-            _one(ctx, f"{P}.lifecycle.takeaway", outflow["count"]),
-            count=ctx.number(outflow["count"]),
-            share=_pct(outflow["share"]),
-            source=_stage(ctx.language, outflow["from_stage"]),
-            target=_stage(ctx.language, outflow["to_stage"]),
-            previous=str(result.previous),
-        )
+        ctx.show(ui.takeaway(_outflow_text(ctx, result, outflow)))
 
 
 # --------------------------------------------------------------------------- customer types
