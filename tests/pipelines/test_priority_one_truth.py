@@ -31,7 +31,9 @@ def test_segment_priority_is_the_value_at_stake_rule():
     )
     got = valuation.segment_priority(table)
     assert got.to_dict() == {"a": "high", "b": "medium", "c": "low", "d": "low"}
-    assert got.equals(strategy.value_priority(pd.Series({"a": 50.0, "b": 30.0, "c": 15.0, "d": 5.0})))
+    assert got.equals(
+        strategy.value_priority(pd.Series({"a": 50.0, "b": 30.0, "c": 15.0, "d": 5.0}))
+    )
 
 
 @pytest.mark.parametrize("unit", ["retail", "all"])
@@ -47,9 +49,9 @@ def test_every_report_gives_a_segment_the_same_priority(tmp_path, sample, unit):
     has_customers = table["customers"] > 0
     shown = table.loc[has_customers, "priority"]
     assert shown.to_dict() == summ.rfm_priority.reindex(shown.index).to_dict()
-    revenue = value.current.table.groupby(
-        value.current.table["rfm_segment"].astype("object")
-    )["monetary"].sum()
+    revenue = value.current.table.groupby(value.current.table["rfm_segment"].astype("object"))[
+        "monetary"
+    ].sum()
     assert shown.to_dict() == strategy.value_priority(revenue).reindex(shown.index).to_dict()
     assert (shown == "high").sum() <= strategy.MAX_HIGH
     per_customer = value.actions.loc[value.actions["action_source"].str.startswith("rfm_segment:")]
