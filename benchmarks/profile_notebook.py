@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/profile_notebook.py REPORT [--unit retail] [--period 2025-Q3]
        [--data-dir data/sample] [--lines 40] [--sort cumulative] [--repeat 2]
+       [--save FILE]
 
 Prepares the unit's clean input (cached under benchmarks/out/profile/), starts one warm
 kernel (thread caps as in a ``--jobs 2`` run), executes the notebook ``--repeat`` times (the first run pays for imports; the
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--save", type=Path, help="also keep the profile (pstats file) here")
     args = parser.parse_args()
 
     out = ROOT / "benchmarks" / "out" / "profile"
@@ -80,9 +83,9 @@ def main() -> None:
         if cell["cell_type"] == "code" and duration > 0.05:
             print(f"{duration:6.2f}  {''.join(cell['source']).replace(chr(10), ' | ')[:90]}")
     pstats.Stats(str(stats_file)).sort_stats(args.sort).print_stats(args.lines)
+    if args.save:
+        shutil.copyfile(stats_file, args.save)
     for staging in plan.staging.values():
-        import shutil  # noqa: PLC0415
-
         shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -28,7 +28,7 @@ def period_kpis(orders: pd.DataFrame, customers: pd.DataFrame, period: Period) -
     seen = first.loc[first < period.end_exclusive].index
     if "signup_date" in customers.columns:
         signed = customers.loc[customers["signup_date"] < period.end_exclusive, "customer_id"]
-        known = len(set(seen) | set(signed))
+        known = len(pd.Index(seen).append(pd.Index(signed)).unique())
     else:
         known = len(seen)
     active = purchases["customer_id"].nunique()

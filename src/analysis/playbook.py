@@ -489,7 +489,9 @@ def data_available(
         and customers["customer_type"].notna().any()
     ):
         have.append("customer_types")
-        present = set(customers["customer_type"].dropna().astype(str).str.strip().str.lower())
+        present = set(
+            customers["customer_type"].dropna().astype(str).str.strip().str.lower().unique()
+        )
         have.extend(kind for kind in ACCOUNT_TYPES if kind in present)
     return tuple(have)
 

@@ -908,8 +908,8 @@ def _referrer(customers: pd.DataFrame, ref_col: str) -> pd.Series:
 def _known(customers: pd.DataFrame, orders: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Customers known by the period end (signed up, or a first purchase, before it)."""
     ids = customers["customer_id"].astype(str)
-    seen = set(orders.loc[orders["order_date"] < period.end_exclusive, "customer_id"].astype(str))
-    known = isin(ids, seen)
+    seen = orders.loc[orders["order_date"] < period.end_exclusive, "customer_id"].astype(str)
+    known = isin(ids, seen.unique())
     if "signup_date" in customers.columns:
         known |= pd.to_datetime(customers["signup_date"]).lt(period.end_exclusive).to_numpy()
     return customers.loc[known]

@@ -266,7 +266,7 @@ def warm_code(reports: list[str]) -> str:
     """
     modules = ["analysis.report.context", "analysis.plots"]
     modules += [f"analysis.report.views.{name}" for name in reports]
-    return (
+    return _profile_code() + (
         "import importlib as _i\n"
         f"for _m in {modules!r}:\n"
         "    try:\n"
@@ -279,6 +279,27 @@ def warm_code(reports: list[str]) -> str:
         "_g.freeze()\n"
         f"_g.set_threshold({GC_YOUNG_THRESHOLD}, 20, 20)\n"
         "del _g\n"
+    )
+
+
+#: Environment variable naming a folder: each kernel then runs under cProfile and writes
+#: ``kernel-<pid>.pstats`` there when it ends (for ``benchmarks/profile_pack.py``).
+PROFILE_ENV = "SEGREPORT_PROFILE_DIR"
+
+
+def _profile_code() -> str:
+    """The warm-up lines that profile a kernel for its whole life, when :data:`PROFILE_ENV`
+    names a folder (benchmarks only; nothing when unset)."""
+    folder = os.environ.get(PROFILE_ENV)
+    if not folder:
+        return ""
+    target = str(Path(folder).resolve() / "kernel-{pid}.pstats")
+    return (
+        "import atexit as _a, cProfile as _c, os as _o\n"
+        "_p = _c.Profile()\n"
+        f"_a.register(lambda p=_p, o=_o: (p.disable(), p.dump_stats({target!r}.format(pid=o.getpid()))))\n"
+        "_p.enable()\n"
+        "del _a, _c, _o, _p\n"
     )
 
 
