@@ -49,7 +49,7 @@ def _csv_differences(old: Path, new: Path, rtol: float) -> list[str]:
         close = np.isclose(nx, ny, rtol=rtol, atol=0, equal_nan=True) | ~numeric
         if rtol > 0 and not text_differs.any() and close.all():
             continue
-        rows = int(((x != y)).sum())
+        rows = int((x != y).sum())
         worst = float(np.nanmax(np.abs(nx - ny))) if numeric.any() else float("nan")
         out.append(f"{col}: {rows} row(s) differ (max abs {worst:.3g})")
     return out

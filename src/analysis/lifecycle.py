@@ -55,6 +55,7 @@ from .coerce import sql_date as _sql_date
 from .coerce import sql_money
 from .coerce import sql_quote as _quote
 from .errors import DataError, ParamsError
+from .lookup import isin
 from .value import OrdersSource
 from .value import duckdb_source as _duckdb
 
@@ -693,14 +694,15 @@ def lifecycle_stages(
     bought["last_purchase"] = pd.to_datetime(bought["last_purchase"])
     frame = _with_customers(bought, customers, end, customer_id_col, signup_col)
 
-    ended = frame.index.isin(pd.Index([] if churned is None else list(churned)).astype("str"))
+    gone = pd.Index([] if churned is None else list(churned)).astype("str")
+    ended = isin(frame.index, gone)
     if churned is not None:
-        extra = pd.Index(list(churned)).astype("str").difference(frame.index)
+        extra = gone.difference(frame.index)
         if len(extra):
             # A churned customer missing from both tables is still a customer who left.
             frame = pd.concat([frame, pd.DataFrame(index=extra)]).sort_index()
             frame.index.name = customer_id_col
-            ended = frame.index.isin(pd.Index(list(churned)).astype("str"))
+            ended = isin(frame.index, gone)
     has = frame["last_purchase"].notna()
     since_first = (end - frame["first_purchase"]).dt.days.astype("float64")
     since_last = (end - frame["last_purchase"]).dt.days.astype("float64")

@@ -37,6 +37,7 @@ import pandas as pd
 from . import clv as clv_models
 from . import lifecycle, value
 from .errors import ModelError, ParamsError
+from .lookup import isin
 from .playbook import action_for
 
 __all__ = [
@@ -394,7 +395,7 @@ def value_snapshot(
     ended = contract_ended(customers, as_of) if churn_definition == "contractual" else None
     live = orders
     if ended is not None and len(ended):
-        live = orders.loc[~orders["customer_id"].astype(str).isin(ended)]
+        live = orders.loc[~isin(orders["customer_id"].astype(str), ended)]
     ties = params.get("score_ties", "group")
     billing = thresholds.billing
     scheme = segment_scheme(params)
@@ -447,16 +448,19 @@ def value_snapshot(
     )
     summary.index = summary.index.astype(str)
 
-    upto = orders.loc[orders["order_date"] < as_of + pd.Timedelta(days=1)]
+    # only the three columns: a copy of every column of millions of rows costs more
+    upto = orders.loc[
+        orders["order_date"] < as_of + pd.Timedelta(days=1), ["customer_id", "order_date", "amount"]
+    ]
     ids = upto["customer_id"].astype(str)
-    historical = upto["amount"].groupby(ids.to_numpy()).sum()
+    historical = upto["amount"].groupby(ids).sum()
     if lookback is None:
         window_net = historical
     else:
         in_window = upto["order_date"].dt.normalize() >= as_of - pd.Timedelta(
             days=int(lookback) - 1
         )
-        window_net = upto.loc[in_window, "amount"].groupby(ids[in_window].to_numpy()).sum()
+        window_net = upto.loc[in_window, "amount"].groupby(ids[in_window]).sum()
 
     index = stages.index.union(summary.index).union(scores.index).sort_values()
     index.name = "customer_id"
@@ -466,7 +470,7 @@ def value_snapshot(
         methods = customers.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
         methods = methods.set_index(methods["customer_id"].astype(str))["payment_method"]
         table["payment_method"] = methods.reindex(index).astype("object")
-    table["scored"] = index.isin(scores.index)
+    table["scored"] = isin(index, scores.index)
     table["recency"] = scores["recency_days"].reindex(index).astype("float64")
     table["recency"] = table["recency"].fillna(stages["days_since_last"].reindex(index))
     table["frequency"] = scores["frequency"].reindex(index).fillna(0).astype("int64")
@@ -480,14 +484,14 @@ def value_snapshot(
         scores["rfm_segment"].astype("object").reindex(index), categories=list(segments)
     )
     abc, tiers = params.get("abc", {}), params.get("tiers", {})
-    gone = index.isin(pd.Index([] if ended is None else ended))
+    gone = isin(index, [] if ended is None else ended)
     # A customer whose contract ended brings no revenue to rank: last tier, no share.
     ranks = value.value_tiers(table["monetary"].where(~gone, 0.0), **abc, **tiers)
     table["value_tier"] = ranks["value_tier"].reindex(index)
     table["abc_class"] = ranks["abc_class"].reindex(index)
     table["revenue_share"] = ranks["revenue_share"].reindex(index)
     table["historical_value"] = historical.reindex(index).fillna(0.0).astype("float64")
-    table["contract_ended"] = index.isin(pd.Index([] if ended is None else ended))
+    table["contract_ended"] = gone
     for col in ("tenure_bills", "plan_value", "last_bill", "previous_bill"):
         source = scores[col] if col in scores.columns else pd.Series(dtype="float64")
         table[col] = source.reindex(index).astype("float64")

@@ -68,12 +68,7 @@ def read_cache(folder: Path) -> tuple[Dataset, dict[str, Any]]:
     """
     try:
         meta = json.loads((folder / CACHE_META).read_text())
-        tables = {
-            name: pd.read_parquet(folder / f"{name}.parquet")
-            if (folder / f"{name}.parquet").exists()
-            else None
-            for name in TABLE_ORDER
-        }
+        tables = _cached_tables(folder)
         quality = DataQualityReport.from_dict(json.loads((folder / "quality.json").read_text()))
     except (OSError, ValueError) as exc:  # ArrowInvalid and JSONDecodeError are ValueErrors
         raise DataError(
@@ -82,6 +77,37 @@ def read_cache(folder: Path) -> tuple[Dataset, dict[str, Any]]:
             file=str(folder),
         ) from None
     return Dataset(**tables, quality=quality, sources=meta.get("sources", {})), meta
+
+
+#: The clean tables last read in this process (:func:`_cached_tables`): the reports of a
+#: unit run one after another in one kernel and each would read the same files again
+#: (0.3 s per report at 200,000 customers).
+_TABLES: dict[tuple, dict[str, pd.DataFrame | None]] = {}
+
+
+def _cached_tables(folder: Path) -> dict[str, pd.DataFrame | None]:
+    """The unit's Parquet tables, read once per process while the files are unchanged.
+
+    The memo is keyed by each file's path, size and modification time, and holds one unit.
+    Every caller gets its own shallow copies: pandas copies on write, so a report that
+    changes a table (adds a column, edits a value) changes only its copy, and the next
+    report sees the files' content exactly as a fresh kernel would.
+    """
+    paths = {name: folder / f"{name}.parquet" for name in TABLE_ORDER}
+    stamps = {name: path.stat() for name, path in paths.items() if path.exists()}
+    key = (
+        str(folder.resolve()),
+        tuple((name, st.st_size, st.st_mtime_ns) for name, st in stamps.items()),
+    )
+    if key not in _TABLES:
+        _TABLES.clear()
+        _TABLES[key] = {
+            name: pd.read_parquet(path) if name in stamps else None for name, path in paths.items()
+        }
+    return {
+        name: None if frame is None else frame.copy(deep=False)
+        for name, frame in _TABLES[key].items()
+    }
 
 
 @dataclass

@@ -28,7 +28,12 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
 ENGINE = "segreport"
-KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]  # start-up chatter is not the operator's
+KERNEL_ARGS = [
+    "--IPKernelApp.log_level=CRITICAL",  # start-up chatter is not the operator's
+    # no input history in SQLite: a report's cells are in its notebook already, and the
+    # database cost two writes per notebook (0.02 s each, more on a slow disk)
+    "--HistoryManager.enabled=False",
+]
 RESET = (
     "get_ipython().reset(new_session=True, aggressive=False)\n"
     "import sys as _sys\n"

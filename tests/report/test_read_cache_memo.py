@@ -1,0 +1,54 @@
+"""The clean tables are read once per kernel, and every report still gets its own copy."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from analysis.data.load import Dataset
+from analysis.report import context
+from analysis.report.context import read_cache, write_cache
+
+
+@pytest.fixture
+def cached(tmp_path):
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "business_unit": ["x", "x"]})
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "customer_id": ["a", "b"],
+            "order_date": pd.to_datetime(["2025-01-01", "2025-01-02"]),
+            "amount": [10.0, 20.0],
+            "business_unit": ["x", "x"],
+        }
+    )
+    write_cache(tmp_path, Dataset(customers=customers, orders=orders), {"sources": {}})
+    context._TABLES.clear()
+    return tmp_path
+
+
+def test_a_second_read_reuses_the_tables_without_sharing_them(cached, monkeypatch):
+    first, _ = read_cache(cached)
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: reads.append(a) or real(*a, **k))
+    first.orders["amount"] = 0.0  # a report changing its copy in place
+    first.orders.loc[0, "customer_id"] = "zzz"
+    second, _ = read_cache(cached)
+    assert reads == []  # served from the memo
+    assert second.orders["amount"].tolist() == [10.0, 20.0]
+    assert second.orders["customer_id"].tolist() == ["a", "b"]
+    assert second.orders is not first.orders
+
+
+def test_a_rewritten_file_is_read_again(cached):
+    first, _ = read_cache(cached)
+    path = cached / "orders.parquet"
+    changed = first.orders.assign(amount=[1.0, 2.0])
+    changed.to_parquet(path, index=False)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second, _ = read_cache(cached)
+    assert second.orders["amount"].tolist() == [1.0, 2.0]
