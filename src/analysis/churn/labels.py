@@ -334,7 +334,9 @@ def churn_frame(
         population is the same, but nothing after ``as_of`` is read: use this to score
         current customers.
     features
-        The feature builder, :func:`analysis.features.customer_features` by default.
+        The feature builder, :func:`analysis.features.customer_features` by default. It
+        gets all of ``orders`` and ``as_of`` and must read only the rows dated before
+        ``as_of``, as :func:`~analysis.features.customer_features` does.
     categories, channels
         Fix the category and channel share columns (e.g. to those of the snapshot a model
         was trained on), so frames of different snapshots have the same columns.
@@ -356,9 +358,10 @@ def churn_frame(
 
     s = as_day(as_of, "as_of")
     build = features or customer_features
-    history = orders.loc[orders["order_date"] < s]
+    # no copy of the orders before ``as_of``: the population reads only those (the label
+    # the window after it, dropped without ``label``) and the builder filters them itself
     population = churn_labels(
-        history if not label else orders,
+        orders,
         s,
         window_days,
         definition=definition,
@@ -369,7 +372,7 @@ def churn_frame(
         k: list(v) for k, v in (("categories", categories), ("channels", channels)) if v is not None
     }
     feats = build(
-        history,
+        orders,
         s,
         customers=customers,
         surveys=surveys,
