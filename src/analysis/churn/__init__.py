@@ -63,6 +63,7 @@ from .labels import (
     resolve_definition,
 )
 from .risk import (
+    FIT_SAMPLE,
     ChurnRiskModel,
     RiskEvaluation,
     calibration_table,
@@ -79,6 +80,7 @@ __all__ = [
     "DRIVER_FEATURES",
     "EXPORT_COLUMNS",
     "FALLBACK_WINDOW_DAYS",
+    "FIT_SAMPLE",
     "MIN_CUSTOMERS",
     "ChurnDrivers",
     "ChurnRiskModel",

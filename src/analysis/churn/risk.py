@@ -20,8 +20,29 @@ from ._common import roc_auc, roc_auc_rows, thread_limits
 from .design import category_values, classify_columns, numeric_column
 from .drivers import fit_logit
 
-
 # --------------------------------------------------------------------------- predictive
+#: Customers a risk model learns from at most (``ChurnRiskModel(max_rows=...)``, set by
+#: the report's out-of-time and final fits): five times the bundled sample's snapshots.
+FIT_SAMPLE = 100_000
+
+
+def stratified_sample(
+    y: np.ndarray, max_rows: int | None, *, random_state: int = 0
+) -> np.ndarray | None:
+    """Sorted positions of a stratified sample of ``max_rows`` of the 0/1 labels ``y``
+    (``sklearn.model_selection.train_test_split`` with ``stratify=y``, seeded), or None
+    when every row is kept: ``max_rows`` is None or not below ``len(y)``, or a class has
+    fewer than two members (it cannot be stratified)."""
+    if max_rows is None or len(y) <= max_rows or np.bincount(y, minlength=2).min() < 2:
+        return None
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+
+    keep, _ = train_test_split(
+        np.arange(len(y)), train_size=int(max_rows), random_state=random_state, stratify=y
+    )
+    return np.sort(keep)
+
+
 class ChurnRiskModel:
     """Gradient-boosted churn risk model (``HistGradientBoostingClassifier``).
 
@@ -40,8 +61,14 @@ class ChurnRiskModel:
         suits report runs, which execute several notebooks side by side
         (``segreport run --jobs N``): more threads than free cores make OpenMP spin and
         run several times slower.
+    max_rows
+        Most customers the model learns from (:data:`FIT_SAMPLE`): above it, a stratified
+        sample of that many (seeded with ``random_state``; churners keep their share), so
+        the cost of a fit stops growing with the snapshot while a tree's leaf still holds
+        hundreds of customers. Column kinds and levels then come from the sample too.
+        ``None`` uses everybody.
     random_state
-        Seed of the booster.
+        Seed of the booster and of the sample.
 
     Attributes
     ----------
@@ -64,10 +91,12 @@ class ChurnRiskModel:
         l2_regularization: float = 1.0,
         max_levels: int = 30,
         n_threads: int | None = 1,
+        max_rows: int | None = None,
         random_state: int = 0,
     ) -> None:
         self.max_iter = max_iter
         self.n_threads = n_threads
+        self.max_rows = max_rows
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
@@ -85,6 +114,9 @@ class ChurnRiskModel:
         labels = target.to_numpy(dtype=int)
         if len(np.unique(labels)) < 2:
             raise ModelError("the risk model needs churners and non-churners to learn from")
+        keep = stratified_sample(labels, self.max_rows, random_state=self.random_state)
+        if keep is not None:
+            frame, labels = frame.iloc[keep], labels[keep]
         kinds, dropped = classify_columns(
             frame, list(frame.columns), max_levels=10**9, explicit=False
         )
@@ -524,15 +556,9 @@ def random_cv_auc(
     y = binary_values(frame[target], allow_missing=False, what="the churn target").to_numpy(
         dtype=int
     )
-    if max_rows is not None and len(y) > max_rows:
-        from sklearn.model_selection import train_test_split  # noqa: PLC0415
-
-        if np.bincount(y, minlength=2).min() >= 2:
-            keep, _ = train_test_split(
-                np.arange(len(y)), train_size=int(max_rows), random_state=random_state, stratify=y
-            )
-            keep = np.sort(keep)
-            frame, y = frame.iloc[keep], y[keep]
+    keep = stratified_sample(y, max_rows, random_state=random_state)
+    if keep is not None:
+        frame, y = frame.iloc[keep], y[keep]
     columns = [c for c in (features or frame.columns) if c != target]
     if np.bincount(y, minlength=2).min() < folds:
         return float("nan"), float("nan")

@@ -10,9 +10,9 @@ result. Whatever the data, :func:`build` returns a result: too few customers, to
 history, no churners, only churners, a single class in the test snapshot and perfectly
 separating features each give a ``status`` or a note instead of a model.
 
-Every random step has a fixed seed (the hold-out split, the boosting, the permutation
-importance sample, the cross-validation folds), so two builds on the same input give the
-same numbers.
+Every random step has a fixed seed (the hold-out split, the boosting and its sample of at
+most :data:`analysis.churn.FIT_SAMPLE` customers, the permutation importance sample, the
+cross-validation folds), so two builds on the same input give the same numbers.
 """
 
 from __future__ import annotations
@@ -132,7 +132,9 @@ class ChurnResult:
     validation : ChurnDrivers or None
         Cause model trained on the training snapshot, AUC on the test snapshot.
     risk : RiskEvaluation or None
-        Gradient boosting checked on unseen customers (see ``risk_kind``).
+        Gradient boosting checked on unseen customers (see ``risk_kind``); it learns from
+        at most :data:`analysis.churn.FIT_SAMPLE` customers (a seeded stratified sample of
+        a larger snapshot) and is evaluated on all of them.
     risk_kind : str
         ``out_of_time`` (trained on the older labels, evaluated on the newer ones),
         ``holdout`` (a stratified 25% of ``fit_frame``) or ``none``.
@@ -160,7 +162,9 @@ class ChurnResult:
     playbook_used : bool
         The list's actions for at-risk and lapsed customers come from the playbook.
     final_model : ChurnRiskModel or None
-        The risk model refitted on ``fit_frame`` that scored the current customers.
+        The risk model refitted on ``fit_frame`` (at most
+        :data:`analysis.churn.FIT_SAMPLE` of its customers) that scored the current
+        customers.
     """
 
     status: str
@@ -490,7 +494,10 @@ def _fit_models(
 
 
 def _risk_model() -> churn.ChurnRiskModel:
-    return churn.ChurnRiskModel(random_state=RANDOM_STATE)
+    """The gradient boosting of the out-of-time, hold-out and final fits: on at most
+    :data:`analysis.churn.FIT_SAMPLE` customers of a snapshot (a seeded stratified sample
+    above it), so its cost stops growing with the unit; the bundled sample is far below."""
+    return churn.ChurnRiskModel(max_rows=churn.FIT_SAMPLE, random_state=RANDOM_STATE)
 
 
 def _score_customers(
