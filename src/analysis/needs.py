@@ -46,9 +46,11 @@ __all__ = [
     "NEEDS",
     "RATING_KEYWORDS",
     "SIGNALS",
+    "NeedSignals",
     "Signal",
     "balanced_accuracy",
     "classify_needs",
+    "classify_signals",
     "need_probabilities",
     "need_scores",
     "need_signals",
@@ -153,11 +155,13 @@ SIGNALS: tuple[Signal, ...] = (
 
 @dataclass(frozen=True)
 class NeedSignals:
-    """Measured signals: values, their sampling variances and the survey importances."""
+    """Measured signals: values, their sampling variances, the survey importances and the
+    premium categories of the quality signal."""
 
     values: pd.DataFrame
     variances: pd.DataFrame
     importances: Mapping[str, float]
+    premium: tuple[str, ...] = ()
 
 
 def premium_categories(orders: pd.DataFrame) -> tuple[str, ...]:
@@ -197,13 +201,22 @@ def _is_digital(channels: pd.Series, names: Sequence[str] | None) -> pd.Series:
     return text.str.contains(pattern, regex=True)
 
 
-def _customer_means(values: pd.Series, ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _customer_means(
+    values: pd.Series, codes: np.ndarray, customers: pd.Index
+) -> tuple[pd.Series, pd.Series]:
     """Per customer: the mean of per-order ``values`` and its sampling variance (the pooled
-    within-customer variance over the customer's number of orders)."""
-    grouped = values.groupby(ids)
+    within-customer variance over the customer's number of orders).
+
+    ``codes, customers`` is :func:`pandas.factorize` of the rows' customer ids (-1: no
+    customer, left out): grouping by the integer codes instead of the Arrow-backed ids
+    gives the same means without hashing the ids again for every signal.
+    """
+    known = codes >= 0
+    grouped = values[known].groupby(codes[known])
     mean = grouped.mean()
     n = grouped.size().astype(float)
-    centred = values - mean.reindex(ids).to_numpy()
+    centred = values - np.where(known, mean.to_numpy()[codes], np.nan)
+    mean.index = n.index = customers
     dof = float((n - 1).sum())
     if dof >= MIN_REPEAT_DOF:
         within = float((centred**2).sum()) / dof
@@ -265,16 +278,20 @@ def need_signals(
         ``values``: one row per customer (index ``customer_id``) with the signal columns
         whose data exists (names of :data:`SIGNALS`; a customer's mean per order, rate per
         year or mean survey score); ``variances``: the sampling variance of each value;
-        ``importances``: rating column -> correlation with the overall score.
+        ``importances``: rating column -> correlation with the overall score;
+        ``premium``: the premium categories used (``premium``, else those of
+        :func:`premium_categories` of the completed sales before ``as_of``).
     """
     as_of = pd.Timestamp(as_of)
     values: dict[str, pd.Series] = {}
     variances: dict[str, pd.Series] = {}
     importances: dict[str, float] = {}
+    premium_used = tuple(premium) if premium is not None else ()
     if orders is not None and len(orders):
         found = _order_signals(orders, as_of, interactions, premium, digital_channels)
         values.update(found[0])
         variances.update(found[1])
+        premium_used = found[2]
     if surveys is not None and len(surveys):
         found_values, found_variances, importances = _survey_signals(surveys, as_of)
         values.update(found_values)
@@ -285,7 +302,7 @@ def need_signals(
     if table.empty:
         table = table.set_axis(table.index.astype("string"))
         noise = noise.set_axis(noise.index.astype("string"))
-    return NeedSignals(table.sort_index(), noise.sort_index(), importances)
+    return NeedSignals(table.sort_index(), noise.sort_index(), importances, premium_used)
 
 
 def _order_signals(
@@ -294,16 +311,18 @@ def _order_signals(
     interactions: pd.DataFrame | None,
     premium: Sequence[str] | None,
     digital_channels: Sequence[str] | None,
-) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series], tuple[str, ...]]:
     sales = _sales(orders.loc[pd.to_datetime(orders["order_date"]) < as_of])
     values: dict[str, pd.Series] = {}
     variances: dict[str, pd.Series] = {}
+    tops = tuple(premium) if premium is not None else ()
     if sales.empty:
-        return values, variances
-    ids = sales["customer_id"].astype(str)
+        return values, variances, tops
+    codes, customers = pd.factorize(sales["customer_id"].astype(str), sort=True)
+    customers = customers.rename("customer_id")
 
     def add(name: str, per_order: pd.Series) -> None:
-        values[name], variances[name] = _customer_means(per_order.astype(float), ids)
+        values[name], variances[name] = _customer_means(per_order.astype(float), codes, customers)
 
     if "discount" in sales.columns and sales["discount"].fillna(0).gt(0).any():
         discount = sales["discount"].fillna(0.0).clip(lower=0.0)
@@ -311,7 +330,7 @@ def _order_signals(
         add("promotion_response", discount.gt(0))
     has_category = "product_category" in sales.columns and sales["product_category"].notna().any()
     if has_category:
-        tops = tuple(premium) if premium is not None else premium_categories(sales)
+        tops = tops if premium is not None else premium_categories(sales)
         if tops:
             add("premium_share", sales["product_category"].astype("string").isin(list(tops)))
         group = sales["product_category"].astype("string").fillna("_none")
@@ -333,21 +352,24 @@ def _order_signals(
         hour = when.dt.hour
         add("off_hours_share", (when.dt.dayofweek >= 5) | (hour < 8) | (hour >= 20))
     if interactions is not None and len(interactions) and "type" in interactions.columns:
-        first = pd.to_datetime(sales["order_date"]).groupby(ids).min()
+        known = codes >= 0
+        first = when[known].groupby(codes[known]).min().set_axis(customers)
         years = (as_of - first).dt.days.clip(lower=30) / 365.25
         rows = interactions.loc[pd.to_datetime(interactions["date"]) < as_of]
         kind = rows["type"].astype("string").str.lower().fillna("")
-        who = rows["customer_id"].astype(str)
+        # each interaction's customer among those with sales (-1: none, not counted)
+        who = customers.get_indexer(rows["customer_id"].astype(str))
         for column, mask in (
             ("complaint_rate", kind.eq("complaint")),
             ("contact_rate", kind.isin(_CONTACT_TYPES)),
         ):
             if mask.any():
-                count = who[mask].value_counts().reindex(years.index, fill_value=0)
+                hits = who[mask.to_numpy() & (who >= 0)]
+                count = pd.Series(np.bincount(hits, minlength=len(customers)), index=customers)
                 rate = count.astype(float) / years
                 values[column] = rate
                 variances[column] = max(float(rate.mean()), 1e-12) / years  # Poisson
-    return values, variances
+    return values, variances, tops
 
 
 def _survey_signals(
@@ -388,7 +410,10 @@ def _survey_signals(
         if score.empty:
             continue
         name = f"survey_{need}"
-        values[name], variances[name] = _customer_means(score, ids.loc[score.index])
+        codes, customers = pd.factorize(ids.loc[score.index], sort=True)
+        values[name], variances[name] = _customer_means(
+            score, codes, customers.rename("customer_id")
+        )
     return values, variances, importances
 
 
@@ -533,6 +558,25 @@ def classify_needs(
         premium=premium,
         digital_channels=digital_channels,
     )
+    return classify_signals(measured)
+
+
+def classify_signals(measured: NeedSignals) -> pd.DataFrame:
+    """The primary need of every customer from signals already measured.
+
+    :func:`classify_needs` is ``classify_signals(need_signals(...))``; a caller that also
+    shows the signals (the needs report's scorecard) measures them once and passes them.
+
+    Parameters
+    ----------
+    measured
+        :func:`need_signals`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`classify_needs`.
+    """
     z, scores = need_scores(measured)
     spread = scores.attrs["spread"]
     signals, importances = measured.values, dict(measured.importances)
@@ -568,39 +612,26 @@ def classify_needs(
         better = part.notna() & (part > contribution)
         evidence[better] = s.name
         contribution[better] = part[better]
-    medians = signals.median()
-    raw = [
-        float(signals.at[i, e]) if isinstance(e, str) else math.nan
-        for i, e in zip(signals.index, evidence, strict=True)
-    ]
+    # each customer's evidence as a column position (-1: none), to read values in one pass
+    where = signals.columns.get_indexer(evidence.to_numpy())
+    has = where >= 0
+    raw = signals.to_numpy(dtype=float)[np.arange(len(where)), where]
+    medians = signals.median().to_numpy(dtype=float)[where]
     out = pd.DataFrame(
         {
             "need_type": need,
             "confidence": confidence,
             "evidence_signal": evidence.to_numpy(),
-            "evidence_value": raw,
-            "evidence_median": [
-                float(medians[e]) if isinstance(e, str) else math.nan for e in evidence
-            ],
+            "evidence_value": np.where(has, raw, math.nan),
+            "evidence_median": np.where(has, medians, math.nan),
             **{f"score_{k}": scores[k].to_numpy() for k in NEEDS},
             **{f"p_{k}": probabilities[k].to_numpy() for k in NEEDS},
             "signals": signals.notna().sum(axis=1).to_numpy(),
         },
         index=scores.index,
     )
-    out.attrs.update(
-        importances=importances,
-        premium=tuple(premium) if premium is not None else _premium_used(orders, as_of),
-    )
+    out.attrs.update(importances=importances, premium=measured.premium)
     return out
-
-
-def _premium_used(orders: pd.DataFrame | None, as_of: pd.Timestamp) -> tuple[str, ...]:
-    if orders is None or not len(orders):
-        return ()
-    return premium_categories(
-        _sales(orders.loc[pd.to_datetime(orders["order_date"]) < pd.Timestamp(as_of)])
-    )
 
 
 def balanced_accuracy(truth: Mapping[str, str], predicted: Mapping[str, str]) -> float:

@@ -330,16 +330,16 @@ def _needs_part(
 ) -> NeedsPart:
     options = params.get("needs") or {}
     language = str(params.get("language", "en"))
-    surveys = data.survey_responses
-    orders = data.orders
-    found = needs_model.classify_needs(
-        orders,
+    # measured once: the classification and the scorecard both read them
+    measured = needs_model.need_signals(
+        data.orders,
         as_of,
         interactions=data.interactions,
-        surveys=surveys,
+        surveys=data.survey_responses,
         premium=options.get("premium_categories") or None,
         digital_channels=options.get("digital_channels") or None,
     )
+    found = needs_model.classify_signals(measured)
     customers = found.copy()
     if segments is not None:
         customers["rfm_segment"] = segments.reindex(customers.index).astype("object")
@@ -349,7 +349,7 @@ def _needs_part(
             lookup = info.drop_duplicates("customer_id").set_index("customer_id")[column]
             lookup.index = lookup.index.astype(str)
             customers[column] = lookup.reindex(customers.index).astype("object")
-    signals_table = _signal_table(orders, as_of, data, options)
+    signals_table = _signal_table(measured)
     kinds = set(signals_table["kind"])
     if kinds == {"survey"}:
         source = "survey"
@@ -446,17 +446,7 @@ def _mix(customers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _signal_table(
-    orders: pd.DataFrame | None, as_of: pd.Timestamp, data: Dataset, options: Mapping[str, Any]
-) -> pd.DataFrame:
-    measured = needs_model.need_signals(
-        orders,
-        as_of,
-        interactions=data.interactions,
-        surveys=data.survey_responses,
-        premium=options.get("premium_categories") or None,
-        digital_channels=options.get("digital_channels") or None,
-    )
+def _signal_table(measured: needs_model.NeedSignals) -> pd.DataFrame:
     z, _ = needs_model.need_scores(measured)
     rows = [
         {
