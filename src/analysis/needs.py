@@ -330,7 +330,8 @@ def _order_signals(
         add("promotion_response", discount.gt(0))
     has_category = "product_category" in sales.columns and sales["product_category"].notna().any()
     if has_category:
-        tops = tops if premium is not None else premium_categories(sales)
+        if premium is None:
+            tops = premium_categories(sales)
         if tops:
             add("premium_share", sales["product_category"].astype("string").isin(list(tops)))
         group = sales["product_category"].astype("string").fillna("_none")
@@ -540,7 +541,8 @@ def classify_needs(
         ``signals`` (how many signals the customer had). Customers without any signal are
         left out (they have no evidence: nothing is guessed for them).
         ``attrs["importances"]`` holds the survey importances, ``attrs["premium"]`` the
-        premium categories used.
+        premium categories used, ``attrs["used"]`` the signals that entered the scores
+        (those that vary; the columns of :func:`need_scores`' z-scores).
 
     Examples
     --------
@@ -630,7 +632,7 @@ def classify_signals(measured: NeedSignals) -> pd.DataFrame:
         },
         index=scores.index,
     )
-    out.attrs.update(importances=importances, premium=measured.premium)
+    out.attrs.update(importances=importances, premium=measured.premium, used=tuple(z.columns))
     return out
 
 

@@ -349,7 +349,7 @@ def _needs_part(
             lookup = info.drop_duplicates("customer_id").set_index("customer_id")[column]
             lookup.index = lookup.index.astype(str)
             customers[column] = lookup.reindex(customers.index).astype("object")
-    signals_table = _signal_table(measured)
+    signals_table = _signal_table(measured, found.attrs["used"])
     kinds = set(signals_table["kind"])
     if kinds == {"survey"}:
         source = "survey"
@@ -446,8 +446,9 @@ def _mix(customers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _signal_table(measured: needs_model.NeedSignals) -> pd.DataFrame:
-    z, _ = needs_model.need_scores(measured)
+def _signal_table(measured: needs_model.NeedSignals, used: tuple[str, ...]) -> pd.DataFrame:
+    """The scorecard of the signals the classification used (``used``: its
+    ``attrs["used"]``, the signals that vary), so their z-scores are not computed twice."""
     rows = [
         {
             "signal": s.name,
@@ -459,7 +460,7 @@ def _signal_table(measured: needs_model.NeedSignals) -> pd.DataFrame:
             "median": float(measured.values[s.name].median()),
         }
         for s in needs_model.SIGNALS
-        if s.name in z.columns
+        if s.name in used
     ]
     columns = ["signal", "need", "weight", "direction", "kind", "customers", "median"]
     return pd.DataFrame(rows, columns=columns)
