@@ -185,6 +185,27 @@ def test_survey_only_data_gets_needs_from_the_survey():
 def test_no_data_gives_no_customers():
     found = needs.classify_needs(None, "2025-06-01")
     assert found.empty and "need_type" in found.columns
+    assert found.attrs["used"] == () and found.attrs["premium"] == ()
+
+
+def test_signals_that_do_not_vary_score_nobody_and_the_result_says_which_were_used():
+    # identical customers: no signal varies, so no z-score and nobody is classified; the
+    # needs report's scorecard reads attrs["used"] on this path too
+    rows = [(c, "2025-01-05", 20.0, 0.0, "basics") for c in ("a", "b", "c")]
+    found = needs.classify_needs(_orders(rows), "2025-03-01")
+    assert found.empty
+    assert set(found.attrs) == {"importances", "premium", "used"}
+    assert found.attrs["used"] == ()
+    varied = needs.classify_needs(
+        _orders([*rows, ("d", "2025-02-20", 90.0, 30.0, "basics")]), "2025-03-01"
+    )
+    assert set(varied.attrs) == {"importances", "premium", "used"}
+    z, _ = needs.need_scores(
+        needs.need_signals(
+            _orders([*rows, ("d", "2025-02-20", 90.0, 30.0, "basics")]), "2025-03-01"
+        )
+    )
+    assert varied.attrs["used"] == tuple(z.columns) and len(z.columns) > 0
 
 
 def test_rating_names_map_to_needs():

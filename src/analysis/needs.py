@@ -596,7 +596,7 @@ def classify_signals(measured: NeedSignals) -> pd.DataFrame:
             ]
         )
         out.index.name = "customer_id"
-        out.attrs.update(importances=importances, premium=())
+        out.attrs.update(importances=importances, premium=(), used=tuple(z.columns))
         return out
     probabilities = need_probabilities(scores, spread)
     # the balanced decision: each need's probability against its share of the whole base
