@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .coerce import as_day, sql_date, sql_money, sql_quote
+from .connections import connection
 from .errors import DataError, ParamsError
 
 __all__ = [
@@ -152,8 +152,10 @@ def duckdb_source(source: OrdersSource, columns: Sequence[str], table: str = "or
 
     The one way order-level code here and in :mod:`analysis.lifecycle` reaches DuckDB.
     Checks the source type, that a file exists and that ``columns`` are present. The
-    connection is in-memory (:func:`duckdb_config`), spills to its own temporary directory,
-    and is closed (and the directory removed) on exit.
+    connection is a new one to the process's in-memory database of :func:`duckdb_config`
+    (:func:`analysis.connections.connection`: no database is built per query), which spills
+    to a private temporary directory; it is closed on exit, and what was registered on it
+    goes with it.
 
     Parameters
     ----------
@@ -191,28 +193,24 @@ def duckdb_source(source: OrdersSource, columns: Sequence[str], table: str = "or
         and not Path(source).exists()
     ):
         raise DataError("the file does not exist.", file=os.fspath(source))
-    with tempfile.TemporaryDirectory(prefix="segreport-duckdb-") as spill:
-        con = duckdb.connect(config=duckdb_config(temp_directory=spill))
+    with connection(duckdb_config(), spill=True) as con:
+        _require_columns(con, source, columns, table)
+        if isinstance(source, pd.DataFrame):
+            # Only referenced columns are scanned; the frame is never copied or changed.
+            con.register("_orders_src", source)
+            from_clause = "_orders_src"
+        else:
+            from_clause = _parquet_scan(source)
         try:
-            _require_columns(con, source, columns, table)
-            if isinstance(source, pd.DataFrame):
-                # Only referenced columns are scanned; the frame is never copied or changed.
-                con.register("_orders_src", source)
-                from_clause = "_orders_src"
-            else:
-                from_clause = _parquet_scan(source)
-            try:
-                yield con, from_clause
-            except (duckdb.ConversionException, duckdb.BinderException) as exc:
-                # Wrong column types (text amounts, unparseable dates) surface here.
-                first_line = str(exc).strip().splitlines()[0].rstrip(".")
-                raise DataError(
-                    f"cannot aggregate the {table}: {first_line}. Check that "
-                    f"{', '.join(repr(c) for c in columns)} hold ids, dates and numbers.",
-                    file=os.fspath(source) if _is_path(source) else table,
-                ) from exc
-        finally:
-            con.close()
+            yield con, from_clause
+        except (duckdb.ConversionException, duckdb.BinderException) as exc:
+            # Wrong column types (text amounts, unparseable dates) surface here.
+            first_line = str(exc).strip().splitlines()[0].rstrip(".")
+            raise DataError(
+                f"cannot aggregate the {table}: {first_line}. Check that "
+                f"{', '.join(repr(c) for c in columns)} hold ids, dates and numbers.",
+                file=os.fspath(source) if _is_path(source) else table,
+            ) from exc
 
 
 # --------------------------------------------------------------------------------------
