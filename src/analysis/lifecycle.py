@@ -54,9 +54,11 @@ from .coerce import as_day as _as_day
 from .coerce import sql_date as _sql_date
 from .coerce import sql_money
 from .coerce import sql_quote as _quote
+from .connections import connection
 from .errors import DataError, ParamsError
+from .framememo import FrameMemo
 from .lookup import isin
-from .value import OrdersSource
+from .value import OrdersSource, duckdb_config
 from .value import duckdb_source as _duckdb
 
 __all__ = [
@@ -221,15 +223,82 @@ def _day_count(name: str, value: object) -> int:
     return int(math.ceil(float(value)))
 
 
-def _purchase_days_sql(src: str, end: pd.Timestamp, cid: str, date: str, amount: str) -> str:
+def _purchase_days_sql(src: str, end: pd.Timestamp | None, cid: str, date: str, amount: str) -> str:
     day = f"CAST({_quote(date)} AS DATE)"
+    until = "" if end is None else f" AND {day} <= {_sql_date(end)}"
     return f"""
         SELECT {_quote(cid)} AS cid, {day} AS d
         FROM {src}
-        WHERE {_quote(cid)} IS NOT NULL AND {day} <= {_sql_date(end)}
+        WHERE {_quote(cid)} IS NOT NULL{until}
         GROUP BY ALL
         HAVING SUM({sql_money(_quote(amount))}) > 0
     """
+
+
+#: The gaps of the orders frames used last in this process (see :func:`_gap_counts`).
+_GAPS = FrameMemo(kept=8)
+
+
+def _gap_counts(
+    orders: OrdersSource, cid: str, date: str, amount: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every inter-purchase gap of ``orders``, counted: ``(day, gap, count)`` arrays, the
+    later purchase day (days since 1970-01-01), the gap in days and how many customers
+    had that gap ending that day, sorted by day.
+
+    The gaps up to any day ``end`` are exactly the rows with ``day <= end``: a purchase day
+    is a customer-day whose orders sum to more than zero, which no later order changes,
+    and two purchase days consecutive among all of a customer's are consecutive among
+    those up to ``end``. So the gaps are computed once per orders frame (the unit's reports
+    share its data: :class:`analysis.framememo.FrameMemo`) and every snapshot date, the
+    billing cycle and the quantiles read them.
+    """
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with _duckdb(orders, [cid, date, amount]) as (con, src):
+            sql = f"""
+                WITH days AS ({_purchase_days_sql(src, None, cid, date, amount)}),
+                gaps AS (
+                    SELECT d, date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d)
+                        AS gap
+                    FROM days
+                )
+                SELECT CAST(date_diff('day', DATE '1970-01-01', d) AS BIGINT) AS day,
+                    CAST(gap AS BIGINT) AS gap, COUNT(*) AS n
+                FROM gaps WHERE gap IS NOT NULL
+                GROUP BY ALL ORDER BY day, gap
+            """
+            found = con.execute(sql).fetchnumpy()
+        out = tuple(np.asarray(found[name], dtype=np.int64) for name in ("day", "gap", "n"))
+        for array in out:
+            array.flags.writeable = False  # shared by every caller
+        return out  # type: ignore[return-value]
+
+    if isinstance(orders, pd.DataFrame):
+        return _GAPS.get(orders, [cid, date, amount], "gaps", compute)
+    return compute()
+
+
+def _gaps_until(
+    orders: OrdersSource, end: pd.Timestamp, cid: str, date: str, amount: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct gaps up to ``end`` (sorted) and how often each occurs."""
+    day, gap, count = _gap_counts(orders, cid, date, amount)
+    last = int((end.normalize() - pd.Timestamp("1970-01-01")).days)
+    upto = int(np.searchsorted(day, last, side="right"))
+    values, where = np.unique(gap[:upto], return_inverse=True)
+    return values, np.bincount(where, weights=count[:upto], minlength=len(values)).astype(np.int64)
+
+
+def _over_gaps(values: np.ndarray, counts: np.ndarray, select: str) -> tuple:
+    """``SELECT {select} FROM gaps WHERE gap IS NOT NULL`` over the gaps ``values``
+    repeated ``counts`` times, in DuckDB: the same aggregates (``quantile_cont``,
+    ``median``, ``AVG``) over the same gaps as a query over the orders, so the same
+    numbers to the last bit, without reading the orders again."""
+    gaps = pd.DataFrame({"gap": np.repeat(values, counts)})
+    with connection(duckdb_config()) as con:
+        con.register("_gaps", gaps)
+        return con.execute(f"SELECT {select} FROM _gaps WHERE gap IS NOT NULL").fetchone()
 
 
 def purchase_gap_quantiles(
@@ -281,19 +350,10 @@ def purchase_gap_quantiles(
         raise ParamsError(f"gap quantiles must be between 0 and 1, got {list(quantiles)!r}")
     end = _as_day(as_of, "as_of")
     columns = ", ".join(f"quantile_cont(gap, {q})" for q in wanted)
-    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
-        sql = f"""
-            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
-            gaps AS (
-                SELECT date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
-                FROM days
-            )
-            SELECT COUNT(gap){", " + columns if columns else ""}
-            FROM gaps WHERE gap IS NOT NULL
-        """
-        n_gaps, *values = con.execute(sql).fetchone()
+    values, counts = _gaps_until(orders, end, customer_id_col, date_col, amount_col)
+    n_gaps, *found = _over_gaps(values, counts, "COUNT(gap)" + (f", {columns}" if columns else ""))
     n_gaps = int(n_gaps or 0)
-    return n_gaps, tuple(float("nan") if v is None else float(v) for v in values)
+    return n_gaps, tuple(float("nan") if v is None else float(v) for v in found)
 
 
 def billing_cycle(
@@ -363,17 +423,8 @@ def billing_cycle(
         f"AVG(CASE WHEN gap BETWEEN {low} AND {high} THEN 1.0 ELSE 0.0 END)"
         for _, _, low, high in BILLING_CYCLES
     )
-    with _duckdb(orders, [customer_id_col, date_col, amount_col]) as (con, src):
-        sql = f"""
-            WITH days AS ({_purchase_days_sql(src, end, customer_id_col, date_col, amount_col)}),
-            gaps AS (
-                SELECT date_diff('day', lag(d) OVER (PARTITION BY cid ORDER BY d), d) AS gap
-                FROM days
-            )
-            SELECT COUNT(gap), median(gap), {bands}
-            FROM gaps WHERE gap IS NOT NULL
-        """
-        n_gaps, median, *shares = con.execute(sql).fetchone()
+    values, counts = _gaps_until(orders, end, customer_id_col, date_col, amount_col)
+    n_gaps, median, *shares = _over_gaps(values, counts, f"COUNT(gap), median(gap), {bands}")
     n_gaps = int(n_gaps or 0)
     if scheme == "transactional":
         return BillingCycle("transactional", n_gaps=n_gaps, median_gap=_nan(median), source="param")
