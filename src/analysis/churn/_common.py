@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
+from ..framememo import FrameMemo
 
 #: Two-sided 95% normal quantile (intervals of odds ratios, hazard ratios, survival).
 Z95 = float(stats.norm.ppf(0.975))
@@ -42,28 +43,57 @@ def purchase_days(
     """Customer-days with a positive net amount in ``[start, end)``: ``customer_id, day``.
 
     A purchase day is a day whose orders sum to more than zero (as in
-    :mod:`analysis.lifecycle`): a refund-only day is not a purchase.
+    :mod:`analysis.lifecycle`): a refund-only day is not a purchase. When ``start`` and
+    ``end`` are midnights every day lies wholly inside or outside the range, so the rows
+    are those of :func:`_all_purchase_days` (one pass per orders frame, shared by the
+    churn model's many snapshots and windows) in the range.
     """
     require_columns(orders, "orders", ("customer_id", "order_date", "amount"))
+    midnight = all(
+        t is None or pd.Timestamp(t) == pd.Timestamp(t).normalize() for t in (start, end)
+    )
+    if midnight and orders["order_date"].dtype.kind == "M":
+        table = _DAYS.get(
+            orders,
+            ["customer_id", "order_date", "amount"],
+            "purchase_days",
+            lambda: _net_days(orders),
+        )
+        day = table["day"]
+        keep = day < end if start is None else (day >= start) & (day < end)
+        if keep.any():
+            return table.loc[keep.to_numpy()].reset_index(drop=True)
     dates = orders["order_date"]
     mask = dates < end
     if start is not None:
         mask = mask & (dates >= start)
-    part = orders.loc[mask, ["customer_id", "order_date", "amount"]]
+    # (no purchase day in the range: the empty table as a pass over the range gives it)
+    return _net_days(orders.loc[mask, ["customer_id", "order_date", "amount"]])
+
+
+#: The purchase days of the orders frames used last (see :func:`purchase_days`).
+_DAYS = FrameMemo(kept=4)
+
+
+def _net_days(part: pd.DataFrame) -> pd.DataFrame:
+    """Customer-days of ``part`` whose amounts sum to more than zero, sorted by customer
+    and day."""
     if part.empty:
         return pd.DataFrame(
             {"customer_id": pd.Series(dtype="string"), "day": pd.Series(dtype="datetime64[ns]")}
         )
     net = (
-        part.assign(
-            customer_id=part["customer_id"].astype("string"),
-            day=part["order_date"].dt.normalize(),
+        pd.DataFrame(
+            {
+                "customer_id": part["customer_id"].astype("string"),
+                "day": part["order_date"].dt.normalize(),
+                "amount": part["amount"],
+            }
         )
         .groupby(["customer_id", "day"], observed=True, sort=True)["amount"]
         .sum()
     )
-    out = net[net > 0].reset_index()[["customer_id", "day"]]
-    return out
+    return net[net > 0].reset_index()[["customer_id", "day"]]
 
 
 def thread_limits(*, openmp: int | None = None, blas: int | None = None) -> Any:
