@@ -34,27 +34,23 @@ KERNEL_ARGS = [
     # database cost two writes per notebook (0.02 s each, more on a slow disk)
     "--HistoryManager.enabled=False",
     # no output cache (Out[n], _, __): reports do not read it, and flushing it made every
-    # reset walk the whole heap once more (RESET)
+    # reset walk the whole heap (RESET)
     "--InteractiveShell.cache_size=0",
 ]
-#: Between notebooks: figures are closed and the namespace cleared, then one full garbage
-#: collection frees the notebook's cycles (figures are full of them), and what survives
-#: (the kernel's caches: clean tables, shared results, fonts) is moved out of the
-#: collector's sight (``gc.freeze``), as the warm-up imports are. Every later collection
-#: walks only what the next notebook makes. IPython's own reset collects too, but before it
-#: clears the namespace (so it freed nothing of the notebook's) and only to flush the
-#: output cache, which the kernels do not keep (``cache_size=0``). The resets of a 20k pack
-#: spent 7.2 profiled CPU-seconds in collections, 2.2 with this.
+#: Between notebooks: figures are closed and the namespace cleared; what was the last
+#: notebook's is then garbage (nothing refers to it: tested), freed by reference counting or
+#: by the next collection. The reset runs no collection of its own: IPython's ran one,
+#: before clearing the namespace (so it freed nothing of the notebook's), only to flush the
+#: output cache, which the report kernels do not keep (``cache_size=0``). That walk of the
+#: whole heap cost 7.2 profiled CPU-seconds per 20k pack. (Collecting after the clear and
+#: freezing what survives was tried: Python then counts no long-lived objects and runs full
+#: collections more often, and the pack got slower.)
 RESET = (
     "import sys as _sys\n"
     "if 'matplotlib.pyplot' in _sys.modules:\n"
     "    _sys.modules['matplotlib.pyplot'].close('all')\n"
     "del _sys\n"
     "get_ipython().reset(new_session=True, aggressive=False)\n"
-    "import gc as _gc\n"
-    "_gc.collect()\n"
-    "_gc.freeze()\n"
-    "del _gc\n"
 )
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
