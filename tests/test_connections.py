@@ -35,8 +35,14 @@ def test_one_database_per_settings_and_process():
     with connections.connection({"threads": 1, "memory_limit": "512MB"}) as other:
         setting = other.execute("SELECT current_setting('memory_limit')").fetchone()[0]
         assert setting.replace(" ", "").lower() in {"512.0mib", "488.2mib", "512mb", "488mib"}
-    keys = [key for key in connections._DATABASES if key[0] == os.getpid()]
-    assert len({key[2] for key in keys}) == len(keys)  # no settings twice in this process
+    before = len(connections._DATABASES)
+    for settings in ({"threads": 1}, {"threads": 1, "memory_limit": "512MB"}):
+        with connections.connection(settings):
+            pass
+    assert len(connections._DATABASES) == before  # the same settings: no new database
+    with connections.connection({"threads": 1}, spill=True):
+        pass
+    assert len(connections._DATABASES) == before + 1  # a spill directory: its own database
 
 
 def test_a_connection_closes_on_exit_even_after_an_error():
