@@ -296,7 +296,7 @@ def _over_gaps(values: np.ndarray, counts: np.ndarray, select: str) -> tuple:
     ``median``, ``AVG``) over the same gaps as a query over the orders, so the same
     numbers to the last bit, without reading the orders again."""
     gaps = pd.DataFrame({"gap": np.repeat(values, counts)})
-    with connection(duckdb_config()) as con:
+    with connection(duckdb_config(), spill=True) as con:  # the order queries' database
         con.register("_gaps", gaps)
         return con.execute(f"SELECT {select} FROM _gaps WHERE gap IS NOT NULL").fetchone()
 
