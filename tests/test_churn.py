@@ -801,3 +801,37 @@ def test_a_reason_with_the_same_words_for_nearly_every_high_risk_customer_is_sai
     assert "Plan: monthly" not in set(words)
     high = out.loc[out["churn_probability"] >= 0.5]
     assert high["reason_feature_1"].isin(["complaints", ""]).all()
+
+
+@pytest.mark.parametrize("definition", ["noncontractual", "contractual"])
+def test_period_churn_reads_nothing_on_or_after_the_period_end(definition):
+    """The figures pass the unit's whole orders frame for every period: rows dated on or
+    after the end must change nothing (a fractional-day order included)."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700 * 24, n), unit="h")
+    orders = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"c{k}" for k in rng.integers(0, 300, n)], "string"),
+            "order_date": stamps,
+            "amount": rng.choice([-15.0, 20.0, 35.5, 60.0], n),
+        }
+    )
+    signup = pd.Timestamp("2023-06-01") + pd.to_timedelta(rng.integers(0, 500, 300), unit="D")
+    gone = rng.random(300) < 0.4
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{k}" for k in range(300)],
+            "signup_date": signup,
+            "churned": gone,
+            "churn_date": (signup + pd.to_timedelta(rng.integers(30, 600, 300), unit="D")).where(
+                gone
+            ),
+        }
+    )
+    for start, end in [("2024-07-01", "2024-10-01"), ("2025-01-01", "2025-04-01")]:
+        end_ts = pd.Timestamp(end)
+        kw = {"definition": definition, "customers": customers}
+        whole = churn.period_churn(orders, start, end, 60, **kw)
+        before = churn.period_churn(orders.loc[orders["order_date"] < end_ts], start, end, 60, **kw)
+        assert whole == before and whole.base > 0

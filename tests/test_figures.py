@@ -25,7 +25,7 @@ def _params(**churn):
 
 def _orders(rows):
     frame = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
-    frame["order_date"] = pd.to_datetime(frame["order_date"])
+    frame["order_date"] = pd.to_datetime(frame["order_date"], format="mixed")
     frame["order_id"] = [f"o{i}" for i in range(len(frame))]
     frame["business_unit"] = "retail"
     return frame
@@ -203,3 +203,28 @@ def test_survey_only_data_has_no_order_figures_and_still_compares_nps():
         assert figures.text(figure) == "–"
     assert figures.current["nps"] == pytest.approx((1 - 3) / 4 * 100)
     assert figures.previous["nps"] == pytest.approx((3 - 1) / 4 * 100)  # Q3 has answers
+
+
+@pytest.mark.parametrize("shape", ["bills", "log", "later_only"])
+def test_the_churn_rule_reads_nothing_on_or_after_its_date(shape, rng):
+    """The rule gets the unit's whole orders frame: rows dated on or after its date (here
+    an irregular burst after it, or every row) must not change it."""
+    from analysis.figures import _churn_rule
+
+    ids = [f"c{i}" for i in range(40)]
+    months = pd.date_range("2024-01-05", "2025-12-05", freq="MS") + pd.Timedelta(days=4)
+    if shape == "bills":
+        rows = [(c, d.date().isoformat(), 30.0) for c in ids for d in months]
+    else:
+        start = "2026-02-01" if shape == "later_only" else "2024-01-01"
+        days = pd.to_datetime(start) + pd.to_timedelta(rng.integers(0, 500, 600), unit="D")
+        rows = [(ids[i % 40], d.date().isoformat(), 20.0) for i, d in enumerate(days)]
+    end = pd.Timestamp("2026-01-01")
+    later = pd.to_datetime("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, 300), unit="h")
+    rows += [(ids[i % 40], d.strftime("%Y-%m-%d %H:%M:%S"), 15.0) for i, d in enumerate(later)]
+    orders = _orders(rows)
+    customers = _customers_with_churn(ids)
+    params = _params(definition="auto", window_days=None)
+    whole = _churn_rule(Dataset(customers=customers, orders=orders), end, params)
+    cut = orders.loc[orders["order_date"] < end].reset_index(drop=True)
+    assert whole == _churn_rule(Dataset(customers=customers, orders=cut), end, params)

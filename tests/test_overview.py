@@ -82,3 +82,20 @@ def test_customer_type_mix_by_revenue():
     assert mix["customer_share"].tolist() == [1.0, 0.0]
     no_types = overview.customer_type_mix(CUSTOMERS.drop(columns="customer_type"), ORDERS, Q4)
     assert no_types.empty and no_types.columns.tolist() == mix.columns.tolist()
+
+
+@pytest.mark.parametrize("ids", ["string", "object", "int"])
+def test_period_kpis_whatever_the_id_type(ids):
+    """Text ids share the kept first purchases; other ids keep their type, so known
+    customers still meet the customers table's ids."""
+    number = {"a": 1, "b": 2, "c": 3, "d": 4}
+    convert = {
+        "string": lambda s: s.astype("string"),
+        "object": lambda s: s.astype(object),
+        "int": lambda s: s.map(number).astype("int64"),
+    }[ids]
+    orders = ORDERS.assign(customer_id=convert(ORDERS["customer_id"]))
+    customers = CUSTOMERS.assign(customer_id=convert(CUSTOMERS["customer_id"]))
+    want = overview.period_kpis(ORDERS, CUSTOMERS, Q4)
+    assert overview.period_kpis(orders, customers, Q4) == want
+    assert overview.period_kpis(orders.copy(deep=False), customers, Q4) == want  # kept

@@ -66,3 +66,19 @@ def test_one_pass_serves_every_midnight_range_of_a_frame(monkeypatch):
     assert passes == [len(orders)]  # one pass over all orders, four ranges read from it
     _common.purchase_days(orders, snapshot, snapshot + pd.Timedelta(hours=6))
     assert len(passes) == 2  # a range inside a day: its own pass
+
+
+def test_time_zone_aware_dates_give_the_days_by_definition():
+    orders = _orders(4)
+    orders["order_date"] = orders["order_date"].dt.tz_localize("Europe/Berlin")
+    found = _common._net_days(orders)
+    truth = _by_definition(orders, None, pd.Timestamp("2030-01-01", tz="Europe/Berlin"))
+    assert found["customer_id"].tolist() == truth["customer_id"].tolist()
+    assert found["day"].tolist() == truth["day"].tolist()
+
+
+def test_the_day_table_keeps_its_types():
+    found = _common._net_days(_orders(5))
+    assert str(found["customer_id"].dtype) == "string"
+    assert found["day"].dtype == _orders(5)["order_date"].dt.normalize().dtype
+    assert found["customer_id"].notna().all() and len(found) > 0

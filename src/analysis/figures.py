@@ -122,7 +122,9 @@ def _churn_rule(data: Dataset, end: pd.Timestamp, params: Mapping[str, Any]) -> 
     from . import churn  # noqa: PLC0415  (churn imports heavy model code)
 
     opts = params.get("churn") or {}
-    orders = data.orders.loc[data.orders["order_date"] < end]
+    # the unit's whole frame: the window and the billing cycle read only the purchases
+    # before ``end``, and on this frame they reuse its counted gaps (analysis.lifecycle)
+    orders = data.orders
     window = churn.churn_window(
         orders,
         end,
@@ -153,7 +155,7 @@ def _bills(orders: pd.DataFrame, end: pd.Timestamp, params: Mapping[str, Any]) -
     ``value.billing``), or absent."""
     from .lifecycle import billing_cycle  # noqa: PLC0415
 
-    if orders.empty:
+    if not (orders["order_date"] < end).any():  # no order before the snapshot
         return True
     billing = dict((params.get("value") or {}).get("billing") or {})
     found = billing_cycle(
@@ -193,8 +195,11 @@ def period_figures(
         data.orders, period, data.survey_responses, None, csat_scale=scale
     )
     end = period.end_exclusive
+    # all the orders, not those before ``end``: period_churn reads no row dated on or after
+    # ``end`` anyway, and on the unit's own frame its purchase days are one shared pass
+    # (a filtered copy per period made a pass over the orders each: 29 s at 1M customers)
     lost = churn.period_churn(
-        data.orders.loc[data.orders["order_date"] < end],
+        data.orders,
         period.start_ts,
         end,
         rule.window_days,

@@ -8,7 +8,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .framememo import FrameMemo
 from .period import Period
+
+#: First purchases of the orders frames used last in this process: a unit's reports ask
+#: for the KPIs of several periods, and each pass over the orders cost seconds at 1M
+#: customers.
+_FIRST = FrameMemo(kept=4)
+
+
+def first_purchases(orders: pd.DataFrame) -> pd.Series:
+    """Each customer's first purchase ever (an order row with a positive amount), indexed
+    by ``customer_id`` as text; NaT for a customer with refunds only, who never bought.
+    Kept per orders frame (:class:`analysis.framememo.FrameMemo`): callers must not
+    change it."""
+    return _FIRST.get(
+        orders,
+        ["customer_id", "order_date", "amount"],
+        "first_purchase",
+        lambda: (
+            orders["order_date"]
+            .where(orders["amount"] > 0)
+            .groupby(orders["customer_id"].astype(str))
+            .min()
+        ),
+    )
 
 
 def period_kpis(orders: pd.DataFrame, customers: pd.DataFrame, period: Period) -> dict[str, float]:
@@ -22,9 +46,14 @@ def period_kpis(orders: pd.DataFrame, customers: pd.DataFrame, period: Period) -
         subtracted), ``active`` (customers with a purchase in the period), ``new`` (first
         purchase ever in the period), ``revenue_per_active``.
     """
-    inside = orders.loc[period.contains(orders["order_date"])]
+    inside = orders.loc[
+        period.contains(orders["order_date"]), ["customer_id", "order_id", "amount"]
+    ]
     purchases = inside.loc[inside["amount"] > 0]
-    first = orders.loc[orders["amount"] > 0].groupby("customer_id")["order_date"].min()
+    if pd.api.types.is_string_dtype(orders["customer_id"]):  # ids as text: shared
+        first = first_purchases(orders).dropna()
+    else:  # other ids keep their type, so they meet the customers table's
+        first = orders.loc[orders["amount"] > 0].groupby("customer_id")["order_date"].min()
     seen = first.loc[first < period.end_exclusive].index
     if "signup_date" in customers.columns:
         signed = customers.loc[customers["signup_date"] < period.end_exclusive, "customer_id"]

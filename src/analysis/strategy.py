@@ -29,8 +29,8 @@ import pandas as pd
 
 from . import satisfaction
 from .figures import risk_figures
-from .framememo import FrameMemo
 from .lookup import isin
+from .overview import first_purchases
 from .period import Period
 from .satisfaction._common import clean_scores, scale_for
 
@@ -146,28 +146,6 @@ def _active(orders: pd.DataFrame, period: Period) -> pd.Index:
     return pd.Index(_purchases(orders, period)["customer_id"].astype(str).unique())
 
 
-#: First purchases of the orders frames used last in this process: a unit's reports ask
-#: for the scorecard of several periods, and each pass over the orders cost a second at
-#: 200k customers.
-_FIRST = FrameMemo(kept=4)
-
-
-def _first_purchases(orders: pd.DataFrame) -> pd.Series:
-    """Each customer's first purchase ever (NaT for one with refunds only, who is never
-    active), indexed by ``customer_id`` as text. Shared: callers must not change it."""
-    return _FIRST.get(
-        orders,
-        ["customer_id", "order_date", "amount"],
-        "first_purchase",
-        lambda: (
-            orders["order_date"]
-            .where(orders["amount"] > 0)
-            .groupby(orders["customer_id"].astype(str))
-            .min()
-        ),
-    )
-
-
 def period_values(
     orders: pd.DataFrame,
     period: Period,
@@ -217,7 +195,7 @@ def period_values(
     active = pd.Index(ids.unique())
     previous = period.previous()
     before = _active(orders, previous)
-    first = _first_purchases(orders)
+    first = first_purchases(orders)
     first_now = first.reindex(active)
     new = active[period.contains(first_now).to_numpy()]
     earlier = first_now < previous.start_ts

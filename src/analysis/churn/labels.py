@@ -439,6 +439,9 @@ def period_churn(
 ) -> PeriodChurn:
     """Churn rate and revenue lost of the period ``[start, end_exclusive)``.
 
+    Point in time: no order dated on or after ``end_exclusive`` is read, so later rows in
+    ``orders`` change nothing (the unit's whole frame can be passed for every period).
+
     Examples
     --------
     >>> orders = pd.DataFrame({"customer_id": ["a", "b", "b"], "amount": 10.0,
