@@ -215,11 +215,12 @@ def cohort_tables(
     # Integer work throughout: period ordinals and customer codes (boxing 2.5M Periods
     # and mapping 2.5M string ids cost seconds per call at 200k customers).
     period = when[inside].dt.to_period(freq).array.asi8
-    codes = text_codes(orders, "customer_id")[0][inside]
+    codes, customers = text_codes(orders, "customer_id")
+    codes = codes[inside]
     sale = _is_sale(orders).to_numpy(dtype=bool)[inside]
     counted = codes >= 0
     unseen = np.iinfo(np.int64).max
-    first = np.full(int(codes.max()) + 1 if counted.any() else 0, unseen, dtype=np.int64)
+    first = np.full(len(customers), unseen, dtype=np.int64)
     np.minimum.at(first, codes[sale & counted], period[sale & counted])
     buyer_first = first[first != unseen]
     if buyer_first.size == 0:

@@ -282,35 +282,22 @@ def category_counts(
         line, lines = pd.factorize(orders.index.astype(str), sort=True)
     line = line[keep]
     line = np.where(line < 0, len(lines), line)  # lines without an order id: one order
-    n_customers, n_groups, n_orders = len(customers), len(names), len(lines) + 1
-    if keep.any() and n_customers * n_groups * n_orders < 2**62:
-        named = customer >= 0  # a missing customer id counts nowhere
-        cell = customer[named].astype(np.int64) * n_groups + group[named]
-        pairs = np.sort(cell * n_orders + line[named])
-        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # one per order and group
-        counts = np.bincount(pairs // n_orders, minlength=n_customers * n_groups)
-        counts = counts.reshape(n_customers, n_groups)
-        rows, columns = counts.any(axis=1), counts.any(axis=0)
-        frame = pd.DataFrame(
-            counts[rows][:, columns], index=customers[rows], columns=names[columns]
-        )
-        frame.index.name, frame.columns.name = "customer_id", None
-        return frame
-    rows = orders.loc[keep]
-    key = rows["order_id"].astype(str) if "order_id" in rows.columns else rows.index.astype(str)
-    frame = pd.DataFrame(
-        {
-            "customer_id": rows["customer_id"].astype(str).to_numpy(),
-            "group": groups[keep].astype(str).to_numpy(),
-            "order": key.to_numpy(),
-        }
-    ).drop_duplicates()
-    if frame.empty:
-        counts = pd.crosstab(frame["customer_id"], frame["group"])
-    else:  # the same table as a crosstab, many times faster
-        counts = frame.groupby(["customer_id", "group"]).size().unstack(fill_value=0)
-    counts.index.name, counts.columns.name = "customer_id", None
-    return counts.sort_index(axis=0).sort_index(axis=1)
+    named = customer >= 0  # a missing customer id counts nowhere
+    if not named.any():
+        empty = pd.Index([], dtype=object)
+        return pd.DataFrame(index=empty.rename("customer_id"), columns=empty)
+    n_customers, n_groups = len(customers), len(names)
+    cell = customer[named].astype(np.int64) * n_groups + group[named]
+    line = line[named]
+    order = np.lexsort((line, cell))
+    cell, line = cell[order], line[order]
+    once = np.r_[True, (cell[1:] != cell[:-1]) | (line[1:] != line[:-1])]  # per order, group
+    counts = np.bincount(cell[once], minlength=n_customers * n_groups)
+    counts = counts.reshape(n_customers, n_groups)
+    rows, columns = counts.any(axis=1), counts.any(axis=0)
+    frame = pd.DataFrame(counts[rows][:, columns], index=customers[rows], columns=names[columns])
+    frame.index.name, frame.columns.name = "customer_id", None
+    return frame
 
 
 def category_affinity(counts: pd.DataFrame, groups: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
