@@ -102,16 +102,20 @@ def one_run(data: Path, src: Path | None, jobs: int) -> dict:
     seen: dict[int, tuple[str, float]] = {}
     peak_process: dict[int, int] = {}
     peak_total = 0
+    at_peak: dict[str, int] = {}
     errors = threading.Thread(target=lambda: setattr(proc, "err", proc.stderr.read()))
     errors.start()
     while proc.poll() is None:
         _descendants_cpu(proc.pid, seen)
         total = 0
-        for pid in seen:
+        by_kind: dict[str, int] = {}
+        for pid, (kind, _) in seen.items():
             current, peak = _rss_kib(pid)
             total += current
+            by_kind[kind] = by_kind.get(kind, 0) + current
             peak_process[pid] = max(peak_process.get(pid, 0), peak)
-        peak_total = max(peak_total, total)
+        if total > peak_total:
+            peak_total, at_peak = total, by_kind
         time.sleep(0.1)
     errors.join()
     wall = time.perf_counter() - started
@@ -122,8 +126,10 @@ def one_run(data: Path, src: Path | None, jobs: int) -> dict:
     finally:
         shutil.rmtree(output, ignore_errors=True)
     cpu: dict[str, float] = {}
-    for kind, seconds in seen.values():
+    peak_by_kind: dict[str, float] = {}
+    for pid, (kind, seconds) in seen.items():
         cpu[kind] = round(cpu.get(kind, 0.0) + seconds, 2)
+        peak_by_kind[kind] = max(peak_by_kind.get(kind, 0.0), peak_process.get(pid, 0) / 1024)
     run_start = datetime.fromisoformat(summary["started_at"])
     first = min(datetime.fromisoformat(r["started_at"]) for r in summary["reports"])
     execute: dict[str, float] = {}
@@ -139,6 +145,9 @@ def one_run(data: Path, src: Path | None, jobs: int) -> dict:
         "cpu_total_s": round(sum(cpu.values()), 2),
         "peak_rss_process_mib": round(max(peak_process.values(), default=0) / 1024, 1),
         "peak_rss_total_mib": round(peak_total / 1024, 1),
+        # the largest single process of each kind, and each kind's share of the total peak
+        "peak_rss_process_by_kind_mib": {k: round(v, 1) for k, v in peak_by_kind.items()},
+        "rss_at_total_peak_by_kind_mib": {k: round(v / 1024, 1) for k, v in at_peak.items()},
         "before_first_notebook_s": (first - run_start).total_seconds(),
         "execute_s": execute,
         "reports_failed": failed,

@@ -34,6 +34,15 @@ def _cells(notebook: str) -> list[str]:
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
 
 
+def _rss_mib() -> tuple[float, float]:
+    """This process's resident set size now and its peak, in MiB (Linux /proc)."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            values[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unit", default="retail")
@@ -111,7 +120,12 @@ def main() -> None:
         plt.close("all")
         totals["wall"] += wall
         totals["cpu"] += cpu
-        print(f"{task.report:14s} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+        rss, peak = _rss_mib()
+        print(
+            f"{task.report:14s} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
+            f"RSS after {rss:7,.0f} MiB  peak so far {peak:7,.0f} MiB",
+            flush=True,
+        )
     print(f"{'total':14s} wall {totals['wall']:6.2f} s  cpu {totals['cpu']:6.2f} s")
     if profiler is not None:
         profiler.dump_stats(args.cprofile)

@@ -44,3 +44,21 @@ def test_numeric_ids_are_coded_as_text():
     frame = pd.DataFrame({"customer_id": [10, 9, 10]})
     codes, uniques = framememo.text_codes(frame, "customer_id")
     assert list(uniques) == ["10", "9"] and codes.tolist() == [0, 1, 0]
+
+
+def test_a_result_is_let_go_when_its_data_is_freed():
+    import gc
+
+    memo = framememo.FrameMemo(kept=8)
+    kept = _orders()
+    memo.get(kept, ["amount"], "sum", lambda: kept["amount"].sum())
+    gone = pd.DataFrame({"amount": np.arange(1000.0)})
+    memo.get(gone, ["amount"], "sum", lambda: 1.0)
+    assert len(memo) == 2
+    del gone
+    gc.collect()
+    framememo.prune()  # every memo of the process
+    assert len(memo) == 1  # the freed frame's result is no longer held
+    calls = []
+    memo.get(kept, ["amount"], "sum", lambda: calls.append(1))
+    assert calls == []  # the live frame's result still serves

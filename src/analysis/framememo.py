@@ -9,7 +9,8 @@ the same orders (the inter-purchase gaps) runs once, while a filtered or edited 
 whose columns are new data, is computed afresh.
 
 The memo holds only weak references to the data: a result is forgotten, never reused
-for other data, when the columns it came from are freed. pandas copies on write, so data
+for other data, when the columns it came from are freed (its entry is dropped at the next
+:meth:`FrameMemo.get` of that memo, or by :func:`prune` for every memo). pandas copies on write, so data
 shared by two frames is not changed in place by either.
 """
 
@@ -24,7 +25,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["FrameMemo", "text_codes"]
+__all__ = ["FrameMemo", "prune", "text_codes"]
+
+#: Every memo of the process, for :func:`prune`.
+_MEMOS: weakref.WeakSet[FrameMemo] = weakref.WeakSet()
 
 
 def _owner(series: pd.Series) -> tuple[object, Hashable] | None:
@@ -72,6 +76,16 @@ class FrameMemo:
     def __init__(self, kept: int = 8) -> None:
         self.kept = int(kept)
         self._entries: OrderedDict[Hashable, tuple[list[weakref.ref], Any]] = OrderedDict()
+        _MEMOS.add(self)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def prune(self) -> None:
+        """Drop the results whose data has been freed (they can never be served again,
+        and a result, such as a million customers' purchase days, can be large)."""
+        for key in [k for k, (refs, _) in self._entries.items() if any(r() is None for r in refs)]:
+            del self._entries[key]
 
     def get(
         self,
@@ -99,6 +113,7 @@ class FrameMemo:
             self._entries.move_to_end(key)
             return entry[1]
         result = compute()
+        self.prune()
         try:
             refs = [weakref.ref(owner) for owner in owners]
         except TypeError:  # an owner without weak references: not kept
@@ -111,6 +126,12 @@ class FrameMemo:
     def clear(self) -> None:
         """Forget every result."""
         self._entries.clear()
+
+
+def prune() -> None:
+    """:meth:`FrameMemo.prune` on every memo of the process."""
+    for memo in list(_MEMOS):
+        memo.prune()
 
 
 #: Codes of the frames' columns used last in this process (see :func:`text_codes`).

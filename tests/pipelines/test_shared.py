@@ -110,3 +110,24 @@ def test_unit_figures_memo_gives_the_computed_figures_and_risk_per_call(tmp_path
     # what one report changes in its copy, the next one does not see
     without.current["net_revenue"] = -1.0
     assert unit_figures(data, Q4, params).current["net_revenue"] == expected.current["net_revenue"]
+
+
+def test_moving_to_another_unit_drops_what_was_kept_of_the_last(tmp_path, monkeypatch):
+    """A kernel runs one unit's reports, then the next unit's: nothing kept for the first
+    unit can serve the second, so it is let go; within a unit it stays."""
+    calls = _counting(monkeypatch, figures, "_churn_rule")
+    data, params = _data(), _params(tmp_path)
+    shared._CURRENT[0] = None
+    assert shared.enter_unit(params["cache_dir"]) is True
+    first = churn_rule(data, Q4.end_exclusive, params)
+    assert shared.enter_unit(params["cache_dir"]) is False  # the same unit's next report
+    assert churn_rule(data, Q4.end_exclusive, params) is first and len(calls) == 1
+    assert shared._MEMO
+    other = str(tmp_path / "cache" / "ecommerce")
+    assert shared.enter_unit(other) is True
+    assert shared._MEMO == {} and shared._RESULTS == {} and shared._SNAPSHOTS == {}
+    # coming back computes afresh, to the same answer
+    shared.enter_unit(params["cache_dir"])
+    again = churn_rule(data, Q4.end_exclusive, params)
+    assert again is not first and again == first and len(calls) == 2
+    shared._CURRENT[0] = None

@@ -52,3 +52,37 @@ def test_a_rewritten_file_is_read_again(cached):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     second, _ = read_cache(cached)
     assert second.orders["amount"].tolist() == [1.0, 2.0]
+
+
+def test_keep_false_reads_without_holding_the_tables(cached):
+    data, _ = read_cache(cached, keep=False)
+    assert data.orders["amount"].tolist() == [10.0, 20.0]
+    assert context._TABLES == {}  # nothing held: the runner's process looks at every unit once
+
+
+def test_planning_a_run_holds_no_unit_tables(tmp_path):
+    """The runner reads each unit's cache to decide what applies; it must not keep the last
+    (company-wide) unit's tables in memory while the kernels run."""
+    from analysis.config import load_params
+    from analysis.report.runner import plan_run
+
+    context._TABLES.clear()
+    params = load_params(
+        overrides={"data_dir": "data/sample", "output_dir": str(tmp_path / "reports")}
+    )
+    plan = plan_run(params, units=["all"])
+    assert plan.tasks
+    assert context._TABLES == {}
+
+
+def test_a_kernel_moving_to_another_unit_lets_the_last_units_tables_go(cached, tmp_path):
+    from analysis.pipelines import shared
+
+    shared._CURRENT[0] = None
+    context._enter_unit(str(cached))
+    read_cache(cached)
+    context._enter_unit(str(cached))  # the unit's next report: its tables stay
+    assert len(context._TABLES) == 1
+    context._enter_unit(str(tmp_path / "another-unit"))
+    assert context._TABLES == {}
+    shared._CURRENT[0] = None

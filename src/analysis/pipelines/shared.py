@@ -33,6 +33,27 @@ _RESULTS: dict[tuple, Any] = {}
 #: the business figures of a unit at a few dates, for a few units.
 MEMO_KEPT = 128
 _MEMO: dict[tuple, Any] = {}
+#: The cache folder of the unit whose reports this process runs now (see :func:`enter_unit`).
+_CURRENT: list[str | None] = [None]
+
+
+def enter_unit(cache_dir: str | os.PathLike | None) -> bool:
+    """Note that this process now runs the reports of the unit cached in ``cache_dir``.
+
+    A kernel runs one unit's reports, then the next unit's. Every memo of this module is
+    keyed by the unit's cache folder, so when the folder changes nothing kept can serve
+    again: it is all dropped (with results of :mod:`analysis.framememo` whose data is
+    gone), instead of holding the last unit's snapshots and models, gigabytes at a million
+    customers, while the next unit runs. Returns whether the unit changed.
+    """
+    current = None if cache_dir is None else str(cache_dir)
+    if current == _CURRENT[0]:
+        return False
+    _CURRENT[0] = current
+    _SNAPSHOTS.clear()
+    _RESULTS.clear()
+    _MEMO.clear()
+    return True
 
 
 def _key(params: Any) -> str:

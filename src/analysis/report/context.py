@@ -12,7 +12,9 @@ JupyterLab with the defaults (both load the data themselves).
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ import pandas as pd
 from IPython.display import display
 
 from .. import display as ui
+from .. import framememo
 from ..config import notebook_params, resolve_path, scratch_dir, unit_slug
 from ..data.load import TABLE_ORDER, Dataset, load_dataset
 from ..data.quality import DataQualityReport
@@ -31,7 +34,7 @@ from ..errors import DataError
 from ..figures import UnitFigures
 from ..i18n import Translator
 from ..period import Period
-from ..pipelines.shared import SharedWork
+from ..pipelines.shared import SharedWork, enter_unit
 from ..privacy import KEY_FILE, id_key, neutralise_formulas, pseudonymise, scrub_dataset
 
 CACHE_META = "meta.json"
@@ -57,8 +60,13 @@ def write_cache(folder: Path, data: Dataset, meta: dict[str, Any]) -> None:
     (folder / CACHE_META).write_text(json.dumps(meta, default=str, indent=1))
 
 
-def read_cache(folder: Path) -> tuple[Dataset, dict[str, Any]]:
+def read_cache(folder: Path, *, keep: bool = True) -> tuple[Dataset, dict[str, Any]]:
     """A unit's clean tables as :func:`write_cache` saved them.
+
+    ``keep`` holds the tables in this process's memo for the next report of the unit (a
+    kernel); ``keep=False`` reads them without holding them (the runner's own process,
+    which looks at every unit once and would otherwise keep the company-wide tables, 3 GB
+    at a million customers, for the whole run).
 
     Raises
     ------
@@ -68,7 +76,7 @@ def read_cache(folder: Path) -> tuple[Dataset, dict[str, Any]]:
     """
     try:
         meta = json.loads((folder / CACHE_META).read_text())
-        tables = _cached_tables(folder)
+        tables = _cached_tables(folder) if keep else _read_tables(folder)
         quality = DataQualityReport.from_dict(json.loads((folder / "quality.json").read_text()))
     except (OSError, ValueError) as exc:  # ArrowInvalid and JSONDecodeError are ValueErrors
         raise DataError(
@@ -93,21 +101,28 @@ def _cached_tables(folder: Path) -> dict[str, pd.DataFrame | None]:
     changes a table (adds a column, edits a value) changes only its copy, and the next
     report sees the files' content exactly as a fresh kernel would.
     """
-    paths = {name: folder / f"{name}.parquet" for name in TABLE_ORDER}
-    stamps = {name: path.stat() for name, path in paths.items() if path.exists()}
+    paths, stamps = _table_files(folder)
     key = (
         str(folder.resolve()),
         tuple((name, st.st_size, st.st_mtime_ns) for name, st in stamps.items()),
     )
     if key not in _TABLES:
         _TABLES.clear()
-        _TABLES[key] = {
-            name: pd.read_parquet(path) if name in stamps else None for name, path in paths.items()
-        }
+        _TABLES[key] = _read_tables(folder)
     return {
         name: None if frame is None else frame.copy(deep=False)
         for name, frame in _TABLES[key].items()
     }
+
+
+def _table_files(folder: Path) -> tuple[dict[str, Path], dict[str, os.stat_result]]:
+    paths = {name: folder / f"{name}.parquet" for name in TABLE_ORDER}
+    return paths, {name: path.stat() for name, path in paths.items() if path.exists()}
+
+
+def _read_tables(folder: Path) -> dict[str, pd.DataFrame | None]:
+    paths, stamps = _table_files(folder)
+    return {name: pd.read_parquet(path) if name in stamps else None for name, path in paths.items()}
 
 
 @dataclass
@@ -355,6 +370,17 @@ def _capture_warnings(sink: list[str]) -> None:
     warnings.simplefilter("default")
 
 
+def _enter_unit(cache: str) -> None:
+    """A kernel moving on to another unit's reports drops what it kept of the last unit:
+    the pipelines' memos, the last unit's tables, then the memo results of those tables and
+    the cycles they were part of, before the new unit's tables are read."""
+    if not enter_unit(cache):
+        return
+    _TABLES.clear()
+    framememo.prune()
+    gc.collect()
+
+
 def open_report(namespace: Mapping[str, Any]) -> ReportContext:
     """Resolve parameters from a notebook's globals and load the unit's data.
 
@@ -371,6 +397,7 @@ def open_report(namespace: Mapping[str, Any]) -> ReportContext:
     unit = params["unit"]
     cache = params.get("cache_dir")
     if cache and (Path(cache) / CACHE_META).is_file():
+        _enter_unit(cache)
         data, meta = read_cache(Path(cache))
         data_end = pd.Timestamp(meta["data_end"]) if meta.get("data_end") else None
         period = choose_period(params, data_end)

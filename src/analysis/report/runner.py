@@ -180,7 +180,7 @@ def plan_run(
     root = project_root()
     plan = RunPlan(period, chosen, {}, [], prepared, output, params)
     for unit in chosen:
-        data, _ = read_cache(prepared.unit_dir(unit))
+        data, _ = read_cache(prepared.unit_dir(unit), keep=False)
         if unit != "all" and not applicability.has_data_in(data, period):
             if units and "all" not in units:
                 raise DataError(
