@@ -12,7 +12,6 @@ JupyterLab with the defaults (both load the data themselves).
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import warnings
@@ -33,6 +32,7 @@ from ..data.quality import DataQualityReport
 from ..errors import DataError
 from ..figures import UnitFigures
 from ..i18n import Translator
+from ..memory import give_back
 from ..period import Period
 from ..pipelines.shared import SharedWork, enter_unit
 from ..privacy import KEY_FILE, id_key, neutralise_formulas, pseudonymise, scrub_dataset
@@ -373,12 +373,13 @@ def _capture_warnings(sink: list[str]) -> None:
 def _enter_unit(cache: str) -> None:
     """A kernel moving on to another unit's reports drops what it kept of the last unit:
     the pipelines' memos, the last unit's tables, then the memo results of those tables and
-    the cycles they were part of, before the new unit's tables are read."""
+    the cycles they were part of, before the new unit's tables are read; the freed pages go
+    back to the system (:func:`analysis.memory.give_back`)."""
     if not enter_unit(cache):
         return
     _TABLES.clear()
     framememo.prune()
-    gc.collect()
+    give_back()
 
 
 def open_report(namespace: Mapping[str, Any]) -> ReportContext:

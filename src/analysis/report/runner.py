@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..config import check_name, project_root, resolve_path, unit_slug
 from ..errors import AnalysisError, DataError
+from ..memory import give_back
 from ..period import Period
 from ..pipelines import applicability
 from ..pipelines.applicability import Reason
@@ -200,6 +201,7 @@ def plan_run(
             task.not_applicable = applicability.reason(spec.name, data, asked)
             plan.tasks.append(task)
         del data
+    give_back()  # the units' tables were read here once; the kernels need the memory
     return plan
 
 
