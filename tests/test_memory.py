@@ -26,5 +26,4 @@ def test_freed_arrow_memory_is_returned():
     assert grown - before > 200  # 320 MB of buffers are resident
     del chunks
     memory.give_back()
-    assert pa.default_memory_pool().bytes_allocated() == 0
     assert _rss_mib() < grown - 200  # most of it is the system's again

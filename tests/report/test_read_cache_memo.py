@@ -60,16 +60,13 @@ def test_keep_false_reads_without_holding_the_tables(cached):
     assert context._TABLES == {}  # nothing held: the runner's process looks at every unit once
 
 
-def test_planning_a_run_holds_no_unit_tables(tmp_path):
+def test_planning_a_run_holds_no_unit_tables(tiny_dir, params_for, tmp_path):
     """The runner reads each unit's cache to decide what applies; it must not keep the last
     (company-wide) unit's tables in memory while the kernels run."""
-    from analysis.config import load_params
     from analysis.report.runner import plan_run
 
     context._TABLES.clear()
-    params = load_params(
-        overrides={"data_dir": "data/sample", "output_dir": str(tmp_path / "reports")}
-    )
+    params = params_for(tiny_dir, output_dir=str(tmp_path / "reports"))
     plan = plan_run(params, units=["all"])
     assert plan.tasks
     assert context._TABLES == {}
